@@ -1,0 +1,319 @@
+"""Entities, value objects and use-case inputs of Trace.
+
+Entities are frozen ``msgspec.Struct``s: adapters convert rows to and from them
+explicitly. Inputs that patch an entity use :data:`msgspec.UNSET` for "not given",
+so ``None`` can mean "clear this field".
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Generic, Literal, TypeVar
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+__all__ = [
+    "UNSET",
+    "Account",
+    "Attachment",
+    "Entry",
+    "EntryDraft",
+    "EntryFilter",
+    "EntryPatch",
+    "EntrySettings",
+    "EntryVersion",
+    "NewStream",
+    "Page",
+    "Principal",
+    "RatingType",
+    "Scope",
+    "SearchHit",
+    "SearchResult",
+    "Stream",
+    "StreamPatch",
+    "StreamSelector",
+    "TagCount",
+    "TrashPolicy",
+    "UnsetType",
+    "VersionAction",
+]
+
+T = TypeVar("T")
+
+RatingType = Literal["stars", "numeric"]
+VersionAction = Literal["create", "update", "delete", "restore", "import"]
+StreamSelector = UUID | Literal["all", "inbox"]
+"""Which entries a listing covers: one stream, only the Inbox, or every stream."""
+
+
+class Scope(enum.StrEnum):
+    """What a credential may do. ``full`` includes ``read``."""
+
+    READ = "read"
+    FULL = "full"
+
+    def includes(self, other: Scope) -> bool:
+        """Return whether holding this scope grants ``other``."""
+        return self is Scope.FULL or self is other
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is calling: an account, the scopes granted, and the credential used.
+
+    ``actor`` is the human-readable name recorded as ``last_edited_by`` and in
+    version snapshots: the API key's name, the OAuth client's name, ``cli`` ...
+    """
+
+    account_id: UUID
+    scopes: frozenset[Scope]
+    actor: str
+    via: Literal["api_key", "oauth", "cli", "web", "stdio", "system"] = "cli"
+    credential_id: str | None = None
+
+    def has(self, scope: Scope) -> bool:
+        """Return whether any granted scope includes ``scope``."""
+        return any(s.includes(scope) for s in self.scopes)
+
+
+class Account(msgspec.Struct, frozen=True, kw_only=True):
+    """A person (tenant) who owns streams and entries."""
+
+    account_id: UUID
+    email: str
+    name: str | None = None
+    password_hash: str | None = None
+    plan: str | None = None
+    is_active: bool = True
+    created_at: datetime
+
+
+class EntrySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Per-stream switches and allowed values for entry attributes."""
+
+    use_rating: bool = False
+    use_status: bool = False
+    use_priority: bool = False
+    use_location: bool = False
+    use_photos: bool = False
+    use_duedates: bool = False
+    use_type: bool = False
+    types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    default_status: str | None = None
+    rating_type: RatingType = "stars"
+    content_template: str | None = None
+    title_template: str | None = None
+
+    @property
+    def rating_max(self) -> int:
+        """The largest rating in display units (5 stars, or 10)."""
+        return 5 if self.rating_type == "stars" else 10
+
+
+class Stream(msgspec.Struct, frozen=True, kw_only=True):
+    """A notebook of entries. ``entry_count`` is computed by the store on read."""
+
+    stream_id: UUID
+    account_id: UUID
+    name: str
+    description: str | None = None
+    color: str | None = None
+    icon: str | None = None
+    is_private: bool = False
+    is_archived: bool = False
+    entry_settings: EntrySettings = EntrySettings()
+    created_at: datetime
+    updated_at: datetime
+    entry_count: int = 0
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    """A note, journal page or task. ``rating`` is stored 0-10."""
+
+    entry_id: UUID
+    account_id: UUID
+    stream_id: UUID | None = None
+    title: str | None = None
+    content: str
+    entry_date: date
+    tags: tuple[str, ...] = ()
+    status: str | None = None
+    type: str | None = None
+    priority: int = 0
+    rating: int | None = None
+    due_date: date | None = None
+    is_pinned: bool = False
+    is_archived: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    place_name: str | None = None
+    city: str | None = None
+    country: str | None = None
+    mentions: tuple[str, ...] = ()
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    last_edited_by: str | None = None
+    deleted_at: datetime | None = None
+
+
+class Attachment(msgspec.Struct, frozen=True, kw_only=True):
+    """An image on an entry; the bytes live in a ``BlobStore`` under ``blob_key``."""
+
+    attachment_id: UUID
+    account_id: UUID
+    entry_id: UUID
+    mime_type: str
+    file_size: int
+    width: int | None = None
+    height: int | None = None
+    position: int = 0
+    captured_at: datetime | None = None
+    created_at: datetime
+    blob_key: str
+    sha256: str
+    filename: str | None = None
+
+
+class EntryVersion(msgspec.Struct, frozen=True, kw_only=True):
+    """A snapshot of an entry as one write left it, and who made that write."""
+
+    entry_id: UUID
+    account_id: UUID
+    version: int
+    action: VersionAction
+    written_by: str
+    written_at: datetime
+    snapshot: Entry
+
+
+class TagCount(msgspec.Struct, frozen=True, kw_only=True):
+    """A tag and how many live entries carry it."""
+
+    tag: str
+    count: int
+
+
+class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
+    """One page of a listing: ``next_cursor`` is set while more items follow."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int = 0
+    next_cursor: str | None = None
+
+    @property
+    def has_more(self) -> bool:
+        """Whether more items follow this page."""
+        return self.next_cursor is not None
+
+
+class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
+    """One ranked search result with a highlighted snippet."""
+
+    entry: Entry
+    score: float
+    snippet: str
+
+
+class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
+    """Ranked hits; ``relaxed`` when no entry had every word and any word was used."""
+
+    hits: list[SearchHit]
+    query: str
+    limit: int
+    next_cursor: str | None = None
+    relaxed: bool = False
+
+
+class TrashPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """How long deleted entries stay restorable."""
+
+    retention_days: int = 30
+
+
+# --- inputs -------------------------------------------------------------------
+
+
+class NewStream(msgspec.Struct, frozen=True, kw_only=True):
+    """Input of ``create_stream``."""
+
+    name: str
+    description: str | None = None
+    color: str | None = None
+    icon: str | None = None
+    is_private: bool = False
+    entry_settings: EntrySettings = EntrySettings()
+
+
+class StreamPatch(msgspec.Struct, frozen=True, kw_only=True):
+    """Input of ``update_stream``: only the given fields change."""
+
+    name: str | UnsetType = UNSET
+    description: str | None | UnsetType = UNSET
+    color: str | None | UnsetType = UNSET
+    icon: str | None | UnsetType = UNSET
+    is_private: bool | UnsetType = UNSET
+    is_archived: bool | UnsetType = UNSET
+    entry_settings: EntrySettings | UnsetType = UNSET
+
+
+class EntryDraft(msgspec.Struct, frozen=True, kw_only=True):
+    """Input of ``create_entry``. ``rating`` is in the stream's display units."""
+
+    content: str
+    title: str | None = None
+    stream_id: UUID | None = None
+    tags: tuple[str, ...] = ()
+    status: str | None = None
+    entry_date: date | None = None
+    priority: int | None = None
+    rating: float | None = None
+    type: str | None = None
+    due_date: date | None = None
+    is_pinned: bool = False
+
+
+class EntryPatch(msgspec.Struct, frozen=True, kw_only=True):
+    """Input of ``update_entry``: UNSET leaves a field, ``None`` clears it."""
+
+    title: str | None | UnsetType = UNSET
+    content: str | UnsetType = UNSET
+    stream_id: UUID | None | UnsetType = UNSET
+    tags: tuple[str, ...] | UnsetType = UNSET
+    status: str | None | UnsetType = UNSET
+    entry_date: date | UnsetType = UNSET
+    is_archived: bool | UnsetType = UNSET
+    is_pinned: bool | UnsetType = UNSET
+    priority: int | None | UnsetType = UNSET
+    rating: float | None | UnsetType = UNSET
+    type: str | None | UnsetType = UNSET
+    due_date: date | None | UnsetType = UNSET
+
+
+class EntryFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Filters shared by ``list_entries`` and search.
+
+    ``text`` is a plain case-insensitive substring match on title, content and
+    tags (the reference's behaviour); ranked search goes through ``SearchIndex``.
+    ``is_archived``/``is_pinned`` of ``None`` mean "either".
+    """
+
+    stream: StreamSelector = "all"
+    tags: tuple[str, ...] = ()
+    tags_mode: Literal["any", "all"] = "any"
+    status: str | None = None
+    type: str | None = None
+    is_archived: bool | None = False
+    is_pinned: bool | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    text: str | None = None

@@ -1,0 +1,362 @@
+"""Ports: what Trace needs from the outside world, as narrow async Protocols.
+
+Every repository method is scoped by ``account_id``: an adapter never returns or
+changes another account's rows, whatever ids it is given. Adapters translate
+their driver's errors into :mod:`trace_core.errors` at their edge.
+
+Writes go through a :class:`UnitOfWork`: everything done inside one
+``async with storage.unit_of_work(write=True)`` block commits together or not at
+all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
+from typing import Protocol, runtime_checkable
+from uuid import UUID
+
+import msgspec
+
+from trace_core.model import (
+    Account,
+    Attachment,
+    Entry,
+    EntryFilter,
+    EntryVersion,
+    SearchHit,
+    Stream,
+    TagCount,
+)
+
+__all__ = [
+    "AccountRepository",
+    "AttachmentRepository",
+    "BlobStore",
+    "Clock",
+    "EntryRepository",
+    "ListPosition",
+    "ProgressCallback",
+    "SearchIndex",
+    "SearchRequest",
+    "Storage",
+    "StreamRepository",
+    "UnitOfWork",
+    "VersionRepository",
+]
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (done, total) while a long operation runs."""
+
+
+class ListPosition(msgspec.Struct, frozen=True, kw_only=True):
+    """Keyset position in the entry order (entry_date, created_at, entry_id), all descending.
+
+    A listing ``after`` a position returns the entries that sort strictly after it.
+    """
+
+    entry_date: date
+    created_at: datetime
+    entry_id: UUID
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """The current time; a port so tests can control it."""
+
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware UTC."""
+        ...
+
+    def today(self) -> date:
+        """Return today's date in the server's notion of the person's day."""
+        ...
+
+
+class AccountRepository(Protocol):
+    """Accounts (tenants)."""
+
+    async def add(self, account: Account) -> None:
+        """Store a new account.
+
+        Raises:
+            ConflictError: an account with that email (case-insensitive) exists.
+        """
+        ...
+
+    async def get(self, account_id: UUID) -> Account | None:
+        """Return the account, or None."""
+        ...
+
+    async def get_by_email(self, email: str) -> Account | None:
+        """Return the account with that email, compared case-insensitively."""
+        ...
+
+    async def list(self) -> list[Account]:
+        """Return every account, oldest first."""
+        ...
+
+    async def update(self, account: Account) -> None:
+        """Replace the stored account with ``account`` (same ``account_id``)."""
+        ...
+
+
+class StreamRepository(Protocol):
+    """Streams, always within one account."""
+
+    async def add(self, stream: Stream) -> None:
+        """Store a new stream."""
+        ...
+
+    async def get(self, account_id: UUID, stream_id: UUID) -> Stream | None:
+        """Return the stream with its live ``entry_count``, or None."""
+        ...
+
+    async def list(self, account_id: UUID, *, include_archived: bool = False) -> list[Stream]:
+        """Return the account's streams ordered by name (case-insensitive), with entry counts.
+
+        ``entry_count`` counts entries that are not deleted (archived entries count).
+        """
+        ...
+
+    async def update(self, stream: Stream) -> None:
+        """Replace the stored stream (matched by account and stream id)."""
+        ...
+
+
+class EntryRepository(Protocol):
+    """Entries, always within one account."""
+
+    async def add(self, entry: Entry) -> None:
+        """Store a new entry."""
+        ...
+
+    async def add_many(self, entries: Sequence[Entry]) -> None:
+        """Store many new entries at once (bulk import)."""
+        ...
+
+    async def get(
+        self, account_id: UUID, entry_id: UUID, *, include_deleted: bool = False
+    ) -> Entry | None:
+        """Return the entry, or None; soft-deleted entries only with ``include_deleted``."""
+        ...
+
+    async def get_many(self, account_id: UUID, entry_ids: Sequence[UUID]) -> list[Entry]:
+        """Return the live (not deleted) entries among ``entry_ids``, in any order."""
+        ...
+
+    async def list(
+        self,
+        account_id: UUID,
+        filters: EntryFilter,
+        *,
+        limit: int,
+        offset: int = 0,
+        after: ListPosition | None = None,
+    ) -> list[Entry]:
+        """Return live entries matching ``filters``.
+
+        Ordered by entry_date, created_at, entry_id, all descending. ``after``
+        (keyset) and ``offset`` may be combined: offset counts from ``after``.
+        """
+        ...
+
+    async def count(self, account_id: UUID, filters: EntryFilter) -> int:
+        """Count live entries matching ``filters``."""
+        ...
+
+    async def update(self, entry: Entry, *, expected_version: int) -> bool:
+        """Replace the entry if its stored version is ``expected_version``, atomically.
+
+        The check and the write are one conditional statement, so of two
+        concurrent updates with the same expected version exactly one succeeds.
+        Applies to deleted entries too (restore and delete go through here).
+
+        Returns:
+            True if the row was written, False if the version did not match or
+            the entry does not exist in this account.
+        """
+        ...
+
+    async def list_deleted(self, account_id: UUID, *, limit: int, offset: int = 0) -> list[Entry]:
+        """Return soft-deleted entries, most recently deleted first."""
+        ...
+
+    async def count_deleted(self, account_id: UUID) -> int:
+        """Count soft-deleted entries."""
+        ...
+
+    async def deleted_before(self, cutoff: datetime, *, limit: int) -> list[tuple[UUID, UUID]]:
+        """Return ``(account_id, entry_id)`` of entries deleted before ``cutoff``, any account.
+
+        Used only by the trash purge job.
+        """
+        ...
+
+    async def purge(self, account_id: UUID, entry_ids: Sequence[UUID]) -> None:
+        """Hard-delete the entries with their versions and attachment rows."""
+        ...
+
+    async def list_tags(self, account_id: UUID) -> list[TagCount]:
+        """Return each tag used by live entries with its count, most used first, then by name."""
+        ...
+
+    async def list_all(self, account_id: UUID, *, include_deleted: bool = True) -> list[Entry]:
+        """Return every entry of the account (export), oldest first."""
+        ...
+
+
+class VersionRepository(Protocol):
+    """Entry snapshots (history)."""
+
+    async def add(self, version: EntryVersion) -> None:
+        """Store a snapshot."""
+        ...
+
+    async def add_many(self, versions: Sequence[EntryVersion]) -> None:
+        """Store many snapshots at once (bulk import)."""
+        ...
+
+    async def list(self, account_id: UUID, entry_id: UUID) -> list[EntryVersion]:
+        """Return the entry's snapshots, newest version first."""
+        ...
+
+    async def list_all(self, account_id: UUID) -> list[EntryVersion]:
+        """Return every snapshot of the account (export)."""
+        ...
+
+
+class AttachmentRepository(Protocol):
+    """Attachment metadata; bytes are in a :class:`BlobStore`."""
+
+    async def add(self, attachment: Attachment) -> None:
+        """Store attachment metadata."""
+        ...
+
+    async def get(self, account_id: UUID, attachment_id: UUID) -> Attachment | None:
+        """Return the attachment, or None."""
+        ...
+
+    async def list_for_entry(self, account_id: UUID, entry_id: UUID) -> list[Attachment]:
+        """Return the entry's attachments by position."""
+        ...
+
+    async def list_for_entries(
+        self, account_id: UUID, entry_ids: Sequence[UUID]
+    ) -> list[Attachment]:
+        """Return the attachments of all the given entries, by entry then position."""
+        ...
+
+    async def list_all(self, account_id: UUID) -> list[Attachment]:
+        """Return every attachment of the account (export)."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over all repositories."""
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Accounts."""
+        ...
+
+    @property
+    def streams(self) -> StreamRepository:
+        """Streams."""
+        ...
+
+    @property
+    def entries(self) -> EntryRepository:
+        """Entries."""
+        ...
+
+    @property
+    def versions(self) -> VersionRepository:
+        """Entry snapshots."""
+        ...
+
+    @property
+    def attachments(self) -> AttachmentRepository:
+        """Attachment metadata."""
+        ...
+
+
+class Storage(Protocol):
+    """Opens units of work; one per request or use case."""
+
+    def unit_of_work(self, *, write: bool = False) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a transaction: committed when the block exits cleanly, rolled back on error.
+
+        ``write=True`` takes the write lock up front where the database needs it
+        (SQLite ``BEGIN IMMEDIATE``), so a read-then-conditional-write never
+        deadlocks or fails on a stale snapshot.
+        """
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class BlobStore(Protocol):
+    """Bytes by key (attachment files)."""
+
+    async def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key`` atomically (readers see all of it or none)."""
+        ...
+
+    async def get(self, key: str) -> bytes:
+        """Return the bytes.
+
+        Raises:
+            NotFoundError: nothing is stored under ``key``.
+        """
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Delete ``key``; deleting a missing key is not an error."""
+        ...
+
+    async def exists(self, key: str) -> bool:
+        """Return whether ``key`` is stored."""
+        ...
+
+
+class SearchRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What a search index is asked: a query, filters and a page.
+
+    ``match`` is ``all`` (every word required) or ``any``.
+    """
+
+    query: str
+    filters: EntryFilter = EntryFilter()
+    limit: int = 20
+    offset: int = 0
+    match: str = "all"
+
+
+class SearchIndex(Protocol):
+    """Ranked full-text search over one account's live entries."""
+
+    async def search(self, account_id: UUID, request: SearchRequest) -> list[SearchHit]:
+        """Return hits ranked best first; every hit belongs to ``account_id``.
+
+        Raises:
+            UnavailableError: the search engine cannot be reached.
+        """
+        ...
+
+    async def index(self, entries: Sequence[Entry]) -> None:
+        """Add or replace these entries (deleted ones are removed)."""
+        ...
+
+    async def remove(self, account_id: UUID, entry_ids: Sequence[UUID]) -> None:
+        """Remove entries from the index."""
+        ...
+
+    async def rebuild(
+        self, storage: Storage, *, progress: ProgressCallback | None = None
+    ) -> int:
+        """Rebuild the whole index from storage; return the number of entries indexed."""
+        ...
