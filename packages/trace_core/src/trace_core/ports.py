@@ -25,6 +25,7 @@ from trace_core.model import (
     Entry,
     EntryFilter,
     EntryVersion,
+    Principal,
     SearchHit,
     Stream,
     TagCount,
@@ -33,6 +34,7 @@ from trace_core.model import (
 __all__ = [
     "AccountRepository",
     "AttachmentRepository",
+    "Authenticator",
     "BlobStore",
     "Clock",
     "EntryRepository",
@@ -359,4 +361,21 @@ class SearchIndex(Protocol):
         self, storage: Storage, *, progress: ProgressCallback | None = None
     ) -> int:
         """Rebuild the whole index from storage; return the number of entries indexed."""
+        ...
+
+
+class Authenticator(Protocol):
+    """Turns a bearer credential (API key or OAuth access token) into a Principal."""
+
+    async def authenticate(self, bearer: str, *, resource: str | None = None) -> Principal:
+        """Return who the credential belongs to and what it may do.
+
+        ``resource`` is the URL the request was made to (RFC 8707 audience);
+        a token issued for another resource is refused.
+
+        Raises:
+            AuthenticationError: missing, unknown, revoked or expired credential,
+                or a token for another resource.
+            PlanRequiredError: the account's plan does not include integrations.
+        """
         ...
