@@ -1,0 +1,390 @@
+"""Configuration: one tree of ``msgspec.Struct`` sections.
+
+Settings come from three layers, later ones winning:
+
+1. the defaults written below (the embedded profile: SQLite and files in
+   ``./trace-data``, nothing else to run);
+2. a TOML file, named by ``--config`` or ``TRACE_CONFIG``;
+3. environment variables ``TRACE_<SECTION>_<FIELD>`` (e.g. ``TRACE_SERVER_PORT``)
+   and the short aliases in :data:`ENV_ALIASES` (``TRACE_DATA_DIR``,
+   ``TRACE_DATABASE_URL``, ``TRACE_PUBLIC_URL``).
+
+Unknown keys are refused, naming the dotted path of the bad key (``server.prot``)
+or the environment variable; a bad value names the field. Both raise
+:class:`SettingsError`, an :class:`~trace_core.errors.InvalidInputError`.
+
+Adding a setting: add a field with a default to the section's Struct (and a row
+to the README's configuration table). Adding a section: a new Struct with
+``forbid_unknown_fields=True`` and a field on :class:`Settings`; its environment
+variables work at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from trace_core.errors import InvalidInputError
+
+__all__ = [
+    "CONFIG_ENV",
+    "ENV_ALIASES",
+    "AuthSettings",
+    "BlobSettings",
+    "LogSettings",
+    "McpSettings",
+    "SearchSettings",
+    "ServerSettings",
+    "Settings",
+    "SettingsError",
+    "StorageSettings",
+    "load_settings",
+]
+
+CONFIG_ENV = "TRACE_CONFIG"
+"""Environment variable naming the TOML configuration file."""
+
+ENV_PREFIX = "TRACE_"
+
+ENV_ALIASES: dict[str, str] = {
+    "TRACE_DATA_DIR": "storage.data_dir",
+    "TRACE_DATABASE_URL": "storage.database_url",
+    "TRACE_PUBLIC_URL": "server.public_url",
+}
+"""Short environment names for the settings people set most. The long form wins if both are set."""
+
+
+class SettingsError(InvalidInputError):
+    """The configuration is invalid: an unknown key, a bad value, an unreadable file."""
+
+
+class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every settings section: immutable, keyword-only, unknown keys refused."""
+
+
+class ServerSettings(_Section):
+    """The HTTP server (``trace serve``)."""
+
+    host: str = "127.0.0.1"
+    """Interface to listen on; ``0.0.0.0`` for every interface."""
+    port: int = 8000
+    """TCP port to listen on."""
+    public_url: str | None = None
+    """The origin people and assistants reach the server at (``https://trace.example.com``).
+
+    Used for OAuth metadata, signed attachment URLs and the Host allow-list.
+    Default: ``http://{host}:{port}``.
+    """
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise SettingsError("server.port", "must be between 1 and 65535")
+        if self.public_url is not None and not re.match(r"^https?://[^/\s]+", self.public_url):
+            raise SettingsError(
+                "server.public_url", "must be an http(s) URL such as https://trace.example.com"
+            )
+
+    @property
+    def origin(self) -> str:
+        """The public origin without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+
+class BlobSettings(_Section):
+    """Where attachment bytes are kept."""
+
+    kind: Literal["filesystem"] = "filesystem"
+    """Which blob store: ``filesystem`` (files under ``path``)."""
+    path: str | None = None
+    """Directory for attachment files. Default: ``{data_dir}/blobs``."""
+
+
+class StorageSettings(_Section):
+    """The database and the data directory."""
+
+    data_dir: str = "./trace-data"
+    """Directory for the SQLite database, attachment files and generated secrets."""
+    database_url: str | None = None
+    """SQLAlchemy URL. Default: ``sqlite+aiosqlite:///{data_dir}/trace.db``.
+
+    For Postgres: ``postgresql+asyncpg://user:password@host:5432/trace``.
+    """
+    migrate_on_start: bool = True
+    """Upgrade the database schema when the server or a command starts."""
+    blobs: BlobSettings = BlobSettings()
+
+    def __post_init__(self) -> None:
+        if not self.data_dir:
+            raise SettingsError("storage.data_dir", "must not be empty")
+        url = self.database_url
+        if url is not None and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
+            raise SettingsError(
+                "storage.database_url",
+                "must be a sqlite+aiosqlite:/// or postgresql+asyncpg:// URL",
+            )
+
+    @property
+    def data_path(self) -> Path:
+        """The data directory as a path (relative paths are relative to the working directory)."""
+        return Path(self.data_dir)
+
+    @property
+    def url(self) -> str:
+        """The database URL to connect to, defaulting to SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_path / 'trace.db').as_posix()}"
+
+    @property
+    def blob_path(self) -> Path:
+        """Directory of the filesystem blob store."""
+        return Path(self.blobs.path) if self.blobs.path else self.data_path / "blobs"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is SQLite."""
+        return self.url.startswith("sqlite")
+
+
+class SearchSettings(_Section):
+    """Full-text search."""
+
+    kind: Literal["sql", "meilisearch"] = "sql"
+    """``sql``: built into the database (SQLite FTS5 or Postgres full-text); ``meilisearch``."""
+
+
+class AuthSettings(_Section):
+    """Sign-in, API keys and OAuth."""
+
+
+class McpSettings(_Section):
+    """The MCP endpoint."""
+
+
+class LogSettings(_Section):
+    """Logging."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    """Lowest level written to the log."""
+
+
+class Settings(_Section):
+    """Every setting of a Trace deployment."""
+
+    server: ServerSettings = ServerSettings()
+    storage: StorageSettings = StorageSettings()
+    search: SearchSettings = SearchSettings()
+    auth: AuthSettings = AuthSettings()
+    mcp: McpSettings = McpSettings()
+    log: LogSettings = LogSettings()
+
+
+# --- loading ----------------------------------------------------------------------
+
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<key>[^`]+)`(?: - at `\$(?P<at>.*)`)?$")
+_AT = re.compile(r"^(?P<message>.*) - at `\$(?P<at>.*)`$")
+
+
+def _dotted(at: str) -> str:
+    """Turn msgspec's ``$.server.port`` location (without ``$``) into ``server.port``."""
+    return at.lstrip(".")
+
+
+def _translate(exc: msgspec.ValidationError, source: str) -> SettingsError:
+    """Turn msgspec's validation error into a SettingsError naming the dotted path."""
+    text = str(exc)
+    if m := _UNKNOWN.match(text):
+        path = ".".join(p for p in (_dotted(m["at"] or ""), m["key"]) if p)
+        return SettingsError(path, f"unknown setting (in {source})")
+    if m := _AT.match(text):
+        return SettingsError(_dotted(m["at"]), f"{m['message']} (in {source})")
+    return SettingsError("settings", f"{text} (in {source})")
+
+
+def _sections() -> dict[str, type[msgspec.Struct]]:
+    """Map each section name of :class:`Settings` to its Struct type."""
+    out: dict[str, type[msgspec.Struct]] = {}
+    for f in msgspec.structs.fields(Settings):
+        if isinstance(f.type, type) and issubclass(f.type, msgspec.Struct):
+            out[f.name] = f.type
+    return out
+
+
+def _field_type(path: str) -> Any:
+    """Return the annotated type of the setting at dotted ``path``, or raise KeyError."""
+    node: Any = Settings
+    for part in path.split("."):
+        if not (isinstance(node, type) and issubclass(node, msgspec.Struct)):
+            raise KeyError(path)
+        fields = {f.name: f.type for f in msgspec.structs.fields(node)}
+        node = fields[part]
+    return node
+
+
+def _env_value(raw: str, field_type: Any) -> Any:
+    """Prepare an environment string for conversion to ``field_type``.
+
+    Scalars are converted leniently by msgspec (``"8000"`` → 8000, ``"true"`` →
+    True); lists accept JSON or comma-separated values; objects accept JSON.
+    An empty string means "unset" (None) for optional fields.
+    """
+    info = msgspec.inspect.type_info(field_type)
+    kinds = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
+    if raw == "" and any(isinstance(k, msgspec.inspect.NoneType) for k in kinds):
+        return None
+    if any(isinstance(k, (msgspec.inspect.DictType, msgspec.inspect.StructType)) for k in kinds):
+        return json.loads(raw)
+    if any(
+        isinstance(
+            k,
+            (
+                msgspec.inspect.ListType,
+                msgspec.inspect.TupleType,
+                msgspec.inspect.VarTupleType,
+                msgspec.inspect.SetType,
+                msgspec.inspect.FrozenSetType,
+            ),
+        )
+        for k in kinds
+    ):
+        if raw.lstrip().startswith("["):
+            return json.loads(raw)
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Collect ``dotted path -> (variable name, raw value)`` from the environment.
+
+    A variable that starts with a known section's prefix (``TRACE_SERVER_``) but
+    names no field of it is an error, so a typo never silently does nothing.
+    Other ``TRACE_*`` variables (``TRACE_CONFIG``, ``TRACE_TEST_*``) are ignored.
+    """
+    sections = _sections()
+    found: dict[str, tuple[str, str]] = {}
+    for name, path in ENV_ALIASES.items():
+        if name in env:
+            found[path] = (name, env[name])
+    # Longest section name first, so a section "mcp_x" would win over "mcp".
+    ordered = sorted(sections, key=len, reverse=True)
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name in ENV_ALIASES or name == CONFIG_ENV:
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        section = next((s for s in ordered if rest.startswith(s + "_")), None)
+        if section is None:
+            continue
+        key = rest[len(section) + 1 :]
+        path = _resolve_env_key(sections[section], key, section)
+        if path is None:
+            raise SettingsError(
+                f"{section}.{key}", f"unknown setting (environment variable {name})"
+            )
+        found[path] = (name, value)
+    return found
+
+
+def _resolve_env_key(struct: type[msgspec.Struct], key: str, prefix: str) -> str | None:
+    """Find the dotted path of ``key`` (``blobs_path``) in ``struct``, nested Structs too."""
+    for f in msgspec.structs.fields(struct):
+        if key == f.name:
+            return f"{prefix}.{f.name}"
+        if (
+            key.startswith(f.name + "_")
+            and isinstance(f.type, type)
+            and issubclass(f.type, msgspec.Struct)
+        ):
+            found = _resolve_env_key(f.type, key[len(f.name) + 1 :], f"{prefix}.{f.name}")
+            if found:
+                return found
+    return None
+
+
+def _set_path(tree: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``tree[a][b][c] = value`` for ``path`` ``a.b.c``, creating tables as needed."""
+    *parents, leaf = path.split(".")
+    node = tree
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[leaf] = value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, naming the file and line in errors."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError("config", f"configuration file {path} does not exist") from None
+    except OSError as exc:
+        raise SettingsError("config", f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError("config", f"{path} is not valid TOML: {exc}") from exc
+
+
+def load_settings(
+    config: str | Path | None = None, *, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Build the settings from defaults, a TOML file and the environment.
+
+    Args:
+        config: the TOML file; if None, ``TRACE_CONFIG`` from ``env`` names it (optional).
+        env: the environment to read (default ``os.environ``).
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        SettingsError: unknown key (naming its dotted path or variable), bad value
+            (naming the field), or an unreadable configuration file.
+
+    """
+    env = os.environ if env is None else env
+    if config is None and env.get(CONFIG_ENV):
+        config = env[CONFIG_ENV]
+    tree: dict[str, Any] = {}
+    source = "defaults"
+    if config is not None:
+        path = Path(config)
+        tree = _read_toml(path)
+        source = str(path)
+        # Validate the file alone first, so its mistakes are reported against the file.
+        try:
+            msgspec.convert(tree, Settings)
+        except msgspec.ValidationError as exc:
+            raise _translate(exc, source) from None
+        except SettingsError as exc:
+            raise SettingsError(exc.field, f"{_bare(exc)} (in {source})") from None
+
+    for path_, (var, raw) in _env_overrides(env).items():
+        field_type = _field_type(path_)
+        try:
+            value = msgspec.convert(_env_value(raw, field_type), field_type, strict=False)
+        except (msgspec.ValidationError, ValueError) as exc:
+            raise SettingsError(path_, f"bad value in {var}: {exc}") from None
+        _set_path(tree, path_, msgspec.to_builtins(value))
+    try:
+        return msgspec.convert(tree, Settings)
+    except msgspec.ValidationError as exc:
+        raise _translate(
+            exc, "environment" if config is None else f"{source} + environment"
+        ) from None
+
+
+def _bare(exc: SettingsError) -> str:
+    """Return the message of ``exc`` without its ``field: `` prefix."""
+    prefix = f"{exc.field}: "
+    return exc.message[len(prefix) :] if exc.message.startswith(prefix) else exc.message
