@@ -20,6 +20,7 @@ __all__ = [
     "Account",
     "Attachment",
     "Entry",
+    "EntryDetail",
     "EntryDraft",
     "EntryFilter",
     "EntryPatch",
@@ -190,6 +191,14 @@ class EntryVersion(msgspec.Struct, frozen=True, kw_only=True):
     snapshot: Entry
 
 
+class EntryDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """An entry with its stream (None for the Inbox) and attachment metadata."""
+
+    entry: Entry
+    stream: Stream | None
+    attachments: list[Attachment]
+
+
 class TagCount(msgspec.Struct, frozen=True, kw_only=True):
     """A tag and how many live entries carry it."""
 
@@ -254,9 +263,9 @@ class StreamPatch(msgspec.Struct, frozen=True, kw_only=True):
     """Input of ``update_stream``: only the given fields change."""
 
     name: str | UnsetType = UNSET
-    description: str | None | UnsetType = UNSET
-    color: str | None | UnsetType = UNSET
-    icon: str | None | UnsetType = UNSET
+    description: str | UnsetType | None = UNSET
+    color: str | UnsetType | None = UNSET
+    icon: str | UnsetType | None = UNSET
     is_private: bool | UnsetType = UNSET
     is_archived: bool | UnsetType = UNSET
     entry_settings: EntrySettings | UnsetType = UNSET
@@ -281,18 +290,18 @@ class EntryDraft(msgspec.Struct, frozen=True, kw_only=True):
 class EntryPatch(msgspec.Struct, frozen=True, kw_only=True):
     """Input of ``update_entry``: UNSET leaves a field, ``None`` clears it."""
 
-    title: str | None | UnsetType = UNSET
+    title: str | UnsetType | None = UNSET
     content: str | UnsetType = UNSET
-    stream_id: UUID | None | UnsetType = UNSET
+    stream_id: UUID | UnsetType | None = UNSET
     tags: tuple[str, ...] | UnsetType = UNSET
-    status: str | None | UnsetType = UNSET
+    status: str | UnsetType | None = UNSET
     entry_date: date | UnsetType = UNSET
     is_archived: bool | UnsetType = UNSET
     is_pinned: bool | UnsetType = UNSET
-    priority: int | None | UnsetType = UNSET
-    rating: float | None | UnsetType = UNSET
-    type: str | None | UnsetType = UNSET
-    due_date: date | None | UnsetType = UNSET
+    priority: int | UnsetType | None = UNSET
+    rating: float | UnsetType | None = UNSET
+    type: str | UnsetType | None = UNSET
+    due_date: date | UnsetType | None = UNSET
 
 
 class EntryFilter(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,6 +11,7 @@ all.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
@@ -84,6 +85,7 @@ class AccountRepository(Protocol):
 
         Raises:
             ConflictError: an account with that email (case-insensitive) exists.
+
         """
         ...
 
@@ -95,7 +97,7 @@ class AccountRepository(Protocol):
         """Return the account with that email, compared case-insensitively."""
         ...
 
-    async def list(self) -> list[Account]:
+    async def list(self) -> builtins.list[Account]:
         """Return every account, oldest first."""
         ...
 
@@ -115,7 +117,9 @@ class StreamRepository(Protocol):
         """Return the stream with its live ``entry_count``, or None."""
         ...
 
-    async def list(self, account_id: UUID, *, include_archived: bool = False) -> list[Stream]:
+    async def list(
+        self, account_id: UUID, *, include_archived: bool = False
+    ) -> builtins.list[Stream]:
         """Return the account's streams ordered by name (case-insensitive), with entry counts.
 
         ``entry_count`` counts entries that are not deleted (archived entries count).
@@ -144,7 +148,7 @@ class EntryRepository(Protocol):
         """Return the entry, or None; soft-deleted entries only with ``include_deleted``."""
         ...
 
-    async def get_many(self, account_id: UUID, entry_ids: Sequence[UUID]) -> list[Entry]:
+    async def get_many(self, account_id: UUID, entry_ids: Sequence[UUID]) -> builtins.list[Entry]:
         """Return the live (not deleted) entries among ``entry_ids``, in any order."""
         ...
 
@@ -156,7 +160,7 @@ class EntryRepository(Protocol):
         limit: int,
         offset: int = 0,
         after: ListPosition | None = None,
-    ) -> list[Entry]:
+    ) -> builtins.list[Entry]:
         """Return live entries matching ``filters``.
 
         Ordered by entry_date, created_at, entry_id, all descending. ``after``
@@ -178,10 +182,13 @@ class EntryRepository(Protocol):
         Returns:
             True if the row was written, False if the version did not match or
             the entry does not exist in this account.
+
         """
         ...
 
-    async def list_deleted(self, account_id: UUID, *, limit: int, offset: int = 0) -> list[Entry]:
+    async def list_deleted(
+        self, account_id: UUID, *, limit: int, offset: int = 0
+    ) -> builtins.list[Entry]:
         """Return soft-deleted entries, most recently deleted first."""
         ...
 
@@ -189,7 +196,9 @@ class EntryRepository(Protocol):
         """Count soft-deleted entries."""
         ...
 
-    async def deleted_before(self, cutoff: datetime, *, limit: int) -> list[tuple[UUID, UUID]]:
+    async def deleted_before(
+        self, cutoff: datetime, *, limit: int
+    ) -> builtins.list[tuple[UUID, UUID]]:
         """Return ``(account_id, entry_id)`` of entries deleted before ``cutoff``, any account.
 
         Used only by the trash purge job.
@@ -200,11 +209,13 @@ class EntryRepository(Protocol):
         """Hard-delete the entries with their versions and attachment rows."""
         ...
 
-    async def list_tags(self, account_id: UUID) -> list[TagCount]:
+    async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
         """Return each tag used by live entries with its count, most used first, then by name."""
         ...
 
-    async def list_all(self, account_id: UUID, *, include_deleted: bool = True) -> list[Entry]:
+    async def list_all(
+        self, account_id: UUID, *, include_deleted: bool = True
+    ) -> builtins.list[Entry]:
         """Return every entry of the account (export), oldest first."""
         ...
 
@@ -220,11 +231,11 @@ class VersionRepository(Protocol):
         """Store many snapshots at once (bulk import)."""
         ...
 
-    async def list(self, account_id: UUID, entry_id: UUID) -> list[EntryVersion]:
+    async def list(self, account_id: UUID, entry_id: UUID) -> builtins.list[EntryVersion]:
         """Return the entry's snapshots, newest version first."""
         ...
 
-    async def list_all(self, account_id: UUID) -> list[EntryVersion]:
+    async def list_all(self, account_id: UUID) -> builtins.list[EntryVersion]:
         """Return every snapshot of the account (export)."""
         ...
 
@@ -240,17 +251,17 @@ class AttachmentRepository(Protocol):
         """Return the attachment, or None."""
         ...
 
-    async def list_for_entry(self, account_id: UUID, entry_id: UUID) -> list[Attachment]:
+    async def list_for_entry(self, account_id: UUID, entry_id: UUID) -> builtins.list[Attachment]:
         """Return the entry's attachments by position."""
         ...
 
     async def list_for_entries(
         self, account_id: UUID, entry_ids: Sequence[UUID]
-    ) -> list[Attachment]:
+    ) -> builtins.list[Attachment]:
         """Return the attachments of all the given entries, by entry then position."""
         ...
 
-    async def list_all(self, account_id: UUID) -> list[Attachment]:
+    async def list_all(self, account_id: UUID) -> builtins.list[Attachment]:
         """Return every attachment of the account (export)."""
         ...
 
@@ -313,6 +324,7 @@ class BlobStore(Protocol):
 
         Raises:
             NotFoundError: nothing is stored under ``key``.
+
         """
         ...
 
@@ -341,11 +353,12 @@ class SearchRequest(msgspec.Struct, frozen=True, kw_only=True):
 class SearchIndex(Protocol):
     """Ranked full-text search over one account's live entries."""
 
-    async def search(self, account_id: UUID, request: SearchRequest) -> list[SearchHit]:
+    async def search(self, account_id: UUID, request: SearchRequest) -> builtins.list[SearchHit]:
         """Return hits ranked best first; every hit belongs to ``account_id``.
 
         Raises:
             UnavailableError: the search engine cannot be reached.
+
         """
         ...
 
@@ -357,9 +370,7 @@ class SearchIndex(Protocol):
         """Remove entries from the index."""
         ...
 
-    async def rebuild(
-        self, storage: Storage, *, progress: ProgressCallback | None = None
-    ) -> int:
+    async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
         """Rebuild the whole index from storage; return the number of entries indexed."""
         ...
 
@@ -377,5 +388,6 @@ class Authenticator(Protocol):
             AuthenticationError: missing, unknown, revoked or expired credential,
                 or a token for another resource.
             PlanRequiredError: the account's plan does not include integrations.
+
         """
         ...
