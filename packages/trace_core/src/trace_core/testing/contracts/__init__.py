@@ -1,0 +1,1 @@
+"""Contract test suites: run them against every adapter of a port."""
