@@ -1,0 +1,147 @@
+"""The composition root: settings in, a wired :class:`~trace_core.service.Trace` out.
+
+This is the only place that knows which adapter implements which port. Every
+adapter can be passed in instead (tests pass in-memory ones; an embedding
+application passes its own), in the style of cosmicpython's ``bootstrap``::
+
+    trace = await build_trace(settings)                       # from configuration
+    trace = await build_trace(settings, storage=InMemoryStorage(),
+                              blobs=InMemoryBlobStore())      # fakes, no database
+
+Adapter packages are imported lazily, only when the settings pick them, so a
+deployment without Meilisearch never imports its client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from trace_core.errors import UnavailableError
+
+if TYPE_CHECKING:
+    from trace_core.ports import BlobStore, Clock, SearchIndex, Storage
+    from trace_core.service import Trace
+    from trace_http.settings import Settings
+
+__all__ = ["build_trace", "make_blobs", "make_search", "make_storage", "migrate", "open_trace"]
+
+
+def make_storage(settings: Settings) -> Storage:
+    """Return the SQL storage for ``settings.storage.url`` (SQLite or Postgres).
+
+    Creates the data directory for a SQLite file. Connecting is lazy.
+    """
+    from trace_sql import create_storage
+
+    if settings.storage.is_sqlite:
+        settings.storage.data_path.mkdir(parents=True, exist_ok=True)
+    return create_storage(settings.storage.url)
+
+
+def make_blobs(settings: Settings) -> BlobStore:
+    """Return the blob store for attachment bytes (``storage.blobs.kind``)."""
+    from trace_sql import FilesystemBlobStore
+
+    path = settings.storage.blob_path
+    path.mkdir(parents=True, exist_ok=True)
+    return FilesystemBlobStore(path)
+
+
+def make_search(settings: Settings, storage: Storage) -> SearchIndex | None:
+    """Return the search index picked by ``search.kind``, or None for the facade's fallback.
+
+    ``sql``: the database's own full-text index, written in the same transaction
+    as the entries. ``meilisearch``: the Meilisearch adapter.
+    """
+    # Search engineer: construct the adapters here (lazy imports), e.g.
+    #   if settings.search.kind == "sql": return sql_search_index(storage)
+    #   if settings.search.kind == "meilisearch": from trace_meili import ...
+    if settings.search.kind == "meilisearch":
+        raise UnavailableError(
+            "search.kind = 'meilisearch' is not available in this build",
+            field="search.kind",
+        )
+    return None
+
+
+async def migrate(settings: Settings) -> list[str]:
+    """Upgrade the database schema to the newest revision of every migration branch.
+
+    Returns:
+        The revision ids the database is at afterwards.
+
+    """
+    from trace_sql import migrate as sql_migrate
+
+    if settings.storage.is_sqlite:
+        settings.storage.data_path.mkdir(parents=True, exist_ok=True)
+    return await sql_migrate(settings.storage.url)
+
+
+async def build_trace(
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    blobs: BlobStore | None = None,
+    search: SearchIndex | None = None,
+    clock: Clock | None = None,
+    run_migrations: bool | None = None,
+) -> Trace:
+    """Build the Trace facade with adapters picked by ``settings``; any can be overridden.
+
+    Args:
+        settings: the deployment's settings.
+        storage: use this storage instead of the configured database.
+        blobs: use this blob store instead of the configured one.
+        search: use this search index instead of the configured one.
+        clock: use this clock instead of the system clock.
+        run_migrations: upgrade the schema first; default
+            ``settings.storage.migrate_on_start`` when the storage comes from
+            the settings, never for a storage passed in.
+
+    Returns:
+        The facade. Close its storage when done (or use :func:`open_trace`).
+
+    """
+    from trace_core.service import Trace
+
+    if storage is None:
+        if settings.storage.migrate_on_start if run_migrations is None else run_migrations:
+            await migrate(settings)
+        storage = make_storage(settings)
+    elif run_migrations:
+        await migrate(settings)
+    if blobs is None:
+        blobs = make_blobs(settings)
+    if search is None:
+        search = make_search(settings, storage)
+    return Trace(storage=storage, blobs=blobs, search=search, clock=clock)
+
+
+@asynccontextmanager
+async def open_trace(
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    blobs: BlobStore | None = None,
+    search: SearchIndex | None = None,
+    clock: Clock | None = None,
+    run_migrations: bool | None = None,
+) -> AsyncIterator[Trace]:
+    """Build the facade as :func:`build_trace` does, and close what it opened on exit."""
+    owns_storage = storage is None
+    trace = await build_trace(
+        settings,
+        storage=storage,
+        blobs=blobs,
+        search=search,
+        clock=clock,
+        run_migrations=run_migrations,
+    )
+    try:
+        yield trace
+    finally:
+        if owns_storage:
+            await trace.storage.close()

@@ -1,0 +1,203 @@
+"""The ``trace`` command line.
+
+Commands live in modules under :mod:`trace_http.commands` and are imported only
+when used, so ``trace --help`` and quick commands stay fast. To add a command,
+write a module exposing a ``click.Command`` (or group) and add ONE line to
+:data:`COMMANDS`.
+
+A command body is usually an async function run by :meth:`CliState.run`, which
+builds the :class:`~trace_core.service.Trace` facade from the settings, hands it
+over, and closes it afterwards. :func:`cli_principal` gives the principal the
+CLI acts as for a person's account. A :class:`~trace_core.errors.TraceError`
+raised anywhere is printed as one clean line on stderr (exit code 2 for bad
+input or configuration, 1 otherwise), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from trace_core.errors import InvalidInputError, TraceError
+
+if TYPE_CHECKING:
+    from trace_core.model import Account, Principal
+    from trace_core.service import Trace
+    from trace_http.settings import Settings
+
+__all__ = [
+    "COMMANDS",
+    "CliState",
+    "cli_principal",
+    "echo_error",
+    "main",
+    "pass_state",
+]
+
+T = TypeVar("T")
+
+COMMANDS: dict[str, str] = {
+    # name            module:attribute (imported only when the command runs or --help lists it)
+    "migrate": "trace_http.commands.admin:migrate",
+    "serve": "trace_http.commands.admin:serve",
+    "user": "trace_http.commands.users:user",
+    "stream": "trace_http.commands.streams:stream",
+    "entry": "trace_http.commands.entries:entry",
+    "attachment": "trace_http.commands.attachments:attachment",
+    "export": "trace_http.commands.transfer:export",
+    "import": "trace_http.commands.transfer:import_",
+    # Other engineers: add one line here, e.g.
+    # "key": "trace_http.commands.keys:key",
+}
+"""Every top-level command: name → ``module:attribute`` of its click command."""
+
+
+class CliState:
+    """What every command shares: the configuration file, and the Trace it builds.
+
+    Args:
+        config: the TOML file given by ``--config``/``TRACE_CONFIG``.
+        settings: use these settings instead of loading them (tests, embedding).
+        adapters: keyword overrides passed to :func:`~trace_http.bootstrap.open_trace`
+            (``storage=``, ``blobs=``, ``search=``, ``clock=``).
+
+    """
+
+    def __init__(
+        self,
+        config: Path | None = None,
+        *,
+        settings: Settings | None = None,
+        **adapters: Any,
+    ) -> None:
+        self.config = config
+        self._settings: Settings | None = settings
+        self.adapters = adapters
+
+    @property
+    def settings(self) -> Settings:
+        """The settings, loaded on first use (``--help`` never reads them)."""
+        if self._settings is None:
+            from trace_http.settings import load_settings
+
+            self._settings = load_settings(self.config)
+        return self._settings
+
+    def run(self, body: Callable[[Trace], Awaitable[T]]) -> T:
+        """Build the Trace facade, run ``body`` with it on an event loop, close it.
+
+        Args:
+            body: the command's async work.
+
+        Returns:
+            Whatever ``body`` returns.
+
+        """
+        from trace_http.bootstrap import open_trace
+
+        settings = self.settings
+
+        async def go() -> T:
+            async with open_trace(settings, **self.adapters) as trace:
+                return await body(trace)
+
+        return asyncio.run(go())
+
+
+pass_state = click.make_pass_decorator(CliState)
+"""Decorator giving a command the :class:`CliState`."""
+
+
+async def cli_principal(trace: Trace, email: str) -> tuple[Account, Principal]:
+    """Find the account by email and the principal the CLI acts as for it.
+
+    The CLI is the operator's tool: it acts with full scope, recorded as ``cli``.
+
+    Raises:
+        NotFoundError: no account has that email.
+
+    """
+    account = await trace.get_account_by_email(email)
+    return account, trace.principal_for(account, actor="cli", via="cli")
+
+
+def echo_error(message: str) -> None:
+    """Print an error line on stderr, in red when stderr is a terminal."""
+    click.secho(f"Error: {message}", fg="red", err=True)
+
+
+@contextmanager
+def _clean_errors() -> Iterator[None]:
+    """Turn Trace errors into one line on stderr and an exit code, never a traceback."""
+    try:
+        yield
+    except InvalidInputError as exc:
+        echo_error(exc.message)
+        sys.exit(2)
+    except TraceError as exc:
+        echo_error(exc.message)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        echo_error("interrupted")
+        sys.exit(130)
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported from ``module:attribute`` on demand."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return eager and lazy command names, sorted."""
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Return the command, importing its module if it is a lazy one."""
+        if cmd_name in self.lazy:
+            module_name, _, attr = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module_name), attr)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the chosen command with Trace errors printed cleanly."""
+        with _clean_errors():
+            return super().invoke(ctx)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--config",
+    "-c",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="TRACE_CONFIG",
+    help="TOML configuration file (env: TRACE_CONFIG). Environment variables override it.",
+)
+@click.version_option(package_name="trace-http", prog_name="trace")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None) -> None:
+    """Trace: a self-hostable notes server that AI assistants reach over MCP.
+
+    Configuration comes from defaults, the --config file and TRACE_* environment
+    variables (see the README). Without any, data lives in ./trace-data.
+    """
+    if isinstance(ctx.obj, CliState):  # given by an embedding program or a test
+        if config is not None:
+            ctx.obj.config = config
+    else:
+        ctx.obj = CliState(config)

@@ -1,0 +1,45 @@
+"""Output helpers shared by the commands: rich tables for people, JSON for scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import click
+import msgspec
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["json_option", "print_json", "print_table", "stderr", "when"]
+
+stderr = Console(stderr=True, highlight=False)
+"""Console for progress and notes, so stdout stays clean for data."""
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON instead of a table (for scripts)."
+)
+
+
+def print_json(value: Any) -> None:
+    """Write ``value`` (Structs, lists, dicts) as indented JSON to stdout."""
+    click.echo(msgspec.json.format(msgspec.json.encode(value), indent=2).decode())
+
+
+def when(value: datetime | None) -> str:
+    """Format a timestamp for a table: UTC, to the minute."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print a rich table to stdout (plain text when stdout is not a terminal)."""
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(
+        highlight=False,
+        soft_wrap=False,
+        width=200 if not click.get_text_stream("stdout").isatty() else None,
+    ).print(table)

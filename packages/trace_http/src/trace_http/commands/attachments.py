@@ -1,0 +1,43 @@
+"""``trace attachment …``: images on entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from trace_core.errors import InvalidInputError
+from trace_core.inputs import parse_uuid
+from trace_core.model import Attachment
+from trace_core.service import Trace
+from trace_http.cli import CliState, cli_principal, pass_state
+
+
+@click.group()
+def attachment() -> None:
+    """Attach images to entries."""
+
+
+@attachment.command("add")
+@click.argument("entry_id")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--user", "email", required=True, help="Email of the account that owns the entry.")
+@pass_state
+def add_attachment(state: CliState, entry_id: str, file: Path, email: str) -> None:
+    """Attach the image FILE (JPEG, PNG, WebP or GIF) to ENTRY_ID and print the attachment id.
+
+    The type and pixel size are read from the file itself, not its name.
+    """
+    target = parse_uuid("entry_id", entry_id)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError("file", f"cannot read {file}: {exc.strerror}") from None
+
+    async def body(trace: Trace) -> Attachment:
+        _, principal = await cli_principal(trace, email)
+        return await trace.add_attachment(principal, target, data, filename=file.name)
+
+    added = state.run(body)
+    click.echo(str(added.attachment_id))
+    click.echo(f"{added.mime_type} {added.width}x{added.height}, {added.file_size} bytes", err=True)

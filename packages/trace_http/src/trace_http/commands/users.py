@@ -1,0 +1,97 @@
+"""``trace user …``: accounts."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from trace_core.errors import InvalidInputError
+from trace_core.service import Trace
+from trace_http.cli import CliState, pass_state
+from trace_http.commands._output import json_option, print_json, print_table, stderr, when
+
+
+@click.group()
+def user() -> None:
+    """Create and list accounts."""
+
+
+def _read_password() -> str:
+    """Read the password from the first line of stdin (never from argv, which others can see)."""
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise InvalidInputError("password", "nothing was read from stdin")
+    return password
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--name", help="Display name.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin (for the login page).",
+)
+@pass_state
+def create_user(state: CliState, email: str, name: str | None, password_stdin: bool) -> None:
+    """Create an account for EMAIL and print its id.
+
+    Example: echo 'correct horse battery' | trace user create ada@example.com --name Ada
+    --password-stdin
+    """
+    password_hash = None
+    if password_stdin:
+        from trace_oauth.passwords import hash_password
+
+        password_hash = hash_password(_read_password())
+
+    async def body(trace: Trace) -> str:
+        account = await trace.create_account(email, name=name, password_hash=password_hash)
+        return str(account.account_id)
+
+    account_id = state.run(body)
+    click.echo(account_id)
+    stderr.print(f"created account {email}" + ("" if password_hash else " (no password set)"))
+
+
+@user.command("list")
+@json_option
+@pass_state
+def list_users(state: CliState, as_json: bool) -> None:
+    """List every account, oldest first."""
+
+    async def body(trace: Trace) -> list[dict[str, object]]:
+        return [
+            {
+                "account_id": str(a.account_id),
+                "email": a.email,
+                "name": a.name,
+                "plan": a.plan,
+                "is_active": a.is_active,
+                "has_password": a.password_hash is not None,
+                "created_at": a.created_at,
+            }
+            for a in await trace.list_accounts()
+        ]
+
+    accounts = state.run(body)
+    if as_json:
+        print_json(accounts)
+        return
+    print_table(
+        f"{len(accounts)} account(s)",
+        ["email", "name", "id", "password", "active", "created"],
+        [
+            [
+                a["email"],
+                a["name"],
+                a["account_id"],
+                "yes" if a["has_password"] else "no",
+                "yes" if a["is_active"] else "no",
+                when(a["created_at"]),  # type: ignore[arg-type]
+            ]
+            for a in accounts
+        ],
+    )
