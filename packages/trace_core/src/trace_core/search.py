@@ -1,0 +1,530 @@
+"""Query handling shared by every search adapter.
+
+Whatever a person or a model types is a valid query: quotes, ``-``, ``:``,
+``*``, parentheses, ``AND``/``OR``/``NOT``, emoji and pasted paragraphs. None of
+it ever reaches an engine as syntax. The text is cut into *terms* (runs of
+letters, digits and combining marks, lower-cased) and each adapter builds its
+engine's query from those terms only, quoting every one:
+
+- :func:`fts5_match` for SQLite FTS5 (``"term" "term"*`` / ``"a" OR "b"``),
+- :func:`tsquery` for PostgreSQL ``to_tsquery`` (``'term' & 'term':*``),
+- the Meilisearch adapter sends the terms joined by spaces.
+
+A term is made of letters, digits and marks only, so wrapping it in the
+engine's quote character cannot be escaped out of.
+
+Search pages are addressed by an opaque cursor (:func:`encode_cursor`) that
+remembers the offset, whether the all-words query was relaxed to any word, and
+a fingerprint of the query and filters, so a cursor is never applied to a
+different search by mistake.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Literal
+
+import msgspec
+
+from trace_core.errors import InvalidInputError
+from trace_core.model import EntryFilter
+
+__all__ = [
+    "ELLIPSIS",
+    "HIGHLIGHT_END",
+    "HIGHLIGHT_START",
+    "MAX_QUERY_TERMS",
+    "MAX_TERM_CHARS",
+    "MIN_PREFIX_CHARS",
+    "SNIPPET_CHARS",
+    "STOP_WORDS",
+    "Match",
+    "ParsedQuery",
+    "SearchCursor",
+    "decode_cursor",
+    "encode_cursor",
+    "fingerprint",
+    "fold",
+    "fts5_match",
+    "highlight_snippet",
+    "parse_query",
+    "stem",
+    "term_hits",
+    "tokenize",
+    "tsquery",
+]
+
+Match = Literal["all", "any"]
+"""``all``: every term is required; ``any``: at least one term."""
+
+MAX_QUERY_TERMS = 32
+"""Terms beyond this many are ignored: a pasted paragraph stays a fast query."""
+
+MAX_TERM_CHARS = 64
+"""Longer "words" (hashes, base64 blobs) are cut to this length."""
+
+MIN_PREFIX_CHARS = 2
+"""The last word is matched as a prefix only from this length on (1 char would match everything)."""
+
+HIGHLIGHT_START = "**"
+"""Marks the start of a matched term in a snippet (Markdown bold, readable by people and models)."""
+
+HIGHLIGHT_END = "**"
+"""Marks the end of a matched term in a snippet."""
+
+ELLIPSIS = "…"
+"""Marks text cut off before or after a snippet."""
+
+SNIPPET_CHARS = 200
+"""Target length of a snippet, in characters."""
+
+# Words so common that requiring them makes a natural-language question find
+# nothing ("how did we migrate the database" should not need "how", "did" and
+# "we" to appear). They are dropped unless the query has nothing else.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
+)
+
+
+def _is_term_char(char: str) -> bool:
+    # Letters, numbers and marks (so "naïve" in decomposed form stays one word),
+    # plus private-use characters, like SQLite's unicode61 tokenizer.
+    category = unicodedata.category(char)
+    return category[0] in "LNM" or category == "Co"
+
+
+def tokenize(text: str) -> list[str]:
+    """Cut ``text`` into lower-cased words of letters, digits and marks.
+
+    Everything else (spaces, punctuation, symbols, emoji, control characters)
+    separates words. Words longer than :data:`MAX_TERM_CHARS` are cut.
+
+    Args:
+        text: any string.
+
+    Returns:
+        The words in order, duplicates kept.
+
+    """
+    words: list[str] = []
+    current: list[str] = []
+    for char in unicodedata.normalize("NFC", text):
+        if _is_term_char(char):
+            current.append(char)
+        elif current:
+            words.append("".join(current).lower()[:MAX_TERM_CHARS])
+            current = []
+    if current:
+        words.append("".join(current).lower()[:MAX_TERM_CHARS])
+    # A word that starts with a mark (a stray combining accent) is still a word
+    # for the engine; drop words that are marks only, they match nothing.
+    return [w for w in words if any(unicodedata.category(c)[0] in "LN" for c in w)]
+
+
+class ParsedQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """A query cut into engine-safe terms.
+
+    Attributes:
+        text: the query as given, stripped.
+        terms: unique lower-cased terms in order of first appearance, stop words
+            removed unless there was nothing else, at most
+            :data:`MAX_QUERY_TERMS`.
+        prefix_last: whether the last term should also match longer words (the
+            person may still be typing it).
+
+    """
+
+    text: str
+    terms: tuple[str, ...]
+    prefix_last: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the query has no searchable word (e.g. only emoji or punctuation)."""
+        return not self.terms
+
+
+def parse_query(text: object) -> ParsedQuery:
+    """Validate a query and cut it into terms.
+
+    Args:
+        text: what the person or model typed.
+
+    Returns:
+        The parsed query; it may have no terms (only punctuation or emoji), in
+        which case a search finds nothing rather than failing.
+
+    Raises:
+        InvalidInputError: ``query`` is not a string, or is empty or blank.
+
+    """
+    if not isinstance(text, str):
+        raise InvalidInputError("query", "must be a string")
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidInputError("query", "must not be empty: give one or more words to search for")
+    words = tokenize(stripped)
+    unique = list(dict.fromkeys(words))
+    meaningful = [w for w in unique if w not in STOP_WORDS]
+    terms = tuple((meaningful or unique)[:MAX_QUERY_TERMS])
+    # Prefix-match the last word only when the text ends inside that word: the
+    # person is still typing it. "deploy " or "deploy." means the word is done.
+    ends_in_word = _is_term_char(unicodedata.normalize("NFC", text)[-1])
+    prefix_last = bool(
+        terms
+        and words
+        and ends_in_word
+        and words[-1] == terms[-1]
+        and len(terms[-1]) >= MIN_PREFIX_CHARS
+    )
+    return ParsedQuery(text=stripped, terms=terms, prefix_last=prefix_last)
+
+
+def fts5_match(query: ParsedQuery, match: Match = "all") -> str:
+    """Build an SQLite FTS5 MATCH expression from the terms only.
+
+    Each term is a double-quoted FTS5 string (terms never contain ``"``), so
+    ``AND``, ``NEAR``, ``-``, ``:`` or ``*`` typed by the person are plain words.
+
+    Raises:
+        ValueError: the query has no terms (callers return no hits instead).
+
+    """
+    if not query.terms:
+        raise ValueError("query has no terms")
+    parts = [f'"{term}"' for term in query.terms]
+    if query.prefix_last:
+        parts[-1] += "*"
+    return (" OR " if match == "any" else " ").join(parts)
+
+
+def tsquery(query: ParsedQuery, match: Match = "all") -> str:
+    r"""Build a PostgreSQL ``to_tsquery`` text from the terms only.
+
+    Each term is a single-quoted lexeme (terms never contain ``'`` or ``\\``);
+    ``to_tsquery`` then stems it and drops stop words with the configured
+    text-search language.
+
+    Raises:
+        ValueError: the query has no terms.
+
+    """
+    if not query.terms:
+        raise ValueError("query has no terms")
+    parts = [f"'{term}'" for term in query.terms]
+    if query.prefix_last:
+        parts[-1] += ":*"
+    return (" | " if match == "any" else " & ").join(parts)
+
+
+# --- matching in Python (reference index, snippets) ---------------------------
+
+_SUFFIXES = (
+    "ments",
+    "ment",
+    "ings",
+    "ing",
+    "ions",
+    "ion",
+    "ies",
+    "ied",
+    "ers",
+    "er",
+    "ed",
+    "es",
+    "ly",
+    "s",
+)
+
+
+def fold(word: str) -> str:
+    """Lower-case and strip diacritics (``Café`` → ``cafe``)."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def stem(word: str) -> str:
+    """Return a crude English stem, enough for "migrating" to meet "migration".
+
+    The SQL engines use real stemmers (Porter, Snowball); this one serves the
+    in-memory reference index and snippet highlighting.
+    """
+    word = fold(word)
+    for suffix in _SUFFIXES:
+        if len(word) - len(suffix) >= 3 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def _term_matches(word_stem: str, word_folded: str, term_stem: str, prefix: bool) -> bool:
+    if prefix:
+        return word_folded.startswith(term_stem) or word_stem.startswith(term_stem)
+    return word_stem == term_stem
+
+
+def highlight_snippet(
+    text: str,
+    terms: Sequence[str],
+    *,
+    prefix_last: bool = False,
+    size: int = SNIPPET_CHARS,
+) -> str:
+    """Return about ``size`` characters of ``text`` around the best match, terms marked.
+
+    The window with the most matched terms wins; matched words are wrapped in
+    :data:`HIGHLIGHT_START`/:data:`HIGHLIGHT_END` and cut-off ends get
+    :data:`ELLIPSIS`. Text without a match gives its beginning, unmarked.
+
+    Args:
+        text: the entry text (content, or title).
+        terms: query terms as from :func:`parse_query`.
+        prefix_last: match the last term as a prefix too.
+        size: target snippet length in characters.
+
+    """
+    stems = [stem(t) for t in terms]
+    matches: list[tuple[int, int]] = []
+    for m in _WORD_RE.finditer(text):
+        word = m.group()
+        word_stem, word_folded = stem(word), fold(word)
+        for i, term_stem in enumerate(stems):
+            prefix = prefix_last and i == len(stems) - 1
+            if _term_matches(word_stem, word_folded, term_stem, prefix):
+                matches.append((m.start(), m.end()))
+                break
+    if not matches:
+        cut = text[:size]
+        return cut + (ELLIPSIS if len(text) > size else "")
+    # Best window: the one starting near a match that covers the most matches.
+    best_start, best_count = matches[0][0], 0
+    for start, _ in matches:
+        count = sum(1 for s, e in matches if s >= start and e <= start + size)
+        if count > best_count:
+            best_start, best_count = start, count
+    # Give some context before the first matched word, at a word boundary.
+    start = max(0, best_start - size // 4)
+    if start > 0:
+        space = text.rfind(" ", 0, start + 1)
+        start = space + 1 if space >= 0 and best_start - space < size // 2 else start
+    end = min(len(text), start + size)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        if space > best_start:
+            end = space
+    pieces: list[str] = [ELLIPSIS] if start > 0 else []
+    pos = start
+    for s, e in matches:
+        if s < start or e > end:
+            continue
+        pieces.append(text[pos:s])
+        pieces.append(f"{HIGHLIGHT_START}{text[s:e]}{HIGHLIGHT_END}")
+        pos = e
+    pieces.append(text[pos:end])
+    if end < len(text):
+        pieces.append(ELLIPSIS)
+    return "".join(pieces)
+
+
+def term_hits(text: str, terms: Sequence[str], *, prefix_last: bool = False) -> list[int]:
+    """Count, for each term, how many words of ``text`` it matches (stemmed, folded)."""
+    stems = [stem(t) for t in terms]
+    counts = [0] * len(stems)
+    for m in _WORD_RE.finditer(text):
+        word = m.group()
+        word_stem, word_folded = stem(word), fold(word)
+        for i, term_stem in enumerate(stems):
+            prefix = prefix_last and i == len(stems) - 1
+            if _term_matches(word_stem, word_folded, term_stem, prefix):
+                counts[i] += 1
+    return counts
+
+
+# --- cursors ------------------------------------------------------------------
+
+
+class SearchCursor(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """Where the next page of a search starts.
+
+    Attributes:
+        offset: hits to skip.
+        match: ``all`` or ``any`` (a relaxed search stays relaxed on later pages).
+        fp: fingerprint of the query and filters the cursor belongs to.
+
+    """
+
+    offset: int
+    match: Match
+    fp: str
+
+
+def fingerprint(query: ParsedQuery, filters: EntryFilter) -> str:
+    """Return a short digest identifying a search (terms + filters)."""
+    payload = msgspec.json.encode([query.terms, query.prefix_last, filters])
+    return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def encode_cursor(cursor: SearchCursor) -> str:
+    """Return ``cursor`` as an opaque URL-safe string."""
+    return base64.urlsafe_b64encode(msgspec.json.encode(cursor)).decode("ascii").rstrip("=")
+
+
+def decode_cursor(text: str, *, expected_fingerprint: str) -> SearchCursor:
+    """Read a cursor made by :func:`encode_cursor` for the same search.
+
+    Raises:
+        InvalidInputError: ``cursor`` is malformed or belongs to another query
+            or other filters.
+
+    """
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        cursor = msgspec.json.decode(raw, type=SearchCursor)
+    except (ValueError, binascii.Error, msgspec.DecodeError) as exc:
+        raise InvalidInputError(
+            "cursor", "is not a cursor returned by this search; start without one"
+        ) from exc
+    if cursor.offset < 0:
+        raise InvalidInputError("cursor", "is not a cursor returned by this search")
+    if cursor.fp != expected_fingerprint:
+        raise InvalidInputError(
+            "cursor", "belongs to a different query or filters; start without a cursor"
+        )
+    return cursor
