@@ -1,0 +1,49 @@
+"""Settings of the authorization server and the bearer authenticator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import msgspec
+
+__all__ = ["OAuthConfig"]
+
+
+class OAuthConfig(msgspec.Struct, kw_only=True):
+    """What the composition root tells trace_oauth about the deployment.
+
+    ``issuer`` is the public origin (``https://HOST``), no trailing slash: it is
+    the issuer in metadata and the ``iss`` of authorization responses, and the
+    default resource of tokens.
+    """
+
+    issuer: str
+    access_token_ttl: timedelta = timedelta(hours=1)
+    refresh_token_ttl: timedelta = timedelta(days=365)
+    code_ttl: timedelta = timedelta(minutes=10)
+    refresh_grace: timedelta = timedelta(seconds=60)
+    integrations_require_plan: bool = False
+    plans_with_integrations: frozenset[str] | None = None
+    """With ``integrations_require_plan``: which plans qualify (None: any plan at all)."""
+    hash_key: str | None = None
+    """Pepper for hashing secrets at rest; None uses a fixed domain-separation key."""
+    registration_limit: int = 20
+    """Client registrations allowed per client IP per hour."""
+    login_attempt_limit: int = 10
+    """Failed-or-not login attempts allowed per email and per IP per 15 minutes."""
+    unused_client_ttl: timedelta = timedelta(days=1)
+    """Registered clients never used for this long are deleted."""
+    cimd_allow_private_addresses: bool = False
+    """Let client metadata documents be fetched from private/loopback addresses (tests only)."""
+    cimd_timeout: float = 5.0
+    cimd_max_bytes: int = 64 * 1024
+    api_key_touch_interval: timedelta = timedelta(minutes=5)
+    """``last_used_at`` of an API key is written at most this often."""
+
+    def __post_init__(self) -> None:
+        self.issuer = self.issuer.rstrip("/")
+
+    @property
+    def resources(self) -> frozenset[str]:
+        """The resource identifiers tokens may be issued for: the origin and its MCP URL."""
+        return frozenset({self.issuer, f"{self.issuer}/mcp"})
