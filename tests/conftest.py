@@ -1,0 +1,205 @@
+"""Fixtures shared by every test area: the anyio backend and one storage per backend.
+
+``storage`` is parametrized over ``memory``, ``sqlite`` and ``postgres``, so a
+test that takes it runs once per backend and the report shows all three ids.
+``sql_storage`` covers only the SQL backends (``sqlite``, ``postgres``);
+``sqlite_url`` / ``postgres_url`` give a freshly migrated, empty database URL.
+
+PostgreSQL: one uniquely named database per test session is created from
+``TRACE_TEST_POSTGRES_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``),
+migrated once, emptied before each test and dropped at the end. When the server
+cannot be reached the Postgres tests are skipped with the reason, unless
+``CI=true``: then they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from trace_core.ports import BlobStore, Storage
+from trace_core.testing.memory import InMemoryBlobStore, InMemoryStorage
+from trace_sql import FilesystemBlobStore, SqlStorage, create_storage
+from trace_sql import sqlite_url as sqlite_file_url
+from trace_sql.engine import create_engine
+from trace_sql.migrate import migrate_async
+
+T = TypeVar("T")
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+STORAGE_BACKENDS = [
+    pytest.param("memory", id="memory"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+SQL_BACKENDS = STORAGE_BACKENDS[1:]
+
+
+def run_blocking(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion on a private loop in another thread.
+
+    Session fixtures are synchronous; running their database setup in a thread
+    keeps it off whatever loop the anyio plugin has open.
+    """
+
+    async def _main() -> T:
+        return await make()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _main()).result()
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+# --- SQLite ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite database file, copied for every test (faster than migrating)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    run_blocking(lambda: migrate_async(sqlite_file_url(path)))
+    # Disposing the engine checkpointed the WAL: the file alone is the database.
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """URL of a fresh, migrated SQLite database file for this test."""
+    path = tmp_path / "trace.db"
+    shutil.copyfile(sqlite_template, path)
+    return sqlite_file_url(path)
+
+
+# --- PostgreSQL --------------------------------------------------------------------
+
+
+def _postgres_unavailable(reason: str) -> None:
+    message = f"PostgreSQL is not reachable ({reason}); set TRACE_TEST_POSTGRES_URL"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: Postgres tests are required)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A uniquely named, migrated database for this test session; dropped at the end."""
+    admin_url = make_url(os.environ.get("TRACE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    name = f"trace_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+    async def admin(statement: str) -> None:
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"timeout": 5})
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(sa.text(statement))
+        finally:
+            await engine.dispose()
+
+    try:
+        run_blocking(lambda: admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, TimeoutError, sa.exc.DBAPIError) as exc:
+        _postgres_unavailable(f"{type(exc).__name__}: {exc}".splitlines()[0])
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        run_blocking(lambda: migrate_async(url))
+        yield url
+    finally:
+        run_blocking(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            tables = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                        "AND tablename <> 'alembic_version'"
+                    )
+                )
+            ).scalars()
+            names = ", ".join(f'"{name}"' for name in tables)
+            if names:
+                await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """URL of the session's Postgres database, emptied (every table truncated) for this test."""
+    run_blocking(lambda: _truncate_all(postgres_database))
+    return postgres_database
+
+
+# --- storage and blobs ------------------------------------------------------------------
+
+
+@pytest.fixture(params=STORAGE_BACKENDS)
+def storage_backend(request: pytest.FixtureRequest) -> str:
+    """Which backend this test runs on: ``memory``, ``sqlite`` or ``postgres``."""
+    return str(request.param)
+
+
+def _url_for(backend: str, request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{backend}_url"))
+
+
+@pytest.fixture
+def storage_url(storage_backend: str, request: pytest.FixtureRequest) -> str | None:
+    """The database URL behind ``storage`` (None for the in-memory backend)."""
+    if storage_backend == "memory":
+        return None
+    return _url_for(storage_backend, request)
+
+
+@pytest.fixture
+async def storage(storage_url: str | None, anyio_backend: Any) -> AsyncIterator[Storage]:
+    """An empty storage on each backend: ``memory``, ``sqlite`` (a file) and ``postgres``."""
+    if storage_url is None:
+        yield InMemoryStorage()
+        return
+    sql = create_storage(storage_url)
+    try:
+        yield sql
+    finally:
+        await sql.close()
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+def sql_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, migrated database URL on each SQL backend (``sqlite``, ``postgres``)."""
+    return _url_for(str(request.param), request)
+
+
+@pytest.fixture
+async def sql_storage(sql_url: str, anyio_backend: Any) -> AsyncIterator[SqlStorage]:
+    """An empty :class:`SqlStorage` on each SQL backend (``sqlite``, ``postgres``)."""
+    sql = create_storage(sql_url)
+    try:
+        yield sql
+    finally:
+        await sql.close()
+
+
+@pytest.fixture(params=["memory", "filesystem"])
+def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    """An empty blob store: in memory, and files in a temporary directory."""
+    if request.param == "memory":
+        return InMemoryBlobStore()
+    return FilesystemBlobStore(tmp_path / "blobs")
