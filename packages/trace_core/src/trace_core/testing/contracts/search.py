@@ -199,8 +199,8 @@ _FILTER_CASES: dict[str, tuple[dict[str, Any], set[str]]] = {
         {"start_date": date(2026, 2, 10), "end_date": date(2026, 2, 10)},
         {"work"},
     ),
-    "created after": ({"created_after": T0 + timedelta(days=1)}, {"work", "home"}),
-    "created before": ({"created_before": T0 + timedelta(days=1)}, {"inbox"}),
+    "created after": ({"created_after": T0 + timedelta(hours=12)}, {"work", "home"}),
+    "created before": ({"created_before": T0 + timedelta(hours=12)}, {"inbox"}),
     "updated after": ({"updated_after": T0 + timedelta(days=4)}, {"work"}),
     "updated before": ({"updated_before": T0 + timedelta(days=3)}, {"inbox", "home"}),
 }

@@ -1,0 +1,363 @@
+"""Built-in search on the SQL database: SQLite FTS5 and PostgreSQL full-text search.
+
+Both adapters are ``indexed_by_storage``: triggers created by the
+``0100_search`` migration index an entry in the same transaction that writes
+it, so an entry is searchable the moment ``create_entry`` returns, and
+:meth:`~trace_core.ports.SearchIndex.index` has nothing left to do.
+
+Queries are built only from the terms of :func:`trace_core.search.parse_query`
+(each one quoted), passed as bind parameters, never spliced into SQL; the
+filters are the storage's own ``list_entries`` clauses, always scoped by
+``account_id``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from trace_core.errors import InvalidInputError, TraceError, UnavailableError
+from trace_core.model import Entry, SearchHit
+from trace_core.ports import ProgressCallback, SearchIndex, SearchRequest, Storage
+from trace_core.search import (
+    ELLIPSIS,
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    ParsedQuery,
+    fold,
+    fts5_match,
+    highlight_snippet,
+    parse_query,
+    tsquery,
+)
+from trace_sql.errors import translate_error
+from trace_sql.storage import _ORDER, SqlStorage, _filter_clauses, row_to_entry
+from trace_sql.tables import entries
+
+__all__ = [
+    "PostgresSearchIndex",
+    "SqliteSearchIndex",
+    "create_sql_search_index",
+]
+
+TITLE_WEIGHT = 10.0
+CONTENT_WEIGHT = 1.0
+TAGS_WEIGHT = 4.0
+SNIPPET_TOKENS = 28
+"""FTS5 snippet length in tokens: about 200 characters of prose."""
+
+_fts = sa.table("entry_fts", sa.column("rowid", sa.Integer()))
+_fts_ref = sa.literal_column("entry_fts")
+_search_ids = sa.table(
+    "entry_search_ids", sa.column("doc_id", sa.Integer()), sa.column("entry_id", sa.Uuid())
+)
+_config = sa.table("search_config", sa.column("name", sa.String()), sa.column("value", sa.String()))
+_search_vector = sa.column("search_vector")
+_TAGS_TEXT = sa.literal_column(
+    "array_to_string(ARRAY(SELECT jsonb_array_elements_text(entries.tags)), ' ')"
+)
+
+PG_VECTOR_FUNCTION = """
+CREATE OR REPLACE FUNCTION trace_entry_search_vector() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.search_vector :=
+        setweight(to_tsvector('{language}'::regconfig, {fold}(coalesce(NEW.title, ''))), 'A')
+        || setweight(to_tsvector('{language}'::regconfig, {fold}(coalesce(
+            (SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(NEW.tags) AS t), ''))), 'B')
+        || setweight(to_tsvector('{language}'::regconfig, {fold}(NEW.content)), 'C');
+    RETURN NEW;
+END
+$$
+"""
+"""The trigger function that computes ``entries.search_vector`` (same as migration 0100)."""
+
+
+def _translated(exc: BaseException) -> TraceError:
+    translated = translate_error(exc)
+    return translated or UnavailableError("search is temporarily unavailable")
+
+
+class _SqlSearchIndex(SearchIndex):
+    indexed_by_storage = True
+    """Triggers index every write in its own transaction; the facade need not call index()."""
+
+    def __init__(self, storage: SqlStorage) -> None:
+        self._storage = storage
+
+    async def index(self, entries_: Sequence[Entry]) -> None:
+        """Nothing to do: the database indexed these entries when they were written."""
+
+    async def remove(self, account_id: UUID, entry_ids: Sequence[UUID]) -> None:
+        """Nothing to do: purging the rows removed them from the index."""
+
+    async def search(self, account_id: UUID, request: SearchRequest) -> list[SearchHit]:
+        """Return ranked hits of ``account_id`` only.
+
+        Raises:
+            InvalidInputError: the query is empty.
+            UnavailableError: the database cannot be reached.
+
+        """
+        query = parse_query(request.query)
+        if query.is_empty or request.limit <= 0:
+            return []
+        if request.offset < 0:
+            raise InvalidInputError("offset", "must not be negative")
+        filters = msgspec.structs.replace(request.filters, text=None)
+        clauses = _filter_clauses(account_id, filters)
+        try:
+            async with self._storage.connect() as conn:
+                return await self._search(conn, query, request, clauses)
+        except TraceError:
+            raise
+        except (sa_exc.DBAPIError, OSError) as exc:
+            raise _translated(exc) from exc
+
+    async def _search(
+        self, conn: Any, query: Any, request: SearchRequest, clauses: list[Any]
+    ) -> list[SearchHit]:
+        raise NotImplementedError
+
+    async def count_live(self) -> int:
+        """Return the number of live entries (what a rebuild indexes)."""
+        async with self._storage.connect() as conn:
+            result = await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(entries)
+                .where(entries.c.deleted_at.is_(None))
+            )
+            return int(result.scalar_one())
+
+
+class SqliteSearchIndex(_SqlSearchIndex):
+    """FTS5 search with bm25 ranking (title above tags above content) and snippets."""
+
+    async def _search(
+        self, conn: Any, query: Any, request: SearchRequest, clauses: list[Any]
+    ) -> list[SearchHit]:
+        rank = sa.func.bm25(_fts_ref, TITLE_WEIGHT, CONTENT_WEIGHT, TAGS_WEIGHT)
+        statement = (
+            sa.select(entries, rank.label("rank"), _fts.c.rowid.label("doc_id"))
+            .select_from(
+                _fts.join(_search_ids, _search_ids.c.doc_id == _fts.c.rowid).join(
+                    entries, entries.c.entry_id == _search_ids.c.entry_id
+                )
+            )
+            .where(_fts_ref.op("MATCH")(fts5_match(query, request.match)), *clauses)
+            .order_by(rank, *_ORDER)
+            .limit(request.limit)
+            .offset(request.offset)
+        )
+        rows = (await conn.execute(statement)).mappings().all()
+        if not rows:
+            return []
+        # Snippets only for the page: computing them for every match (before
+        # the sort) is the slow part of FTS5 on common words.
+        snippet = sa.func.snippet(
+            _fts_ref, -1, HIGHLIGHT_START, HIGHLIGHT_END, ELLIPSIS, SNIPPET_TOKENS
+        )
+        snippets_stmt = sa.select(_fts.c.rowid, snippet).where(
+            _fts_ref.op("MATCH")(fts5_match(query, "any")),
+            _fts.c.rowid.in_([row["doc_id"] for row in rows]),
+        )
+        snippets = {row[0]: row[1] for row in await conn.execute(snippets_stmt)}
+        return [
+            SearchHit(
+                entry=row_to_entry(row),
+                # bm25 is "lower is better"; a score is "higher is better".
+                score=round(-float(row["rank"]), 6),
+                snippet=snippets.get(row["doc_id"]) or row["content"][:200],
+            )
+            for row in rows
+        ]
+
+    async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
+        """Re-create the FTS index from ``entries`` (e.g. after a restore from backup)."""
+        async with self._storage.connect(write=True) as conn:
+            await conn.exec_driver_sql("DELETE FROM entry_fts")
+            await conn.exec_driver_sql("DELETE FROM entry_search_ids")
+            await conn.exec_driver_sql(
+                "INSERT INTO entry_search_ids (entry_id) "
+                "SELECT entry_id FROM entries WHERE deleted_at IS NULL"
+            )
+            await conn.exec_driver_sql(
+                "INSERT INTO entry_fts (rowid, title, content, tags) "
+                "SELECT s.doc_id, coalesce(e.title, ''), e.content, "
+                "(SELECT coalesce(group_concat(value, ' '), '') FROM json_each(e.tags)) "
+                "FROM entry_search_ids AS s JOIN entries AS e ON e.entry_id = s.entry_id"
+            )
+            await conn.exec_driver_sql("INSERT INTO entry_fts (entry_fts) VALUES ('optimize')")
+            count = int(
+                (await conn.exec_driver_sql("SELECT count(*) FROM entry_search_ids")).scalar_one()
+            )
+        if progress is not None:
+            progress(count, count)
+        return count
+
+
+_LANGUAGE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class PostgresSearchIndex(_SqlSearchIndex):
+    """``tsvector`` search (GIN), ``ts_rank_cd`` ranking and ``ts_headline`` snippets.
+
+    Args:
+        storage: a PostgreSQL storage migrated to ``0100_search``.
+        language: the text-search configuration (``english``, ``simple``,
+            ``german`` ...); stemming and stop words follow it. Call
+            :meth:`configure` once at start to apply a change.
+
+    """
+
+    HEADLINE_OPTIONS = (
+        f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords=30, MinWords=12, "
+        f'MaxFragments=2, FragmentDelimiter=" {ELLIPSIS} "'
+    )
+
+    def __init__(self, storage: SqlStorage, *, language: str = "english") -> None:
+        super().__init__(storage)
+        if not _LANGUAGE_RE.match(language):
+            raise InvalidInputError("search.language", "must be a text-search configuration name")
+        self.language = language
+        self._unaccent: bool | None = None
+
+    async def _folds_accents(self, conn: Any) -> bool:
+        # Whether the trigger unaccents the text (the migration found the
+        # extension); the query terms must be folded the same way.
+        if self._unaccent is None:
+            value = (
+                await conn.execute(sa.select(_config.c.value).where(_config.c.name == "unaccent"))
+            ).scalar_one_or_none()
+            self._unaccent = value == "on"
+        return self._unaccent
+
+    async def _query(self, conn: Any, query: ParsedQuery) -> ParsedQuery:
+        if not await self._folds_accents(conn):
+            return query
+        terms = tuple(dict.fromkeys(t for t in (fold(term) for term in query.terms) if t))
+        return msgspec.structs.replace(query, terms=terms)
+
+    async def configure(self, *, progress: ProgressCallback | None = None) -> bool:
+        """Make the database index with :attr:`language`; re-index if it changed.
+
+        Returns:
+            True if the language changed and every entry was re-indexed.
+
+        Raises:
+            InvalidInputError: PostgreSQL has no such text-search configuration.
+
+        """
+        async with self._storage.connect(write=True) as conn:
+            known = (
+                (await conn.execute(sa.text("SELECT cfgname FROM pg_ts_config ORDER BY cfgname")))
+                .scalars()
+                .all()
+            )
+            if self.language not in known:
+                raise InvalidInputError(
+                    "search.language",
+                    f"unknown text-search configuration {self.language!r}",
+                    allowed=list(known),
+                )
+            current = (
+                await conn.execute(sa.select(_config.c.value).where(_config.c.name == "language"))
+            ).scalar_one_or_none()
+            if current == self.language:
+                return False
+            await conn.exec_driver_sql(
+                PG_VECTOR_FUNCTION.format(
+                    language=self.language,
+                    fold="unaccent" if await self._folds_accents(conn) else "",
+                )
+            )
+            await conn.execute(
+                sa.update(_config).where(_config.c.name == "language").values(value=self.language)
+            )
+        await self.rebuild(self._storage, progress=progress)
+        return True
+
+    def _config(self) -> Any:
+        # The name was checked against a strict pattern in __init__.
+        return sa.literal_column(f"'{self.language}'::regconfig")
+
+    async def _search(
+        self, conn: Any, query: Any, request: SearchRequest, clauses: list[Any]
+    ) -> list[SearchHit]:
+        query = await self._query(conn, query)
+        if query.is_empty:
+            return []
+        ts_query = sa.func.to_tsquery(self._config(), tsquery(query, request.match))
+        rank = sa.func.ts_rank_cd(_search_vector, ts_query, 1).label("rank")
+        page = (
+            sa.select(entries, rank)
+            .where(_search_vector.op("@@")(ts_query), *clauses)
+            .order_by(rank.desc(), *_ORDER)
+            .limit(request.limit)
+            .offset(request.offset)
+        )
+        rows = (await conn.execute(page)).mappings().all()
+        if not rows:
+            return []
+        # Headlines only for the page: ts_headline re-parses the whole text.
+        snippets = await self._headlines(conn, query, rows)
+        return [
+            SearchHit(
+                entry=row_to_entry(row),
+                score=round(float(row["rank"]), 6),
+                snippet=snippets.get(row["entry_id"]) or row["content"][:200],
+            )
+            for row in rows
+        ]
+
+    async def _headlines(self, conn: Any, query: Any, rows: Sequence[Any]) -> dict[UUID, str]:
+        ts_query = sa.func.to_tsquery(self._config(), tsquery(query, "any"))
+        body = sa.func.concat_ws(
+            " \n ",
+            entries.c.title,
+            _TAGS_TEXT,
+            entries.c.content,
+        )
+        statement = sa.select(
+            entries.c.entry_id,
+            sa.func.ts_headline(self._config(), body, ts_query, self.HEADLINE_OPTIONS),
+        ).where(entries.c.entry_id.in_([row["entry_id"] for row in rows]))
+        found: dict[UUID, str] = {row[0]: row[1] for row in await conn.execute(statement)}
+        # ts_headline shows the start of the text when it has nothing to mark
+        # (e.g. a stop-word-only query); mark what we can ourselves then.
+        for row in rows:
+            if HIGHLIGHT_START not in found.get(row["entry_id"], ""):
+                found[row["entry_id"]] = highlight_snippet(
+                    row["content"], query.terms, prefix_last=query.prefix_last
+                )
+        return found
+
+    async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
+        """Recompute every entry's ``search_vector`` (the trigger does the work)."""
+        async with self._storage.connect(write=True) as conn:
+            await conn.exec_driver_sql("UPDATE entries SET title = title")
+            count = int(
+                (
+                    await conn.execute(
+                        sa.select(sa.func.count())
+                        .select_from(entries)
+                        .where(entries.c.deleted_at.is_(None))
+                    )
+                ).scalar_one()
+            )
+        if progress is not None:
+            progress(count, count)
+        return count
+
+
+def create_sql_search_index(storage: SqlStorage, *, language: str = "english") -> _SqlSearchIndex:
+    """Return the built-in search index for ``storage``'s database."""
+    if storage.dialect_name == "sqlite":
+        return SqliteSearchIndex(storage)
+    return PostgresSearchIndex(storage, language=language)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from trace_sql.engine import sqlite_url
+from trace_sql.storage import SqlStorage, open_storage
+
+POSTGRES_URL = os.environ.get(
+    "TRACE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def sqlite_storage(tmp_path: Path) -> AsyncIterator[SqlStorage]:
+    storage = await open_storage(sqlite_url(tmp_path / "trace.db"))
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+async def _admin_execute(sql: str) -> None:
+    import asyncpg
+
+    url = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url() -> str:
+    """A fresh database for this session's search tests, dropped at the end."""
+    import asyncio
+
+    name = f"trace_search_{uuid.uuid4().hex[:10]}"
+    try:
+        asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
+    except (OSError, Exception) as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    yield f"{base}/{name}"
+    asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def postgres_storage(postgres_database_url: str) -> AsyncIterator[SqlStorage]:
+    storage = await open_storage(postgres_database_url)
+    try:
+        yield storage
+    finally:
+        await storage.close()
