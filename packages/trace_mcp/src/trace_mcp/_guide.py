@@ -1,0 +1,84 @@
+"""The guide ``get_docs`` returns: written for a model, short and exact."""
+
+from __future__ import annotations
+
+__all__ = ["GUIDE"]
+
+GUIDE = """\
+# Trace — guide for assistants
+
+Trace keeps a person's notes, journal and tasks. You read and write them with these tools.
+
+## Data model
+- **Stream**: a notebook (`stream_id`, `name`, `entry_count`). Each stream has
+  `entry_settings`: which attributes its entries use (`use_rating`, `use_status`,
+  `use_priority`, `use_type`, `use_duedates`, ...), the allowed `types` and `statuses`,
+  `default_status`, and `rating_type` (`stars` = 0-5, halves allowed; `numeric` = 0-10).
+- **Inbox**: entries without a stream (`stream_id: null`). Inbox entries have no
+  `stream_context`.
+- **Entry**: `entry_id`, `stream_id`, `title` (optional), `content` (Markdown), `entry_date`
+  (the day it is about, YYYY-MM-DD), `tags` (free strings), `status`, `type`, `priority`
+  (0 none, 1 low, 2 medium, 3 high, 4 urgent), `rating`, `due_date`, `is_pinned`,
+  `is_archived`, `mentions` (the @names in the content, read-only), `version` (+1 on every
+  change), `last_edited_by` (which key or app wrote last).
+- **Ratings** are given and shown in the stream's display units: `rating` with `rating_max`
+  and `rating_type`; `rating_raw` is the stored 0-10 value (3 stars = 6).
+- Every entry in an answer carries `stream_context`: the stream's name, rating type and
+  max, allowed types and statuses, and which attributes are enabled. Use it to write valid
+  values.
+- **Attachments**: images on an entry (ids in `get_entry`'s `attachments`).
+- **History**: every write keeps a snapshot (`get_entry_history`). **Trash**: `delete_entry`
+  moves an entry to the trash for 30 days (`list_trash`, `restore_entry`).
+
+## Reading
+- `search_entries {"query": "dentist appointment"}`: ranked full-text search with snippets,
+  best first. Plain words; punctuation is fine. If no entry has every word, entries with
+  any word are returned and `relaxed` is true. The best tool for "what did I write about X".
+- `list_entries`: newest `entry_date` first, with filters: `stream_id`, `tags` (ANY of them;
+  `tags_mode: "all"` for every tag), `status`, `type`, `is_archived` (default false;
+  null = both), `is_pinned`, `start_date`/`end_date` (on `entry_date`, inclusive), `query`
+  (plain substring). **`stream_id` omitted = every stream and the Inbox; `stream_id: null` or
+  `"inbox"` = only the Inbox** (the reference service treated omitted as the Inbox; here
+  omitted means everything). `search_entries` takes the same filters.
+- `get_entry {"entry_id": "..."}`: the full content, attachments and `stream_context`.
+- `list_streams`, `get_stream`, `list_tags` (reuse existing tags), `list_trash`,
+  `get_entry_history`.
+- `search` / `fetch`: the simple pair ChatGPT connectors use (ids, titles, URLs; full text).
+
+## Keeping answers small
+- `include_content: false` returns titles and metadata only; `content_limit: 300` cuts each
+  content to 300 characters and sets `content_truncated: true`.
+- Paging: pass `next_cursor` back as `cursor` (stable while entries are added), or use
+  `offset` (`next_offset`). `has_more` says whether more follow; `total` counts all matches.
+- No answer exceeds about 25,000 tokens. When one would, it is cut and says
+  `truncated: true` with a `note` on how to get the rest (next page, `get_entry`, or
+  `get_entry`'s `content_offset` for a very long entry).
+
+## Writing (needs Full Access)
+- `create_entry {"content": "...", "title": "...", "stream_id": "...", "tags": ["work"]}`.
+  No `stream_id` = the Inbox. `entry_date` defaults to today; `status` to the stream's
+  `default_status`. A `type` or `status` the stream does not allow is refused with the list
+  of allowed values: pick one of them.
+- `update_entry`: only the fields you pass change. `null` clears a field (`due_date: null`),
+  `tags` **replace** the whole list, `content` **replaces** the whole text (send all of it),
+  `stream_id` moves the entry (`null` = to the Inbox). Always pass `expected_version` = the
+  `version` you read: if someone changed the entry meanwhile you get a version conflict that
+  names both versions; re-read with `get_entry`, merge, retry.
+- `delete_entry` is a soft delete (restorable for 30 days). Ask before deleting.
+- `create_stream` / `update_stream` organise streams (`entry_settings` are merged on update).
+
+## Errors
+Errors say what to fix: `not_found` (wrong id, another account's id, or deleted),
+`invalid_input` (names the field and the allowed values), `version_conflict` (expected and
+current version), `insufficient_scope` (this connection is Read Only; write tools are not
+offered then), `rate_limited` (slow down).
+
+## Examples
+- "What did I plan for the trip?" → `search_entries {"query": "trip plan"}` → `get_entry`.
+- "Show this week's journal" → `list_streams` → `list_entries {"stream_id": "<journal id>",
+  "start_date": "2026-11-16", "end_date": "2026-11-22"}`.
+- "Mark the task done" → `get_entry` (read `version` and `stream_context.statuses`) →
+  `update_entry {"entry_id": "...", "status": "done", "expected_version": 3}`.
+- "Rate it 4 stars" in a stars stream → `update_entry {"entry_id": "...", "rating": 4}`
+  (stored as 8).
+"""

@@ -1,0 +1,153 @@
+"""HMAC-signed, expiring attachment download URLs.
+
+``get_attachment_url`` hands a model a URL it (or the person) can open without a
+bearer token for one hour. The URL names the account and the attachment and the
+expiry time, and carries an HMAC-SHA256 over exactly those three, keyed with a
+server secret; the download route checks the signature (in constant time) and the
+expiry before it reads anything, and then reads the attachment *as that account*,
+so tenancy is still enforced by core.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+from uuid import UUID
+
+import msgspec
+
+from trace_core.errors import InvalidInputError, PermissionDeniedError
+from trace_core.ports import Clock
+from trace_core.service import SystemClock
+
+__all__ = [
+    "ATTACHMENT_PATH",
+    "AttachmentUrlSigner",
+    "SignedUrl",
+    "load_or_create_secret",
+]
+
+ATTACHMENT_PATH = "/attachments/{attachment_id}"
+"""Path of the signed download route, relative to the public origin."""
+
+DEFAULT_TTL_SECONDS = 3600
+
+
+class SignedUrl(msgspec.Struct, frozen=True, kw_only=True):
+    """A signed download URL and when it stops working."""
+
+    url: str
+    expires_at: datetime
+
+
+class AttachmentUrlSigner:
+    """Signs and verifies attachment download URLs.
+
+    Args:
+        secret: the HMAC key (at least 32 bytes).
+        public_url: the server's public origin (``https://trace.example.com``).
+        ttl_seconds: how long a URL stays valid (default one hour).
+        clock: the time source (tests move it).
+
+    """
+
+    def __init__(
+        self,
+        secret: bytes,
+        public_url: str,
+        *,
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        clock: Clock | None = None,
+    ) -> None:
+        if len(secret) < 32:
+            raise ValueError("the attachment URL secret must be at least 32 bytes")
+        self._secret = secret
+        self.public_url = public_url.rstrip("/")
+        self.ttl_seconds = ttl_seconds
+        self._clock: Clock = clock or SystemClock()
+
+    def _signature(self, account_id: str, attachment_id: str, expires: int) -> str:
+        message = f"attachment:{account_id}:{attachment_id}:{expires}".encode()
+        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def sign(self, account_id: UUID, attachment_id: UUID) -> SignedUrl:
+        """Return a URL for the attachment that works for ``ttl_seconds``."""
+        expires = int(self._clock.now().timestamp()) + self.ttl_seconds
+        query = urlencode(
+            {
+                "account": str(account_id),
+                "expires": str(expires),
+                "sig": self._signature(str(account_id), str(attachment_id), expires),
+            }
+        )
+        path = ATTACHMENT_PATH.format(attachment_id=attachment_id)
+        return SignedUrl(
+            url=f"{self.public_url}{path}?{query}",
+            expires_at=datetime.fromtimestamp(expires, tz=UTC),
+        )
+
+    def verify(
+        self, attachment_id: str, *, account: str | None, expires: str | None, sig: str | None
+    ) -> tuple[UUID, UUID]:
+        """Check a signed URL's parameters; return ``(account_id, attachment_id)``.
+
+        Raises:
+            PermissionDeniedError: a parameter is missing or malformed, the
+                signature does not match, or the URL has expired.
+
+        """
+        if not account or not expires or not sig:
+            raise PermissionDeniedError("this download link is incomplete", reason="invalid")
+        try:
+            expires_at = int(expires)
+            account_uuid = UUID(account)
+            attachment_uuid = UUID(attachment_id)
+        except ValueError:
+            raise PermissionDeniedError(
+                "this download link is malformed", reason="invalid"
+            ) from None
+        expected = self._signature(account, attachment_id, expires_at)
+        if not hmac.compare_digest(expected.encode(), sig.encode()):
+            raise PermissionDeniedError("this download link is not valid", reason="invalid")
+        if self._clock.now().timestamp() >= expires_at:
+            raise PermissionDeniedError(
+                "this download link has expired; ask for a new one (get_attachment_url)",
+                reason="expired",
+            )
+        return account_uuid, attachment_uuid
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """Return the secret stored at ``path``, creating it (32 random bytes, mode 0600) once.
+
+    The secret is written to a private temporary file and then hard-linked into
+    place, which fails if the file exists: two processes starting together agree
+    on one complete secret (the loser reads the winner's file).
+
+    Raises:
+        InvalidInputError: the file exists but holds no usable secret.
+
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    text = path.read_text().strip()
+    if len(text) < 32:
+        raise InvalidInputError(str(path), "the secret file is too short (at least 32 characters)")
+    return text.encode()
