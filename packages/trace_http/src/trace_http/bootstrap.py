@@ -24,11 +24,12 @@ if TYPE_CHECKING:
     from trace_core.ports import BlobStore, Clock, SearchIndex, Storage
     from trace_core.service import Trace
     from trace_http.settings import Settings
+    from trace_sql import SqlStorage
 
 __all__ = ["build_trace", "make_blobs", "make_search", "make_storage", "migrate", "open_trace"]
 
 
-def make_storage(settings: Settings) -> Storage:
+def make_storage(settings: Settings) -> SqlStorage:
     """Return the SQL storage for ``settings.storage.url`` (SQLite or Postgres).
 
     Creates the data directory for a SQLite file. Connecting is lazy.
@@ -73,11 +74,13 @@ async def migrate(settings: Settings) -> list[str]:
         The revision ids the database is at afterwards.
 
     """
-    from trace_sql import migrate as sql_migrate
+    from trace_sql import migrate_async
+    from trace_sql.migrate import current_revisions
 
     if settings.storage.is_sqlite:
         settings.storage.data_path.mkdir(parents=True, exist_ok=True)
-    return await sql_migrate(settings.storage.url)
+    await migrate_async(settings.storage.url)
+    return sorted(await current_revisions(settings.storage.url))
 
 
 async def build_trace(
@@ -108,9 +111,14 @@ async def build_trace(
     from trace_core.service import Trace
 
     if storage is None:
+        sql = make_storage(settings)
         if settings.storage.migrate_on_start if run_migrations is None else run_migrations:
-            await migrate(settings)
-        storage = make_storage(settings)
+            try:
+                await sql.migrate()
+            except BaseException:
+                await sql.close()
+                raise
+        storage = sql
     elif run_migrations:
         await migrate(settings)
     if blobs is None:

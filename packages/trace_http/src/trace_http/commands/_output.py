@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -38,8 +39,6 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    Console(
-        highlight=False,
-        soft_wrap=False,
-        width=200 if not click.get_text_stream("stdout").isatty() else None,
-    ).print(table)
+    # Not a terminal (a pipe, a test): don't wrap at rich's 80-column default.
+    width = None if sys.stdout.isatty() else 200
+    Console(highlight=False, soft_wrap=False, width=width).print(table)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from trace_core.inputs import parse_date, parse_uuid, split_tags
@@ -37,7 +39,7 @@ def create_entry(
 ) -> None:
     """Create an entry and print its id."""
     if content == "-":
-        content = click.get_text_stream("stdin").read()
+        content = sys.stdin.read()
     draft = EntryDraft(
         content=content,
         title=title,
