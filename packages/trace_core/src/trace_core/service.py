@@ -20,6 +20,7 @@ from uuid import UUID
 
 import msgspec
 
+from trace_core import search as search_query
 from trace_core.errors import (
     ConflictError,
     InsufficientScopeError,
@@ -685,46 +686,68 @@ class Trace:
 
         """
         self._require(principal, Scope.READ, "search_entries")
-        if not isinstance(query, str) or not query.strip():
-            raise InvalidInputError("query", "must not be empty")
+        parsed = search_query.parse_query(query)
         limit = self._limit(
             "limit", limit, self.limits.search_default_limit, self.limits.search_max_limit
         )
-        offset = self._search_offset(cursor)
         async with self.storage.unit_of_work() as uow:
             filters = await self._check_filters(uow, principal, filters or EntryFilter())
-        query = query.strip()
+        # The cursor remembers the offset, whether page one had to relax to any
+        # word (later pages must too, or they would skip hits), and which
+        # query and filters it belongs to.
+        fingerprint = search_query.fingerprint(parsed, filters)
+        position = (
+            search_query.decode_cursor(cursor, expected_fingerprint=fingerprint)
+            if cursor
+            else search_query.SearchCursor(offset=0, match="all", fp=fingerprint)
+        )
+
+        def next_cursor(more: bool, match: search_query.Match) -> str | None:
+            if not more:
+                return None
+            following = search_query.SearchCursor(
+                offset=position.offset + limit, match=match, fp=fingerprint
+            )
+            return search_query.encode_cursor(following)
+
         if self.search is None:
             # No index configured: the reference's substring match, newest first.
             page = await self.list_entries(
                 principal,
-                msgspec.structs.replace(filters, text=query),
+                msgspec.structs.replace(filters, text=parsed.text),
                 limit=limit,
-                offset=offset,
+                offset=position.offset,
             )
-            hits = [SearchHit(entry=e, score=0.0, snippet=e.content[:200]) for e in page.items]
-            more = page.next_cursor is not None
+            hits = [
+                SearchHit(
+                    entry=e,
+                    score=0.0,
+                    snippet=search_query.highlight_snippet(e.content, parsed.terms),
+                )
+                for e in page.items
+            ]
             return SearchResult(
                 hits=hits,
-                query=query,
+                query=parsed.text,
                 limit=limit,
-                next_cursor=self._search_cursor(offset + limit) if more else None,
+                next_cursor=next_cursor(page.next_cursor is not None, "all"),
             )
-        relaxed = False
-        request = SearchRequest(query=query, filters=filters, limit=limit + 1, offset=offset)
+        match = position.match
+        request = SearchRequest(
+            query=parsed.text, filters=filters, limit=limit + 1, offset=position.offset, match=match
+        )
         hits = await self.search.search(principal.account_id, request)
-        if not hits and offset == 0:
+        if not hits and match == "all" and position.offset == 0 and len(parsed.terms) > 1:
+            match = "any"
             hits = await self.search.search(
-                principal.account_id, msgspec.structs.replace(request, match="any")
+                principal.account_id, msgspec.structs.replace(request, match=match)
             )
-            relaxed = bool(hits)
-        more = len(hits) > limit
         return SearchResult(
             hits=hits[:limit],
-            query=query,
+            query=parsed.text,
             limit=limit,
-            next_cursor=self._search_cursor(offset + limit) if more else None,
-            relaxed=relaxed,
+            next_cursor=next_cursor(len(hits) > limit, match),
+            relaxed=match == "any",
         )
 
     @staticmethod
