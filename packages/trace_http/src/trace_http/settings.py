@@ -167,7 +167,44 @@ class AuthSettings(_Section):
 
 
 class McpSettings(_Section):
-    """The MCP endpoint."""
+    """The MCP endpoint (``/``, ``/mcp``) and its tools."""
+
+    allowed_hosts: list[str] = []
+    """Extra ``Host`` names the endpoint answers for (``name``, ``name:port``, ``name:*``).
+
+    The public URL's host and loopback names are always allowed.
+    """
+    allowed_origins: list[str] = []
+    """Extra browser origins allowed to call the endpoint (``https://app.example.com``)."""
+    rate_limit_burst: int = 100
+    """Requests one key may make at once (then ``rate_limit_per_second``)."""
+    rate_limit_per_second: float = 10.0
+    """Sustained requests per second per key; over it the answer is 429 with Retry-After."""
+    rate_limit_shared: bool | None = None
+    """Count rate limits in the database (shared by replicas). Default: yes on PostgreSQL."""
+    max_response_chars: int = 100_000
+    """Cap on one tool answer in characters (about 25k tokens)."""
+    attachment_url_secret: str | None = None
+    """Key for signing attachment URLs.
+
+    Default: generated once into ``{data_dir}/attachment-url.key`` (mode 0600).
+    """
+    attachment_url_ttl_seconds: int = 3600
+    """How long a signed attachment URL works."""
+    disable_auth_for_tests: bool = False
+    """Serve MCP without authentication as ``test_user`` (tests only; loopback addresses only)."""
+    test_user: str | None = None
+    """Email of the account used when ``disable_auth_for_tests`` is on (created if missing)."""
+
+    def __post_init__(self) -> None:
+        if self.rate_limit_burst < 1:
+            raise SettingsError("mcp.rate_limit_burst", "must be at least 1")
+        if self.rate_limit_per_second <= 0:
+            raise SettingsError("mcp.rate_limit_per_second", "must be more than 0")
+        if self.max_response_chars < 1000:
+            raise SettingsError("mcp.max_response_chars", "must be at least 1000")
+        if self.attachment_url_secret is not None and len(self.attachment_url_secret) < 32:
+            raise SettingsError("mcp.attachment_url_secret", "must be at least 32 characters")
 
 
 class LogSettings(_Section):
