@@ -105,6 +105,9 @@ class _Accounts:
     async def update(self, account: Account) -> None:
         if account.account_id not in self._d.accounts:
             raise NotFoundError("account", account.account_id)
+        holder = await self.get_by_email(account.email)
+        if holder is not None and holder.account_id != account.account_id:
+            raise ConflictError(f"an account with email {account.email} exists", field="email")
         self._d.accounts[account.account_id] = account
 
 
