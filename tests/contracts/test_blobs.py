@@ -1,0 +1,7 @@
+"""The BlobStoreContract suite on every blob store (memory, filesystem)."""
+
+from trace_core.testing.contracts.blobs import BlobStoreContract
+
+
+class TestBlobStore(BlobStoreContract):
+    """Runs against the root conftest's parametrized ``blobs`` fixture."""
