@@ -27,7 +27,8 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, Protocol
+from uuid import UUID
 
 import msgspec
 
@@ -44,8 +45,10 @@ __all__ = [
     "SNIPPET_CHARS",
     "STOP_WORDS",
     "Match",
+    "OutboxItem",
     "ParsedQuery",
     "SearchCursor",
+    "SearchOutbox",
     "decode_cursor",
     "encode_cursor",
     "fingerprint",
@@ -528,3 +531,44 @@ def decode_cursor(text: str, *, expected_fingerprint: str) -> SearchCursor:
             "cursor", "belongs to a different query or filters; start without a cursor"
         )
     return cursor
+
+
+# --- outbox (for search engines outside the database) --------------------------
+
+
+class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One recorded change: entry ``entry_id`` of ``account_id`` was written or purged.
+
+    The worker looks the entry up when it drains the item, so the item carries
+    no content: whatever the entry is then (live, deleted, gone) is what the
+    index gets.
+    """
+
+    id: int
+    account_id: UUID
+    entry_id: UUID
+    attempts: int = 0
+
+
+class SearchOutbox(Protocol):
+    """Changes waiting to reach an external search index, written with the entries."""
+
+    async def enable(self) -> None:
+        """Start recording changes (idempotent)."""
+        ...
+
+    async def claim(self, limit: int, *, now: float) -> list[OutboxItem]:
+        """Return up to ``limit`` items due at ``now`` (epoch seconds), oldest first."""
+        ...
+
+    async def complete(self, ids: Sequence[int]) -> None:
+        """Forget items that reached the index."""
+        ...
+
+    async def retry(self, ids: Sequence[int], *, available_at: float, error: str) -> None:
+        """Count a failed attempt and hide the items until ``available_at``."""
+        ...
+
+    async def pending(self) -> int:
+        """Return how many items wait (for health checks and tests)."""
+        ...

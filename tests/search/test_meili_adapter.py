@@ -1,0 +1,384 @@
+"""The Meilisearch adapter's request building, filters and outbox worker, against a fake client.
+
+The real server is exercised by tests/search/test_search_contract_meili.py when
+TRACE_TEST_MEILI_URL is set; these tests cover the logic on every machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from trace_core.errors import InvalidInputError, UnavailableError
+from trace_core.model import EntryFilter
+from trace_core.ports import SearchRequest
+from trace_core.testing.contracts.search import SearchBackend, make_entry
+from trace_core.testing.memory_search import InMemorySearchIndex
+from trace_meili import (
+    INDEX_SETTINGS,
+    FallbackSearchIndex,
+    MeilisearchIndex,
+    OfficialMeiliClient,
+    OutboxWorker,
+    build_filter,
+    entry_document,
+)
+from trace_sql.engine import sqlite_url
+from trace_sql.search import SqliteSearchIndex
+from trace_sql.search_outbox import SqlSearchOutbox
+from trace_sql.storage import SqlStorage, open_storage
+
+pytestmark = pytest.mark.anyio
+
+ME = UUID("11111111-1111-1111-1111-111111111111")
+
+
+class FakeMeiliClient:
+    """Keeps documents in a dict; understands the filters the adapter generates for deletes."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.settings: dict[str, Any] | None = None
+        self.searches: list[tuple[str, dict[str, Any]]] = []
+        self.answer: dict[str, Any] = {"hits": []}
+        self.down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise UnavailableError("search temporarily unavailable; retry shortly")
+
+    async def update_settings(self, settings: Mapping[str, Any]) -> None:
+        self._check()
+        self.settings = dict(settings)
+
+    async def add_documents(self, documents: Sequence[Mapping[str, Any]]) -> None:
+        self._check()
+        for document in documents:
+            self.documents[document["id"]] = json.loads(json.dumps(document))
+
+    async def delete_by_filter(self, filter_: str) -> None:
+        self._check()
+        conditions = []
+        for clause in filter_.split(" AND "):
+            field, op, value = re.match(r"(\w+) (=|IN) (.*)", clause).groups()  # type: ignore[union-attr]
+            values = json.loads(value) if op == "IN" else [json.loads(value)]
+            conditions.append((field, set(values)))
+        for key, document in list(self.documents.items()):
+            if all(document[field] in values for field, values in conditions):
+                del self.documents[key]
+
+    async def search(self, query: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        self._check()
+        self.searches.append((query, dict(params)))
+        return self.answer
+
+
+# --- filters and request building ----------------------------------------------------
+
+
+def test_the_account_filter_comes_first_and_is_always_there() -> None:
+    assert build_filter(ME, EntryFilter(is_archived=None)) == f'account_id = "{ME}"'
+    assert build_filter(ME, EntryFilter()).startswith(f'account_id = "{ME}" AND ')
+
+
+def test_every_entry_filter_becomes_a_meilisearch_clause() -> None:
+    stream = uuid4()
+    text = build_filter(
+        ME,
+        EntryFilter(
+            stream=stream,
+            tags=("a", "b"),
+            tags_mode="all",
+            status="done",
+            type="task",
+            is_archived=True,
+            is_pinned=False,
+            start_date=date(2026, 1, 1),
+            end_date=date(2026, 1, 31),
+            created_after=datetime(2026, 1, 1, tzinfo=UTC),
+            created_before=datetime(2026, 2, 1, tzinfo=UTC),
+            updated_after=datetime(2026, 1, 2, tzinfo=UTC),
+            updated_before=datetime(2026, 2, 2, tzinfo=UTC),
+        ),
+    )
+    assert text.split(" AND ") == [
+        f'account_id = "{ME}"',
+        f'stream = "{stream}"',
+        'tags = "a"',
+        'tags = "b"',
+        'status = "done"',
+        'type = "task"',
+        "is_archived = true",
+        "is_pinned = false",
+        f"entry_day >= {date(2026, 1, 1).toordinal()}",
+        f"entry_day <= {date(2026, 1, 31).toordinal()}",
+        f"created_ts > {datetime(2026, 1, 1, tzinfo=UTC).timestamp()!r}",
+        f"created_ts < {datetime(2026, 2, 1, tzinfo=UTC).timestamp()!r}",
+        f"updated_ts > {datetime(2026, 1, 2, tzinfo=UTC).timestamp()!r}",
+        f"updated_ts < {datetime(2026, 2, 2, tzinfo=UTC).timestamp()!r}",
+    ]
+
+
+def test_inbox_and_any_tag_filters() -> None:
+    text = build_filter(ME, EntryFilter(stream="inbox", tags=("x", "y")))
+    assert 'stream = "inbox"' in text
+    assert 'tags IN ["x", "y"]' in text
+
+
+def test_a_hostile_filter_value_stays_inside_its_quotes() -> None:
+    other = uuid4()
+    hostile = f'x" OR account_id = "{other}'
+    text = build_filter(ME, EntryFilter(status=hostile, is_archived=None))
+    assert text == f'account_id = "{ME}" AND status = {json.dumps(hostile)}'
+    # The quote is escaped, so the whole value is one string literal.
+    assert '\\"' in text
+
+
+def test_search_parameters_ask_for_highlights_scores_and_a_stable_order() -> None:
+    index = MeilisearchIndex(FakeMeiliClient())
+    params = index.search_params(ME, SearchRequest(query="x", limit=7, offset=14, match="any"))
+    assert params["limit"] == 7
+    assert params["offset"] == 14
+    assert params["matchingStrategy"] == "last"
+    assert params["highlightPreTag"] == "**"
+    assert params["showRankingScore"] is True
+    assert params["sort"] == ["entry_day:desc", "created_ts:desc"]
+    assert params["filter"].startswith(f'account_id = "{ME}"')
+    all_words = index.search_params(ME, SearchRequest(query="x"))
+    assert all_words["matchingStrategy"] == "all"
+
+
+def test_settings_make_every_filtered_field_filterable() -> None:
+    clauses = build_filter(
+        ME,
+        EntryFilter(
+            stream="inbox",
+            tags=("t",),
+            status="s",
+            type="t",
+            is_pinned=True,
+            start_date=date(2026, 1, 1),
+            created_after=datetime(2026, 1, 1, tzinfo=UTC),
+            updated_after=datetime(2026, 1, 1, tzinfo=UTC),
+        ),
+    )
+    fields = {clause.split(" ")[0] for clause in clauses.split(" AND ")}
+    assert fields <= set(INDEX_SETTINGS["filterableAttributes"])
+    assert INDEX_SETTINGS["searchableAttributes"][0] == "title"
+
+
+async def test_configure_applies_the_settings() -> None:
+    client = FakeMeiliClient()
+    await MeilisearchIndex(client).configure()
+    assert client.settings == INDEX_SETTINGS
+
+
+async def test_the_query_sent_is_the_plain_terms_never_syntax() -> None:
+    client = FakeMeiliClient()
+    await MeilisearchIndex(client).search(ME, SearchRequest(query='"budget" -draft (q3*)'))
+    assert client.searches[0][0] == "budget draft q3"
+
+
+async def test_hits_become_entries_with_scores_and_highlighted_snippets() -> None:
+    client = FakeMeiliClient()
+    account = SearchBackendAccount(ME)
+    mine = make_entry(account, "the quarterly budget", title="Plan")
+    theirs = make_entry(SearchBackendAccount(uuid4()), "their budget")
+    client.answer = {
+        "hits": [
+            {
+                **entry_document(mine),
+                "_rankingScore": 0.9,
+                "_formatted": {"content": "the quarterly **budget**", "title": "Plan"},
+            },
+            # A document of another account must never come back, whatever the engine does.
+            {**entry_document(theirs), "_rankingScore": 0.8, "_formatted": {}},
+        ]
+    }
+
+    hits = await MeilisearchIndex(client).search(ME, SearchRequest(query="budget"))
+
+    assert [h.entry for h in hits] == [mine]
+    assert hits[0].score == 0.9
+    assert hits[0].snippet == "the quarterly **budget**"
+
+
+async def test_an_empty_query_is_refused_before_calling_meilisearch() -> None:
+    client = FakeMeiliClient()
+    with pytest.raises(InvalidInputError):
+        await MeilisearchIndex(client).search(ME, SearchRequest(query="  "))
+    assert client.searches == []
+
+
+async def test_search_while_meilisearch_is_down_is_unavailable() -> None:
+    client = FakeMeiliClient()
+    client.down = True
+    with pytest.raises(UnavailableError):
+        await MeilisearchIndex(client).search(ME, SearchRequest(query="budget"))
+
+
+async def test_the_fallback_answers_while_meilisearch_is_down() -> None:
+    client = FakeMeiliClient()
+    client.down = True
+    fallback = InMemorySearchIndex()
+    entry = make_entry(SearchBackendAccount(ME), "budget notes")
+    await fallback.index([entry])
+
+    hits = await FallbackSearchIndex(MeilisearchIndex(client), fallback).search(
+        ME, SearchRequest(query="budget")
+    )
+
+    assert [h.entry.entry_id for h in hits] == [entry.entry_id]
+
+
+async def test_the_official_client_reports_an_unreachable_server_as_unavailable() -> None:
+    client = OfficialMeiliClient("http://127.0.0.1:9", timeout=1)
+    with pytest.raises(UnavailableError) as caught:
+        await MeilisearchIndex(client).search(ME, SearchRequest(query="budget"))
+    assert caught.value.code == "unavailable"
+
+
+# --- the outbox worker on a real SQLite outbox ------------------------------------------
+
+
+class SearchBackendAccount:
+    """Just enough of an Account for make_entry."""
+
+    def __init__(self, account_id: UUID) -> None:
+        self.account_id = account_id
+
+
+class Clock:
+    """Epoch seconds that only move when the test says so (starts just after the real now)."""
+
+    def __init__(self) -> None:
+        self.now = time.time() + 1.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[SqlStorage]:
+    storage = await open_storage(sqlite_url(tmp_path / "outbox.db"))
+    await SqlSearchOutbox(storage).enable()
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+def _worker(storage: SqlStorage, client: FakeMeiliClient, clock: Clock) -> OutboxWorker:
+    return OutboxWorker(
+        SqlSearchOutbox(storage),
+        storage,
+        MeilisearchIndex(client),
+        clock=clock,
+        base_delay=2.0,
+        max_delay=60.0,
+        jitter=0,
+    )
+
+
+async def test_written_entries_reach_meilisearch_through_the_outbox(storage: SqlStorage) -> None:
+    client, clock = FakeMeiliClient(), Clock()
+    backend = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    me = await backend.account()
+    first, second = make_entry(me, "one"), make_entry(me, "two")
+    await backend.add(first, second)
+
+    applied = await _worker(storage, client, clock).drain()
+
+    assert applied == 2
+    assert set(client.documents) == {str(first.entry_id), str(second.entry_id)}
+    assert client.documents[str(first.entry_id)]["account_id"] == str(me.account_id)
+    assert await SqlSearchOutbox(storage).pending() == 0
+
+
+async def test_deleted_and_purged_entries_are_removed_from_meilisearch(
+    storage: SqlStorage,
+) -> None:
+    client, clock = FakeMeiliClient(), Clock()
+    backend = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    me = await backend.account()
+    soft, hard, kept = make_entry(me, "soft"), make_entry(me, "hard"), make_entry(me, "kept")
+    await backend.add(soft, hard, kept)
+    worker = _worker(storage, client, clock)
+    await worker.drain()
+
+    await backend.update(soft, deleted_at=datetime(2026, 3, 2, tzinfo=UTC))
+    await backend.purge(hard)
+    await worker.drain()
+
+    assert set(client.documents) == {str(kept.entry_id)}
+
+
+async def test_writes_succeed_while_meilisearch_is_down_and_are_indexed_once_it_is_back(
+    storage: SqlStorage,
+) -> None:
+    client, clock = FakeMeiliClient(), Clock()
+    client.down = True
+    backend = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    me = await backend.account()
+    entry = make_entry(me, "written during the outage")
+    await backend.add(entry)  # the write itself must not fail
+    worker = _worker(storage, client, clock)
+
+    assert await worker.run_once() == 0
+    assert await SqlSearchOutbox(storage).pending() == 1
+    # Backing off: not retried before the delay has passed, even once the engine is back.
+    client.down = False
+    clock.now += 1.0
+    assert await worker.run_once() == 0
+    clock.now += 1.5
+    assert await worker.run_once() == 1
+    assert str(entry.entry_id) in client.documents
+
+
+async def test_retries_back_off_exponentially_up_to_a_cap() -> None:
+    worker = OutboxWorker(
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        base_delay=1.0,
+        max_delay=30.0,
+        jitter=0,
+    )
+    assert [worker.backoff(n) for n in range(7)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+async def test_the_outbox_records_nothing_until_enabled(tmp_path: Path) -> None:
+    storage = await open_storage(sqlite_url(tmp_path / "off.db"))
+    try:
+        backend = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+        me = await backend.account()
+        await backend.add(make_entry(me, "quiet"))
+        assert await SqlSearchOutbox(storage).pending() == 0
+    finally:
+        await storage.close()
+
+
+async def test_rebuild_replaces_an_accounts_documents(storage: SqlStorage) -> None:
+    client = FakeMeiliClient()
+    backend = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    me = await backend.account()
+    entry = make_entry(me, "kept")
+    await backend.add(entry)
+    client.documents["stale"] = {"id": "stale", "account_id": str(me.account_id)}
+    progress: list[tuple[int, int]] = []
+
+    count = await MeilisearchIndex(client).rebuild(
+        storage, progress=lambda d, t: progress.append((d, t))
+    )
+
+    assert count == 1
+    assert set(client.documents) == {str(entry.entry_id)}
+    assert progress[-1] == (1, 1)
