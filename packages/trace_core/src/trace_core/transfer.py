@@ -163,7 +163,10 @@ class ImportSummary(msgspec.Struct, frozen=True, kw_only=True):
 
 def _fields(obj: msgspec.Struct, *drop: str) -> dict[str, Any]:
     """Return the struct's fields as a dict (shallow), without the names in ``drop``."""
-    return {name: getattr(obj, name) for name in obj.__struct_fields__ if name not in drop}
+    fields = msgspec.structs.asdict(obj)
+    for name in drop:
+        del fields[name]
+    return fields
 
 
 def _entry_record(entry: Entry) -> EntryRecord:
