@@ -1,0 +1,79 @@
+"""FilesystemBlobStore: keys cannot leave the root, writes are atomic."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from trace_core.errors import InvalidInputError
+from trace_sql import FilesystemBlobStore
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "../outside",
+        "a/../../outside",
+        "/etc/passwd",
+        "a//b",
+        "a/./b",
+        ".hidden",
+        "a\\..\\b",
+        "trailing/",
+        "x" * 600,
+        "nul\x00byte",
+    ],
+)
+async def test_a_key_that_is_not_a_plain_relative_path_is_refused(tmp_path: Path, key: str) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    for operation in (store.get, store.exists, store.delete):
+        with pytest.raises(InvalidInputError) as info:
+            await operation(key)
+        assert info.value.field == "blob_key"
+    with pytest.raises(InvalidInputError):
+        await store.put(key, b"x")
+    assert not (tmp_path / "outside").exists()
+
+
+async def test_a_symlink_inside_the_root_cannot_lead_outside_it(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    root.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "link").symlink_to(outside, target_is_directory=True)
+    store = FilesystemBlobStore(root)
+    with pytest.raises(InvalidInputError):
+        await store.put("link/file", b"x")
+    assert list(outside.iterdir()) == []
+
+
+async def test_blobs_are_files_under_the_root_and_writes_leave_no_temporary_files(
+    tmp_path: Path,
+) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    await store.put("acct/one.png", b"first")
+    await store.put("acct/one.png", b"second")
+    assert (tmp_path / "blobs" / "acct" / "one.png").read_bytes() == b"second"
+    assert sorted(os.listdir(tmp_path / "blobs" / "acct")) == ["one.png"]
+
+
+async def test_a_failed_write_keeps_the_old_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    await store.put("k", b"old")
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        await store.put("k", b"new")
+    monkeypatch.undo()
+    assert await store.get("k") == b"old"
+    assert sorted(os.listdir(tmp_path / "blobs")) == ["k"]

@@ -1,0 +1,66 @@
+"""Purging the trash removes every trace of an entry from the database and the disk."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from trace_core.model import EntryDraft, EntryPatch, Principal
+from trace_core.service import Trace
+from trace_core.testing.images import png_bytes
+from trace_core.testing.memory import FixedClock
+from trace_sql import FilesystemBlobStore, SqlStorage
+from trace_sql.tables import attachments, entries, entry_tags, entry_versions
+
+pytestmark = pytest.mark.anyio
+
+
+async def _rows(storage: SqlStorage, table: sa.Table, entry_id: object) -> int:
+    async with storage.engine.connect() as conn:
+        result = await conn.execute(
+            sa.select(sa.func.count()).select_from(table).where(table.c.entry_id == entry_id)
+        )
+        return int(result.scalar_one())
+
+
+async def test_purge_removes_the_entry_its_versions_tags_attachment_rows_and_files(
+    trace: Trace,
+    alice: Principal,
+    sql_storage: SqlStorage,
+    files: FilesystemBlobStore,
+    clock: FixedClock,
+) -> None:
+    doomed = await trace.create_entry(alice, EntryDraft(content="old", tags=("x", "y")))
+    kept = await trace.create_entry(alice, EntryDraft(content="keep", tags=("x",)))
+    await trace.update_entry(alice, doomed.entry_id, EntryPatch(content="older"))
+    attachment = await trace.add_attachment(alice, doomed.entry_id, png_bytes(4, 4))
+    kept_attachment = await trace.add_attachment(alice, kept.entry_id, png_bytes(2, 2, seed=1))
+    assert await files.exists(attachment.blob_key)
+    await trace.delete_entry(alice, doomed.entry_id)
+    assert await _rows(sql_storage, entry_versions, doomed.entry_id) == 3
+
+    clock.advance(days=31)
+    assert await trace.purge_expired_trash() == 1
+
+    for table in (entries, entry_versions, entry_tags, attachments):
+        assert await _rows(sql_storage, table, doomed.entry_id) == 0, table.name
+    assert not await files.exists(attachment.blob_key)
+    assert await files.exists(kept_attachment.blob_key)
+    assert await _rows(sql_storage, entry_versions, kept.entry_id) == 1
+    assert await _rows(sql_storage, attachments, kept.entry_id) == 1
+    assert [(t.tag, t.count) for t in await trace.list_tags(alice)] == [("x", 1)]
+
+
+async def test_entries_deleted_less_than_the_retention_period_ago_survive_a_purge(
+    trace: Trace, alice: Principal, sql_storage: SqlStorage, clock: FixedClock
+) -> None:
+    entry = await trace.create_entry(alice, EntryDraft(content="recent"))
+    await trace.delete_entry(alice, entry.entry_id)
+    clock.advance(days=29)
+    assert await trace.purge_expired_trash() == 0
+    assert await _rows(sql_storage, entries, entry.entry_id) == 1
+    clock.advance(days=1, seconds=1)
+    assert await trace.purge_expired_trash(now=clock.now() + timedelta(seconds=1)) == 1
+    assert await _rows(sql_storage, entries, entry.entry_id) == 0
