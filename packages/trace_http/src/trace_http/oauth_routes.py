@@ -1,0 +1,419 @@
+"""Litestar routes of the authorization server: metadata, /authorize pages, /token, /register.
+
+The protocol work is in :class:`trace_oauth.server.AuthorizationService`; this
+module turns Litestar requests into :class:`~trace_oauth.server.OAuthRequest`
+and renders the login and consent pages (server-side HTML, no JavaScript).
+
+Page security: every form carries a CSRF token that must equal the
+``trace_csrf`` cookie (double submit; the cookie is ``SameSite=Lax`` and
+HttpOnly), a browser ``Origin`` other than ours is refused, pages are never
+framed (``frame-ancestors 'none'``), never cached, and cookies are ``Secure``
+when the public URL is https. The sign-in session is a short-lived HMAC-signed
+cookie holding only the account id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import secrets
+import time
+import uuid
+from collections.abc import Sequence
+from importlib import resources
+from string import Template
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.types import ControllerRouterHandler
+
+from trace_core.errors import AuthenticationError, PlanRequiredError, RateLimitedError
+from trace_core.model import Scope
+from trace_oauth.server import (
+    AuthorizationPageError,
+    AuthorizationPrompt,
+    AuthorizationService,
+    OAuthRequest,
+    OAuthResponse,
+)
+
+__all__ = ["oauth_route_handlers"]
+
+SESSION_COOKIE = "trace_session"
+CSRF_COOKIE = "trace_csrf"
+SESSION_TTL_SECONDS = 3600
+
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _template(name: str) -> Template:
+    text = resources.files("trace_http").joinpath("oauth_templates", name).read_text("utf-8")
+    return Template(text)
+
+
+class _Pages:
+    """Renders the HTML pages; every value is escaped."""
+
+    def __init__(self) -> None:
+        self.base = _template("base.html")
+        self.login = _template("login.html")
+        self.consent = _template("consent.html")
+        self.error = _template("error.html")
+
+    def render(self, title: str, body: Template, **values: str) -> str:
+        escaped = {
+            k: html.escape(v, quote=True) for k, v in values.items() if not k.startswith("_")
+        }
+        raw = {k[1:]: v for k, v in values.items() if k.startswith("_")}
+        content = body.substitute({**escaped, **raw})
+        return self.base.substitute(title=html.escape(title), content=content)
+
+
+class _Signer:
+    """HMAC signing for the session cookie."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._key = hashlib.sha256(b"trace-oauth-session\x00" + secret).digest()
+
+    def sign(self, value: str) -> str:
+        mac = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
+        return f"{value}.{mac}"
+
+    def unsign(self, signed: str | None) -> str | None:
+        if not signed or "." not in signed:
+            return None
+        value, mac = signed.rsplit(".", 1)
+        expected = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
+        return value if hmac.compare_digest(mac, expected) else None
+
+
+def _oauth_request(
+    request: Request[Any, Any, Any], *, form: Sequence[tuple[str, str]] = (), body: Any = None
+) -> OAuthRequest:
+    return OAuthRequest(
+        method=request.method,
+        path=request.url.path,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        query=list(request.query_params.multi_items()),
+        form=list(form),
+        json=body,
+        client_ip=request.client.host if request.client else None,
+    )
+
+
+def _to_response(result: OAuthResponse) -> Response[Any]:
+    headers = {k: v for k, v in result.headers if k.lower() != "content-type"}
+    if isinstance(result.body, dict):
+        return Response(
+            content=result.body,
+            status_code=result.status,
+            headers=headers,
+            media_type="application/json",
+        )
+    return Response(content=result.body or b"", status_code=result.status, headers=headers)
+
+
+def oauth_route_handlers(
+    service: AuthorizationService,
+    *,
+    secret: bytes,
+) -> list[ControllerRouterHandler]:
+    """Return the authorization server's route handlers, for the app to include.
+
+    Args:
+        service: the authorization service (trace_oauth).
+        secret: a server secret (≥ 32 random bytes) for signing the sign-in
+            session cookie; the same on every replica.
+
+    Returns:
+        Handlers for ``/.well-known/oauth-authorization-server``,
+        ``/.well-known/openid-configuration``, ``/authorize`` (GET, and POST
+        for the login and consent forms), ``/token``, ``/register`` and
+        ``/revoke``. CORS (any origin, no credentials) comes from the app's CORS config.
+
+    """
+    if len(secret) < 32:
+        raise ValueError("the session secret must be at least 32 bytes")
+    pages = _Pages()
+    signer = _Signer(secret)
+    issuer = service.config.issuer
+    secure = issuer.startswith("https://")
+
+    # --- helpers --------------------------------------------------------------------
+
+    def page(
+        status: int,
+        title: str,
+        body: Template,
+        *,
+        form_targets: Sequence[str] = (),
+        cookies: dict[str, str] | None = None,
+        clear: Sequence[str] = (),
+        **values: str,
+    ) -> Response[str]:
+        form_action = " ".join(["'self'", *form_targets])
+        headers = {
+            **_PAGE_HEADERS,
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+            ),
+        }
+        response = Response(
+            content=pages.render(title, body, **values),
+            status_code=status,
+            headers=headers,
+            media_type="text/html; charset=utf-8",
+        )
+        for name, value in (cookies or {}).items():
+            response.set_cookie(
+                name,
+                value,
+                path="/",
+                httponly=True,
+                secure=secure,
+                samesite="lax",
+                max_age=SESSION_TTL_SECONDS,
+            )
+        for name in clear:
+            response.delete_cookie(name, path="/")
+        return response
+
+    def error_page(status: int, heading: str, message: str) -> Response[str]:
+        return page(status, heading, pages.error, heading=heading, message=message)
+
+    def session_account(request: Request[Any, Any, Any]) -> uuid.UUID | None:
+        value = signer.unsign(request.cookies.get(SESSION_COOKIE))
+        if value is None:
+            return None
+        try:
+            account, expires = value.split("|", 1)
+            if int(expires) < time.time():
+                return None
+            return uuid.UUID(account)
+        except ValueError:
+            return None
+
+    def csrf_for(request: Request[Any, Any, Any]) -> tuple[str, dict[str, str]]:
+        token = request.cookies.get(CSRF_COOKIE)
+        if token and len(token) >= 32:
+            return token, {}
+        token = secrets.token_urlsafe(32)
+        return token, {CSRF_COOKIE: token}
+
+    def csrf_ok(request: Request[Any, Any, Any], form: dict[str, str]) -> bool:
+        origin = request.headers.get("origin")
+        if origin and origin != "null" and origin.rstrip("/") != _origin(issuer):
+            return False
+        cookie = request.cookies.get(CSRF_COOKIE) or ""
+        sent = form.get("csrf_token") or ""
+        return bool(cookie) and hmac.compare_digest(cookie.encode(), sent.encode())
+
+    def login_page(
+        request: Request[Any, Any, Any],
+        prompt: AuthorizationPrompt,
+        query: str,
+        *,
+        status: int = 200,
+        error: str = "",
+        email: str = "",
+    ) -> Response[str]:
+        csrf, cookies = csrf_for(request)
+        error_html = (
+            f'<div class="error" role="alert"><p>{html.escape(error)}</p></div>' if error else ""
+        )
+        return page(
+            status,
+            "Sign in",
+            pages.login,
+            cookies=cookies,
+            client_name=prompt.client_name,
+            action="/authorize/login",
+            csrf=csrf,
+            request=query,
+            email=email,
+            _error=error_html,
+            _extra="",
+        )
+
+    async def consent_page(
+        request: Request[Any, Any, Any],
+        prompt: AuthorizationPrompt,
+        query: str,
+        account_id: uuid.UUID,
+        *,
+        cookies: dict[str, str] | None = None,
+    ) -> Response[str]:
+        csrf, csrf_cookies = csrf_for(request)
+        async with service.storage.unit_of_work() as uow:
+            account = await uow.accounts.get(account_id)
+        link = ""
+        if prompt.client_uri and str(prompt.client_uri).startswith("https://"):
+            uri = html.escape(str(prompt.client_uri), quote=True)
+            link = f'<p class="hint">About this app: <code>{uri}</code></p>'
+        full = prompt.requested_scope is Scope.FULL
+        return page(
+            200,
+            "Allow access",
+            pages.consent,
+            form_targets=[_origin(prompt.redirect_uri)],
+            cookies={**csrf_cookies, **(cookies or {})},
+            client_name=prompt.client_name,
+            email=account.email if account else "",
+            redirect_host=prompt.redirect_host,
+            action="/authorize/consent",
+            csrf=csrf,
+            request=query,
+            read_checked="" if full else "checked",
+            full_checked="checked" if full else "",
+            _client_link=link,
+        )
+
+    async def prompt_for(query: str) -> AuthorizationPrompt | Response[Any]:
+        try:
+            result = await service.prepare_authorization(parse_qsl(query, keep_blank_values=True))
+        except AuthorizationPageError as exc:
+            return error_page(400, "This app cannot connect", exc.message)
+        if isinstance(result, OAuthResponse):
+            return _to_response(result)
+        return result
+
+    async def form_of(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
+        form = await request.form()
+        return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+
+    # --- metadata -------------------------------------------------------------------
+
+    @get(
+        ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"],
+        include_in_schema=False,
+        sync_to_thread=False,
+    )
+    def metadata() -> Response[dict[str, Any]]:
+        return Response(
+            content=service.metadata(),
+            headers={"Cache-Control": "public, max-age=3600"},
+            media_type="application/json",
+        )
+
+    # --- /authorize -----------------------------------------------------------------
+
+    @get("/authorize", include_in_schema=False)
+    async def authorize(request: Request[Any, Any, Any]) -> Response[Any]:
+        query = request.url.query or ""
+        prompt = await prompt_for(query)
+        if isinstance(prompt, Response):
+            return prompt
+        account_id = session_account(request)
+        if account_id is None:
+            return login_page(request, prompt, query)
+        return await consent_page(request, prompt, query, account_id)
+
+    @post("/authorize/login", include_in_schema=False, status_code=200)
+    async def login(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = dict(await form_of(request))
+        query = form.get("request", "")
+        prompt = await prompt_for(query)
+        if isinstance(prompt, Response):
+            return prompt
+        if not csrf_ok(request, form):
+            return error_page(403, "Session expired", "Reload the sign-in page and try again.")
+        email = form.get("email", "")
+        try:
+            account = await service.login(
+                email,
+                form.get("password", ""),
+                client_ip=request.client.host if request.client else None,
+            )
+        except RateLimitedError as exc:
+            response = login_page(
+                request,
+                prompt,
+                query,
+                status=429,
+                error="Too many sign-in attempts. Wait a few minutes and try again.",
+                email=email,
+            )
+            response.headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+            return response
+        except PlanRequiredError as exc:
+            return error_page(403, "Integrations are not included in your plan", exc.message)
+        except AuthenticationError:
+            return login_page(
+                request,
+                prompt,
+                query,
+                status=401,
+                error="The email or password is incorrect.",
+                email=email,
+            )
+        expires = int(time.time()) + SESSION_TTL_SECONDS
+        session = signer.sign(f"{account.account_id}|{expires}")
+        return await consent_page(
+            request, prompt, query, account.account_id, cookies={SESSION_COOKIE: session}
+        )
+
+    @post("/authorize/consent", include_in_schema=False, status_code=302)
+    async def consent(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = dict(await form_of(request))
+        query = form.get("request", "")
+        prompt = await prompt_for(query)
+        if isinstance(prompt, Response):
+            return prompt
+        if not csrf_ok(request, form):
+            return error_page(403, "Session expired", "Reload the page and try again.")
+        account_id = session_account(request)
+        if account_id is None:
+            return login_page(request, prompt, query, error="Please sign in again.")
+        params = parse_qsl(query, keep_blank_values=True)
+        if form.get("decision") != "allow":
+            result = await service.finish_authorization(params, account_id=None, scope=None)
+        else:
+            scope = Scope.FULL if form.get("scope") == "full" else Scope.READ
+            result = await service.finish_authorization(params, account_id=account_id, scope=scope)
+        return _to_response(result)
+
+    # --- machine endpoints ------------------------------------------------------------
+
+    @post("/token", include_in_schema=False, status_code=200)
+    async def token(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = await form_of(request)
+        result = await service.token(_oauth_request(request, form=form))
+        return _to_response(result)
+
+    @post("/revoke", include_in_schema=False, status_code=200)
+    async def revoke(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = await form_of(request)
+        result = await service.revoke(_oauth_request(request, form=form))
+        return _to_response(result)
+
+    @post("/register", include_in_schema=False, status_code=201)
+    async def register(request: Request[Any, Any, Any]) -> Response[Any]:
+        raw = await request.body()
+        try:
+            body = msgspec.json.decode(raw) if raw else None
+        except msgspec.DecodeError:
+            body = None
+        result = await service.register(_oauth_request(request, body=body))
+        return _to_response(result)
+
+    return [metadata, authorize, login, consent, token, revoke, register]
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def authorize_url(issuer: str, params: dict[str, str]) -> str:
+    """Return the ``/authorize`` URL for ``params`` (tests and docs)."""
+    return f"{issuer}/authorize?{urlencode(params)}"
