@@ -1,0 +1,121 @@
+"""Fixtures for the HTTP app tests: the real app on in-memory adapters, in process.
+
+Requests go through ``httpx2.ASGITransport`` (the transport the MCP SDK's client
+uses), with the app's lifespan running, so the official MCP client can talk to
+the app without a socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2
+import pytest
+from http_support import PUBLIC, SECRET, FakeAuthenticator, McpConnect
+from litestar import Litestar
+from mcp.client.streamable_http import streamable_http_client
+
+from mcp import Client
+from trace_core.model import Principal, Scope
+from trace_core.service import Trace
+from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
+from trace_core.testing.memory_search import InMemorySearchIndex
+from trace_http.app import create_app
+from trace_http.mcp_endpoint import ResourceServer
+from trace_http.ratelimit import TokenBucketLimiter
+from trace_mcp import AttachmentUrlSigner
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def trace(clock: FixedClock) -> Trace:
+    return Trace(
+        storage=InMemoryStorage(),
+        blobs=InMemoryBlobStore(),
+        search=InMemorySearchIndex(),
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def authenticator() -> FakeAuthenticator:
+    return FakeAuthenticator()
+
+
+@pytest.fixture
+async def keys(trace: Trace, authenticator: FakeAuthenticator) -> dict[str, Principal]:
+    """Tokens ``alice-full``, ``alice-read``, ``alice-oauth-read`` and ``bob-full``."""
+    alice = await trace.create_account("alice@example.com")
+    bob = await trace.create_account("bob@example.com")
+
+    def principal(account: Any, scope: Scope, name: str, via: str = "api_key") -> Principal:
+        return Principal(
+            account_id=account.account_id,
+            scopes=frozenset({scope}),
+            actor=name,
+            via=via,  # type: ignore[arg-type]
+            credential_id=name,
+        )
+
+    authenticator.tokens.update(
+        {
+            "alice-full": principal(alice, Scope.FULL, "alice-full"),
+            "alice-read": principal(alice, Scope.READ, "alice-read"),
+            "alice-oauth-read": principal(alice, Scope.READ, "Claude", "oauth"),
+            "bob-full": principal(bob, Scope.FULL, "bob-full"),
+        }
+    )
+    return authenticator.tokens
+
+
+@pytest.fixture
+def now() -> list[float]:
+    """The rate limiter's monotonic clock: ``now[0]`` seconds, moved by tests."""
+    return [1000.0]
+
+
+@pytest.fixture
+def limiter(now: list[float]) -> TokenBucketLimiter:
+    return TokenBucketLimiter(burst=100, rate=10.0, clock=lambda: now[0])
+
+
+@pytest.fixture
+def app(
+    trace: Trace, authenticator: FakeAuthenticator, clock: FixedClock, limiter: TokenBucketLimiter
+) -> Litestar:
+    return create_app(
+        trace=trace,
+        resource_server=ResourceServer(public_url=PUBLIC),
+        authenticator=authenticator,
+        signer=AttachmentUrlSigner(SECRET, PUBLIC, clock=clock),
+        rate_limiter=limiter,
+    )
+
+
+@pytest.fixture
+async def http(app: Litestar) -> AsyncIterator[httpx2.AsyncClient]:
+    async with (
+        app.lifespan(),
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=PUBLIC) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def mcp_client(http: httpx2.AsyncClient) -> McpConnect:
+    """Open the official MCP client over Streamable HTTP to ``path`` with a bearer token."""
+
+    @asynccontextmanager
+    async def connect(token: str, path: str = "/mcp", **kwargs: Any) -> AsyncIterator[Client]:
+        http.headers["Authorization"] = f"Bearer {token}"
+        transport = streamable_http_client(f"{PUBLIC}{path}", http_client=http)
+        async with Client(transport, **kwargs) as client:
+            yield client
+
+    return connect
