@@ -18,8 +18,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from trace_core.errors import UnavailableError
-
 if TYPE_CHECKING:
     from trace_core.ports import BlobStore, Clock, SearchIndex, Storage
     from trace_core.service import Trace
@@ -56,15 +54,29 @@ def make_search(settings: Settings, storage: Storage) -> SearchIndex | None:
     ``sql``: the database's own full-text index, written in the same transaction
     as the entries. ``meilisearch``: the Meilisearch adapter.
     """
-    # Search engineer: construct the adapters here (lazy imports), e.g.
-    #   if settings.search.kind == "sql": return sql_search_index(storage)
-    #   if settings.search.kind == "meilisearch": from trace_meili import ...
+    from trace_sql import SqlStorage
+    from trace_sql.search import create_sql_search_index
+
+    if not isinstance(storage, SqlStorage):
+        return None  # a storage passed in (tests): the facade's substring fallback
+    sql_index = create_sql_search_index(storage, language=settings.search.language)
     if settings.search.kind == "meilisearch":
-        raise UnavailableError(
-            "search.kind = 'meilisearch' is not available in this build",
-            field="search.kind",
+        from trace_core.errors import InvalidInputError
+        from trace_meili import FallbackSearchIndex, MeilisearchIndex, OfficialMeiliClient
+
+        if not settings.search.meilisearch_url:
+            raise InvalidInputError(
+                "search.meilisearch_url", "is required when search.kind is meilisearch"
+            )
+        meili = MeilisearchIndex(
+            OfficialMeiliClient(
+                settings.search.meilisearch_url,
+                api_key=settings.search.meilisearch_api_key,
+                index_uid=settings.search.meilisearch_index,
+            )
         )
-    return None
+        return FallbackSearchIndex(meili, sql_index) if settings.search.fallback_to_sql else meili
+    return sql_index
 
 
 async def migrate(settings: Settings) -> list[str]:

@@ -161,6 +161,21 @@ class SearchSettings(_Section):
     kind: Literal["sql", "meilisearch"] = "sql"
     """``sql``: built into the database (SQLite FTS5 or Postgres full-text); ``meilisearch``."""
 
+    language: str = "english"
+    """PostgreSQL text-search configuration (stemming, stop words): ``english``, ``simple``..."""
+
+    meilisearch_url: str | None = None
+    """The Meilisearch server, e.g. ``http://127.0.0.1:7700`` (``kind = "meilisearch"``)."""
+
+    meilisearch_api_key: str | None = None
+    """A Meilisearch key allowed to search, write documents and change index settings."""
+
+    meilisearch_index: str = "trace_entries"
+    """The Meilisearch index holding every account's entries."""
+
+    fallback_to_sql: bool = False
+    """While Meilisearch is down, answer from the SQL index instead of "unavailable"."""
+
 
 class AuthSettings(_Section):
     """Sign-in, API keys and OAuth."""
