@@ -53,6 +53,7 @@ COMMANDS: dict[str, str] = {
     "attachment": "trace_http.commands.attachments:attachment",
     "export": "trace_http.commands.transfer:export",
     "import": "trace_http.commands.transfer:import_",
+    "mcp": "trace_http.commands.mcp:mcp",
     "search": "trace_http.cli_search:search",
     "reindex": "trace_http.cli_search:reindex",
     # Other engineers: add one line here, e.g.
