@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,21 +40,29 @@ async def _admin_execute(sql: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_database_url() -> str:
-    """A fresh database for this session's search tests, dropped at the end."""
+def _admin(sql: str) -> None:
+    # In a thread of its own: this may be reached from inside a running event
+    # loop (an async fixture asking for the database by name).
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _admin_execute(sql)).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url() -> Iterator[str]:
+    """A fresh database for this session's search tests, dropped at the end."""
     name = f"trace_search_{uuid.uuid4().hex[:10]}"
     try:
-        asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
+        _admin(f'CREATE DATABASE "{name}"')
     except (OSError, Exception) as exc:
         if os.environ.get("CI") == "true":
             raise
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
     base, _, _ = POSTGRES_URL.rpartition("/")
     yield f"{base}/{name}"
-    asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
