@@ -9,7 +9,6 @@ nothing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -96,9 +95,6 @@ async def test_relevance_on_the_hand_written_corpus(adapter, capsys) -> None:
         )
         for miss in misses:
             print(f"[relevance] {name}: not first: {miss}")
-    if os.environ.get("TRACE_RELEVANCE_REPORT"):
-        with open(os.environ["TRACE_RELEVANCE_REPORT"], "a") as report:
-            report.write(f"{name}\t{precision:.3f}\t{mrr:.3f}\n")
     min_precision, min_mrr = FLOORS[name]
     assert precision >= min_precision
     assert mrr >= min_mrr
