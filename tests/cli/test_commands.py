@@ -412,3 +412,21 @@ def test_serve_explains_when_the_http_app_is_missing(cli: RunCli) -> None:
     result = cli("serve")
     assert result.exit_code == 1
     assert "trace_http.app" in result.stderr
+
+
+def test_large_imports_show_a_progress_bar(
+    cli: RunCli, ada: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trace_http.commands import transfer
+
+    for i in range(3):
+        cli("entry", "create", "--user", ada, "--content", f"note {i}")
+    dump = tmp_path / "dump.json"
+    cli("export", "--user", ada, "--output", str(dump))
+    fresh = {"TRACE_DATA_DIR": str(tmp_path / "fresh")}
+    cli("user", "create", ada, env=fresh)
+    monkeypatch.setattr(transfer, "PROGRESS_THRESHOLD", 3)
+    result = cli("import", "--user", ada, str(dump), "--batch-size", "1", env=fresh)
+    assert result.exit_code == 0, result.output
+    assert "importing" in result.stderr
+    assert "3/3" in result.stderr
