@@ -7,7 +7,13 @@ __all__ = ["GUIDE"]
 GUIDE = """\
 # Trace — guide for assistants
 
-Trace keeps a person's notes, journal and tasks. You read and write them with these tools.
+Trace keeps a person's notes, journal and tasks. You read and write them with these tools
+(this guide is `get_docs`):
+- read: `search_entries`, `list_entries`, `get_entry`, `list_streams`, `get_stream`,
+  `list_tags`, `list_trash`, `get_entry_history`, `get_attachment_data`,
+  `get_attachment_url`, `search`, `fetch`;
+- write (Full Access): `create_entry`, `update_entry`, `delete_entry`, `restore_entry`,
+  `create_stream`, `update_stream`.
 
 ## Data model
 - **Stream**: a notebook (`stream_id`, `name`, `entry_count`). Each stream has

@@ -1,0 +1,633 @@
+"""The MCP tools against the real facade, through the official SDK client (in process)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from uuid import UUID
+
+import pytest
+from mcp_tool_support import PUBLIC_URL, SECRET, Connect, png, read_only
+
+from mcp import Client, MCPError
+from trace_core.errors import PermissionDeniedError
+from trace_core.model import Principal
+from trace_core.service import Trace
+from trace_core.testing.memory import FixedClock
+from trace_mcp import TOOLS, WRITE_TOOLS, AttachmentUrlSigner
+
+pytestmark = pytest.mark.anyio
+
+REFERENCE_TOOLS = {
+    "get_docs": set(),
+    "list_streams": set(),
+    "get_stream": {"stream_id"},
+    "list_entries": {
+        "stream_id",
+        "tags",
+        "status",
+        "is_archived",
+        "is_pinned",
+        "start_date",
+        "end_date",
+        "query",
+        "limit",
+        "offset",
+        "include_content",
+        "content_limit",
+    },
+    "get_entry": {"entry_id"},
+    "search_entries": {"query", "limit", "include_content", "content_limit"},
+    "create_entry": {
+        "content",
+        "title",
+        "stream_id",
+        "tags",
+        "status",
+        "entry_date",
+        "priority",
+        "rating",
+        "type",
+        "due_date",
+    },
+    "update_entry": {
+        "entry_id",
+        "expected_version",
+        "title",
+        "content",
+        "stream_id",
+        "tags",
+        "status",
+        "is_archived",
+        "is_pinned",
+        "priority",
+        "rating",
+        "type",
+        "due_date",
+    },
+    "delete_entry": {"entry_id"},
+    "get_attachment_url": {"attachment_id"},
+    "get_attachment_data": {"attachment_id"},
+}
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+async def call_error(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, result.structured_content
+    return result.structured_content["error"]  # type: ignore[index]
+
+
+async def stars_stream(client: Client) -> str:
+    created = await call(
+        client,
+        "create_stream",
+        name="Journal",
+        entry_settings={
+            "use_rating": True,
+            "use_status": True,
+            "use_type": True,
+            "rating_type": "stars",
+            "statuses": ["todo", "done"],
+            "default_status": "todo",
+            "types": ["note", "task"],
+        },
+    )
+    return created["stream"]["stream_id"]
+
+
+# --- the contract ---------------------------------------------------------------------
+
+
+async def test_reference_tools_keep_their_names_arguments_defaults_and_limits(
+    client: Client,
+) -> None:
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+
+    for name, arguments in REFERENCE_TOOLS.items():
+        assert name in tools
+        assert arguments <= set(tools[name].input_schema.get("properties", {})), name
+    listing = tools["list_entries"].input_schema["properties"]
+    assert listing["limit"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}
+    assert listing["include_content"]["default"] is True
+    assert listing["is_archived"]["default"] is False
+    search = tools["search_entries"].input_schema["properties"]
+    assert (search["limit"]["default"], search["limit"]["maximum"]) == (20, 50)
+    assert tools["create_entry"].input_schema["required"] == ["content"]
+    assert tools["update_entry"].input_schema["required"] == ["entry_id"]
+
+
+async def test_every_tool_has_a_description_output_schema_and_annotations(
+    client: Client,
+) -> None:
+    tools = (await client.list_tools()).tools
+
+    assert {t.name for t in tools} == {t.name for t in TOOLS}
+    for tool in tools:
+        assert len(tool.description or "") > 40, tool.name
+        assert (tool.output_schema or {}).get("type") == "object", tool.name
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint is (tool.name not in WRITE_TOOLS), tool.name
+    by_name = {t.name: t for t in tools}
+    assert by_name["delete_entry"].annotations.destructive_hint is True  # type: ignore[union-attr]
+    assert by_name["create_entry"].annotations.destructive_hint is False  # type: ignore[union-attr]
+
+
+async def test_read_only_key_is_not_offered_write_tools(connect: Connect, alice: Principal) -> None:
+    async with connect(read_only(alice)) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+
+    assert names == {t.name for t in TOOLS} - WRITE_TOOLS
+
+
+async def test_read_only_oauth_grant_is_offered_write_tools_for_step_up(
+    connect: Connect, alice: Principal
+) -> None:
+    async with connect(read_only(alice, via="oauth")) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+
+    assert names >= WRITE_TOOLS
+
+
+async def test_read_only_key_cannot_create_an_entry_even_by_calling_the_tool(
+    connect: Connect, alice: Principal, trace: Trace
+) -> None:
+    async with connect(read_only(alice)) as client:
+        error = await call_error(client, "create_entry", content="sneaky")
+
+    assert error["code"] == "insufficient_scope"
+    assert (await trace.list_entries(alice)).total == 0
+
+
+async def test_unknown_tool_is_a_protocol_error(client: Client) -> None:
+    with pytest.raises(MCPError):
+        await client.call_tool("drop_database", {})
+
+
+async def test_unknown_argument_is_refused_naming_the_allowed_ones(client: Client) -> None:
+    error = await call_error(client, "list_entries", stream="x")
+
+    assert error["code"] == "invalid_input"
+    assert error["field"] == "stream"
+    assert "stream_id" in error["allowed"]
+
+
+async def test_limit_over_the_maximum_is_refused(client: Client) -> None:
+    error = await call_error(client, "list_entries", limit=101)
+
+    assert (error["code"], error["field"]) == ("invalid_input", "limit")
+
+
+async def test_get_docs_explains_the_stream_id_choice(client: Client) -> None:
+    guide = (await call(client, "get_docs"))["guide"]
+
+    assert "omitted = every stream and the Inbox" in guide
+    assert '`stream_id: null` or\n  `"inbox"` = only the Inbox' in guide
+    for tool in TOOLS:
+        assert tool.name in guide, tool.name
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+async def test_list_entries_without_stream_id_covers_every_stream_and_the_inbox(
+    client: Client,
+) -> None:
+    stream_id = await stars_stream(client)
+    await call(client, "create_entry", content="in stream", stream_id=stream_id)
+    await call(client, "create_entry", content="in inbox")
+
+    everything = await call(client, "list_entries")
+    inbox_null = await call(client, "list_entries", stream_id=None)
+    inbox_word = await call(client, "list_entries", stream_id="inbox")
+    one_stream = await call(client, "list_entries", stream_id=stream_id)
+
+    assert everything["total"] == 2
+    assert [e["content"] for e in inbox_null["entries"]] == ["in inbox"]
+    assert [e["content"] for e in inbox_word["entries"]] == ["in inbox"]
+    assert [e["content"] for e in one_stream["entries"]] == ["in stream"]
+
+
+async def test_entries_carry_stream_context_and_inbox_entries_none(client: Client) -> None:
+    stream_id = await stars_stream(client)
+    await call(client, "create_entry", content="a", stream_id=stream_id)
+    await call(client, "create_entry", content="b")
+
+    entries = {e["content"]: e for e in (await call(client, "list_entries"))["entries"]}
+
+    context = entries["a"]["stream_context"]
+    assert context["stream_name"] == "Journal"
+    assert (context["rating_type"], context["rating_max"]) == ("stars", 5)
+    assert context["statuses"] == ["todo", "done"]
+    assert context["types"] == ["note", "task"]
+    assert context["enabled"]["rating"] is True
+    assert entries["b"]["stream_context"] is None
+
+
+async def test_star_ratings_are_shown_in_display_units_beside_the_stored_value(
+    client: Client,
+) -> None:
+    stream_id = await stars_stream(client)
+
+    entry = (await call(client, "create_entry", content="x", stream_id=stream_id, rating=3))[
+        "entry"
+    ]
+
+    assert (entry["rating"], entry["rating_max"], entry["rating_type"], entry["rating_raw"]) == (
+        3,
+        5,
+        "stars",
+        6,
+    )
+    assert entry["status"] == "todo"  # the stream's default status
+
+
+async def test_content_limit_cuts_content_and_include_content_false_drops_it(
+    client: Client,
+) -> None:
+    await call(client, "create_entry", content="0123456789" * 5)
+
+    cut = (await call(client, "list_entries", content_limit=12))["entries"][0]
+    bare = (await call(client, "list_entries", include_content=False))["entries"][0]
+    whole = (await call(client, "list_entries"))["entries"][0]
+
+    assert cut["content"] == "012345678901..."
+    assert cut["content_truncated"] is True
+    assert "content" not in bare
+    assert bare["content_length"] == 50
+    assert whole["content_truncated"] is False
+
+
+async def test_cursor_and_offset_paging_each_walk_every_entry_once(
+    client: Client, clock: FixedClock
+) -> None:
+    for day in range(1, 8):
+        await call(client, "create_entry", content=f"day {day}", entry_date=f"2026-01-0{day}")
+
+    by_cursor: list[str] = []
+    page = await call(client, "list_entries", limit=3)
+    while True:
+        by_cursor += [e["content"] for e in page["entries"]]
+        if not page["has_more"]:
+            break
+        page = await call(client, "list_entries", limit=3, cursor=page["next_cursor"])
+    by_offset: list[str] = []
+    offset = 0
+    while True:
+        page = await call(client, "list_entries", limit=3, offset=offset)
+        by_offset += [e["content"] for e in page["entries"]]
+        if page["next_offset"] is None:
+            break
+        offset = page["next_offset"]
+
+    expected = [f"day {d}" for d in range(7, 0, -1)]
+    assert by_cursor == expected
+    assert by_offset == expected
+
+
+async def test_answers_over_the_cap_are_cut_with_a_flag_and_a_way_to_the_rest(
+    connect: Connect, alice: Principal
+) -> None:
+    async with connect(alice, max_response_chars=6000) as client:
+        for n in range(12):
+            await call(client, "create_entry", content=f"entry {n} " + "x" * 1500)
+        pages = [await call(client, "list_entries", limit=12)]
+        while pages[-1]["has_more"]:
+            pages.append(
+                await call(client, "list_entries", limit=12, cursor=pages[-1]["next_cursor"])
+            )
+
+    first = pages[0]
+    assert first["truncated"] is True
+    assert "note" in first
+    assert first["total"] == 12
+    assert all(len(str(page)) < 6000 for page in pages)
+    seen = [e["content"].split()[1] for page in pages for e in page["entries"]]
+    assert sorted(seen, key=int) == [str(n) for n in range(12)]
+    assert any(e["content_truncated"] for e in first["entries"])
+
+
+async def test_get_entry_reads_a_very_long_entry_in_parts(
+    connect: Connect, alice: Principal
+) -> None:
+    text = "".join(f"{n:05d}" for n in range(4000))  # 20,000 characters
+    async with connect(alice, max_response_chars=8000) as client:
+        entry_id = (await call(client, "create_entry", content=text))["entry"]["entry_id"]
+        parts: list[str] = []
+        offset = 0
+        while True:
+            answer = await call(client, "get_entry", entry_id=entry_id, content_offset=offset)
+            content = answer["entry"]["content"]
+            if answer["truncated"]:
+                assert content.endswith("...")
+                parts.append(content[:-3])
+                offset = answer["next_content_offset"]
+            else:
+                parts.append(content)
+                break
+
+    assert "".join(parts) == text
+    assert len(parts) > 1
+
+
+async def test_search_entries_ranks_with_snippets_and_takes_filters(client: Client) -> None:
+    stream_id = await stars_stream(client)
+    await call(client, "create_entry", content="dentist on Tuesday", stream_id=stream_id)
+    await call(client, "create_entry", content="call the dentist about the bill, dentist!")
+    await call(client, "create_entry", content="groceries")
+
+    everywhere = await call(client, "search_entries", query="dentist")
+    in_stream = await call(client, "search_entries", query="dentist", stream_id=stream_id)
+
+    assert everywhere["count"] == 2
+    assert all("dentist" in e["snippet"].lower() for e in everywhere["entries"])
+    assert [e["content"] for e in in_stream["entries"]] == ["dentist on Tuesday"]
+
+
+async def test_search_and_fetch_have_the_connector_shapes(client: Client) -> None:
+    entry_id = (await call(client, "create_entry", content="Trip plan\n\nPack boots", title=None))[
+        "entry"
+    ]["entry_id"]
+
+    found = await client.call_tool("search", {"query": "boots"})
+    fetched = await client.call_tool("fetch", {"id": entry_id})
+
+    assert found.structured_content == {
+        "results": [
+            {"id": entry_id, "title": "Trip plan", "url": f"{PUBLIC_URL}/entries/{entry_id}"}
+        ]
+    }
+    assert found.content[0].text.startswith('{"results":')  # type: ignore[union-attr]
+    assert fetched.structured_content["text"] == "Trip plan\n\nPack boots"  # type: ignore[index]
+    assert fetched.structured_content["id"] == entry_id  # type: ignore[index]
+
+
+async def test_list_streams_counts_entries_and_the_inbox(client: Client) -> None:
+    stream_id = await stars_stream(client)
+    await call(client, "create_entry", content="a", stream_id=stream_id)
+    await call(client, "create_entry", content="b")
+    await call(client, "create_entry", content="c")
+
+    listing = await call(client, "list_streams")
+    stream = await call(client, "get_stream", stream_id=stream_id)
+
+    assert listing["total"] == 1
+    assert listing["streams"][0]["entry_count"] == 1
+    assert listing["inbox_entry_count"] == 2
+    assert stream["stream"]["entry_settings"]["statuses"] == ["todo", "done"]
+    assert stream["stream"]["entry_settings"]["rating_max"] == 5
+
+
+async def test_list_tags_counts_live_entries(client: Client) -> None:
+    await call(client, "create_entry", content="a", tags=["work", "idea"])
+    await call(client, "create_entry", content="b", tags=["work"])
+
+    tags = await call(client, "list_tags")
+
+    assert tags["tags"] == [{"tag": "work", "count": 2}, {"tag": "idea", "count": 1}]
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+async def test_update_with_a_stale_version_names_both_versions(client: Client) -> None:
+    entry = (await call(client, "create_entry", content="v1"))["entry"]
+    await call(client, "update_entry", entry_id=entry["entry_id"], content="v2", expected_version=1)
+
+    error = await call_error(
+        client, "update_entry", entry_id=entry["entry_id"], content="v3", expected_version=1
+    )
+
+    assert error["code"] == "version_conflict"
+    assert (error["expected_version"], error["current_version"]) == (1, 2)
+
+
+async def test_update_null_clears_fields_and_tags_replace_the_list(client: Client) -> None:
+    entry = (
+        await call(
+            client,
+            "create_entry",
+            content="task",
+            title="T",
+            tags=["a", "b"],
+            due_date="2026-02-01",
+            priority=3,
+        )
+    )["entry"]
+
+    updated = (
+        await call(
+            client,
+            "update_entry",
+            entry_id=entry["entry_id"],
+            due_date=None,
+            title=None,
+            tags=["c"],
+            priority=None,
+        )
+    )["entry"]
+
+    assert updated["due_date"] is None
+    assert updated["title"] is None
+    assert updated["tags"] == ["c"]
+    assert updated["priority"] == 0
+    assert updated["content"] == "task"
+    assert updated["version"] == 2
+
+
+async def test_update_can_move_an_entry_to_the_inbox_with_null(client: Client) -> None:
+    stream_id = await stars_stream(client)
+    entry = (await call(client, "create_entry", content="x", stream_id=stream_id))["entry"]
+
+    moved = (await call(client, "update_entry", entry_id=entry["entry_id"], stream_id=None))[
+        "entry"
+    ]
+
+    assert moved["stream_id"] is None
+    assert moved["stream_context"] is None
+
+
+async def test_update_without_fields_is_refused(client: Client) -> None:
+    entry = (await call(client, "create_entry", content="x"))["entry"]
+
+    error = await call_error(client, "update_entry", entry_id=entry["entry_id"])
+
+    assert error["code"] == "invalid_input"
+
+
+async def test_a_type_the_stream_does_not_allow_is_refused_with_the_allowed_ones(
+    client: Client,
+) -> None:
+    stream_id = await stars_stream(client)
+
+    error = await call_error(client, "create_entry", content="x", stream_id=stream_id, type="poem")
+
+    assert (error["code"], error["field"], error["allowed"]) == (
+        "invalid_input",
+        "type",
+        ["note", "task"],
+    )
+
+
+async def test_writes_record_the_key_name_in_the_entry_and_its_history(client: Client) -> None:
+    entry = (await call(client, "create_entry", content="x"))["entry"]
+    await call(client, "update_entry", entry_id=entry["entry_id"], content="y")
+
+    history = await call(client, "get_entry_history", entry_id=entry["entry_id"])
+
+    assert entry["last_edited_by"] == "alice-laptop"
+    assert [(v["version"], v["action"], v["written_by"]) for v in history["versions"]] == [
+        (2, "update", "alice-laptop"),
+        (1, "create", "alice-laptop"),
+    ]
+    assert history["versions"][1]["snapshot"]["content"] == "x"
+
+
+async def test_deleted_entries_leave_lists_and_search_and_can_be_restored(
+    client: Client,
+) -> None:
+    entry_id = (await call(client, "create_entry", content="forget me"))["entry"]["entry_id"]
+
+    deleted = await call(client, "delete_entry", entry_id=entry_id)
+    listed = await call(client, "list_entries")
+    found = await call(client, "search_entries", query="forget")
+    missing = await call_error(client, "get_entry", entry_id=entry_id)
+    trash = await call(client, "list_trash")
+    restored = await call(client, "restore_entry", entry_id=entry_id)
+
+    assert deleted["deleted"] is True
+    assert deleted["restorable_until"].startswith("2026-02-14")  # 30 days after the fixed clock
+    assert listed["total"] == 0
+    assert found["count"] == 0
+    assert missing["code"] == "not_found"
+    assert [e["entry_id"] for e in trash["entries"]] == [entry_id]
+    assert restored["entry"]["entry_id"] == entry_id
+    assert (await call(client, "list_entries"))["total"] == 1
+
+
+async def test_create_and_update_stream_merge_entry_settings(client: Client) -> None:
+    stream_id = await stars_stream(client)
+
+    updated = await call(
+        client,
+        "update_stream",
+        stream_id=stream_id,
+        name="Diary",
+        entry_settings={"types": ["note", "task", "idea"]},
+    )
+
+    settings = updated["stream"]["entry_settings"]
+    assert updated["stream"]["name"] == "Diary"
+    assert settings["types"] == ["note", "task", "idea"]
+    assert settings["statuses"] == ["todo", "done"]  # kept
+
+
+# --- attachments ---------------------------------------------------------------------
+
+
+async def test_get_attachment_data_returns_the_image_and_its_metadata(
+    client: Client, trace: Trace, alice: Principal
+) -> None:
+    entry_id = (await call(client, "create_entry", content="photo"))["entry"]["entry_id"]
+    image = png(4, 5, payload=b"hello")
+    attachment = await trace.add_attachment(alice, _uuid(entry_id), image)
+
+    result = await client.call_tool(
+        "get_attachment_data", {"attachment_id": str(attachment.attachment_id)}
+    )
+    detail = await call(client, "get_entry", entry_id=entry_id)
+
+    assert not result.is_error
+    picture, text = result.content
+    assert picture.type == "image"
+    assert picture.mime_type == "image/png"  # type: ignore[union-attr]
+    assert base64.b64decode(picture.data) == image  # type: ignore[union-attr]
+    assert text.type == "text"
+    assert "4x5" in text.text  # type: ignore[union-attr]
+    assert result.structured_content["attachment"]["file_size"] == len(image)  # type: ignore[index]
+    assert [a["attachment_id"] for a in detail["attachments"]] == [str(attachment.attachment_id)]
+
+
+async def test_get_attachment_data_refuses_images_over_the_limit(
+    connect: Connect, trace: Trace, alice: Principal
+) -> None:
+    async with connect(alice, max_image_bytes=1000) as client:
+        entry_id = (await call(client, "create_entry", content="big"))["entry"]["entry_id"]
+        attachment = await trace.add_attachment(alice, _uuid(entry_id), png(payload=b"x" * 2000))
+        error = await call_error(
+            client, "get_attachment_data", attachment_id=str(attachment.attachment_id)
+        )
+
+    assert error["code"] == "invalid_input"
+    assert "get_attachment_url" in error["message"]
+
+
+async def test_get_attachment_url_is_signed_for_one_hour(
+    client: Client, trace: Trace, alice: Principal, clock: FixedClock
+) -> None:
+    entry_id = (await call(client, "create_entry", content="photo"))["entry"]["entry_id"]
+    attachment = await trace.add_attachment(alice, _uuid(entry_id), png())
+    verifier = AttachmentUrlSigner(SECRET, PUBLIC_URL, clock=clock)
+
+    answer = await call(client, "get_attachment_url", attachment_id=str(attachment.attachment_id))
+    url = urlsplit(answer["url"])
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    attachment_id = url.path.rsplit("/", 1)[1]
+
+    assert answer["url"].startswith(f"{PUBLIC_URL}/attachments/{attachment.attachment_id}?")
+    assert answer["expires_at"] == "2026-01-15T10:30:00Z"
+    assert verifier.verify(attachment_id, **query) == (alice.account_id, attachment.attachment_id)
+    with pytest.raises(PermissionDeniedError):
+        verifier.verify(attachment_id, **{**query, "sig": query["sig"][:-2] + "AA"})
+    with pytest.raises(PermissionDeniedError):
+        verifier.verify(attachment_id, **{**query, "account": str(_uuid(entry_id))})
+    clock.advance(hours=1)
+    with pytest.raises(PermissionDeniedError):
+        verifier.verify(attachment_id, **query)
+
+
+# --- tenancy ----------------------------------------------------------------------------
+
+
+async def test_another_accounts_ids_are_not_found(
+    connect: Connect, alice: Principal, bob: Principal, trace: Trace
+) -> None:
+    async with connect(alice) as client:
+        stream_id = await stars_stream(client)
+        entry_id = (await call(client, "create_entry", content="alice", stream_id=stream_id))[
+            "entry"
+        ]["entry_id"]
+    attachment = await trace.add_attachment(alice, _uuid(entry_id), png())
+
+    async with connect(bob) as client:
+        errors = [
+            await call_error(client, "get_entry", entry_id=entry_id),
+            await call_error(client, "update_entry", entry_id=entry_id, content="bob"),
+            await call_error(client, "delete_entry", entry_id=entry_id),
+            await call_error(client, "get_entry_history", entry_id=entry_id),
+            await call_error(client, "get_stream", stream_id=stream_id),
+            await call_error(client, "list_entries", stream_id=stream_id),
+            await call_error(client, "create_entry", content="x", stream_id=stream_id),
+            await call_error(
+                client, "get_attachment_data", attachment_id=str(attachment.attachment_id)
+            ),
+            await call_error(
+                client, "get_attachment_url", attachment_id=str(attachment.attachment_id)
+            ),
+            await call_error(client, "fetch", id=entry_id),
+        ]
+        searched = await call(client, "search_entries", query="alice")
+
+    assert {e["code"] for e in errors} == {"not_found"}
+    assert searched["count"] == 0
+
+
+def _uuid(text: str) -> UUID:
+    return UUID(text)

@@ -1,0 +1,84 @@
+"""A tool session on the real SQLite storage, FTS5 search and files for blobs."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from mcp_tool_support import png
+
+from mcp import Client
+from trace_core.model import Principal, Scope
+from trace_core.service import Trace
+from trace_mcp import McpOptions, TraceMcp
+from trace_sql import FilesystemBlobStore, create_storage
+from trace_sql.search import create_sql_search_index
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def sqlite_trace(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Trace]:
+    storage = create_storage(sqlite_url)
+    try:
+        yield Trace(
+            storage=storage,
+            blobs=FilesystemBlobStore(tmp_path / "blobs"),
+            search=create_sql_search_index(storage),
+        )
+    finally:
+        await storage.close()
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    return result.structured_content  # type: ignore[return-value]
+
+
+async def test_a_session_on_sqlite_writes_searches_and_returns_images(
+    sqlite_trace: Trace,
+) -> None:
+    account = await sqlite_trace.create_account("carol@example.com")
+    principal = Principal(
+        account_id=account.account_id, scopes=frozenset({Scope.FULL}), actor="carol-key"
+    )
+    mcp = TraceMcp(sqlite_trace, options=McpOptions(public_url="http://h"), principal=principal)
+    async with Client(mcp.server) as client:
+        stream = (await call(client, "create_stream", name="Work"))["stream"]
+        entry = (
+            await call(
+                client,
+                "create_entry",
+                content="Quarterly report: revenue grew, hiring paused.",
+                title="Q3",
+                stream_id=stream["stream_id"],
+                tags=["report"],
+            )
+        )["entry"]
+        await call(client, "create_entry", content="Lunch with Sam (no report talk!)")
+        found = await call(client, "search_entries", query="revenue report")
+        updated = await call(
+            client,
+            "update_entry",
+            entry_id=entry["entry_id"],
+            tags=["report", "q3"],
+            expected_version=1,
+        )
+        image = png(3, 3)
+        attachment = await sqlite_trace.add_attachment(principal, UUID(entry["entry_id"]), image)
+        picture = await client.call_tool(
+            "get_attachment_data", {"attachment_id": str(attachment.attachment_id)}
+        )
+        await call(client, "delete_entry", entry_id=entry["entry_id"])
+        after = await call(client, "search_entries", query="revenue")
+
+    assert [e["title"] for e in found["entries"]] == ["Q3"]
+    assert "revenue" in found["entries"][0]["snippet"].lower()
+    assert updated["entry"]["tags"] == ["report", "q3"]
+    assert base64.b64decode(picture.content[0].data) == image  # type: ignore[union-attr]
+    assert after["count"] == 0
