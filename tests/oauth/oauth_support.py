@@ -46,6 +46,7 @@ class Flow:
     state: str = field(default_factory=lambda: secrets.token_urlsafe(8))
     verifier: str = ""
     challenge: str = ""
+    client_secret: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -128,7 +129,7 @@ class AuthServer:
         )
         assert response.status_code == 302, response.text
         location = response.headers["location"]
-        assert location.startswith(flow.redirect_uri.split("?")[0].rsplit(":", 1)[0])
+        assert location.split("?")[0] == flow.redirect_uri.split("?")[0]
         return query_of(location)
 
     async def exchange(self, flow: Flow, code: str, **overrides: str) -> Any:
@@ -139,6 +140,8 @@ class AuthServer:
             "client_id": flow.client_id,
             "code_verifier": flow.verifier,
         }
+        if flow.client_secret:
+            data["client_secret"] = flow.client_secret
         if flow.resource:
             data["resource"] = flow.resource
         data.update(overrides)
@@ -146,7 +149,7 @@ class AuthServer:
 
     async def tokens(self, *, grant: str = "full", **register: Any) -> tuple[Flow, dict[str, Any]]:
         client = await self.register(**register)
-        flow = Flow(client_id=client["client_id"])
+        flow = Flow(client_id=client["client_id"], client_secret=client.get("client_secret"))
         answer = await self.authorize(flow, grant=grant)
         response = await self.exchange(flow, answer["code"])
         assert response.status_code == 200, response.text
@@ -159,4 +162,6 @@ class AuthServer:
             "client_id": flow.client_id,
             **extra,
         }
+        if flow.client_secret:
+            data["client_secret"] = flow.client_secret
         return await self.client.post("/token", data=data)

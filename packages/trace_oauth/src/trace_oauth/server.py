@@ -513,7 +513,6 @@ class AuthorizationService:
             "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
             "authorization_response_iss_parameter_supported": True,
             "client_id_metadata_document_supported": True,
-            "service_documentation": f"{issuer}/docs/connect",
         }
 
     def resolve_resource(self, values: Sequence[str]) -> str:
