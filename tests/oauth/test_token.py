@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from oauth_support import ISSUER, AuthServer, Flow, pkce_pair
 
@@ -194,7 +196,7 @@ async def test_an_expired_access_token_is_refused(server: AuthServer) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "oauth_config",
-    [OAuthConfig(issuer=ISSUER, access_token_ttl=__import__("datetime").timedelta(days=365))],
+    [OAuthConfig(issuer=ISSUER, access_token_ttl=timedelta(days=365))],
 )
 async def test_the_access_token_lifetime_is_configurable(server: AuthServer) -> None:
     _, tokens = await server.tokens()
