@@ -180,6 +180,44 @@ class SearchSettings(_Section):
 class AuthSettings(_Section):
     """Sign-in, API keys and OAuth."""
 
+    access_token_ttl_seconds: int = 3600
+    """Lifetime of OAuth access tokens (the reference issued 1-year tokens: 31536000)."""
+    refresh_token_ttl_seconds: int = 365 * 24 * 3600
+    """Lifetime of OAuth refresh tokens; each refresh rotates to a new one."""
+    refresh_grace_seconds: int = 60
+    """How long a just-rotated refresh token still works (a client retrying a lost answer)."""
+    integrations_require_plan: bool = False
+    """Refuse API keys and OAuth (403) for accounts without a plan (hosted deployments)."""
+    plans_with_integrations: list[str] = []
+    """With ``integrations_require_plan``: the plans that qualify (empty: any plan)."""
+    credential_hash_key: str | None = None
+    """Pepper for hashing API keys and tokens at rest; changing it invalidates them all."""
+    session_secret: str | None = None
+    """Key for signing the sign-in cookie. Default: generated into ``{data_dir}/session.key``."""
+    registrations_per_hour: int = 20
+    """OAuth client registrations allowed per client address per hour."""
+    login_attempts_per_15_minutes: int = 10
+    """Sign-in attempts allowed per address and per email in 15 minutes."""
+    unused_client_ttl_seconds: int = 24 * 3600
+    """Registered OAuth clients never used for this long are deleted."""
+    cimd_allow_private_addresses: bool = False
+    """Fetch client metadata documents from private or loopback addresses (tests only)."""
+
+    def __post_init__(self) -> None:
+        for name in (
+            "access_token_ttl_seconds",
+            "refresh_token_ttl_seconds",
+            "registrations_per_hour",
+            "login_attempts_per_15_minutes",
+            "unused_client_ttl_seconds",
+        ):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"auth.{name}", "must be at least 1")
+        if self.refresh_grace_seconds < 0:
+            raise SettingsError("auth.refresh_grace_seconds", "must not be negative")
+        if self.session_secret is not None and len(self.session_secret) < 32:
+            raise SettingsError("auth.session_secret", "must be at least 32 characters")
+
 
 class McpSettings(_Section):
     """The MCP endpoint (``/``, ``/mcp``) and its tools."""
