@@ -289,10 +289,10 @@ async def open_app(
     """
     from trace_core.service import SystemClock
     from trace_http.bootstrap import open_trace
+    from trace_http.oauth_routes import oauth_config, oauth_handlers_from_settings
     from trace_http.ratelimit import SharedWindowLimiter, TokenBucketLimiter
     from trace_mcp import load_or_create_secret
     from trace_oauth.authenticator import BearerAuthenticator
-    from trace_oauth.config import OAuthConfig
     from trace_sql.credentials import SqlCredentialStore
 
     host = host or settings.server.host
@@ -344,7 +344,7 @@ async def open_app(
             authenticator = BearerAuthenticator(
                 storage=storage,
                 credentials=credentials,
-                config=OAuthConfig(issuer=public_url),
+                config=oauth_config(settings, public_url),
                 clock=clock,
             )
         yield create_app(
@@ -357,7 +357,16 @@ async def open_app(
                 public_url=public_url, max_response_chars=mcp_settings.max_response_chars
             ),
             test_principal=test_principal,
-            route_handlers=_extra_routes(settings),
+            route_handlers=[
+                *_extra_routes(settings),
+                *oauth_handlers_from_settings(
+                    settings,
+                    public_url=public_url,
+                    storage=storage,
+                    credentials=credentials,
+                    clock=clock,
+                ),
+            ],
         )
 
 

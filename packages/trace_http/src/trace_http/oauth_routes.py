@@ -21,17 +21,21 @@ import secrets
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from importlib import resources
 from string import Template
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.types import ControllerRouterHandler
 
+from trace_core.credentials import CredentialStore
 from trace_core.errors import AuthenticationError, PlanRequiredError, RateLimitedError
 from trace_core.model import Scope
+from trace_core.ports import Clock, Storage
+from trace_oauth.config import OAuthConfig
 from trace_oauth.server import (
     AuthorizationPageError,
     AuthorizationPrompt,
@@ -40,7 +44,15 @@ from trace_oauth.server import (
     OAuthResponse,
 )
 
-__all__ = ["oauth_route_handlers"]
+if TYPE_CHECKING:
+    from trace_http.settings import Settings
+
+__all__ = [
+    "oauth_config",
+    "oauth_handlers_from_settings",
+    "oauth_route_handlers",
+    "session_secret",
+]
 
 SESSION_COOKIE = "trace_session"
 CSRF_COOKIE = "trace_csrf"
@@ -417,3 +429,51 @@ def _origin(url: str) -> str:
 def authorize_url(issuer: str, params: dict[str, str]) -> str:
     """Return the ``/authorize`` URL for ``params`` (tests and docs)."""
     return f"{issuer}/authorize?{urlencode(params)}"
+
+
+# --- wiring from settings (called by trace_http.app.open_app) ---------------------------
+
+
+def oauth_config(settings: Settings, public_url: str) -> OAuthConfig:
+    """Return the authorization server's configuration from the ``auth`` settings."""
+    auth = settings.auth
+    return OAuthConfig(
+        issuer=public_url,
+        access_token_ttl=timedelta(seconds=auth.access_token_ttl_seconds),
+        refresh_token_ttl=timedelta(seconds=auth.refresh_token_ttl_seconds),
+        refresh_grace=timedelta(seconds=auth.refresh_grace_seconds),
+        integrations_require_plan=auth.integrations_require_plan,
+        plans_with_integrations=frozenset(auth.plans_with_integrations) or None,
+        hash_key=auth.credential_hash_key,
+        registration_limit=auth.registrations_per_hour,
+        login_attempt_limit=auth.login_attempts_per_15_minutes,
+        unused_client_ttl=timedelta(seconds=auth.unused_client_ttl_seconds),
+        cimd_allow_private_addresses=auth.cimd_allow_private_addresses,
+    )
+
+
+def session_secret(settings: Settings) -> bytes:
+    """Return the sign-in cookie key: configured, or generated once into the data directory."""
+    from trace_mcp import load_or_create_secret
+
+    if settings.auth.session_secret:
+        return settings.auth.session_secret.encode()
+    return load_or_create_secret(settings.storage.data_path / "session.key")
+
+
+def oauth_handlers_from_settings(
+    settings: Settings,
+    *,
+    public_url: str,
+    storage: Storage,
+    credentials: CredentialStore,
+    clock: Clock,
+) -> list[ControllerRouterHandler]:
+    """Build the authorization service from settings and return its routes."""
+    service = AuthorizationService(
+        config=oauth_config(settings, public_url),
+        credentials=credentials,
+        storage=storage,
+        clock=clock,
+    )
+    return oauth_route_handlers(service, secret=session_secret(settings))
