@@ -289,6 +289,7 @@ async def open_app(
     """
     from trace_core.service import SystemClock
     from trace_http.bootstrap import open_trace
+    from trace_http.maintenance import maintenance_lifespan
     from trace_http.oauth_routes import oauth_config, oauth_handlers_from_settings
     from trace_http.ratelimit import SharedWindowLimiter, TokenBucketLimiter
     from trace_mcp import load_or_create_secret
@@ -357,6 +358,9 @@ async def open_app(
                 public_url=public_url, max_response_chars=mcp_settings.max_response_chars
             ),
             test_principal=test_principal,
+            lifespan=[
+                maintenance_lifespan(trace, settings.storage.maintenance_interval_seconds)
+            ],
             route_handlers=[
                 *_extra_routes(settings),
                 *oauth_handlers_from_settings(

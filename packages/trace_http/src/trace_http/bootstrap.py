@@ -120,7 +120,7 @@ async def build_trace(
         The facade. Close its storage when done (or use :func:`open_trace`).
 
     """
-    from trace_core.service import Trace
+    from trace_core.service import Limits, Trace
 
     if storage is None:
         sql = make_storage(settings)
@@ -137,7 +137,8 @@ async def build_trace(
         blobs = make_blobs(settings)
     if search is None:
         search = make_search(settings, storage)
-    return Trace(storage=storage, blobs=blobs, search=search, clock=clock)
+    limits = Limits(trash_retention_days=settings.storage.trash_retention_days)
+    return Trace(storage=storage, blobs=blobs, search=search, clock=clock, limits=limits)
 
 
 @asynccontextmanager

@@ -56,6 +56,7 @@ COMMANDS: dict[str, str] = {
     "mcp": "trace_http.commands.mcp:mcp",
     "search": "trace_http.cli_search:search",
     "reindex": "trace_http.cli_search:reindex",
+    "trash": "trace_http.commands.trash:trash",
     # Other engineers: add one line here, e.g.
     # "key": "trace_http.commands.keys:key",
 }

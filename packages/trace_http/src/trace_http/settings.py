@@ -120,11 +120,19 @@ class StorageSettings(_Section):
     """
     migrate_on_start: bool = True
     """Upgrade the database schema when the server or a command starts."""
+    trash_retention_days: int = 30
+    """How long deleted entries stay restorable before they are purged for good."""
+    maintenance_interval_seconds: int = 3600
+    """How often the server purges expired trash (0 turns the background job off)."""
     blobs: BlobSettings = BlobSettings()
 
     def __post_init__(self) -> None:
         if not self.data_dir:
             raise SettingsError("storage.data_dir", "must not be empty")
+        if self.trash_retention_days < 1:
+            raise SettingsError("storage.trash_retention_days", "must be 1 or more")
+        if self.maintenance_interval_seconds < 0:
+            raise SettingsError("storage.maintenance_interval_seconds", "must be 0 or more")
         url = self.database_url
         if url is not None and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
             raise SettingsError(
