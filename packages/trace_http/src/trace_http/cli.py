@@ -57,6 +57,7 @@ COMMANDS: dict[str, str] = {
     "search": "trace_http.cli_search:search",
     "reindex": "trace_http.cli_search:reindex",
     "trash": "trace_http.commands.trash:trash",
+    "key": "trace_http.oauth_cli:key",
     # Other engineers: add one line here, e.g.
     # "key": "trace_http.commands.keys:key",
 }

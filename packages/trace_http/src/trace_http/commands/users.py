@@ -95,3 +95,13 @@ def list_users(state: CliState, as_json: bool) -> None:
             for a in accounts
         ],
     )
+
+
+def _register_passwd() -> None:
+    # ``trace user passwd`` lives with the other sign-in code (trace_http.oauth_cli).
+    from trace_http.oauth_cli import passwd
+
+    user.add_command(passwd)
+
+
+_register_passwd()
