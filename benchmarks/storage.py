@@ -342,7 +342,9 @@ def main(argv: list[str] | None = None) -> None:
     machine = (
         f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs"
     )
-    print(f"<!-- {machine}, seed {SEED} -->")
+    # Other work on the machine slows every figure: say how busy it was.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"<!-- {machine}, seed {SEED}, load average at the end: {load} -->")
     print(report(facade, cli))
     if args.json:
         args.json.write_text(json.dumps({"facade": facade, "cli": cli}, indent=2))
