@@ -19,9 +19,26 @@ from mcp_types import (
     INVALID_PARAMS,
     CallToolRequestParams,
     CallToolResult,
+    CompleteRequestParams,
+    CompleteResult,
+    Completion,
+    EmptyResult,
+    GetPromptRequestParams,
+    GetPromptResult,
+    ListPromptsResult,
+    ListResourcesResult,
     ListToolsResult,
     PaginatedRequestParams,
+    Prompt,
+    PromptArgument,
+    PromptMessage,
+    PromptReference,
+    ReadResourceRequestParams,
+    ReadResourceResult,
+    Resource,
+    SetLevelRequestParams,
     TextContent,
+    TextResourceContents,
     Tool,
 )
 
@@ -29,12 +46,16 @@ from trace_core.errors import AuthenticationError, TraceError
 from trace_core.model import Principal, Scope
 from trace_core.service import Trace
 from trace_mcp._errors import error_result
+from trace_mcp._guide import GUIDE
 from trace_mcp.signing import AttachmentUrlSigner
 from trace_mcp.tools import TOOLS, ToolContext, ToolSpec
 
 __all__ = ["PRINCIPAL_SCOPE_KEY", "McpOptions", "TraceMcp", "shows_write_tools"]
 
 logger = logging.getLogger("trace_mcp")
+
+GUIDE_URI = "trace://guide"
+WEEKLY_REVIEW = "weekly_review"
 
 PRINCIPAL_SCOPE_KEY = "trace.principal"
 """ASGI scope key under which the HTTP layer stores the authenticated Principal."""
@@ -111,6 +132,17 @@ class TraceMcp:
             instructions=INSTRUCTIONS,
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
+            on_list_resources=self._list_resources,
+            on_read_resource=self._read_resource,
+            on_list_prompts=self._list_prompts,
+            on_get_prompt=self._get_prompt,
+            on_completion=self._complete,
+        )
+        # Clients on the handshake-era protocol may set a log level; Trace sends
+        # no log notifications, so accepting it is all there is to do. (Added
+        # directly: the constructor argument is deprecated as of 2026-07-28.)
+        self.server.add_request_handler(
+            "logging/setLevel", SetLevelRequestParams, self._set_log_level
         )
 
     def principal_of(self, ctx: ServerRequestContext[Any, Any]) -> Principal:
@@ -194,3 +226,99 @@ class TraceMcp:
             content=[*output.blocks, TextContent(type="text", text=output.text)],
             structured_content=output.data,
         )
+
+    # --- resources, prompts, completion ---------------------------------------------
+
+    async def _list_resources(
+        self, ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        return ListResourcesResult(
+            resources=[
+                Resource(
+                    uri=GUIDE_URI,
+                    name="guide",
+                    title="Trace guide",
+                    description="The data model and how to use the Trace tools (same as get_docs).",
+                    mime_type="text/markdown",
+                )
+            ]
+        )
+
+    async def _read_resource(
+        self, ctx: ServerRequestContext[Any, Any], params: ReadResourceRequestParams
+    ) -> ReadResourceResult:
+        if str(params.uri) != GUIDE_URI:
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"Resource not found: {params.uri}",
+                data={"uri": str(params.uri)},
+            )
+        return ReadResourceResult(
+            contents=[TextResourceContents(uri=GUIDE_URI, mime_type="text/markdown", text=GUIDE)]
+        )
+
+    async def _list_prompts(
+        self, ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams | None
+    ) -> ListPromptsResult:
+        return ListPromptsResult(
+            prompts=[
+                Prompt(
+                    name=WEEKLY_REVIEW,
+                    title="Weekly review",
+                    description="Review the last seven days of entries: what happened, what is "
+                    "open, what to carry over.",
+                    arguments=[
+                        PromptArgument(
+                            name="stream",
+                            description="Name of the stream to review (default: every stream).",
+                            required=False,
+                        )
+                    ],
+                )
+            ]
+        )
+
+    async def _get_prompt(
+        self, ctx: ServerRequestContext[Any, Any], params: GetPromptRequestParams
+    ) -> GetPromptResult:
+        if params.name != WEEKLY_REVIEW:
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
+        stream = (params.arguments or {}).get("stream")
+        scope = f"the stream named {stream!r}" if stream else "all my streams and the Inbox"
+        text = (
+            f"Review my Trace entries from the last seven days in {scope}. Use list_streams to "
+            "find the stream id if needed, then list_entries with start_date seven days ago "
+            "(content_limit 500). Summarise what happened, list open tasks (status not done) "
+            "and due dates coming up, and suggest what to carry over to next week. Do not "
+            "change any entries."
+        )
+        return GetPromptResult(
+            description="Weekly review of recent entries",
+            messages=[PromptMessage(role="user", content=TextContent(type="text", text=text))],
+        )
+
+    async def _complete(
+        self, ctx: ServerRequestContext[Any, Any], params: CompleteRequestParams
+    ) -> CompleteResult:
+        values: list[str] = []
+        ref = params.ref
+        if (
+            isinstance(ref, PromptReference)
+            and ref.name == WEEKLY_REVIEW
+            and params.argument.name == "stream"
+        ):
+            try:
+                principal = self.principal_of(ctx)
+                streams = await self.trace.list_streams(principal)
+            except TraceError:
+                streams = []
+            typed = params.argument.value.casefold()
+            values = [s.name for s in streams if s.name.casefold().startswith(typed)][:100]
+        return CompleteResult(
+            completion=Completion(values=values, total=len(values), has_more=False)
+        )
+
+    async def _set_log_level(
+        self, ctx: ServerRequestContext[Any, Any], params: SetLevelRequestParams
+    ) -> EmptyResult:
+        return EmptyResult()
