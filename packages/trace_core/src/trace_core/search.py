@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 import unicodedata
@@ -51,6 +52,7 @@ __all__ = [
     "SearchOutbox",
     "decode_cursor",
     "encode_cursor",
+    "entry_snippet",
     "fingerprint",
     "fold",
     "fts5_match",
@@ -397,10 +399,43 @@ def stem(word: str) -> str:
 _WORD_RE = re.compile(r"[^\W_]+")
 
 
-def _term_matches(word_stem: str, word_folded: str, term_stem: str, prefix: bool) -> bool:
-    if prefix:
-        return word_folded.startswith(term_stem) or word_stem.startswith(term_stem)
-    return word_stem == term_stem
+@functools.lru_cache(maxsize=8192)
+def _fold_char(char: str) -> str:
+    folded = fold(char)
+    return folded[0] if folded else char
+
+
+def _folded(text: str) -> str:
+    # Same length as ``text``, so match offsets point into the original.
+    if text.isascii():
+        return text.lower()
+    return "".join(_fold_char(c) for c in text)
+
+
+@functools.lru_cache(maxsize=256)
+def _candidates(stems: tuple[str, ...]) -> re.Pattern[str]:
+    # Words that start with one of the stems; each is then checked exactly.
+    alternatives = "|".join(re.escape(s) for s in sorted(set(stems), key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*")
+
+
+def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[int, int, int]]:
+    """Return ``(start, end, term index)`` of every word of ``text`` a term matches."""
+    stems = tuple(stem(t) for t in terms)
+    if not text or not any(stems):
+        return []
+    found: list[tuple[int, int, int]] = []
+    last = len(stems) - 1
+    for m in _candidates(tuple(s for s in stems if s)).finditer(_folded(text)):
+        word = m.group()
+        word_stem = stem(word)
+        for i, term_stem in enumerate(stems):
+            if not term_stem:
+                continue
+            if (prefix_last and i == last and word.startswith(term_stem)) or word_stem == term_stem:
+                found.append((m.start(), m.end(), i))
+                break
+    return found
 
 
 def highlight_snippet(
@@ -423,16 +458,11 @@ def highlight_snippet(
         size: target snippet length in characters.
 
     """
-    stems = [stem(t) for t in terms]
-    matches: list[tuple[int, int]] = []
-    for m in _WORD_RE.finditer(text):
-        word = m.group()
-        word_stem, word_folded = stem(word), fold(word)
-        for i, term_stem in enumerate(stems):
-            prefix = prefix_last and i == len(stems) - 1
-            if _term_matches(word_stem, word_folded, term_stem, prefix):
-                matches.append((m.start(), m.end()))
-                break
+    found = _matches(text, terms, prefix_last)
+    return _highlight(text, [(start, end) for start, end, _ in found], size)
+
+
+def _highlight(text: str, matches: list[tuple[int, int]], size: int) -> str:
     if not matches:
         cut = text[:size]
         return cut + (ELLIPSIS if len(text) > size else "")
@@ -468,16 +498,23 @@ def highlight_snippet(
 
 def term_hits(text: str, terms: Sequence[str], *, prefix_last: bool = False) -> list[int]:
     """Count, for each term, how many words of ``text`` it matches (stemmed, folded)."""
-    stems = [stem(t) for t in terms]
-    counts = [0] * len(stems)
-    for m in _WORD_RE.finditer(text):
-        word = m.group()
-        word_stem, word_folded = stem(word), fold(word)
-        for i, term_stem in enumerate(stems):
-            prefix = prefix_last and i == len(stems) - 1
-            if _term_matches(word_stem, word_folded, term_stem, prefix):
-                counts[i] += 1
+    counts = [0] * len(terms)
+    for _, _, i in _matches(text, terms, prefix_last):
+        counts[i] += 1
     return counts
+
+
+def entry_snippet(title: str | None, content: str, tags: Sequence[str], query: ParsedQuery) -> str:
+    """Return the snippet of an entry: from the content if a term is there, else title or tags.
+
+    Adapters whose engine cannot mark stems or prefixes cheaply use this for
+    the page of hits they return.
+    """
+    for text in (content, title or "", " ".join(tags)):
+        found = _matches(text, query.terms, query.prefix_last)
+        if found:
+            return _highlight(text, [(start, end) for start, end, _ in found], SNIPPET_CHARS)
+    return _highlight(content, [], SNIPPET_CHARS)
 
 
 # --- cursors ------------------------------------------------------------------

@@ -23,13 +23,14 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from trace_core.errors import InvalidInputError, TraceError, UnavailableError
-from trace_core.model import Entry, SearchHit
+from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import ProgressCallback, SearchIndex, SearchRequest, Storage
 from trace_core.search import (
     ELLIPSIS,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
     ParsedQuery,
+    entry_snippet,
     fold,
     fts5_match,
     highlight_snippet,
@@ -39,6 +40,7 @@ from trace_core.search import (
 from trace_sql.errors import translate_error
 from trace_sql.storage import _ORDER, SqlStorage, _filter_clauses, row_to_entry
 from trace_sql.tables import entries
+from trace_sql.types import UTCDateTime
 
 __all__ = [
     "PostgresSearchIndex",
@@ -54,8 +56,15 @@ SNIPPET_TOKENS = 28
 
 _fts = sa.table("entry_fts", sa.column("rowid", sa.Integer()))
 _fts_ref = sa.literal_column("entry_fts")
-_search_ids = sa.table(
-    "entry_search_ids", sa.column("doc_id", sa.Integer()), sa.column("entry_id", sa.Uuid())
+_docs = sa.table(
+    "entry_search_docs",
+    sa.column("doc_id", sa.Integer()),
+    sa.column("entry_id", sa.Uuid()),
+    sa.column("account_id", sa.Uuid()),
+    sa.column("stream_id", sa.Uuid()),
+    sa.column("is_archived", sa.Boolean()),
+    sa.column("entry_date", sa.Date()),
+    sa.column("created_at", UTCDateTime()),
 )
 _config = sa.table("search_config", sa.column("name", sa.String()), sa.column("value", sa.String()))
 _search_vector = sa.column("search_vector")
@@ -114,14 +123,19 @@ class _SqlSearchIndex(SearchIndex):
         clauses = _filter_clauses(account_id, filters)
         try:
             async with self._storage.connect() as conn:
-                return await self._search(conn, query, request, clauses)
+                return await self._search(conn, account_id, query, request, clauses)
         except TraceError:
             raise
         except (sa_exc.DBAPIError, OSError) as exc:
             raise _translated(exc) from exc
 
     async def _search(
-        self, conn: Any, query: Any, request: SearchRequest, clauses: list[Any]
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
     ) -> list[SearchHit]:
         raise NotImplementedError
 
@@ -136,44 +150,137 @@ class _SqlSearchIndex(SearchIndex):
             return int(result.scalar_one())
 
 
+_DOC_COLUMNS = "entry_id, account_id, stream_id, is_archived, entry_date, created_at"
+_REBUILD_DOCS = (
+    f"INSERT INTO entry_search_docs ({_DOC_COLUMNS}) "  # noqa: S608 - constants only
+    f"SELECT {_DOC_COLUMNS} FROM entries WHERE deleted_at IS NULL ORDER BY created_at"
+)
+
+
+def _doc_clauses(filters: EntryFilter) -> list[sa.ColumnElement[bool]]:
+    """Return the filters ``entry_search_docs`` can answer without the entries table."""
+    d = _docs.c
+    clauses: list[sa.ColumnElement[bool]] = []
+    if filters.stream == "inbox":
+        clauses.append(d.stream_id.is_(None))
+    elif isinstance(filters.stream, UUID):
+        clauses.append(d.stream_id == filters.stream)
+    if filters.is_archived is not None:
+        clauses.append(d.is_archived.is_(filters.is_archived))
+    if filters.start_date is not None:
+        clauses.append(d.entry_date >= filters.start_date)
+    if filters.end_date is not None:
+        clauses.append(d.entry_date <= filters.end_date)
+    if filters.created_after is not None:
+        clauses.append(d.created_at > filters.created_after)
+    if filters.created_before is not None:
+        clauses.append(d.created_at < filters.created_before)
+    return clauses
+
+
+def _needs_entries(filters: EntryFilter) -> bool:
+    return bool(
+        filters.tags
+        or filters.status is not None
+        or filters.type is not None
+        or filters.is_pinned is not None
+        or filters.updated_after is not None
+        or filters.updated_before is not None
+    )
+
+
 class SqliteSearchIndex(_SqlSearchIndex):
-    """FTS5 search with bm25 ranking (title above tags above content) and snippets."""
+    """FTS5 search with bm25 ranking (title above tags above content) and snippets.
+
+    Ranking is exact bm25 over every match while a query matches at most
+    ``rank_window`` of the account's entries. Beyond that, bm25 ranks the
+    ``rank_window`` most recently written matches: FTS5 has no top-k pruning,
+    so ranking every match of a very common word would cost time linear in the
+    account's size, and for notes the recent matches are the ones wanted.
+
+    The last word is matched as a prefix (the person may still be typing it)
+    unless it already matches ``prefix_limit`` entries as a whole word.
+
+    Args:
+        storage: a SQLite storage migrated to ``0100_search``.
+        rank_window: the most matches bm25 ranks for one query.
+        prefix_limit: how common a last word must be to be taken as complete.
+
+    """
+
+    def __init__(
+        self, storage: SqlStorage, *, rank_window: int = 1000, prefix_limit: int = 1000
+    ) -> None:
+        super().__init__(storage)
+        self.rank_window = rank_window
+        self.prefix_limit = prefix_limit
+
+    async def _complete_word(self, conn: Any, term: str) -> bool:
+        # A last word that already matches many entries as it stands is a
+        # finished word, not one being typed: expanding it as a prefix would
+        # merge the doclists of every longer word (slow, and no better).
+        # Counted over the whole index, so every page of a search agrees.
+        count = (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(_fts)
+                .where(_fts_ref.op("MATCH")(f'"{term}"'))
+            )
+        ).scalar_one()
+        return int(count) >= self.prefix_limit
 
     async def _search(
-        self, conn: Any, query: Any, request: SearchRequest, clauses: list[Any]
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
     ) -> list[SearchHit]:
+        if query.prefix_last and await self._complete_word(conn, query.terms[-1]):
+            query = msgspec.structs.replace(query, prefix_last=False)
+        filters = request.filters
+        d = _docs.c
         rank = sa.func.bm25(_fts_ref, TITLE_WEIGHT, CONTENT_WEIGHT, TAGS_WEIGHT)
-        statement = (
-            sa.select(entries, rank.label("rank"), _fts.c.rowid.label("doc_id"))
-            .select_from(
-                _fts.join(_search_ids, _search_ids.c.doc_id == _fts.c.rowid).join(
-                    entries, entries.c.entry_id == _search_ids.c.entry_id
-                )
+        window = max(self.rank_window, request.offset + request.limit)
+        candidates = (
+            sa.select(d.entry_id, rank.label("rank"), d.doc_id, d.entry_date, d.created_at)
+            .select_from(_fts.join(_docs, d.doc_id == _fts.c.rowid))
+            .where(
+                _fts_ref.op("MATCH")(fts5_match(query, request.match)),
+                d.account_id == account_id,
+                *_doc_clauses(filters),
             )
-            .where(_fts_ref.op("MATCH")(fts5_match(query, request.match)), *clauses)
-            .order_by(rank, *_ORDER)
-            .limit(request.limit)
-            .offset(request.offset)
+        )
+        if _needs_entries(filters):
+            # Filters the docs table does not copy: check them on the entry row.
+            candidates = candidates.join(entries, entries.c.entry_id == d.entry_id).where(*clauses)
+        # FTS5 walks its doclist newest first (rowid order), stops after the
+        # window and computes bm25 only for those rows.
+        window_q = candidates.order_by(_fts.c.rowid.desc()).limit(window).subquery("window")
+        w = window_q.c
+        order = (w.rank, w.entry_date.desc(), w.created_at.desc(), w.entry_id.desc())
+        page = (
+            sa.select(window_q).order_by(*order).limit(request.limit).offset(request.offset)
+        ).subquery("page")
+        p = page.c
+        statement = (
+            sa.select(entries, p.rank, p.doc_id)
+            .join(page, entries.c.entry_id == p.entry_id)
+            .order_by(p.rank, p.entry_date.desc(), p.created_at.desc(), p.entry_id.desc())
         )
         rows = (await conn.execute(statement)).mappings().all()
         if not rows:
             return []
-        # Snippets only for the page: computing them for every match (before
-        # the sort) is the slow part of FTS5 on common words.
-        snippet = sa.func.snippet(
-            _fts_ref, -1, HIGHLIGHT_START, HIGHLIGHT_END, ELLIPSIS, SNIPPET_TOKENS
-        )
-        snippets_stmt = sa.select(_fts.c.rowid, snippet).where(
-            _fts_ref.op("MATCH")(fts5_match(query, "any")),
-            _fts.c.rowid.in_([row["doc_id"] for row in rows]),
-        )
-        snippets = {row[0]: row[1] for row in await conn.execute(snippets_stmt)}
+        # Snippets for the page only, marked in Python: FTS5's snippet() has to
+        # re-run the match per row, which costs more than the ranking itself
+        # for prefix queries.
         return [
             SearchHit(
                 entry=row_to_entry(row),
                 # bm25 is "lower is better"; a score is "higher is better".
                 score=round(-float(row["rank"]), 6),
-                snippet=snippets.get(row["doc_id"]) or row["content"][:200],
+                snippet=entry_snippet(row["title"], row["content"], row["tags"], query),
             )
             for row in rows
         ]
@@ -182,20 +289,17 @@ class SqliteSearchIndex(_SqlSearchIndex):
         """Re-create the FTS index from ``entries`` (e.g. after a restore from backup)."""
         async with self._storage.connect(write=True) as conn:
             await conn.exec_driver_sql("DELETE FROM entry_fts")
-            await conn.exec_driver_sql("DELETE FROM entry_search_ids")
-            await conn.exec_driver_sql(
-                "INSERT INTO entry_search_ids (entry_id) "
-                "SELECT entry_id FROM entries WHERE deleted_at IS NULL"
-            )
+            await conn.exec_driver_sql("DELETE FROM entry_search_docs")
+            await conn.exec_driver_sql(_REBUILD_DOCS)
             await conn.exec_driver_sql(
                 "INSERT INTO entry_fts (rowid, title, content, tags) "
-                "SELECT s.doc_id, coalesce(e.title, ''), e.content, "
+                "SELECT d.doc_id, coalesce(e.title, ''), e.content, "
                 "(SELECT coalesce(group_concat(value, ' '), '') FROM json_each(e.tags)) "
-                "FROM entry_search_ids AS s JOIN entries AS e ON e.entry_id = s.entry_id"
+                "FROM entry_search_docs AS d JOIN entries AS e ON e.entry_id = d.entry_id"
             )
             await conn.exec_driver_sql("INSERT INTO entry_fts (entry_fts) VALUES ('optimize')")
             count = int(
-                (await conn.exec_driver_sql("SELECT count(*) FROM entry_search_ids")).scalar_one()
+                (await conn.exec_driver_sql("SELECT count(*) FROM entry_search_docs")).scalar_one()
             )
         if progress is not None:
             progress(count, count)
@@ -288,7 +392,12 @@ class PostgresSearchIndex(_SqlSearchIndex):
         return sa.literal_column(f"'{self.language}'::regconfig")
 
     async def _search(
-        self, conn: Any, query: Any, request: SearchRequest, clauses: list[Any]
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
     ) -> list[SearchHit]:
         query = await self._query(conn, query)
         if query.is_empty:

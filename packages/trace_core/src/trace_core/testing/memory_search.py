@@ -14,7 +14,7 @@ from uuid import UUID
 
 from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import ProgressCallback, SearchIndex, SearchRequest, Storage
-from trace_core.search import ParsedQuery, highlight_snippet, parse_query, term_hits
+from trace_core.search import entry_snippet, parse_query, term_hits
 
 __all__ = ["InMemorySearchIndex", "entry_matches_filter"]
 
@@ -113,16 +113,13 @@ class InMemorySearchIndex(SearchIndex):
         )
         page = ranked[request.offset : request.offset + request.limit]
         return [
-            SearchHit(entry=entry, score=round(score, 6), snippet=self._snippet(entry, query))
+            SearchHit(
+                entry=entry,
+                score=round(score, 6),
+                snippet=entry_snippet(entry.title, entry.content, entry.tags, query),
+            )
             for score, entry in page
         ]
-
-    @staticmethod
-    def _snippet(entry: Entry, query: ParsedQuery) -> str:
-        for text in (entry.content, entry.title or "", " ".join(entry.tags)):
-            if any(term_hits(text, query.terms, prefix_last=query.prefix_last)):
-                return highlight_snippet(text, query.terms, prefix_last=query.prefix_last)
-        return highlight_snippet(entry.content, query.terms)
 
     async def index(self, entries: Sequence[Entry]) -> None:
         """Add or replace these entries; deleted ones are removed."""

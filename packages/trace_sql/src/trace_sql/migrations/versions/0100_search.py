@@ -7,9 +7,10 @@ manual fix in a SQL shell) keeps the index right.
 
 SQLite: ``entry_fts`` is an FTS5 table over title, content and tags (porter
 stemming on a diacritics-folding unicode61 tokenizer, prefix indexes for
-typing). Its rowid comes from ``entry_search_ids`` (an INTEGER PRIMARY KEY,
-stable across VACUUM, unlike the implicit rowid of ``entries``). Only live
-(not deleted) entries are indexed.
+typing). Its rowid is ``entry_search_docs.doc_id`` (an INTEGER PRIMARY KEY,
+stable across VACUUM, unlike the implicit rowid of ``entries``), a row that
+also copies the columns the common filters and the tie-break order need. Only
+live (not deleted) entries are indexed.
 
 PostgreSQL: ``entries.search_vector`` (title weight A, tags B, content C) is set
 by a BEFORE trigger and indexed with GIN. The text-search language is baked
@@ -40,11 +41,50 @@ SQLITE_TAGS = "(SELECT coalesce(group_concat(value, ' '), '') FROM json_each({ro
 SQLITE_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 OUTBOX_ON = "(SELECT value FROM search_config WHERE name = 'outbox') = 'on'"
 
+DOC_COLUMNS = "entry_id, account_id, stream_id, is_archived, entry_date, created_at"
+TEXT_CHANGED = (
+    "old.title IS NOT new.title OR old.content IS NOT new.content "
+    "OR old.tags IS NOT new.tags OR old.deleted_at IS NOT new.deleted_at"
+)
+META_CHANGED = (
+    "old.stream_id IS NOT new.stream_id OR old.is_archived IS NOT new.is_archived "
+    "OR old.entry_date IS NOT new.entry_date OR old.created_at IS NOT new.created_at"
+)
+
+
+def _doc_values(row: str) -> str:
+    return ", ".join(f"{row}.{c.strip()}" for c in DOC_COLUMNS.split(","))
+
+
+def _fts_insert(row: str, where: str = "") -> str:
+    return f"""
+        INSERT INTO entry_search_docs ({DOC_COLUMNS})
+            SELECT {_doc_values(row)} {where};
+        INSERT INTO entry_fts (rowid, title, content, tags)
+            SELECT last_insert_rowid(), coalesce({row}.title, ''), {row}.content,
+                   {SQLITE_TAGS.format(row=row)}
+            {where};"""
+
+
+_FTS_DELETE = """
+        DELETE FROM entry_fts WHERE rowid =
+            (SELECT doc_id FROM entry_search_docs WHERE entry_id = old.entry_id);
+        DELETE FROM entry_search_docs WHERE entry_id = old.entry_id;"""
+
 SQLITE_UP = [
+    # One row per live entry: the FTS rowid (an INTEGER PRIMARY KEY, stable
+    # across VACUUM) and copies of the columns the common filters and the
+    # tie-break order need, so ranking many matches never reads the entries
+    # table (whose rows carry the content).
     """
-    CREATE TABLE entry_search_ids (
+    CREATE TABLE entry_search_docs (
         doc_id INTEGER PRIMARY KEY,
-        entry_id CHAR(32) NOT NULL UNIQUE
+        entry_id CHAR(32) NOT NULL UNIQUE,
+        account_id CHAR(32) NOT NULL,
+        stream_id CHAR(32),
+        is_archived BOOLEAN NOT NULL,
+        entry_date DATE NOT NULL,
+        created_at DATETIME NOT NULL
     )
     """,
     """
@@ -57,34 +97,30 @@ SQLITE_UP = [
     f"""
     CREATE TRIGGER entries_search_insert AFTER INSERT ON entries
     WHEN new.deleted_at IS NULL
-    BEGIN
-        INSERT INTO entry_search_ids (entry_id) VALUES (new.entry_id);
-        INSERT INTO entry_fts (rowid, title, content, tags)
-        VALUES (last_insert_rowid(), coalesce(new.title, ''), new.content,
-                {SQLITE_TAGS.format(row="new")});
+    BEGIN {_fts_insert("new")}
+    END
+    """,
+    # The repository's UPDATE sets every column, so "UPDATE OF" alone would
+    # re-index on every pin or status change: compare values instead.
+    f"""
+    CREATE TRIGGER entries_search_update_text AFTER UPDATE ON entries
+    WHEN {TEXT_CHANGED}
+    BEGIN {_FTS_DELETE} {_fts_insert("new", "WHERE new.deleted_at IS NULL")}
     END
     """,
     f"""
-    CREATE TRIGGER entries_search_update AFTER UPDATE OF title, content, tags, deleted_at
-    ON entries
+    CREATE TRIGGER entries_search_update_meta AFTER UPDATE ON entries
+    WHEN NOT ({TEXT_CHANGED}) AND ({META_CHANGED})
     BEGIN
-        DELETE FROM entry_fts WHERE rowid =
-            (SELECT doc_id FROM entry_search_ids WHERE entry_id = old.entry_id);
-        DELETE FROM entry_search_ids WHERE entry_id = old.entry_id;
-        INSERT INTO entry_search_ids (entry_id)
-            SELECT new.entry_id WHERE new.deleted_at IS NULL;
-        INSERT INTO entry_fts (rowid, title, content, tags)
-            SELECT last_insert_rowid(), coalesce(new.title, ''), new.content,
-                   {SQLITE_TAGS.format(row="new")}
-            WHERE new.deleted_at IS NULL;
+        UPDATE entry_search_docs SET stream_id = new.stream_id,
+            is_archived = new.is_archived, entry_date = new.entry_date,
+            created_at = new.created_at
+        WHERE entry_id = new.entry_id;
     END
     """,
-    """
+    f"""
     CREATE TRIGGER entries_search_delete AFTER DELETE ON entries
-    BEGIN
-        DELETE FROM entry_fts WHERE rowid =
-            (SELECT doc_id FROM entry_search_ids WHERE entry_id = old.entry_id);
-        DELETE FROM entry_search_ids WHERE entry_id = old.entry_id;
+    BEGIN {_FTS_DELETE}
     END
     """,
     f"""
@@ -109,11 +145,14 @@ SQLITE_UP = [
     END
     """,
     # Index what is already there (a database migrated after entries were written).
-    "INSERT INTO entry_search_ids (entry_id) SELECT entry_id FROM entries WHERE deleted_at IS NULL",
+    f"""
+    INSERT INTO entry_search_docs ({DOC_COLUMNS})
+    SELECT {DOC_COLUMNS} FROM entries WHERE deleted_at IS NULL ORDER BY created_at
+    """,
     f"""
     INSERT INTO entry_fts (rowid, title, content, tags)
-    SELECT s.doc_id, coalesce(e.title, ''), e.content, {SQLITE_TAGS.format(row="e")}
-    FROM entry_search_ids AS s JOIN entries AS e ON e.entry_id = s.entry_id
+    SELECT d.doc_id, coalesce(e.title, ''), e.content, {SQLITE_TAGS.format(row="e")}
+    FROM entry_search_docs AS d JOIN entries AS e ON e.entry_id = d.entry_id
     """,
 ]
 
@@ -122,10 +161,11 @@ SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS entries_outbox_update",
     "DROP TRIGGER IF EXISTS entries_outbox_insert",
     "DROP TRIGGER IF EXISTS entries_search_delete",
-    "DROP TRIGGER IF EXISTS entries_search_update",
+    "DROP TRIGGER IF EXISTS entries_search_update_meta",
+    "DROP TRIGGER IF EXISTS entries_search_update_text",
     "DROP TRIGGER IF EXISTS entries_search_insert",
     "DROP TABLE IF EXISTS entry_fts",
-    "DROP TABLE IF EXISTS entry_search_ids",
+    "DROP TABLE IF EXISTS entry_search_docs",
 ]
 
 PG_VECTOR_FUNCTION = """

@@ -1,0 +1,293 @@
+"""Search benchmark: ``search_entries`` through the ``Trace`` facade vs the raw engine query.
+
+For each backend (SQLite FTS5, Postgres tsvector) and size (entries in the
+measured account):
+
+1. a fresh database is built by the composition root (``open_trace``: migrate,
+   built-in SQL search index) and loaded from the deterministic corpus with the
+   bulk import; the measured account holds SIZE entries and four other accounts
+   SIZE/10 each (their rows are indexed too and must be skipped);
+2. a mix of queries (one common word, two words, a natural-language question, a
+   half-typed prefix, a query no entry fully matches so it is relaxed to any
+   word, a query with a stream filter) runs through ``Trace.search_entries``
+   (limit 20) and, in the same run, as the raw SQL the adapter sends (ranking
+   query, plus the snippet query for the page) on a bare driver connection:
+   ``sqlite3`` on the same file, ``asyncpg`` on the same database;
+3. our overhead is facade p50 minus raw p50 (and their ratio);
+4. index build time: a full ``rebuild`` of the search index.
+
+    uv run python -m benchmarks.search                          # 10k and 100k, both backends
+    uv run python -m benchmarks.search --sizes 10000 --backends sqlite --samples 100
+
+Postgres: ``TRACE_TEST_POSTGRES_URL`` (default
+``postgresql+asyncpg://postgres@127.0.0.1:5432/test``) names a server where a
+throwaway database is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from benchmarks.storage import database, load, settings_for, summary_ms
+from sqlalchemy.engine import make_url
+
+from trace_core.model import EntryFilter
+from trace_core.search import ELLIPSIS, fts5_match, parse_query, tsquery
+from trace_http.bootstrap import open_trace
+from trace_sql.search import (
+    CONTENT_WEIGHT,
+    SNIPPET_TOKENS,
+    TAGS_WEIGHT,
+    TITLE_WEIGHT,
+    PostgresSearchIndex,
+)
+
+LIMIT = 20
+RANK_WINDOW = 1000
+
+# name → (query, uses the first stream as a filter)
+QUERIES: dict[str, tuple[str, bool]] = {
+    "one common word": ("meeting", False),
+    "two words": ("database migration", False),
+    "question": ("how did the postgres migration go?", False),
+    "prefix while typing": ("deploy meilis", False),
+    "relaxed (no full match)": ("postgres xylophone", False),
+    "stream filter": ("budget", True),
+}
+
+SQLITE_RANK = f"""
+SELECT e.*, p.rank, p.doc_id FROM (
+  SELECT * FROM (
+    SELECT d.entry_id, bm25(entry_fts, {TITLE_WEIGHT}, {CONTENT_WEIGHT}, {TAGS_WEIGHT}) AS rank,
+           d.doc_id, d.entry_date, d.created_at
+    FROM entry_fts JOIN entry_search_docs AS d ON d.doc_id = entry_fts.rowid
+    WHERE entry_fts MATCH ? AND d.account_id = ? AND d.is_archived = 0 {{stream}}
+    ORDER BY entry_fts.rowid DESC LIMIT {RANK_WINDOW}
+  ) ORDER BY rank, entry_date DESC, created_at DESC, entry_id DESC LIMIT {LIMIT + 1}
+) AS p JOIN entries AS e ON e.entry_id = p.entry_id
+ORDER BY p.rank, p.entry_date DESC, p.created_at DESC, p.entry_id DESC
+"""
+SQLITE_SNIPPETS = f"""
+SELECT rowid, snippet(entry_fts, -1, '**', '**', '{ELLIPSIS}', {SNIPPET_TOKENS})
+FROM entry_fts WHERE entry_fts MATCH ? AND rowid IN ({{marks}})
+"""
+
+PG_RANK = f"""
+SELECT e.*, ts_rank_cd(e.search_vector, q, 1) AS rank
+FROM entries AS e, to_tsquery('english'::regconfig, $1) AS q
+WHERE e.search_vector @@ q AND e.account_id = $2 AND e.deleted_at IS NULL
+  AND e.is_archived = false {{stream}}
+ORDER BY rank DESC, e.entry_date DESC, e.created_at DESC, e.entry_id DESC
+LIMIT {LIMIT + 1}
+"""
+PG_HEADLINES = f"""
+SELECT entry_id, ts_headline('english'::regconfig,
+    concat_ws(' \n ', title,
+              array_to_string(ARRAY(SELECT jsonb_array_elements_text(tags)), ' '), content),
+    to_tsquery('english'::regconfig, $1), '{PostgresSearchIndex.HEADLINE_OPTIONS}')
+FROM entries WHERE entry_id = ANY($2)
+"""
+
+
+def _raw_sqlite(path: str, account_hex: str, stream_hex: str | None, text: str) -> None:
+    """The adapter's statements for one search, on a bare sqlite3 connection (kept open)."""
+    conn = _SQLITE_CONNECTIONS.get(path)
+    if conn is None:
+        conn = _SQLITE_CONNECTIONS[path] = sqlite3.connect(path)
+    parsed = parse_query(text)
+    stream = "AND d.stream_id = ?" if stream_hex else ""
+    sql = SQLITE_RANK.format(stream=stream)
+    params: list[Any] = [fts5_match(parsed, "all"), account_hex]
+    if stream_hex:
+        params.append(stream_hex)
+    rows = conn.execute(sql, params).fetchall()
+    if not rows and len(parsed.terms) > 1:
+        params[0] = fts5_match(parsed, "any")
+        rows = conn.execute(sql, params).fetchall()
+    page = [row[-1] for row in rows[:LIMIT]]
+    if page:
+        marks = ", ".join("?" * len(page))
+        conn.execute(
+            SQLITE_SNIPPETS.format(marks=marks), [fts5_match(parsed, "any"), *page]
+        ).fetchall()
+
+
+_SQLITE_CONNECTIONS: dict[str, sqlite3.Connection] = {}
+
+
+async def _raw_postgres(
+    conn: asyncpg.Connection, account_id: Any, stream_id: Any, text: str
+) -> None:
+    """The adapter's statements for one search, on a bare asyncpg connection."""
+    parsed = parse_query(text)
+    stream = "AND e.stream_id = $3" if stream_id else ""
+    sql = PG_RANK.format(stream=stream)
+    params: list[Any] = [tsquery(parsed, "all"), account_id]
+    if stream_id:
+        params.append(stream_id)
+    rows = await conn.fetch(sql, *params)
+    if not rows and len(parsed.terms) > 1:
+        params[0] = tsquery(parsed, "any")
+        rows = await conn.fetch(sql, *params)
+    page = [row["entry_id"] for row in rows[:LIMIT]]
+    if page:
+        await conn.fetch(PG_HEADLINES, tsquery(parsed, "any"), page)
+
+
+async def bench(backend: str, size: int, *, samples: int, workdir: Path) -> dict[str, Any]:
+    """Run the search benchmark for one backend and size."""
+    async with database(backend, workdir, f"search{size}") as url:
+        data_dir = workdir / f"data-{backend}-{size}"
+        async with open_trace(settings_for(url, data_dir)) as trace:
+            start = time.perf_counter()
+            loaded = await load(trace, size)
+            load_s = time.perf_counter() - start
+            account = loaded["account"]
+            stream_id = loaded["document"].streams[0].stream_id
+            who = trace.principal_for(account, actor="bench")
+            assert trace.search is not None
+
+            start = time.perf_counter()
+            indexed = await trace.search.rebuild(trace.storage)
+            rebuild_s = time.perf_counter() - start
+
+            pg: asyncpg.Connection | None = None
+            if backend == "postgres":
+                pg = await asyncpg.connect(
+                    make_url(url).set(drivername="postgresql").render_as_string(False)
+                )
+            sqlite_path = make_url(url).database if backend == "sqlite" else None
+
+            async def facade(text: str, filtered: bool) -> Any:
+                filters = EntryFilter(stream=stream_id) if filtered else None
+                return await trace.search_entries(who, text, filters=filters, limit=LIMIT)
+
+            async def raw(text: str, filtered: bool) -> None:
+                if pg is not None:
+                    await _raw_postgres(
+                        pg, account.account_id, stream_id if filtered else None, text
+                    )
+                else:
+                    assert sqlite_path
+                    _raw_sqlite(
+                        sqlite_path,
+                        account.account_id.hex,
+                        stream_id.hex if filtered else None,
+                        text,
+                    )
+
+            per_query: dict[str, Any] = {}
+            all_facade: list[float] = []
+            all_raw: list[float] = []
+            hits: dict[str, int] = {}
+            for name, (text, filtered) in QUERIES.items():
+                for _ in range(5):  # warm caches and connections
+                    await facade(text, filtered)
+                    await raw(text, filtered)
+                facade_times: list[float] = []
+                raw_times: list[float] = []
+                # Interleaved, so both see the same cache and machine load.
+                for _ in range(samples):
+                    t0 = time.perf_counter()
+                    result = await facade(text, filtered)
+                    t1 = time.perf_counter()
+                    await raw(text, filtered)
+                    t2 = time.perf_counter()
+                    facade_times.append(t1 - t0)
+                    raw_times.append(t2 - t1)
+                hits[name] = len(result.hits)
+                per_query[name] = {
+                    "query": text,
+                    "facade": summary_ms(facade_times),
+                    "raw": summary_ms(raw_times),
+                    "hits": len(result.hits),
+                    "relaxed": result.relaxed,
+                }
+                all_facade += facade_times
+                all_raw += raw_times
+            if pg is not None:
+                await pg.close()
+            for conn in _SQLITE_CONNECTIONS.values():
+                conn.close()
+            _SQLITE_CONNECTIONS.clear()
+    facade_all = summary_ms(all_facade)
+    raw_all = summary_ms(all_raw)
+    return {
+        "backend": backend,
+        "size": size,
+        "load_s": round(load_s, 1),
+        "rebuild_s": round(rebuild_s, 2),
+        "indexed_entries": indexed,
+        "facade": facade_all,
+        "raw": raw_all,
+        "overhead_p50_ms": round(facade_all["p50_ms"] - raw_all["p50_ms"], 3),
+        "ratio_p50": round(facade_all["p50_ms"] / raw_all["p50_ms"], 2),
+        "queries": per_query,
+    }
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    """Markdown tables of the results."""
+    lines = [
+        "| backend | entries in account | search_entries p50 / p95 (ms) "
+        "| raw engine p50 / p95 (ms) | overhead p50 (ms) | ratio | index rebuild (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['backend']} | {r['size']:,} | {r['facade']['p50_ms']} / {r['facade']['p95_ms']} "
+            f"| {r['raw']['p50_ms']} / {r['raw']['p95_ms']} | {r['overhead_p50_ms']} "
+            f"| {r['ratio_p50']} | {r['rebuild_s']} ({r['indexed_entries']:,} entries) |"
+        )
+    lines += [
+        "",
+        "| backend | entries | query | hits | facade p50 / p95 (ms) | raw p50 / p95 (ms) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for name, q in r["queries"].items():
+            relaxed = ", relaxed" if q["relaxed"] else ""
+            lines.append(
+                f"| {r['backend']} | {r['size']:,} | {name}: `{q['query']}` | {q['hits']}{relaxed} "
+                f"| {q['facade']['p50_ms']} / {q['facade']['p95_ms']} "
+                f"| {q['raw']['p50_ms']} / {q['raw']['p95_ms']} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print JSON and Markdown."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--samples", type=int, default=60, help="samples per query kind")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="trace-search-bench-") as tmp:
+        for size in [int(s) for s in args.sizes.split(",")]:
+            for backend in args.backends.split(","):
+                print(f"# {backend} {size:,} ...", file=sys.stderr, flush=True)
+                result = asyncio.run(bench(backend, size, samples=args.samples, workdir=Path(tmp)))
+                print(json.dumps(result), file=sys.stderr, flush=True)
+                results.append(result)
+    print(
+        f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
+    print(report(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
