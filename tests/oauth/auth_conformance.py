@@ -31,7 +31,7 @@ from pathlib import Path
 
 import httpx
 
-PASSWORD = "conformance password 1"  # noqa: S105 - a throwaway test account
+PASSWORD = "conformance password 1"
 
 
 def _free_port() -> int:
@@ -88,7 +88,7 @@ def main() -> int:
     data = Path(tempfile.mkdtemp(prefix="trace-auth-conformance-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACE_")}
     env["TRACE_DATA_DIR"] = str(data)
-    subprocess.run(  # noqa: S603 - our own console script
+    subprocess.run(
         [args.trace, "user", "create", "conformance@example.com", "--password-stdin"],
         input=PASSWORD + "\n",
         text=True,
@@ -98,7 +98,7 @@ def main() -> int:
     )
     port, callback_port = _free_port(), _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [args.trace, "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -128,7 +128,7 @@ def main() -> int:
         registered.raise_for_status()
         client_id = registered.json()["client_id"]
 
-        suite = subprocess.Popen(  # noqa: S603
+        suite = subprocess.Popen(
             [
                 args.node,
                 args.conformance,
