@@ -184,7 +184,7 @@ async def bench_facade(
                 "date range": EntryFilter(start_date=date(2024, 3, 1), end_date=date(2024, 6, 30)),
             }
             lists: dict[str, dict[str, float]] = {}
-            per_variant = max(50, samples // 5)
+            per_variant = max(30, samples // 10)
             for name, f in filters.items():
                 times = await timed(
                     [lambda f=f: trace.list_entries(who, f, limit=50)] * per_variant  # type: ignore[misc]
