@@ -210,3 +210,25 @@ def test_an_unsupported_database_url_is_invalid_input_naming_the_setting(bad: st
     with pytest.raises(InvalidInputError) as info:
         normalize_url(bad)
     assert info.value.field == "database_url"
+
+
+@pytest.mark.postgres
+async def test_a_bulk_import_on_postgres_leaves_fresh_planner_statistics(
+    postgres_url: str,
+) -> None:
+    storage = create_storage(postgres_url)
+    try:
+        account = await add_account(storage)
+        async with storage.unit_of_work(write=True) as uow:
+            await uow.entries.add_many(
+                [make_entry(account.account_id, tags=("t",)) for _ in range(1000)]
+            )
+        async with storage.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.text("SELECT reltuples FROM pg_class WHERE relname = 'entries'")
+                )
+            ).scalar_one()
+    finally:
+        await storage.close()
+    assert rows == 1000

@@ -77,6 +77,12 @@ __all__ = [
 # Keeps IN (...) lists well under SQLite's bound-parameter limit.
 _CHUNK = 500
 
+# Bulk inserts of at least this many entries in one unit of work may refresh
+# Postgres planner statistics (see _refresh_statistics).
+_BULK_ROWS = "trace_bulk_rows"
+_ANALYZE_MIN_ROWS = 1000
+_ANALYZED_TABLES = ("entries", "entry_tags", "entry_versions")
+
 # --- row <-> entity ------------------------------------------------------------
 
 
@@ -483,6 +489,8 @@ class SqlEntryRepository(_SqlRepository, EntryRepository):
         """Store many new entries with one executemany per table."""
         if not entries_:
             return
+        info = self._conn.info
+        info[_BULK_ROWS] = info.get(_BULK_ROWS, 0) + len(entries_)
         await self._execute(
             sa.insert(entries),
             [entry_to_row(entry) for entry in entries_],
@@ -785,6 +793,21 @@ class SqlUnitOfWork(UnitOfWork):
         return self._attachments
 
 
+async def _refresh_statistics(conn: AsyncConnection, inserted: int) -> None:
+    # Postgres plans from statistics that autovacuum refreshes only later: right
+    # after a bulk import into a young table the planner believes it nearly empty
+    # and picks nested loops that take seconds. Analyze while a batch is a large
+    # share of the table; past that, the planner scales the stats by table size.
+    async with conn.begin():
+        known = (
+            await conn.execute(
+                sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('entries')")
+            )
+        ).scalar()
+        if known is None or known <= 0 or inserted >= 0.25 * known:
+            await conn.exec_driver_sql(f"ANALYZE {', '.join(_ANALYZED_TABLES)}")
+
+
 class SqlStorage(Storage):
     """Trace storage on one SQLAlchemy async engine (SQLite or PostgreSQL)."""
 
@@ -812,8 +835,15 @@ class SqlStorage(Storage):
             async with self._engine.connect() as conn:
                 if write and self.dialect_name == "sqlite":
                     await conn.execution_options(**{BEGIN_MODE_OPTION: "IMMEDIATE"})
-                async with conn.begin():
-                    yield conn
+                conn.info.pop(_BULK_ROWS, None)
+                try:
+                    async with conn.begin():
+                        yield conn
+                    bulk_rows = conn.info.pop(_BULK_ROWS, 0)
+                finally:
+                    conn.info.pop(_BULK_ROWS, None)
+                if bulk_rows >= _ANALYZE_MIN_ROWS and self.dialect_name == "postgresql":
+                    await _refresh_statistics(conn, bulk_rows)
         except TraceError:
             raise
         except (sa_exc.DBAPIError, OSError) as exc:
