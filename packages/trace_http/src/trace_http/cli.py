@@ -5,6 +5,10 @@ when used, so ``trace --help`` and quick commands stay fast. To add a command,
 write a module exposing a ``click.Command`` (or group) and add ONE line to
 :data:`COMMANDS`.
 
+Groups can be extended the same way: ``@click.group(cls=LazyGroup, lazy={...})``
+(``trace user passwd`` lives in :mod:`trace_http.oauth_cli`, registered by one
+line in ``USER_COMMANDS``).
+
 A command body is usually an async function run by :meth:`CliState.run`, which
 builds the :class:`~trace_core.service.Trace` facade from the settings, hands it
 over, and closes it afterwards. :func:`cli_principal` gives the principal the
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COMMANDS",
     "CliState",
+    "LazyGroup",
     "cli_principal",
     "echo_error",
     "main",

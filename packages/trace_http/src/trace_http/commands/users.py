@@ -8,13 +8,18 @@ import click
 
 from trace_core.errors import InvalidInputError
 from trace_core.service import Trace
-from trace_http.cli import CliState, pass_state
+from trace_http.cli import CliState, LazyGroup, pass_state
 from trace_http.commands._output import json_option, print_json, print_table, stderr, when
 
+USER_COMMANDS: dict[str, str] = {
+    # Subcommands that live in other modules: name → "module:attribute".
+    "passwd": "trace_http.oauth_cli:passwd",
+}
 
-@click.group()
+
+@click.group(cls=LazyGroup, lazy=USER_COMMANDS)
 def user() -> None:
-    """Create and list accounts."""
+    """Create and list accounts, and set their passwords."""
 
 
 def _read_password() -> str:
