@@ -53,6 +53,7 @@ from trace_sql.tables import (
 )
 
 __all__ = [
+    "ENTRY_LIST_ORDER",
     "SqlAccountRepository",
     "SqlAttachmentRepository",
     "SqlEntryRepository",
@@ -63,6 +64,7 @@ __all__ = [
     "account_to_row",
     "attachment_to_row",
     "create_storage",
+    "entry_filter_clauses",
     "entry_to_row",
     "open_storage",
     "row_to_account",
@@ -100,7 +102,7 @@ def account_to_row(account: Account) -> dict[str, Any]:
     }
 
 
-def row_to_account(row: Mapping[str, Any]) -> Account:
+def row_to_account(row: Mapping[Any, Any]) -> Account:
     """Return the account of an ``accounts`` row."""
     return Account(
         account_id=row["account_id"],
@@ -130,7 +132,7 @@ def stream_to_row(stream: Stream) -> dict[str, Any]:
     }
 
 
-def row_to_stream(row: Mapping[str, Any]) -> Stream:
+def row_to_stream(row: Mapping[Any, Any]) -> Stream:
     """Return the stream of a ``streams`` row (with ``entry_count`` if selected)."""
     return Stream(
         stream_id=row["stream_id"],
@@ -179,7 +181,7 @@ def entry_to_row(entry: Entry) -> dict[str, Any]:
     }
 
 
-def row_to_entry(row: Mapping[str, Any]) -> Entry:
+def row_to_entry(row: Mapping[Any, Any]) -> Entry:
     """Return the entry of an ``entries`` row."""
     return Entry(
         entry_id=row["entry_id"],
@@ -234,7 +236,7 @@ def version_to_row(version: EntryVersion) -> dict[str, Any]:
     }
 
 
-def row_to_version(row: Mapping[str, Any]) -> EntryVersion:
+def row_to_version(row: Mapping[Any, Any]) -> EntryVersion:
     """Return the snapshot of an ``entry_versions`` row."""
     return EntryVersion(
         entry_id=row["entry_id"],
@@ -266,7 +268,7 @@ def attachment_to_row(attachment: Attachment) -> dict[str, Any]:
     }
 
 
-def row_to_attachment(row: Mapping[str, Any]) -> Attachment:
+def row_to_attachment(row: Mapping[Any, Any]) -> Attachment:
     """Return the attachment of an ``attachments`` row."""
     return Attachment(
         attachment_id=row["attachment_id"],
@@ -420,12 +422,21 @@ class SqlStreamRepository(_SqlRepository, StreamRepository):
             raise NotFoundError("stream", stream.stream_id)
 
 
-_ORDER = (entries.c.entry_date.desc(), entries.c.created_at.desc(), entries.c.entry_id.desc())
+ENTRY_LIST_ORDER = (
+    entries.c.entry_date.desc(),
+    entries.c.created_at.desc(),
+    entries.c.entry_id.desc(),
+)
+"""ORDER BY of every entry listing: entry_date, created_at, entry_id, all descending."""
 
 
-def _filter_clauses(
+def entry_filter_clauses(
     account_id: UUID, filters: EntryFilter
 ) -> builtins.list[sa.ColumnElement[bool]]:
+    """Return the WHERE clauses selecting the account's live entries that pass ``filters``.
+
+    Shared with the SQL search adapters so search and listing filter alike.
+    """
     clauses: builtins.list[sa.ColumnElement[bool]] = [
         entries.c.account_id == account_id,
         entries.c.deleted_at.is_(None),
@@ -536,7 +547,7 @@ class SqlEntryRepository(_SqlRepository, EntryRepository):
         after: ListPosition | None = None,
     ) -> builtins.list[Entry]:
         """Return live entries matching ``filters`` in list order (``after``, then offset)."""
-        query = sa.select(entries).where(*_filter_clauses(account_id, filters))
+        query = sa.select(entries).where(*entry_filter_clauses(account_id, filters))
         if after is not None:
             query = query.where(
                 sa.tuple_(entries.c.entry_date, entries.c.created_at, entries.c.entry_id)
@@ -546,7 +557,7 @@ class SqlEntryRepository(_SqlRepository, EntryRepository):
                     sa.literal(after.entry_id, entries.c.entry_id.type),
                 )
             )
-        query = query.order_by(*_ORDER).limit(limit).offset(offset)
+        query = query.order_by(*ENTRY_LIST_ORDER).limit(limit).offset(offset)
         result = await self._execute(query)
         return [row_to_entry(row) for row in result.mappings()]
 
@@ -555,7 +566,7 @@ class SqlEntryRepository(_SqlRepository, EntryRepository):
         query = (
             sa.select(sa.func.count())
             .select_from(entries)
-            .where(*_filter_clauses(account_id, filters))
+            .where(*entry_filter_clauses(account_id, filters))
         )
         return int((await self._execute(query)).scalar_one())
 
@@ -743,6 +754,10 @@ class SqlAttachmentRepository(_SqlRepository, AttachmentRepository):
         )
         return [row_to_attachment(row) for row in result.mappings()]
 
+
+# Older names, used by sibling modules.
+_ORDER = ENTRY_LIST_ORDER
+_filter_clauses = entry_filter_clauses
 
 # --- unit of work and storage ----------------------------------------------------
 

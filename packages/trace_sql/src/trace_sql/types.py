@@ -42,8 +42,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         """Return an aware UTC datetime."""
         if value is None:
             return None
-        if not isinstance(value, datetime):  # pragma: no cover - driver returned text
-            value = datetime.fromisoformat(str(value))
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
