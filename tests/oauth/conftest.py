@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from oauth_support import ISSUER, PASSWORD, AuthServer
 
+from trace_core.credentials import CredentialStore
+from trace_core.ports import Storage
 from trace_core.service import Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
 from trace_core.testing.memory_credentials import InMemoryCredentialStore
@@ -33,11 +35,18 @@ def cimd_fetcher() -> CimdFetcher | None:
 
 
 @pytest.fixture
+def oauth_backend() -> tuple[Storage, CredentialStore]:
+    """Where accounts and credentials live: in memory unless a test module overrides this."""
+    return InMemoryStorage(), InMemoryCredentialStore()
+
+
+@pytest.fixture
 async def server(
-    oauth_config: OAuthConfig, cimd_fetcher: CimdFetcher | None
+    oauth_config: OAuthConfig,
+    cimd_fetcher: CimdFetcher | None,
+    oauth_backend: tuple[Storage, CredentialStore],
 ) -> AsyncIterator[AuthServer]:
-    storage = InMemoryStorage()
-    credentials = InMemoryCredentialStore()
+    storage, credentials = oauth_backend
     clock = FixedClock()
     hasher = SecretHasher(oauth_config.hash_key)
     trace = Trace(storage=storage, blobs=InMemoryBlobStore(), clock=clock)
@@ -54,8 +63,10 @@ async def server(
         storage=storage, credentials=credentials, config=oauth_config, clock=clock, hasher=hasher
     )
     app = Litestar(route_handlers=oauth_route_handlers(service, secret=b"s" * 32))
-    async with AsyncTestClient(app, base_url=ISSUER) as client:
-        client.follow_redirects = False
+    # The app runs on this test's event loop (a Litestar test client would run it on
+    # a portal thread's loop, which an asyncpg pool opened here cannot serve).
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as client:
         yield AuthServer(
             client=client,
             service=service,

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from trace_core.credentials import CredentialStore
 from trace_core.model import Account
@@ -82,7 +81,7 @@ def query_of(location: str) -> dict[str, str]:
 
 @dataclass
 class AuthServer:
-    client: AsyncTestClient[Litestar]
+    client: httpx.AsyncClient
     service: AuthorizationService
     credentials: CredentialStore
     storage: Storage
