@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 from oauth_support import ISSUER, PASSWORD, AuthServer
 
@@ -19,7 +20,6 @@ from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.authenticator import BearerAuthenticator
 from trace_oauth.clients import CimdFetcher
 from trace_oauth.config import OAuthConfig
-from trace_oauth.passwords import hash_password
 from trace_oauth.server import AuthorizationService
 from trace_oauth.tokens import SecretHasher
 
@@ -50,7 +50,11 @@ async def server(
     clock = FixedClock()
     hasher = SecretHasher(oauth_config.hash_key)
     trace = Trace(storage=storage, blobs=InMemoryBlobStore(), clock=clock)
-    alice = await trace.create_account("alice@example.com", password_hash=hash_password(PASSWORD))
+    # Verifying costs what the stored hash's parameters say: a cheap argon2id hash
+    # keeps the many sign-ins of this suite fast (production cost is tested in
+    # test_passwords.py).
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    alice = await trace.create_account("alice@example.com", password_hash=cheap)
     service = AuthorizationService(
         config=oauth_config,
         credentials=credentials,
