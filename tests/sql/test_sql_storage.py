@@ -232,3 +232,17 @@ async def test_a_bulk_import_on_postgres_leaves_fresh_planner_statistics(
     finally:
         await storage.close()
     assert rows == 1000
+
+
+async def test_a_value_the_database_cannot_hold_is_invalid_input_not_a_crash(
+    sql_storage: SqlStorage,
+) -> None:
+    account = await add_account(sql_storage)
+    entry = make_entry(account.account_id, "before\x00after", tags=("nul\x00tag",))
+    if sql_storage.dialect_name == "sqlite":
+        await add_entries(sql_storage, entry)  # SQLite stores NUL characters as they are
+        async with sql_storage.unit_of_work() as uow:
+            assert await uow.entries.get(account.account_id, entry.entry_id) == entry
+        return
+    with pytest.raises(InvalidInputError):
+        await add_entries(sql_storage, entry)

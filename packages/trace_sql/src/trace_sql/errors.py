@@ -26,10 +26,17 @@ def translate_error(exc: BaseException, *, conflict: str | None = None) -> Trace
         conflict: the message for an integrity violation (duplicate, missing parent).
 
     """
-    if isinstance(exc, sa_exc.IntegrityError):
+    # Postgres reports the kind of failure as a SQLSTATE; SQLAlchemy's asyncpg
+    # adapter does not always map it onto the DBAPI exception classes.
+    sqlstate = str(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
+    if isinstance(exc, sa_exc.IntegrityError) or sqlstate.startswith("23"):
         return ConflictError(conflict or "the write conflicts with stored data")
-    if isinstance(exc, sa_exc.DataError):
+    if isinstance(exc, sa_exc.DataError) or sqlstate.startswith("22"):
+        # e.g. a NUL character, which Postgres text and JSON cannot hold.
         return InvalidInputError("value", "the database refused a value (bad characters or size)")
+    if sqlstate.startswith("40"):
+        # Serialization failure or deadlock: the other transaction won; retrying works.
+        return ConflictError("the write collided with a concurrent one; retry")
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
         return UnavailableError("storage is unavailable or busy; retry shortly")
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
