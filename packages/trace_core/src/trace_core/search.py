@@ -374,12 +374,14 @@ _SUFFIXES = (
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """Lower-case and strip diacritics (``Café`` → ``cafe``)."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Return a crude English stem, enough for "migrating" to meet "migration".
 
@@ -467,11 +469,13 @@ def _highlight(text: str, matches: list[tuple[int, int]], size: int) -> str:
         cut = text[:size]
         return cut + (ELLIPSIS if len(text) > size else "")
     # Best window: the one starting near a match that covers the most matches.
-    best_start, best_count = matches[0][0], 0
-    for start, _ in matches:
-        count = sum(1 for s, e in matches if s >= start and e <= start + size)
-        if count > best_count:
-            best_start, best_count = start, count
+    best_start, best_count, j = matches[0][0], 0, 0
+    for i, (start, _) in enumerate(matches):
+        j = max(j, i)
+        while j < len(matches) and matches[j][1] <= start + size:
+            j += 1
+        if j - i > best_count:
+            best_start, best_count = start, j - i
     # Give some context before the first matched word, at a word boundary.
     start = max(0, best_start - size // 4)
     if start > 0:

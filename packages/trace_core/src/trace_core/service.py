@@ -16,6 +16,7 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 from uuid import UUID
 
 import msgspec
@@ -63,6 +64,10 @@ from trace_core.ports import (
 )
 
 __all__ = ["Limits", "SystemClock", "Trace", "decode_cursor", "encode_cursor", "parse_mentions"]
+
+# Passed to _check_filters when the filters name no stream id: it is only
+# touched to look a stream up.
+_NO_UNIT_OF_WORK = cast("UnitOfWork", None)
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True):
@@ -690,8 +695,15 @@ class Trace:
         limit = self._limit(
             "limit", limit, self.limits.search_default_limit, self.limits.search_max_limit
         )
-        async with self.storage.unit_of_work() as uow:
-            filters = await self._check_filters(uow, principal, filters or EntryFilter())
+        filters = filters or EntryFilter()
+        if isinstance(filters.stream, UUID):
+            async with self.storage.unit_of_work() as uow:
+                filters = await self._check_filters(uow, principal, filters)
+        else:
+            # Only a stream id needs the database (does the stream exist in
+            # this account?); skipping the transaction otherwise saves a
+            # round trip on every search.
+            filters = await self._check_filters(_NO_UNIT_OF_WORK, principal, filters)
         # The cursor remembers the offset, whether page one had to relax to any
         # word (later pages must too, or they would skip hits), and which
         # query and filters it belongs to.
