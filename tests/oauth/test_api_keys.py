@@ -199,3 +199,23 @@ def test_the_issuer_loses_its_trailing_slash_and_names_two_resources() -> None:
     config = OAuthConfig(issuer="https://trace.example/")
     assert config.issuer == "https://trace.example"
     assert config.resources == {"https://trace.example", "https://trace.example/mcp"}
+
+
+@pytest.mark.anyio
+async def test_without_the_account_cache_a_deactivation_is_seen_on_the_next_request() -> None:
+    w = build(OAuthConfig(issuer=ISSUER, account_cache_ttl=timedelta(0)))
+    carol = await w.trace.create_account("carol@example.com")
+    key = await w.keys.create(carol.account_id, "k", "read")
+    await w.auth.authenticate(key.plaintext)
+    await w.trace.update_account(carol.account_id, is_active=False)
+    with pytest.raises(AuthenticationError):
+        await w.auth.authenticate(key.plaintext)
+
+
+@pytest.mark.anyio
+async def test_a_revoked_key_is_refused_even_while_its_account_is_cached(world: World) -> None:
+    created = await world.keys.create(world.alice.account_id, "k", "full")
+    await world.auth.authenticate(created.plaintext)
+    await world.keys.revoke(world.alice.account_id, created.key.key_id)
+    with pytest.raises(AuthenticationError):
+        await world.auth.authenticate(created.plaintext)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -26,7 +27,8 @@ class BearerAuthenticator(Authenticator):
 
     Revocation is therefore seen by every replica on the next request. The one
     write this does, ``last_used_at`` of API keys, happens at most once per
-    ``api_key_touch_interval`` per key, not on every request.
+    ``api_key_touch_interval`` per key, not on every request. Only the account's
+    active flag and plan are cached, for ``account_cache_ttl`` (default 5 s).
     """
 
     def __init__(
@@ -44,6 +46,7 @@ class BearerAuthenticator(Authenticator):
         self.clock = clock
         self.hasher = hasher or SecretHasher(config.hash_key)
         self._touched: dict[UUID, datetime] = {}
+        self._accounts: dict[UUID, tuple[float, Account | None]] = {}
 
     async def authenticate(self, bearer: str, *, resource: str | None = None) -> Principal:
         """Return who the credential belongs to and what it may do.
@@ -103,11 +106,25 @@ class BearerAuthenticator(Authenticator):
         )
 
     async def _check_account(self, account_id: UUID) -> Account:
-        async with self.storage.unit_of_work() as uow:
-            account = await uow.accounts.get(account_id)
+        account = await self._account(account_id)
         if account is None or not account.is_active:
             raise AuthenticationError(INVALID_KEY)
         check_plan(self.config, account)
+        return account
+
+    async def _account(self, account_id: UUID) -> Account | None:
+        # A short per-process cache: one fewer database round trip per request.
+        ttl = self.config.account_cache_ttl.total_seconds()
+        now = time.monotonic()
+        cached = self._accounts.get(account_id)
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        async with self.storage.unit_of_work() as uow:
+            account = await uow.accounts.get(account_id)
+        if ttl > 0:
+            if len(self._accounts) > 10_000:
+                self._accounts.clear()
+            self._accounts[account_id] = (now + ttl, account)
         return account
 
     async def _touch(self, key_id: UUID, stored: datetime | None, now: datetime) -> None:

@@ -39,6 +39,13 @@ class OAuthConfig(msgspec.Struct, kw_only=True):
     cimd_max_bytes: int = 64 * 1024
     api_key_touch_interval: timedelta = timedelta(minutes=5)
     """``last_used_at`` of an API key is written at most this often."""
+    account_cache_ttl: timedelta = timedelta(seconds=5)
+    """How long the authenticator may reuse an account's active flag and plan.
+
+    Keys and tokens are looked up on every request (revocation is immediate);
+    only account changes (deactivation, plan) may take this long to be seen.
+    Zero turns the cache off.
+    """
 
     def __post_init__(self) -> None:
         self.issuer = self.issuer.rstrip("/")
