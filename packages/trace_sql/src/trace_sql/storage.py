@@ -121,6 +121,7 @@ def stream_to_row(stream: Stream) -> dict[str, Any]:
         "stream_id": stream.stream_id,
         "account_id": stream.account_id,
         "name": stream.name,
+        "name_key": stream.name.casefold(),
         "description": stream.description,
         "color": stream.color,
         "icon": stream.icon,
@@ -382,7 +383,7 @@ class SqlStreamRepository(_SqlRepository, StreamRepository):
         """Store a new stream."""
         await self._execute(
             sa.insert(streams).values(stream_to_row(stream)),
-            conflict=f"stream {stream.stream_id} already exists",
+            conflict=f"a stream named {stream.name!r} or with id {stream.stream_id} exists",
         )
 
     async def get(self, account_id: UUID, stream_id: UUID) -> Stream | None:
@@ -416,7 +417,8 @@ class SqlStreamRepository(_SqlRepository, StreamRepository):
             .where(
                 streams.c.account_id == stream.account_id, streams.c.stream_id == stream.stream_id
             )
-            .values(row)
+            .values(row),
+            conflict=f"a stream named {stream.name!r} exists",
         )
         if result.rowcount == 0:
             raise NotFoundError("stream", stream.stream_id)

@@ -62,6 +62,9 @@ streams = sa.Table(
         nullable=False,
     ),
     sa.Column("name", sa.String(), nullable=False),
+    # name.casefold(): names are unique per account ignoring case (migration
+    # 0010_stream_names), which holds even when two creates race.
+    sa.Column("name_key", sa.String(), nullable=True),
     sa.Column("description", sa.Text(), nullable=True),
     sa.Column("color", sa.String(), nullable=True),
     sa.Column("icon", sa.String(), nullable=True),
@@ -73,6 +76,7 @@ streams = sa.Table(
     # Target of entries' (account_id, stream_id) foreign key: an entry can only
     # ever point at a stream of its own account.
     sa.UniqueConstraint("account_id", "stream_id"),
+    sa.Index("uq_streams_account_id_name_key", "account_id", "name_key", unique=True),
 )
 
 entries = sa.Table(
