@@ -47,6 +47,7 @@ class BearerAuthenticator(Authenticator):
         self.hasher = hasher or SecretHasher(config.hash_key)
         self._touched: dict[UUID, datetime] = {}
         self._accounts: dict[UUID, tuple[float, Account | None]] = {}
+        self._clients: dict[str, tuple[float, str | None]] = {}
 
     async def authenticate(self, bearer: str, *, resource: str | None = None) -> Principal:
         """Return who the credential belongs to and what it may do.
@@ -93,14 +94,14 @@ class BearerAuthenticator(Authenticator):
         # of our resource identifiers name this one server, so either is accepted.
         if self._normalize(token.resource) not in self.config.resources:
             raise AuthenticationError(INVALID_KEY)
-        client = await self.credentials.get_client(token.client_id)
-        if client is None:
+        client_name = await self._client_name(token.client_id)
+        if client_name is None:
             raise AuthenticationError(INVALID_KEY)
         await self._check_account(token.account_id)
         return Principal(
             account_id=token.account_id,
             scopes=frozenset({token.scope}),
-            actor=client.client_name,
+            actor=client_name,
             via="oauth",
             credential_id=str(token.family_id),
         )
@@ -126,6 +127,20 @@ class BearerAuthenticator(Authenticator):
                 self._accounts.clear()
             self._accounts[account_id] = (now + ttl, account)
         return account
+
+    async def _client_name(self, client_id: str) -> str | None:
+        # Deleting a client deletes its tokens, so a cached name can never
+        # keep a dead client's token alive; it only saves a round trip.
+        now = time.monotonic()
+        cached = self._clients.get(client_id)
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        client = await self.credentials.get_client(client_id)
+        name = client.client_name if client is not None else None
+        if len(self._clients) > 10_000:
+            self._clients.clear()
+        self._clients[client_id] = (now + 60.0, name)
+        return name
 
     async def _touch(self, key_id: UUID, stored: datetime | None, now: datetime) -> None:
         # Two guards: the stored value (shared by replicas) and an in-process
