@@ -1,0 +1,181 @@
+"""Behaviour particular to the SQL search adapters: windows, prefixes, triggers, language."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from trace_core.errors import InvalidInputError
+from trace_core.model import EntryFilter
+from trace_core.search import HIGHLIGHT_START
+from trace_core.testing.contracts.search import T0, SearchBackend, make_entry
+from trace_sql.engine import sqlite_url
+from trace_sql.search import PostgresSearchIndex, SqliteSearchIndex
+from trace_sql.storage import SqlStorage, open_storage
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[SqlStorage]:
+    storage = await open_storage(sqlite_url(tmp_path / "sql-specific.db"))
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+async def _doc_id(storage: SqlStorage, entry_id) -> int | None:
+    async with storage.connect() as conn:
+        return (
+            await conn.execute(
+                sa.text("SELECT doc_id FROM entry_search_docs WHERE entry_id = :id"),
+                {"id": entry_id.hex},
+            )
+        ).scalar_one_or_none()
+
+
+async def test_bm25_ranks_only_the_newest_matches_beyond_the_window(storage: SqlStorage) -> None:
+    b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage, rank_window=3))
+    me = await b.account()
+    # The oldest entry has the word in its title, but four newer ones match too.
+    oldest = make_entry(me, "notes", title="Heron", created_at=T0)
+    newer = [
+        make_entry(me, f"a heron at the pond {i}", created_at=T0 + timedelta(hours=i + 1))
+        for i in range(4)
+    ]
+    await b.add(oldest, *newer)
+
+    found = await b.ids(me, "heron ", limit=3)
+
+    assert set(found) == {e.entry_id for e in newer[-3:]}
+    # Asking for more than the window widens it: every match is ranked again.
+    assert (await b.ids(me, "heron ", limit=10))[0] == oldest.entry_id
+
+
+async def test_a_common_last_word_is_not_expanded_as_a_prefix(storage: SqlStorage) -> None:
+    strict = SearchBackend(storage=storage, index=SqliteSearchIndex(storage, prefix_limit=2))
+    me = await strict.account()
+    plans = [make_entry(me, "the plan"), make_entry(me, "another plan")]
+    planet = make_entry(me, "a planet")
+    await strict.add(*plans, planet)
+
+    assert set(await strict.ids(me, "plan")) == {e.entry_id for e in plans}
+    # Still being typed (rare as a whole word): it is a prefix.
+    assert await strict.ids(me, "plane") == [planet.entry_id]
+    lenient = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    assert planet.entry_id in await lenient.ids(me, "plan")
+
+
+async def test_pinning_keeps_the_index_row_and_an_edit_replaces_it(storage: SqlStorage) -> None:
+    b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    me = await b.account()
+    # A second, newer row: a re-indexed entry then gets a new, higher doc id.
+    entry, _ = await b.add(make_entry(me, "kestrel"), make_entry(me, "other"))
+    before = await _doc_id(storage, entry.entry_id)
+
+    pinned = await b.update(entry, is_pinned=True)
+    assert await _doc_id(storage, entry.entry_id) == before
+
+    await b.update(pinned, content="kestrel and merlin")
+    assert await _doc_id(storage, entry.entry_id) != before
+    assert await b.ids(me, "merlin") == [entry.entry_id]
+
+
+async def test_moving_an_entry_moves_it_between_stream_filters(storage: SqlStorage) -> None:
+    b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    me = await b.account()
+    home, work = await b.stream(me, "Home"), await b.stream(me, "Work")
+    [entry] = await b.add(make_entry(me, "osprey", stream=home))
+
+    await b.update(entry, stream_id=work.stream_id)
+
+    assert await b.ids(me, "osprey", filters=EntryFilter(stream=home.stream_id)) == []
+    assert await b.ids(me, "osprey", filters=EntryFilter(stream=work.stream_id)) == [entry.entry_id]
+    assert await b.ids(me, "osprey", filters=EntryFilter(stream="inbox")) == []
+
+
+async def test_rebuild_restores_a_lost_index(storage: SqlStorage) -> None:
+    index = SqliteSearchIndex(storage)
+    b = SearchBackend(storage=storage, index=index)
+    me = await b.account()
+    [entry] = await b.add(make_entry(me, "plover"))
+    async with storage.connect(write=True) as conn:
+        await conn.execute(sa.text("DELETE FROM entry_fts"))
+        await conn.execute(sa.text("DELETE FROM entry_search_docs"))
+    assert await b.ids(me, "plover") == []
+
+    assert await index.rebuild(storage) == 1
+    assert await b.ids(me, "plover") == [entry.entry_id]
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def pg_storage(postgres_database_url: str) -> AsyncIterator[SqlStorage]:
+    storage = await open_storage(postgres_database_url)
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+@pytest.mark.postgres
+async def test_ts_headline_snippets_mark_the_terms(pg_storage: SqlStorage) -> None:
+    index = PostgresSearchIndex(pg_storage, snippets="ts_headline")
+    b = SearchBackend(storage=pg_storage, index=index)
+    me = await b.account()
+    await b.add(make_entry(me, "The grebe nested by the reeds this spring."))
+
+    [hit] = await b.search(me, "grebe")
+
+    assert f"{HIGHLIGHT_START}grebe" in hit.snippet.lower()
+
+
+@pytest.mark.postgres
+async def test_an_unknown_text_search_language_is_refused_with_the_choices(
+    pg_storage: SqlStorage,
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        await PostgresSearchIndex(pg_storage, language="klingon").configure()
+    assert caught.value.field == "search.language"
+    assert "english" in (caught.value.allowed or [])
+    with pytest.raises(InvalidInputError):
+        PostgresSearchIndex(pg_storage, language="english'; DROP TABLE entries; --")
+
+
+@pytest.mark.postgres
+async def test_changing_the_language_reindexes_with_its_stemming(tmp_path: Path) -> None:
+    import uuid
+
+    import asyncpg
+
+    from conftest import POSTGRES_URL
+
+    name = f"trace_lang_{uuid.uuid4().hex[:8]}"
+    admin_url = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    storage = await open_storage(f"{base}/{name}")
+    try:
+        english = SearchBackend(storage=storage, index=PostgresSearchIndex(storage))
+        me = await english.account()
+        [entry] = await english.add(make_entry(me, "The migration finished."))
+        assert await english.ids(me, "migrating ") == [entry.entry_id]
+
+        simple = PostgresSearchIndex(storage, language="simple")
+        assert await simple.configure() is True
+        assert await simple.configure() is False  # already in effect
+        b = SearchBackend(storage=storage, index=simple)
+        assert await b.ids(me, "migrating ") == []
+        assert await b.ids(me, "migration ") == [entry.entry_id]
+    finally:
+        await storage.close()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
