@@ -116,6 +116,8 @@ def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 # Durable at checkpoints; the usual pairing with WAL.
                 cursor.execute("PRAGMA synchronous=NORMAL")
+                # 32 MB page cache (default 2 MB): index upkeep on bulk imports.
+                cursor.execute("PRAGMA cache_size=-32000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         finally:
