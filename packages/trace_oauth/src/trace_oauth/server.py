@@ -27,7 +27,7 @@ import hmac
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -176,7 +176,7 @@ class AuthorizationPageError(Exception):
         self.error = error
 
 
-class InvalidTargetError(OAuth2Error):
+class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
     """RFC 8707: the requested resource is not one this server issues tokens for."""
 
     error = "invalid_target"
@@ -255,7 +255,7 @@ class _Headers(dict[str, str]):
     def __init__(self, headers: Mapping[str, str]) -> None:
         super().__init__({k.lower(): v for k, v in headers.items()})
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(key.lower(), default)
 
     def __getitem__(self, key: str) -> str:
@@ -726,7 +726,7 @@ class AuthorizationService:
         return await anyio.to_thread.run_sync(functools.partial(fn, *args))
 
     @staticmethod
-    def _sync(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    def _sync(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         return anyio.from_thread.run(fn, *args)
 
     async def _client_for_protocol(self, client_id: str) -> _Client | None:

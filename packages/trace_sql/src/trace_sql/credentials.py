@@ -133,7 +133,7 @@ rate_limits = sa.Table(
 # --- rows <-> entities ---------------------------------------------------------------
 
 
-def _key_from_row(row: Mapping[str, Any]) -> ApiKey:
+def _key_from_row(row: Mapping[Any, Any]) -> ApiKey:
     return ApiKey(
         key_id=row["key_id"],
         account_id=row["account_id"],
@@ -167,7 +167,7 @@ def _client_to_row(client: OAuthClient) -> dict[str, Any]:
     }
 
 
-def _client_from_row(row: Mapping[str, Any]) -> OAuthClient:
+def _client_from_row(row: Mapping[Any, Any]) -> OAuthClient:
     return OAuthClient(
         client_id=row["client_id"],
         client_name=row["client_name"],
@@ -203,7 +203,7 @@ def _code_to_row(code: AuthorizationCode) -> dict[str, Any]:
     }
 
 
-def _code_from_row(row: Mapping[str, Any]) -> AuthorizationCode:
+def _code_from_row(row: Mapping[Any, Any]) -> AuthorizationCode:
     return AuthorizationCode(
         code_hash=row["code_hash"],
         client_id=row["client_id"],
@@ -238,7 +238,7 @@ def _token_to_row(token: OAuthToken) -> dict[str, Any]:
     }
 
 
-def _token_from_row(row: Mapping[str, Any]) -> OAuthToken:
+def _token_from_row(row: Mapping[Any, Any]) -> OAuthToken:
     return OAuthToken(
         token_id=row["token_id"],
         family_id=row["family_id"],
