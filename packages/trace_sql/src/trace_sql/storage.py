@@ -346,10 +346,10 @@ class SqlAccountRepository(_SqlRepository, AccountRepository):
 
     async def list(self) -> builtins.list[Account]:
         """Return every account, oldest first."""
-        result = await self._execute(
-            sa.select(accounts).order_by(accounts.c.created_at, accounts.c.email)
-        )
-        return [row_to_account(row) for row in result.mappings()]
+        result = await self._execute(sa.select(accounts))
+        # Sorted here, not in SQL: text order would follow the database's collation.
+        found = [row_to_account(row) for row in result.mappings()]
+        return sorted(found, key=lambda a: (a.created_at, a.email))
 
     async def update(self, account: Account) -> None:
         """Replace the stored account; NotFoundError if it does not exist."""
@@ -403,10 +403,11 @@ class SqlStreamRepository(_SqlRepository, StreamRepository):
         query = sa.select(streams, _entry_count_column()).where(streams.c.account_id == account_id)
         if not include_archived:
             query = query.where(streams.c.is_archived.is_(False))
-        result = await self._execute(
-            query.order_by(sa.func.lower(streams.c.name), streams.c.stream_id)
-        )
-        return [row_to_stream(row) for row in result.mappings()]
+        result = await self._execute(query)
+        # Sorted here, not in SQL: the same order whatever the database's collation
+        # (and SQLite's lower() only folds ASCII).
+        found = [row_to_stream(row) for row in result.mappings()]
+        return sorted(found, key=lambda s: (s.name.casefold(), s.stream_id))
 
     async def update(self, stream: Stream) -> None:
         """Replace the stored stream; NotFoundError if it is not in the account."""
@@ -648,14 +649,14 @@ class SqlEntryRepository(_SqlRepository, EntryRepository):
 
     async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
         """Return each tag of live entries with its count, most used first, then by name."""
-        count = sa.func.count().label("n")
         result = await self._execute(
-            sa.select(entry_tags.c.tag, count)
+            sa.select(entry_tags.c.tag, sa.func.count().label("n"))
             .where(entry_tags.c.account_id == account_id)
             .group_by(entry_tags.c.tag)
-            .order_by(count.desc(), entry_tags.c.tag)
         )
-        return [TagCount(tag=row.tag, count=row.n) for row in result]
+        # Ties are ordered by code point here, not by the database's collation.
+        counts = sorted(((row.tag, int(row.n)) for row in result), key=lambda t: (-t[1], t[0]))
+        return [TagCount(tag=tag, count=n) for tag, n in counts]
 
     async def list_all(
         self, account_id: UUID, *, include_deleted: bool = True

@@ -440,6 +440,17 @@ class EntryRepositoryContract:
             tags = [(t.tag, t.count) for t in await uow.entries.list_tags(account.account_id)]
         assert tags == [("b", 3), ("c", 2), ("a", 1)]
 
+    async def test_list_tags_breaks_ties_by_code_point_whatever_the_collation(
+        self, storage: Storage
+    ) -> None:
+        account = await add_account(storage)
+        await add_entries(
+            storage, make_entry(account.account_id, tags=("b", "B", "a", "é", "Z", "_x"))
+        )
+        async with storage.unit_of_work() as uow:
+            tags = [t.tag for t in await uow.entries.list_tags(account.account_id)]
+        assert tags == ["B", "Z", "_x", "a", "b", "é"]
+
     # --- conditional update ---------------------------------------------------------
 
     async def test_update_writes_when_the_stored_version_is_the_expected_one(
