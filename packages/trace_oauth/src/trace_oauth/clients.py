@@ -17,13 +17,15 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import msgspec
 
 from trace_core.credentials import OAuthClient
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "CimdError",
@@ -336,6 +338,8 @@ class CimdFetcher:
         return msgspec.structs.replace(client, metadata_expires_at=now + self._ttl(cache_control))
 
     async def _get(self, target: str, host: str, netloc: str) -> tuple[bytes, str]:
+        import httpx  # only when a metadata document is fetched: it is slow to import
+
         timeout = httpx.Timeout(self.timeout)
         async with httpx.AsyncClient(
             transport=self.transport, timeout=timeout, follow_redirects=False

@@ -9,6 +9,8 @@ keyed hash instead; see :mod:`trace_oauth.secrets`.
 from __future__ import annotations
 
 import contextlib
+import functools
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -22,10 +24,13 @@ MIN_PASSWORD_LENGTH = 8
 
 _hasher = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
 
-# A hash of a password nobody knows: verifying against it when an email is
-# unknown makes a failed login take as long as a wrong password, so timing does
-# not reveal whether the account exists.
-_DUMMY_HASH = _hasher.hash("trace-dummy-password-never-valid")
+
+@functools.cache
+def _dummy_hash() -> str:
+    # A hash of a password nobody knows: verifying against it when an email is
+    # unknown makes a failed login take as long as a wrong password, so timing
+    # does not reveal whether the account exists. Made on first use, not import.
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -63,7 +68,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """
     if not password_hash:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher.verify(_dummy_hash(), password)
         return False
     try:
         return _hasher.verify(password_hash, password)
