@@ -358,9 +358,7 @@ async def open_app(
                 public_url=public_url, max_response_chars=mcp_settings.max_response_chars
             ),
             test_principal=test_principal,
-            lifespan=[
-                maintenance_lifespan(trace, settings.storage.maintenance_interval_seconds)
-            ],
+            lifespan=[maintenance_lifespan(trace, settings.storage.maintenance_interval_seconds)],
             route_handlers=[
                 *_extra_routes(settings),
                 *oauth_handlers_from_settings(
@@ -369,6 +367,7 @@ async def open_app(
                     storage=storage,
                     credentials=credentials,
                     clock=clock,
+                    trace=trace,
                 ),
             ],
         )
