@@ -11,6 +11,7 @@ from litestar import Litestar
 from oauth_support import ISSUER, PASSWORD, AuthServer
 
 from trace_core.credentials import CredentialStore
+from trace_core.model import Account
 from trace_core.ports import Storage
 from trace_core.service import Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
@@ -20,6 +21,7 @@ from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.authenticator import BearerAuthenticator
 from trace_oauth.clients import CimdFetcher
 from trace_oauth.config import OAuthConfig
+from trace_oauth.passwords import hash_password
 from trace_oauth.server import AuthorizationService
 from trace_oauth.tokens import SecretHasher
 
@@ -35,6 +37,11 @@ def cimd_fetcher() -> CimdFetcher | None:
 
 
 @pytest.fixture
+def signup_enabled() -> bool:
+    return False
+
+
+@pytest.fixture
 def oauth_backend() -> tuple[Storage, CredentialStore]:
     """Where accounts and credentials live: in memory unless a test module overrides this."""
     return InMemoryStorage(), InMemoryCredentialStore()
@@ -45,6 +52,7 @@ async def server(
     oauth_config: OAuthConfig,
     cimd_fetcher: CimdFetcher | None,
     oauth_backend: tuple[Storage, CredentialStore],
+    signup_enabled: bool,
 ) -> AsyncIterator[AuthServer]:
     storage, credentials = oauth_backend
     clock = FixedClock()
@@ -66,7 +74,15 @@ async def server(
     auth = BearerAuthenticator(
         storage=storage, credentials=credentials, config=oauth_config, clock=clock, hasher=hasher
     )
-    app = Litestar(route_handlers=oauth_route_handlers(service, secret=b"s" * 32))
+
+    async def signup(email: str, password: str, name: str | None) -> Account:
+        return await trace.create_account(email, name=name, password_hash=hash_password(password))
+
+    app = Litestar(
+        route_handlers=oauth_route_handlers(
+            service, secret=b"s" * 32, signup=signup if signup_enabled else None
+        )
+    )
     # The app runs on this test's event loop (a Litestar test client would run it on
     # a portal thread's loop, which an asyncpg pool opened here cannot serve).
     transport = httpx.ASGITransport(app=app)

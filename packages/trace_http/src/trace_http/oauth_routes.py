@@ -20,7 +20,7 @@ import html
 import secrets
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from importlib import resources
 from string import Template
@@ -32,8 +32,14 @@ from litestar import Request, Response, get, post
 from litestar.types import ControllerRouterHandler
 
 from trace_core.credentials import CredentialStore
-from trace_core.errors import AuthenticationError, PlanRequiredError, RateLimitedError
-from trace_core.model import Scope
+from trace_core.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    PlanRequiredError,
+    RateLimitedError,
+)
+from trace_core.model import Account, Scope
 from trace_core.ports import Clock, Storage
 from trace_oauth.config import OAuthConfig
 from trace_oauth.server import (
@@ -45,6 +51,7 @@ from trace_oauth.server import (
 )
 
 if TYPE_CHECKING:
+    from trace_core.service import Trace
     from trace_http.settings import Settings
 
 __all__ = [
@@ -80,6 +87,8 @@ class _Pages:
         self.login = _template("login.html")
         self.consent = _template("consent.html")
         self.error = _template("error.html")
+        self.signup = _template("signup.html")
+        self.done = _template("done.html")
 
     def render(self, title: str, body: Template, **values: str) -> str:
         escaped = {
@@ -134,10 +143,15 @@ def _to_response(result: OAuthResponse) -> Response[Any]:
     return Response(content=result.body or b"", status_code=result.status, headers=headers)
 
 
+SignUp = Callable[[str, str, str | None], Awaitable[Account]]
+"""Creates an account from (email, password, name); raises InvalidInputError or ConflictError."""
+
+
 def oauth_route_handlers(
     service: AuthorizationService,
     *,
     secret: bytes,
+    signup: SignUp | None = None,
 ) -> list[ControllerRouterHandler]:
     """Return the authorization server's route handlers, for the app to include.
 
@@ -145,6 +159,7 @@ def oauth_route_handlers(
         service: the authorization service (trace_oauth).
         secret: a server secret (≥ 32 random bytes) for signing the sign-in
             session cookie; the same on every replica.
+        signup: when given, an open sign-up page at ``/signup`` (off by default).
 
     Returns:
         Handlers for ``/.well-known/oauth-authorization-server``,
@@ -254,7 +269,13 @@ def oauth_route_handlers(
             request=query,
             email=email,
             _error=error_html,
-            _extra="",
+            _extra=(
+                '<p class="hint">No account yet? '
+                f'<a href="/signup?{html.escape(urlencode({"request": query}), quote=True)}">'
+                "Create one</a>.</p>"
+                if signup is not None
+                else ""
+            ),
         )
 
     async def consent_page(
@@ -394,6 +415,93 @@ def oauth_route_handlers(
             result = await service.finish_authorization(params, account_id=account_id, scope=scope)
         return _to_response(result)
 
+    # --- open sign-up (off unless ``signup`` is given) --------------------------------
+
+    def signup_page(
+        request: Request[Any, Any, Any],
+        query: str,
+        *,
+        status: int = 200,
+        error: str = "",
+        email: str = "",
+        name: str = "",
+    ) -> Response[str]:
+        csrf, cookies = csrf_for(request)
+        error_html = (
+            f'<div class="error" role="alert"><p>{html.escape(error)}</p></div>' if error else ""
+        )
+        return page(
+            status,
+            "Create account",
+            pages.signup,
+            cookies=cookies,
+            csrf=csrf,
+            request=query,
+            email=email,
+            name=name,
+            _error=error_html,
+        )
+
+    @get("/signup", include_in_schema=False)
+    async def signup_form(request: Request[Any, Any, Any]) -> Response[Any]:
+        if signup is None:
+            return error_page(404, "Sign-up is closed", "Ask the operator for an account.")
+        return signup_page(request, request.query_params.get("request", ""))
+
+    @post("/signup", include_in_schema=False, status_code=200)
+    async def signup_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+        if signup is None:
+            return error_page(404, "Sign-up is closed", "Ask the operator for an account.")
+        form = dict(await form_of(request))
+        query = form.get("request", "")
+        if not csrf_ok(request, form):
+            return error_page(403, "Session expired", "Reload the page and try again.")
+        email, name = form.get("email", "").strip(), form.get("name", "").strip()
+        retry = await service.credentials.hit_rate_limit(
+            f"signup:{request.client.host if request.client else 'unknown'}",
+            now=service.clock.now(),
+            window=timedelta(hours=1),
+            limit=service.config.registration_limit,
+        )
+        if retry is not None:
+            response = signup_page(
+                request, query, status=429, error="Too many sign-ups from here; try later."
+            )
+            response.headers["Retry-After"] = str(max(1, int(retry + 0.999)))
+            return response
+        try:
+            account = await signup(email, form.get("password", ""), name or None)
+        except InvalidInputError as exc:
+            return signup_page(
+                request, query, status=400, error=exc.message, email=email, name=name
+            )
+        except ConflictError:
+            # Same answer whether or not the address is taken would be nicer, but the
+            # person must learn to sign in instead; no password is revealed either way.
+            return signup_page(
+                request,
+                query,
+                status=409,
+                error="An account with this email exists: sign in instead.",
+                email=email,
+                name=name,
+            )
+        expires = int(time.time()) + SESSION_TTL_SECONDS
+        cookies = {SESSION_COOKIE: signer.sign(f"{account.account_id}|{expires}")}
+        if query:
+            prompt = await prompt_for(query)
+            if isinstance(prompt, Response):
+                return prompt
+            return await consent_page(request, prompt, query, account.account_id, cookies=cookies)
+        return page(
+            201,
+            "Account created",
+            pages.done,
+            cookies=cookies,
+            heading="Your account is ready",
+            message="Go back to your assistant and connect it to Trace.",
+        )
+
     # --- machine endpoints ------------------------------------------------------------
 
     @post("/token", include_in_schema=False, status_code=200)
@@ -418,7 +526,18 @@ def oauth_route_handlers(
         result = await service.register(_oauth_request(request, body=body))
         return _to_response(result)
 
-    return [metadata, authorize, login, consent, token, revoke, register]
+    handlers: list[ControllerRouterHandler] = [
+        metadata,
+        authorize,
+        login,
+        consent,
+        token,
+        revoke,
+        register,
+    ]
+    if signup is not None:
+        handlers += [signup_form, signup_submit]
+    return handlers
 
 
 def _origin(url: str) -> str:
@@ -468,12 +587,28 @@ def oauth_handlers_from_settings(
     storage: Storage,
     credentials: CredentialStore,
     clock: Clock,
+    trace: Trace | None = None,
 ) -> list[ControllerRouterHandler]:
-    """Build the authorization service from settings and return its routes."""
+    """Build the authorization service from settings and return its routes.
+
+    ``trace`` is needed for the open sign-up page (``auth.open_signup``).
+    """
     service = AuthorizationService(
         config=oauth_config(settings, public_url),
         credentials=credentials,
         storage=storage,
         clock=clock,
     )
-    return oauth_route_handlers(service, secret=session_secret(settings))
+    signup: SignUp | None = None
+    if settings.auth.open_signup and trace is not None:
+        facade = trace
+
+        async def signup(email: str, password: str, name: str | None) -> Account:
+            import anyio.to_thread
+
+            from trace_oauth.passwords import hash_password
+
+            password_hash = await anyio.to_thread.run_sync(hash_password, password)
+            return await facade.create_account(email, name=name, password_hash=password_hash)
+
+    return oauth_route_handlers(service, secret=session_secret(settings), signup=signup)

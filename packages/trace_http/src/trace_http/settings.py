@@ -210,6 +210,8 @@ class AuthSettings(_Section):
     """Registered OAuth clients never used for this long are deleted."""
     cimd_allow_private_addresses: bool = False
     """Fetch client metadata documents from private or loopback addresses (tests only)."""
+    open_signup: bool = False
+    """Let anyone create an account on the ``/signup`` page (linked from the sign-in page)."""
 
     def __post_init__(self) -> None:
         for name in (
