@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from trace_core.errors import InvalidInputError
+from trace_sql.types import py_casefold
 
 __all__ = [
     "BEGIN_MODE_OPTION",
@@ -110,6 +111,7 @@ def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
         # Let SQLAlchemy emit BEGIN itself (below) instead of the sqlite3
         # module's implicit, deferred transactions.
         dbapi_connection.isolation_level = None
+        dbapi_connection.create_function("trace_casefold", 1, py_casefold, deterministic=True)
         cursor = dbapi_connection.cursor()
         try:
             if wal:

@@ -8,6 +8,7 @@ Every query is scoped by ``account_id``. Driver errors are translated into
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -51,6 +52,7 @@ from trace_sql.tables import (
     entry_versions,
     streams,
 )
+from trace_sql.types import casefold
 
 __all__ = [
     "ENTRY_LIST_ORDER",
@@ -477,18 +479,17 @@ def entry_filter_clauses(
     if filters.updated_before is not None:
         clauses.append(entries.c.updated_at < filters.updated_before)
     if filters.text:
-        text = filters.text
+        # Case-insensitive for every script (not only ASCII), wildcards literal.
+        pattern = "%" + re.sub(r"([/%_])", r"/\1", filters.text) + "%"
+        needle = casefold(sa.literal(pattern, sa.String()))
+
+        def matches(column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+            return casefold(column).like(needle, escape="/")
+
         tag_match = sa.exists().where(
-            entry_tags.c.entry_id == entries.c.entry_id,
-            entry_tags.c.tag.icontains(text, autoescape=True),
+            entry_tags.c.entry_id == entries.c.entry_id, matches(entry_tags.c.tag)
         )
-        clauses.append(
-            sa.or_(
-                entries.c.title.icontains(text, autoescape=True),
-                entries.c.content.icontains(text, autoescape=True),
-                tag_match,
-            )
-        )
+        clauses.append(sa.or_(matches(entries.c.title), matches(entries.c.content), tag_match))
     return clauses
 
 

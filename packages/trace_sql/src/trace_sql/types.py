@@ -8,8 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 
-__all__ = ["JSONType", "UTCDateTime"]
+__all__ = ["JSONType", "UTCDateTime", "casefold", "py_casefold"]
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 """JSON on SQLite (text), JSONB on PostgreSQL."""
@@ -46,3 +49,26 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if moment.tzinfo is None:
             return moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
+
+
+def py_casefold(value: str | None) -> str | None:
+    """Python's ``str.casefold``, registered in SQLite as ``trace_casefold``."""
+    return None if value is None else value.casefold()
+
+
+class casefold(GenericFunction[str]):  # noqa: N801 - reads like the SQL function it is
+    """``casefold(text)`` in SQL: Unicode case folding, as Python compares text.
+
+    SQLite's ``lower()`` folds only ASCII, so SQLite calls Python's casefold
+    (registered on every connection by :func:`trace_sql.engine.create_engine`);
+    PostgreSQL uses its Unicode-aware ``lower()``.
+    """
+
+    type = sa.String()
+    name = "trace_casefold"
+    inherit_cache = True
+
+
+@compiles(casefold, "postgresql")
+def _casefold_postgresql(element: casefold, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"

@@ -377,16 +377,29 @@ class EntryRepositoryContract:
         )
         assert await _count(storage, account.account_id, text="planning") == 3
 
+    async def test_text_ignores_case_in_every_script(self, storage: Storage) -> None:
+        account = await add_account(storage)
+        german = make_entry(account.account_id, "Notizen ÜBER den Fluss")
+        greek = make_entry(account.account_id, "ΣΗΜΕΙΏΣΕΙΣ", title="Été")
+        await add_entries(storage, german, greek)
+        aid = account.account_id
+        assert _ids(await _list(storage, aid, text="über")) == [german.entry_id]
+        assert _ids(await _list(storage, aid, text="σημ")) == [greek.entry_id]
+        assert _ids(await _list(storage, aid, text="ÉTÉ")) == [greek.entry_id]
+
     async def test_text_treats_wildcard_characters_literally(self, storage: Storage) -> None:
         account = await add_account(storage)
         percent = make_entry(account.account_id, "growth of 100% this year")
         digits = make_entry(account.account_id, "growth of 1000 this year")
         underscore = make_entry(account.account_id, "file_name.txt")
         letters = make_entry(account.account_id, "fileXname.txt")
-        await add_entries(storage, percent, digits, underscore, letters)
+        slashes = make_entry(account.account_id, "see a/b and c\\d")
+        await add_entries(storage, percent, digits, underscore, letters, slashes)
         aid = account.account_id
         assert _ids(await _list(storage, aid, text="100%")) == [percent.entry_id]
         assert _ids(await _list(storage, aid, text="file_name")) == [underscore.entry_id]
+        assert _ids(await _list(storage, aid, text="a/b")) == [slashes.entry_id]
+        assert _ids(await _list(storage, aid, text="c\\d")) == [slashes.entry_id]
 
     async def test_filters_combine(self, storage: Storage) -> None:
         account = await add_account(storage)
