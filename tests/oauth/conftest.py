@@ -21,6 +21,7 @@ from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.authenticator import BearerAuthenticator
 from trace_oauth.clients import CimdFetcher
 from trace_oauth.config import OAuthConfig
+from trace_oauth.oidc import OidcProvider
 from trace_oauth.passwords import hash_password
 from trace_oauth.server import AuthorizationService
 from trace_oauth.tokens import SecretHasher
@@ -42,6 +43,11 @@ def signup_enabled() -> bool:
 
 
 @pytest.fixture
+def oidc_provider() -> OidcProvider | None:
+    return None
+
+
+@pytest.fixture
 def oauth_backend() -> tuple[Storage, CredentialStore]:
     """Where accounts and credentials live: in memory unless a test module overrides this."""
     return InMemoryStorage(), InMemoryCredentialStore()
@@ -53,6 +59,7 @@ async def server(
     cimd_fetcher: CimdFetcher | None,
     oauth_backend: tuple[Storage, CredentialStore],
     signup_enabled: bool,
+    oidc_provider: OidcProvider | None,
 ) -> AsyncIterator[AuthServer]:
     storage, credentials = oauth_backend
     clock = FixedClock()
@@ -80,7 +87,10 @@ async def server(
 
     app = Litestar(
         route_handlers=oauth_route_handlers(
-            service, secret=b"s" * 32, signup=signup if signup_enabled else None
+            service,
+            secret=b"s" * 32,
+            signup=signup if signup_enabled else None,
+            oidc=oidc_provider,
         )
     )
     # The app runs on this test's event loop (a Litestar test client would run it on

@@ -14,6 +14,7 @@ cookie holding only the account id.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import html
@@ -41,7 +42,9 @@ from trace_core.errors import (
 )
 from trace_core.model import Account, Scope
 from trace_core.ports import Clock, Storage
+from trace_oauth.authenticator import check_plan
 from trace_oauth.config import OAuthConfig
+from trace_oauth.oidc import OidcError, OidcPending, OidcProvider
 from trace_oauth.server import (
     AuthorizationPageError,
     AuthorizationPrompt,
@@ -62,6 +65,7 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "trace_session"
+OIDC_COOKIE = "trace_oidc"
 CSRF_COOKIE = "trace_csrf"
 SESSION_TTL_SECONDS = 3600
 
@@ -152,6 +156,7 @@ def oauth_route_handlers(
     *,
     secret: bytes,
     signup: SignUp | None = None,
+    oidc: OidcProvider | None = None,
 ) -> list[ControllerRouterHandler]:
     """Return the authorization server's route handlers, for the app to include.
 
@@ -160,6 +165,8 @@ def oauth_route_handlers(
         secret: a server secret (≥ 32 random bytes) for signing the sign-in
             session cookie; the same on every replica.
         signup: when given, an open sign-up page at ``/signup`` (off by default).
+        oidc: when given, "Sign in with …" through that OpenID Connect provider
+            (``/authorize/oidc`` and its callback); accounts match by verified email.
 
     Returns:
         Handlers for ``/.well-known/oauth-authorization-server``,
@@ -270,11 +277,20 @@ def oauth_route_handlers(
             email=email,
             _error=error_html,
             _extra=(
-                '<p class="hint">No account yet? '
-                f'<a href="/signup?{html.escape(urlencode({"request": query}), quote=True)}">'
-                "Create one</a>.</p>"
-                if signup is not None
-                else ""
+                (
+                    '<p><a class="button" href="/authorize/oidc?'
+                    f'{html.escape(urlencode({"request": query}), quote=True)}">'
+                    f"Sign in with {html.escape(oidc.name)}</a></p>"
+                    if oidc is not None
+                    else ""
+                )
+                + (
+                    '<p class="hint">No account yet? '
+                    f'<a href="/signup?{html.escape(urlencode({"request": query}), quote=True)}">'
+                    "Create one</a>.</p>"
+                    if signup is not None
+                    else ""
+                )
             ),
         )
 
@@ -415,6 +431,80 @@ def oauth_route_handlers(
             result = await service.finish_authorization(params, account_id=account_id, scope=scope)
         return _to_response(result)
 
+    # --- sign in with an OpenID Connect provider (off unless ``oidc`` is given) -------
+
+    @get("/authorize/oidc", include_in_schema=False)
+    async def oidc_start(request: Request[Any, Any, Any]) -> Response[Any]:
+        if oidc is None:
+            return error_page(404, "Not available", "This server has no external sign-in.")
+        query = request.query_params.get("request", "")
+        prompt = await prompt_for(query)
+        if isinstance(prompt, Response):
+            return prompt
+        try:
+            url, pending = await oidc.start(query)
+        except OidcError as exc:
+            return error_page(502, f"Sign-in with {oidc.name} failed", exc.message)
+        blob = base64.urlsafe_b64encode(msgspec.json.encode(pending)).decode()
+        response: Response[Any] = Response(
+            content=b"", status_code=302, headers={"Location": url, **_PAGE_HEADERS}
+        )
+        response.set_cookie(
+            OIDC_COOKIE,
+            signer.sign(blob),
+            path="/authorize/oidc",
+            httponly=True,
+            secure=secure,
+            samesite="lax",
+            max_age=600,
+        )
+        return response
+
+    @get("/authorize/oidc/callback", include_in_schema=False)
+    async def oidc_callback(request: Request[Any, Any, Any]) -> Response[Any]:
+        if oidc is None:
+            return error_page(404, "Not available", "This server has no external sign-in.")
+        heading = f"Sign-in with {oidc.name} failed"
+        params = request.query_params
+        if params.get("error"):
+            return error_page(400, heading, "The sign-in was cancelled or refused.")
+        blob = signer.unsign(request.cookies.get(OIDC_COOKIE))
+        if blob is None:
+            return error_page(400, heading, "The sign-in expired; start again from the app.")
+        try:
+            pending = msgspec.json.decode(base64.urlsafe_b64decode(blob), type=OidcPending)
+        except (ValueError, msgspec.DecodeError):
+            return error_page(400, heading, "The sign-in expired; start again from the app.")
+        prompt = await prompt_for(pending.request)
+        if isinstance(prompt, Response):
+            return prompt
+        try:
+            identity = await oidc.finish(
+                code=params.get("code", ""), state=params.get("state", ""), pending=pending
+            )
+        except OidcError as exc:
+            return error_page(400, heading, exc.message)
+        async with service.storage.unit_of_work() as uow:
+            account = await uow.accounts.get_by_email(identity.email)
+        if account is None or not account.is_active:
+            return error_page(
+                403,
+                "No Trace account for this address",
+                f"No active Trace account uses {identity.email}. Ask the operator for one, "
+                "or sign in with your Trace email and password.",
+            )
+        try:
+            check_plan(service.config, account)
+        except PlanRequiredError as exc:
+            return error_page(403, "Integrations are not included in your plan", exc.message)
+        expires = int(time.time()) + SESSION_TTL_SECONDS
+        session = signer.sign(f"{account.account_id}|{expires}")
+        response = await consent_page(
+            request, prompt, pending.request, account.account_id, cookies={SESSION_COOKIE: session}
+        )
+        response.delete_cookie(OIDC_COOKIE, path="/authorize/oidc")
+        return response
+
     # --- open sign-up (off unless ``signup`` is given) --------------------------------
 
     def signup_page(
@@ -537,6 +627,8 @@ def oauth_route_handlers(
     ]
     if signup is not None:
         handlers += [signup_form, signup_submit]
+    if oidc is not None:
+        handlers += [oidc_start, oidc_callback]
     return handlers
 
 
@@ -611,4 +703,14 @@ def oauth_handlers_from_settings(
             password_hash = await anyio.to_thread.run_sync(hash_password, password)
             return await facade.create_account(email, name=name, password_hash=password_hash)
 
-    return oauth_route_handlers(service, secret=session_secret(settings), signup=signup)
+    auth = settings.auth
+    oidc = None
+    if auth.oidc_issuer and auth.oidc_client_id and auth.oidc_client_secret:
+        oidc = OidcProvider(
+            issuer=auth.oidc_issuer,
+            client_id=auth.oidc_client_id,
+            client_secret=auth.oidc_client_secret,
+            redirect_uri=f"{public_url.rstrip('/')}/authorize/oidc/callback",
+            name=auth.oidc_name,
+        )
+    return oauth_route_handlers(service, secret=session_secret(settings), signup=signup, oidc=oidc)

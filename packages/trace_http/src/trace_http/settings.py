@@ -212,6 +212,14 @@ class AuthSettings(_Section):
     """Fetch client metadata documents from private or loopback addresses (tests only)."""
     open_signup: bool = False
     """Let anyone create an account on the ``/signup`` page (linked from the sign-in page)."""
+    oidc_issuer: str | None = None
+    """OpenID Connect provider for "Sign in with …" (``https://accounts.google.com``)."""
+    oidc_client_id: str | None = None
+    """The OAuth client id Trace has at that provider."""
+    oidc_client_secret: str | None = None
+    """Its client secret. Register ``{public_url}/authorize/oidc/callback`` there."""
+    oidc_name: str = "Google"
+    """Provider name on the button ("Sign in with Google")."""
 
     def __post_init__(self) -> None:
         for name in (
