@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -10,7 +12,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from trace_core.errors import ConflictError, InvalidInputError
+from trace_core.errors import ConflictError, InvalidInputError, UnavailableError
 from trace_core.model import EntryFilter
 from trace_core.testing.contracts.storage_support import (
     T0,
@@ -19,7 +21,15 @@ from trace_core.testing.contracts.storage_support import (
     add_stream,
     make_entry,
 )
-from trace_sql import SqlStorage, create_storage, migrate_async, normalize_url
+from trace_sql import (
+    SqlStorage,
+    create_storage,
+    migrate,
+    migrate_async,
+    normalize_url,
+    open_storage,
+)
+from trace_sql import sqlite_url as sqlite_file_url
 from trace_sql.migrate import current_revisions, head_revisions
 from trace_sql.tables import entries, metadata
 
@@ -246,3 +256,30 @@ async def test_a_value_the_database_cannot_hold_is_invalid_input_not_a_crash(
         return
     with pytest.raises(InvalidInputError):
         await add_entries(sql_storage, entry)
+
+
+def test_migrate_upgrades_a_new_sqlite_file_from_synchronous_code(tmp_path: Path) -> None:
+    url = sqlite_file_url(tmp_path / "new" / "trace.db")
+    migrate(url)
+    migrate(url)
+    assert asyncio.run(current_revisions(url)) == head_revisions()
+
+
+async def test_open_storage_migrates_before_it_returns(tmp_path: Path) -> None:
+    storage = await open_storage(sqlite_file_url(tmp_path / "trace.db"))
+    try:
+        account = await add_account(storage)
+        async with storage.unit_of_work() as uow:
+            assert await uow.accounts.get(account.account_id) == account
+    finally:
+        await storage.close()
+
+
+async def test_an_unreachable_database_is_unavailable_not_a_driver_error() -> None:
+    storage = create_storage("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
+    try:
+        with pytest.raises(UnavailableError):
+            async with storage.unit_of_work() as uow:
+                await uow.accounts.list()
+    finally:
+        await storage.close()
