@@ -430,3 +430,12 @@ def test_large_imports_show_a_progress_bar(
     assert result.exit_code == 0, result.output
     assert "importing" in result.stderr
     assert "3/3" in result.stderr
+
+
+def test_an_unusable_data_dir_is_reported_without_a_traceback(cli: RunCli, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data directory should be")
+    result = cli("user", "list", env={"TRACE_DATA_DIR": str(blocker)})
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "not-a-dir" in result.stderr

@@ -154,6 +154,10 @@ def _clean_errors() -> Iterator[None]:
     except TraceError as exc:
         echo_error(exc.message)
         sys.exit(1)
+    except OSError as exc:
+        # The data directory or a file cannot be read or written: say which, no traceback.
+        echo_error(str(exc))
+        sys.exit(1)
     except KeyboardInterrupt:
         echo_error("interrupted")
         sys.exit(130)
