@@ -631,3 +631,22 @@ async def test_another_accounts_ids_are_not_found(
 
 def _uuid(text: str) -> UUID:
     return UUID(text)
+
+
+async def test_published_schemas_use_single_types_for_portability(client: Client) -> None:
+    def type_lists(node: Any) -> list[Any]:
+        if isinstance(node, dict):
+            found = [node["type"]] if isinstance(node.get("type"), list) else []
+            return found + [t for value in node.values() for t in type_lists(value)]
+        if isinstance(node, list):
+            return [t for value in node for t in type_lists(value)]
+        return []
+
+    tools = (await client.list_tools()).tools
+    update = next(t for t in tools if t.name == "update_entry").input_schema["properties"]
+
+    assert all(not type_lists(t.input_schema) and not type_lists(t.output_schema) for t in tools)
+    assert update["due_date"]["anyOf"] == [
+        {"type": "string", "format": "date"},
+        {"type": "null"},
+    ]

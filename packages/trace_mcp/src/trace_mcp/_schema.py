@@ -22,6 +22,7 @@ __all__ = [
     "check_arguments",
     "nullable",
     "obj",
+    "portable",
 ]
 
 Schema = dict[str, Any]
@@ -213,3 +214,56 @@ def check_arguments(arguments: dict[str, Any] | None, schema: Schema) -> dict[st
 
     """
     return _check_object(dict(arguments or {}), schema)
+
+
+_SHARED_KEYS = frozenset({"description", "default", "title", "examples"})
+
+
+def portable(schema: Any) -> Any:
+    """Return ``schema`` with every ``"type": [...]`` list rewritten as ``anyOf`` branches.
+
+    Type lists are valid JSON Schema, but clients that map tool schemas onto a
+    single-``type`` dialect (Gemini's function declarations) reject or mangle
+    them. Each branch gets the keywords that constrain its type; ``description``
+    and ``default`` stay on the outside. The checker keeps using the compact form.
+    """
+    if isinstance(schema, list):
+        return [portable(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: portable(value) for key, value in schema.items()}
+    kinds = out.get("type")
+    if not isinstance(kinds, list):
+        return out
+    if len(kinds) == 1:
+        out["type"] = kinds[0]
+        return out
+    outer = {key: value for key, value in out.items() if key in _SHARED_KEYS}
+    inner = {key: value for key, value in out.items() if key not in _SHARED_KEYS | {"type"}}
+    branches = []
+    for kind in kinds:
+        if kind == "null":
+            branches.append({"type": "null"})
+            continue
+        branch: dict[str, Any] = {"type": kind}
+        for key, value in inner.items():
+            if key == "enum":
+                value = [v for v in value if v is not None]
+            if _applies(key, kind):
+                branch[key] = value
+        branches.append(branch)
+    return {**outer, "anyOf": branches}
+
+
+_TYPE_KEYWORDS = {
+    "string": {"minLength", "maxLength", "format", "pattern", "enum"},
+    "integer": {"minimum", "maximum", "enum"},
+    "number": {"minimum", "maximum", "enum"},
+    "boolean": {"enum"},
+    "array": {"items", "maxItems", "minItems"},
+    "object": {"properties", "required", "additionalProperties"},
+}
+
+
+def _applies(keyword: str, kind: str) -> bool:
+    return keyword in _TYPE_KEYWORDS.get(kind, set())

@@ -47,6 +47,7 @@ from trace_core.model import Principal, Scope
 from trace_core.service import Trace
 from trace_mcp._errors import error_result
 from trace_mcp._guide import GUIDE
+from trace_mcp._schema import portable
 from trace_mcp.signing import AttachmentUrlSigner
 from trace_mcp.tools import TOOLS, ToolContext, ToolSpec
 
@@ -125,6 +126,7 @@ class TraceMcp:
         self.signer = signer
         self.principal = principal
         self.tools: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
+        self._described: dict[str, Tool] = {tool.name: self._describe(tool) for tool in TOOLS}
         self.server: Server[Any] = Server(
             self.options.server_name,
             version=self.options.version,
@@ -173,8 +175,8 @@ class TraceMcp:
             name=spec.name,
             title=spec.title,
             description=spec.description,
-            input_schema=spec.input_schema,
-            output_schema=spec.output_schema,
+            input_schema=portable(spec.input_schema),
+            output_schema=portable(spec.output_schema),
             annotations=spec.annotations,
         )
 
@@ -186,7 +188,7 @@ class TraceMcp:
         except AuthenticationError:
             return ListToolsResult(tools=[])
         return ListToolsResult(
-            tools=[self._describe(t) for t in self.visible_tools(principal)],
+            tools=[self._described[t.name] for t in self.visible_tools(principal)],
             cache_scope="private",
         )
 
