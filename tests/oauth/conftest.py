@@ -91,6 +91,7 @@ async def server(
             secret=b"s" * 32,
             signup=signup if signup_enabled else None,
             oidc=oidc_provider,
+            keys=ApiKeyService(credentials, clock, hasher),
         )
     )
     # The app runs on this test's event loop (a Litestar test client would run it on

@@ -22,7 +22,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
 from trace_core.credentials import CredentialStore
@@ -37,11 +38,13 @@ from trace_core.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,
+    NotFoundError,
     PlanRequiredError,
     RateLimitedError,
 )
 from trace_core.model import Account, Scope
 from trace_core.ports import Clock, Storage
+from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.authenticator import check_plan
 from trace_oauth.config import OAuthConfig
 from trace_oauth.oidc import OidcError, OidcPending, OidcProvider
@@ -92,15 +95,19 @@ class _Pages:
         self.consent = _template("consent.html")
         self.error = _template("error.html")
         self.signup = _template("signup.html")
+        self.signin = _template("signin.html")
+        self.integrations = _template("integrations.html")
         self.done = _template("done.html")
 
-    def render(self, title: str, body: Template, **values: str) -> str:
+    def render(self, title: str, body: Template, *, wide: bool = False, **values: str) -> str:
         escaped = {
             k: html.escape(v, quote=True) for k, v in values.items() if not k.startswith("_")
         }
         raw = {k[1:]: v for k, v in values.items() if k.startswith("_")}
         content = body.substitute({**escaped, **raw})
-        return self.base.substitute(title=html.escape(title), content=content)
+        return self.base.substitute(
+            title=html.escape(title), content=content, main_class="wide" if wide else ""
+        )
 
 
 class _Signer:
@@ -157,6 +164,7 @@ def oauth_route_handlers(
     secret: bytes,
     signup: SignUp | None = None,
     oidc: OidcProvider | None = None,
+    keys: ApiKeyService | None = None,
 ) -> list[ControllerRouterHandler]:
     """Return the authorization server's route handlers, for the app to include.
 
@@ -167,6 +175,8 @@ def oauth_route_handlers(
         signup: when given, an open sign-up page at ``/signup`` (off by default).
         oidc: when given, "Sign in with …" through that OpenID Connect provider
             (``/authorize/oidc`` and its callback); accounts match by verified email.
+        keys: when given, the Settings → Integrations page (``/settings/integrations``,
+            behind ``/signin``): create and revoke API keys, disconnect apps.
 
     Returns:
         Handlers for ``/.well-known/oauth-authorization-server``,
@@ -192,6 +202,7 @@ def oauth_route_handlers(
         form_targets: Sequence[str] = (),
         cookies: dict[str, str] | None = None,
         clear: Sequence[str] = (),
+        wide: bool = False,
         **values: str,
     ) -> Response[str]:
         form_action = " ".join(["'self'", *form_targets])
@@ -203,7 +214,7 @@ def oauth_route_handlers(
             ),
         }
         response = Response(
-            content=pages.render(title, body, **values),
+            content=pages.render(title, body, wide=wide, **values),
             status_code=status,
             headers=headers,
             media_type="text/html; charset=utf-8",
@@ -592,6 +603,215 @@ def oauth_route_handlers(
             message="Go back to your assistant and connect it to Trace.",
         )
 
+    # --- Settings → Integrations (API keys and connected apps) ------------------------
+
+    async def signed_in(request: Request[Any, Any, Any]) -> Account | None:
+        account_id = session_account(request)
+        if account_id is None:
+            return None
+        async with service.storage.unit_of_work() as uow:
+            account = await uow.accounts.get(account_id)
+        return account if account is not None and account.is_active else None
+
+    def signin_page(
+        request: Request[Any, Any, Any], *, status: int = 200, error: str = "", email: str = ""
+    ) -> Response[str]:
+        csrf, cookies = csrf_for(request)
+        error_html = (
+            f'<div class="error" role="alert"><p>{html.escape(error)}</p></div>' if error else ""
+        )
+        return page(
+            status,
+            "Sign in",
+            pages.signin,
+            cookies=cookies,
+            csrf=csrf,
+            email=email,
+            _error=error_html,
+        )
+
+    async def integrations_page(
+        request: Request[Any, Any, Any], account: Account, *, notice: str = "", status: int = 200
+    ) -> Response[str]:
+        assert keys is not None
+        csrf, cookies = csrf_for(request)
+        field = f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
+        rows = []
+        for key in await keys.list_keys(account.account_id):
+            action = (
+                f'<form method="post" action="/settings/integrations/keys/{key.key_id}/revoke">'
+                f'{field}<button class="secondary" type="submit" '
+                f'aria-label="Revoke {html.escape(key.name)}">Revoke</button></form>'
+                if key.revoked_at is None
+                else f"revoked {_when(key.revoked_at)}"
+            )
+            rows.append(
+                f"<tr><td>{html.escape(key.name)}</td><td><code>{html.escape(key.prefix)}…</code>"
+                f"</td><td>{'Full Access' if key.scope is Scope.FULL else 'Read Only'}</td>"
+                f"<td>{_when(key.created_at)}</td><td>{_when(key.last_used_at) or 'never'}</td>"
+                f"<td>{action}</td></tr>"
+            )
+        keys_html = (
+            "<table><thead><tr><th>Name</th><th>Key</th><th>Access</th><th>Created</th>"
+            "<th>Last used</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+            if rows
+            else '<p class="hint">No API keys yet.</p>'
+        )
+        apps = []
+        for client, token in await service.connected_apps(account.account_id):
+            apps.append(
+                f"<tr><td>{html.escape(client.client_name)}</td>"
+                f"<td>{'Full Access' if token.scope is Scope.FULL else 'Read Only'}</td>"
+                f"<td>{_when(token.issued_at)}</td><td>"
+                '<form method="post" action="/settings/integrations/apps/disconnect">'
+                f'{field}<input type="hidden" name="client_id" '
+                f'value="{html.escape(client.client_id, quote=True)}">'
+                f'<button class="secondary" type="submit" '
+                f'aria-label="Disconnect {html.escape(client.client_name)}">Disconnect</button>'
+                "</form></td></tr>"
+            )
+        apps_html = (
+            "<table><thead><tr><th>App</th><th>Access</th><th>Last authorized</th><th></th>"
+            "</tr></thead><tbody>" + "".join(apps) + "</tbody></table>"
+            if apps
+            else '<p class="hint">No apps are connected.</p>'
+        )
+        return page(
+            status,
+            "Integrations",
+            pages.integrations,
+            cookies=cookies,
+            wide=True,
+            email=account.email,
+            mcp_url=f"{issuer}/mcp",
+            csrf=csrf,
+            _notice=notice,
+            _keys=keys_html,
+            _apps=apps_html,
+        )
+
+    def to_signin() -> Response[Any]:
+        return Response(content=b"", status_code=303, headers={"Location": "/signin"})
+
+    def to_integrations() -> Response[Any]:
+        return Response(
+            content=b"", status_code=303, headers={"Location": "/settings/integrations"}
+        )
+
+    @get("/signin", include_in_schema=False)
+    async def signin_form(request: Request[Any, Any, Any]) -> Response[Any]:
+        return signin_page(request)
+
+    @post("/signin", include_in_schema=False, status_code=303)
+    async def signin_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = dict(await form_of(request))
+        if not csrf_ok(request, form):
+            return error_page(403, "Session expired", "Reload the page and try again.")
+        email = form.get("email", "")
+        try:
+            account = await service.login(
+                email,
+                form.get("password", ""),
+                client_ip=request.client.host if request.client else None,
+            )
+        except RateLimitedError as exc:
+            response = signin_page(
+                request,
+                status=429,
+                error="Too many sign-in attempts; wait a few minutes.",
+                email=email,
+            )
+            response.headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+            return response
+        except PlanRequiredError as exc:
+            return error_page(403, "Integrations are not included in your plan", exc.message)
+        except AuthenticationError:
+            return signin_page(
+                request, status=401, error="The email or password is incorrect.", email=email
+            )
+        response = to_integrations()
+        expires = int(time.time()) + SESSION_TTL_SECONDS
+        response.set_cookie(
+            SESSION_COOKIE,
+            signer.sign(f"{account.account_id}|{expires}"),
+            path="/",
+            httponly=True,
+            secure=secure,
+            samesite="lax",
+            max_age=SESSION_TTL_SECONDS,
+        )
+        return response
+
+    @post("/signout", include_in_schema=False, status_code=303)
+    async def signout(request: Request[Any, Any, Any]) -> Response[Any]:
+        form = dict(await form_of(request))
+        if not csrf_ok(request, form):
+            return error_page(403, "Session expired", "Reload the page and try again.")
+        response = to_signin()
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @get("/settings/integrations", include_in_schema=False)
+    async def integrations(request: Request[Any, Any, Any]) -> Response[Any]:
+        account = await signed_in(request)
+        if account is None:
+            return to_signin()
+        return await integrations_page(request, account)
+
+    @post("/settings/integrations/keys", include_in_schema=False, status_code=201)
+    async def create_key(request: Request[Any, Any, Any]) -> Response[Any]:
+        assert keys is not None
+        account = await signed_in(request)
+        if account is None:
+            return to_signin()
+        form = dict(await form_of(request))
+        if not csrf_ok(request, form):
+            return error_page(403, "Session expired", "Reload the page and try again.")
+        try:
+            created = await keys.create(
+                account.account_id, form.get("name", ""), form.get("scope", "read")
+            )
+        except InvalidInputError as exc:
+            notice = f'<div class="error" role="alert"><p>{html.escape(exc.message)}</p></div>'
+            return await integrations_page(request, account, notice=notice, status=400)
+        notice = (
+            '<div role="status"><p>Your new key — copy it now, it will not be shown again:</p>'
+            f'<p class="secret">{html.escape(created.plaintext)}</p></div>'
+        )
+        return await integrations_page(request, account, notice=notice, status=201)
+
+    @post(
+        "/settings/integrations/keys/{key_id:uuid}/revoke",
+        include_in_schema=False,
+        status_code=303,
+    )
+    async def revoke_key(
+        request: Request[Any, Any, Any], key_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        assert keys is not None
+        account = await signed_in(request)
+        if account is None:
+            return to_signin()
+        form = dict(await form_of(request))
+        if not csrf_ok(request, form):
+            return error_page(403, "Session expired", "Reload the page and try again.")
+        try:
+            await keys.revoke(account.account_id, key_id)
+        except NotFoundError:
+            return error_page(404, "No such key", "That key does not exist on your account.")
+        return to_integrations()
+
+    @post("/settings/integrations/apps/disconnect", include_in_schema=False, status_code=303)
+    async def disconnect_app(request: Request[Any, Any, Any]) -> Response[Any]:
+        account = await signed_in(request)
+        if account is None:
+            return to_signin()
+        form = dict(await form_of(request))
+        if not csrf_ok(request, form):
+            return error_page(403, "Session expired", "Reload the page and try again.")
+        await service.disconnect(account.account_id, form.get("client_id", ""))
+        return to_integrations()
+
     # --- machine endpoints ------------------------------------------------------------
 
     @post("/token", include_in_schema=False, status_code=200)
@@ -629,7 +849,21 @@ def oauth_route_handlers(
         handlers += [signup_form, signup_submit]
     if oidc is not None:
         handlers += [oidc_start, oidc_callback]
+    if keys is not None:
+        handlers += [
+            signin_form,
+            signin_submit,
+            signout,
+            integrations,
+            create_key,
+            revoke_key,
+            disconnect_app,
+        ]
     return handlers
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
 def _origin(url: str) -> str:
