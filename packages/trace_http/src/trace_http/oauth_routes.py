@@ -947,4 +947,7 @@ def oauth_handlers_from_settings(
             redirect_uri=f"{public_url.rstrip('/')}/authorize/oidc/callback",
             name=auth.oidc_name,
         )
-    return oauth_route_handlers(service, secret=session_secret(settings), signup=signup, oidc=oidc)
+    keys = ApiKeyService(credentials, clock, service.hasher)
+    return oauth_route_handlers(
+        service, secret=session_secret(settings), signup=signup, oidc=oidc, keys=keys
+    )
