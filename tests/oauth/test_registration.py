@@ -250,3 +250,11 @@ async def test_a_fresh_unused_client_survives_cleanup(server: AuthServer) -> Non
     await server.service.cleanup()
     assert await server.credentials.get_client(body["client_id"]) is not None
     assert server.config.unused_client_ttl == timedelta(days=1)
+
+
+@pytest.mark.anyio
+async def test_registering_sweeps_stale_clients_now_and_then(server: AuthServer) -> None:
+    stale = await server.register()
+    server.clock.advance(days=2)
+    await server.register()
+    assert await server.credentials.get_client(stale["client_id"]) is None

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import hmac
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -491,7 +490,7 @@ class AuthorizationService:
             max_bytes=config.cimd_max_bytes,
         )
         self._server = _TraceServer(self)
-        self._last_cleanup = 0.0
+        self._next_cleanup: datetime | None = None
 
     # --- metadata -------------------------------------------------------------------
 
@@ -715,9 +714,9 @@ class AuthorizationService:
     async def _maybe_cleanup(self, now: datetime) -> None:
         # Claude registers a new client per connection: sweep now and then, on
         # the registration path itself, so no scheduler is needed.
-        if time.monotonic() - self._last_cleanup < 600:
+        if self._next_cleanup is not None and now < self._next_cleanup:
             return
-        self._last_cleanup = time.monotonic()
+        self._next_cleanup = now + _CLEANUP_EVERY
         await self.cleanup()
 
     # --- plumbing between authlib (sync, in a thread) and the async stores --------------
@@ -892,6 +891,7 @@ class AuthorizationService:
 # --- small helpers ---------------------------------------------------------------------
 
 _HOUR = timedelta(hours=1)
+_CLEANUP_EVERY = timedelta(minutes=10)
 _LOGIN_WINDOW = timedelta(minutes=15)
 
 
