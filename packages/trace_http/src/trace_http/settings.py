@@ -15,8 +15,8 @@ or the environment variable; a bad value names the field. Both raise
 
 Adding a setting: add a field with a default to the section's Struct (and a row
 to the README's configuration table). Adding a section: a new Struct with
-``forbid_unknown_fields=True`` and a field on :class:`Settings`; its environment
-variables work at once.
+a field on :class:`Settings` (subclass ``_Section``, with ``frozen=True``); its
+environment variables work at once.
 """
 
 from __future__ import annotations
@@ -66,10 +66,14 @@ class SettingsError(InvalidInputError):
 
 
 class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base of every settings section: immutable, keyword-only, unknown keys refused."""
+    """Base of every settings section: immutable, keyword-only, unknown keys refused.
+
+    Subclasses repeat ``frozen=True``: msgspec inherits it, but type checkers
+    (``dataclass_transform``) need to see it on each class.
+    """
 
 
-class ServerSettings(_Section):
+class ServerSettings(_Section, frozen=True):
     """The HTTP server (``trace serve``)."""
 
     host: str = "127.0.0.1"
@@ -99,7 +103,7 @@ class ServerSettings(_Section):
         return f"http://{self.host}:{self.port}"
 
 
-class BlobSettings(_Section):
+class BlobSettings(_Section, frozen=True):
     """Where attachment bytes are kept."""
 
     kind: Literal["filesystem"] = "filesystem"
@@ -108,7 +112,7 @@ class BlobSettings(_Section):
     """Directory for attachment files. Default: ``{data_dir}/blobs``."""
 
 
-class StorageSettings(_Section):
+class StorageSettings(_Section, frozen=True):
     """The database and the data directory."""
 
     data_dir: str = "./trace-data"
@@ -163,7 +167,7 @@ class StorageSettings(_Section):
         return self.url.startswith("sqlite")
 
 
-class SearchSettings(_Section):
+class SearchSettings(_Section, frozen=True):
     """Full-text search."""
 
     kind: Literal["sql", "meilisearch"] = "sql"
@@ -185,7 +189,7 @@ class SearchSettings(_Section):
     """While Meilisearch is down, answer from the SQL index instead of "unavailable"."""
 
 
-class AuthSettings(_Section):
+class AuthSettings(_Section, frozen=True):
     """Sign-in, API keys and OAuth."""
 
     access_token_ttl_seconds: int = 3600
@@ -237,7 +241,7 @@ class AuthSettings(_Section):
             raise SettingsError("auth.session_secret", "must be at least 32 characters")
 
 
-class McpSettings(_Section):
+class McpSettings(_Section, frozen=True):
     """The MCP endpoint (``/``, ``/mcp``) and its tools."""
 
     allowed_hosts: list[str] = []
@@ -278,14 +282,14 @@ class McpSettings(_Section):
             raise SettingsError("mcp.attachment_url_secret", "must be at least 32 characters")
 
 
-class LogSettings(_Section):
+class LogSettings(_Section, frozen=True):
     """Logging."""
 
     level: Literal["debug", "info", "warning", "error"] = "info"
     """Lowest level written to the log."""
 
 
-class Settings(_Section):
+class Settings(_Section, frozen=True):
     """Every setting of a Trace deployment."""
 
     server: ServerSettings = ServerSettings()
@@ -392,12 +396,12 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
         if section is None:
             continue
         key = rest[len(section) + 1 :]
-        path = _resolve_env_key(sections[section], key, section)
-        if path is None:
+        dotted = _resolve_env_key(sections[section], key, section)
+        if dotted is None:
             raise SettingsError(
                 f"{section}.{key}", f"unknown setting (environment variable {name})"
             )
-        found[path] = (name, value)
+        found[dotted] = (name, value)
     return found
 
 
