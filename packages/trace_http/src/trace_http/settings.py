@@ -14,8 +14,8 @@ or the environment variable; a bad value names the field. Both raise
 :class:`SettingsError`, an :class:`~trace_core.errors.InvalidInputError`.
 
 Adding a setting: add a field with a default to the section's Struct (and a row
-to the README's configuration table). Adding a section: a new Struct with
-a field on :class:`Settings` (subclass ``_Section``, with ``frozen=True``); its
+to the README's configuration table). Adding a section: subclass ``_Section``
+(with ``frozen=True``) and give :class:`Settings` a field of that type; its
 environment variables work at once.
 """
 
