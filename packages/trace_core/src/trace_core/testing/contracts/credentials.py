@@ -11,8 +11,6 @@ that yields a fresh, empty store::
 The tests need an ``anyio_backend`` fixture (pytest's anyio plugin).
 """
 
-# ruff: noqa: D102  (contract tests are named as sentences; a docstring would repeat the name)
-
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
