@@ -10,9 +10,9 @@ For each backend and size (entries in the measured account):
 3. ``get_entry`` on random live entries, and ``list_entries`` first pages
    (no filter; one stream; one tag; a date range; offset 500) give p50/p95.
 
-Then ``trace import`` runs as a real process on a 10k-entry export file, on a
-fresh data directory, to measure what an operator sees (process start and JSON
-decoding included).
+Then ``trace import`` runs as a real process on a 10k-entry export file (sizes:
+``--import-entries``), on a fresh data directory, to measure what an operator
+sees (process start and JSON decoding included).
 
     uv run python -m benchmarks.storage                       # 10k and 100k, SQLite and Postgres
     uv run python -m benchmarks.storage --sizes 10000 --backends sqlite --quick
@@ -317,7 +317,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--inserts", type=int, default=2000, help="create_entry calls")
     parser.add_argument("--samples", type=int, default=1000, help="get_entry calls")
-    parser.add_argument("--import-entries", type=int, default=10_000, help="trace import size")
+    parser.add_argument(
+        "--import-entries",
+        default="10000",
+        help="comma-separated sizes of the export files given to `trace import` ('' to skip)",
+    )
     parser.add_argument("--quick", action="store_true", help="fewer calls (a smoke run)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
@@ -345,9 +349,9 @@ def main(argv: list[str] | None = None) -> None:
                     )
                 )
                 print(json.dumps(facade[-1]), file=sys.stderr, flush=True)
-            if args.import_entries:
-                print(f"trace import: {backend} ...", file=sys.stderr, flush=True)
-                cli.append(bench_cli_import(backend, args.import_entries, workdir))
+            for entries in [int(n) for n in args.import_entries.split(",") if n]:
+                print(f"trace import: {backend} {entries:,} ...", file=sys.stderr, flush=True)
+                cli.append(bench_cli_import(backend, entries, workdir))
                 print(json.dumps(cli[-1]), file=sys.stderr, flush=True)
 
     machine = (
