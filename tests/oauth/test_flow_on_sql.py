@@ -72,3 +72,36 @@ async def test_a_refresh_token_raced_within_the_grace_window_rotates_for_each(
             for _ in range(3):
                 tg.start_soon(refresh)
     assert statuses == [200, 200, 200]
+
+
+@pytest.mark.anyio
+async def test_a_revocation_on_one_replica_is_seen_by_another_on_the_next_request(
+    server: AuthServer, sql_url: str
+) -> None:
+    from trace_oauth.authenticator import BearerAuthenticator
+    from trace_sql import create_storage
+
+    flow, tokens = await server.tokens()
+    key = await server.keys.create(server.alice.account_id, "replicated", "read")
+    other_storage = create_storage(sql_url)
+    try:
+        replica = BearerAuthenticator(
+            storage=other_storage,
+            credentials=SqlCredentialStore(other_storage),
+            config=server.config,
+            clock=server.clock,
+        )
+        await replica.authenticate(key.plaintext)
+        await replica.authenticate(tokens["access_token"])
+        await server.keys.revoke(server.alice.account_id, key.key.key_id)
+        revoked = await server.client.post(
+            "/revoke",
+            data={"token": tokens["access_token"], "client_id": flow.client_id},
+        )
+        assert revoked.status_code == 200
+        with pytest.raises(AuthenticationError):
+            await replica.authenticate(key.plaintext)
+        with pytest.raises(AuthenticationError):
+            await replica.authenticate(tokens["access_token"])
+    finally:
+        await other_storage.close()
