@@ -54,7 +54,8 @@ from trace_sql.search import (
 )
 
 LIMIT = 20
-RANK_WINDOW = 500
+RANK_WINDOW = 500  # SqliteSearchIndex default
+PG_RANK_WINDOW = 200  # PostgresSearchIndex default
 PREFIX_LIMIT = 1000
 
 # name → (query, uses the first stream as a filter)
@@ -87,7 +88,7 @@ SELECT e.*, p.rank FROM (
     FROM entries AS e, to_tsquery('english'::regconfig, $1) AS q
     WHERE e.search_vector @@ q AND e.account_id = $2 AND e.deleted_at IS NULL
       AND e.is_archived = false {{stream}}
-    ORDER BY e.entry_date DESC, e.created_at DESC, e.entry_id DESC LIMIT {RANK_WINDOW}
+    ORDER BY e.entry_date DESC, e.created_at DESC, e.entry_id DESC LIMIT {PG_RANK_WINDOW}
   ) AS w ORDER BY rank DESC, entry_date DESC, created_at DESC, entry_id DESC LIMIT {LIMIT + 1}
 ) AS p JOIN entries AS e ON e.entry_id = p.entry_id
 ORDER BY p.rank DESC, p.entry_date DESC, p.created_at DESC, p.entry_id DESC
@@ -103,7 +104,8 @@ def _raw_sqlite(path: str, account_hex: str, stream_hex: str | None, text: str) 
     if parsed.prefix_last:
         # The adapter's "is the last word already a common word?" count.
         count = conn.execute(
-            "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH ?", [f'"{parsed.terms[-1]}"']
+            "SELECT count(*) FROM (SELECT 1 FROM entry_fts WHERE entry_fts MATCH ? LIMIT ?)",
+            [f'"{parsed.terms[-1]}"', PREFIX_LIMIT],
         ).fetchone()[0]
         if count >= PREFIX_LIMIT:
             parsed = msgspec.structs.replace(parsed, prefix_last=False)

@@ -361,8 +361,11 @@ class SqliteSearchIndex(_SqlSearchIndex):
             term = query.terms[-1]
             count = self._term_counts.get(term)
             if count is None:
+                # Counting stops at prefix_limit: all we need is "that many?".
                 rows = await driver.execute_fetchall(
-                    "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH ?", (f'"{term}"',)
+                    "SELECT count(*) FROM "
+                    "(SELECT 1 FROM entry_fts WHERE entry_fts MATCH ? LIMIT ?)",
+                    (f'"{term}"', self.prefix_limit),
                 )
                 count = self._term_counts.put(term, int(rows[0][0]))
             if count >= self.prefix_limit:
@@ -393,13 +396,14 @@ class SqliteSearchIndex(_SqlSearchIndex):
         # finished word, not one being typed: expanding it as a prefix would
         # merge the doclists of every longer word (slow, and no better).
         # Counted over the whole index, so every page of a search agrees.
-        count = (
-            await conn.execute(
-                sa.select(sa.func.count())
-                .select_from(_fts)
-                .where(_fts_ref.op("MATCH")(f'"{term}"'))
-            )
-        ).scalar_one()
+        matches = (
+            sa.select(sa.literal(1))
+            .select_from(_fts)
+            .where(_fts_ref.op("MATCH")(f'"{term}"'))
+            .limit(self.prefix_limit)
+            .subquery()
+        )
+        count = (await conn.execute(sa.select(sa.func.count()).select_from(matches))).scalar_one()
         return int(count) >= self.prefix_limit
 
     async def _search(
@@ -511,7 +515,7 @@ class PostgresSearchIndex(_SqlSearchIndex):
         storage: SqlStorage,
         *,
         language: str = "english",
-        rank_window: int = 500,
+        rank_window: int = 200,
         snippets: Literal["python", "ts_headline"] = "python",
     ) -> None:
         super().__init__(storage)
@@ -592,6 +596,11 @@ class PostgresSearchIndex(_SqlSearchIndex):
         query = await self._query(conn, query)
         if query.is_empty:
             return []
+        # Prepared statements would switch to a generic plan after a few
+        # runs, planned without knowing how common the words are, which picks
+        # a bitmap scan ranking every match of a common word. Plan each search
+        # for its own words.
+        await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
         ts_query = sa.func.to_tsquery(self._config(), tsquery(query, request.match))
         rank = sa.func.ts_rank_cd(_search_vector, ts_query, 1)
         window = max(self.rank_window, request.offset + request.limit)
