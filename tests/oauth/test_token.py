@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -334,3 +336,25 @@ async def test_disconnecting_an_app_revokes_its_tokens(server: AuthServer) -> No
     with pytest.raises(AuthenticationError):
         await server.auth.authenticate(tokens["access_token"])
     assert await server.service.connected_apps(server.alice.account_id) == []
+
+
+@pytest.fixture
+def authlib_at_debug() -> Iterator[None]:
+    """An operator running with debug logging, before the server is built."""
+    authlib = logging.getLogger("authlib")
+    before = authlib.level
+    authlib.setLevel(logging.DEBUG)
+    yield
+    authlib.setLevel(before)
+
+
+@pytest.mark.anyio
+async def test_issued_tokens_never_reach_the_log_even_at_debug_level(
+    authlib_at_debug: None, server: AuthServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        flow, tokens = await server.tokens()
+        refreshed = (await server.refresh(flow, tokens["refresh_token"])).json()
+    assert caplog.records
+    for secret in (tokens["access_token"], tokens["refresh_token"], refreshed["access_token"]):
+        assert secret not in caplog.text

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -490,6 +491,11 @@ class AuthorizationService:
             max_bytes=config.cimd_max_bytes,
         )
         self._server = _TraceServer(self)
+        # authlib logs issued tokens in plain text at DEBUG ("Issue token %r"):
+        # never let them reach the log, whatever level the operator picks.
+        authlib_logger = logging.getLogger("authlib")
+        if authlib_logger.getEffectiveLevel() < logging.INFO:
+            authlib_logger.setLevel(logging.INFO)
         self._next_cleanup: datetime | None = None
 
     # --- metadata -------------------------------------------------------------------
