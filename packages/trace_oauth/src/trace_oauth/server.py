@@ -654,6 +654,7 @@ class AuthorizationService:
 
     async def token(self, request: OAuthRequest) -> OAuthResponse:
         """Answer ``POST /token`` (authorization_code and refresh_token grants)."""
+        await self._maybe_cleanup(self.clock.now())
         response: OAuthResponse = await self._in_thread(self._server.create_token_response, request)
         return _unknown_client_is_401(response)
 
@@ -719,7 +720,7 @@ class AuthorizationService:
 
     async def _maybe_cleanup(self, now: datetime) -> None:
         # Claude registers a new client per connection: sweep now and then, on
-        # the registration path itself, so no scheduler is needed.
+        # the registration and token paths themselves, so no scheduler is needed.
         if self._next_cleanup is not None and now < self._next_cleanup:
             return
         self._next_cleanup = now + _CLEANUP_EVERY
