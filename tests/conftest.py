@@ -116,34 +116,64 @@ def postgres_database() -> Iterator[str]:
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     try:
         run_blocking(lambda: migrate_async(url))
+        run_blocking(lambda: _snapshot_seed_rows(url))
         yield url
     finally:
         run_blocking(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _truncate_all(url: str) -> None:
+# Rows the migrations themselves insert (e.g. search settings) are kept in this
+# schema after migrating and put back after every reset, so each test starts
+# from exactly what a freshly migrated database holds.
+SEED_SCHEMA = "trace_test_seed"
+
+_USER_TABLES = sa.text(
+    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+    "AND tablename <> 'alembic_version' ORDER BY tablename"
+)
+
+
+async def _snapshot_seed_rows(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
-            tables = (
-                await conn.execute(
-                    sa.text(
-                        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                        "AND tablename <> 'alembic_version'"
+            await conn.execute(sa.text(f'CREATE SCHEMA "{SEED_SCHEMA}"'))
+            for name in (await conn.execute(_USER_TABLES)).scalars().all():
+                has_rows = await conn.execute(sa.text(f'SELECT EXISTS (SELECT 1 FROM "{name}")'))
+                if has_rows.scalar():
+                    await conn.execute(
+                        sa.text(f'CREATE TABLE "{SEED_SCHEMA}"."{name}" AS TABLE "{name}"')
                     )
+    finally:
+        await engine.dispose()
+
+
+async def _reset(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            tables = (await conn.execute(_USER_TABLES)).scalars().all()
+            if tables:
+                names = ", ".join(f'"{name}"' for name in tables)
+                await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            seeded = (
+                await conn.execute(
+                    sa.text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
+                    {"schema": SEED_SCHEMA},
                 )
             ).scalars()
-            names = ", ".join(f'"{name}"' for name in tables)
-            if names:
-                await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for name in seeded:
+                await conn.execute(
+                    sa.text(f'INSERT INTO "{name}" SELECT * FROM "{SEED_SCHEMA}"."{name}"')
+                )
     finally:
         await engine.dispose()
 
 
 @pytest.fixture
 def postgres_url(postgres_database: str) -> str:
-    """URL of the session's Postgres database, emptied (every table truncated) for this test."""
-    run_blocking(lambda: _truncate_all(postgres_database))
+    """URL of the session's Postgres database, reset to its freshly migrated content."""
+    run_blocking(lambda: _reset(postgres_database))
     return postgres_database
 
 
