@@ -122,21 +122,25 @@ async def build_trace(
     """
     from trace_core.service import Limits, Trace
 
+    owned: SqlStorage | None = None
     if storage is None:
-        sql = make_storage(settings)
-        if settings.storage.migrate_on_start if run_migrations is None else run_migrations:
-            try:
-                await sql.migrate()
-            except BaseException:
-                await sql.close()
-                raise
-        storage = sql
-    elif run_migrations:
-        await migrate(settings)
-    if blobs is None:
-        blobs = make_blobs(settings)
-    if search is None:
-        search = make_search(settings, storage)
+        owned = make_storage(settings)
+        storage = owned
+    try:
+        if owned is not None:
+            if settings.storage.migrate_on_start if run_migrations is None else run_migrations:
+                await owned.migrate()
+        elif run_migrations:
+            await migrate(settings)
+        if blobs is None:
+            blobs = make_blobs(settings)
+        if search is None:
+            search = make_search(settings, storage)
+    except BaseException:
+        # A storage we opened must not leak its connections when setup fails.
+        if owned is not None:
+            await owned.close()
+        raise
     limits = Limits(trash_retention_days=settings.storage.trash_retention_days)
     return Trace(storage=storage, blobs=blobs, search=search, clock=clock, limits=limits)
 
