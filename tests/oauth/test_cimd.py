@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from oauth_support import AuthServer, Flow
+from oauth_support import ISSUER, AuthServer, Flow
 
 from trace_oauth.clients import CimdError, CimdFetcher
+from trace_oauth.config import OAuthConfig
 
 APP = "https://app.example.com/oauth/client.json"
 CALLBACK = "https://app.example.com/callback"
@@ -199,3 +200,15 @@ async def test_private_addresses_can_be_allowed_for_tests(documents: Documents) 
     client = await fetcher.fetch(url, now=datetime.now(UTC))
     assert client.client_name == "Local"
     assert client.source == "cimd"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("oauth_config", [OAuthConfig(issuer=ISSUER, cimd_enabled=False)])
+async def test_with_metadata_documents_off_an_https_client_id_is_unknown(
+    server: AuthServer, documents: Documents
+) -> None:
+    meta = (await server.client.get("/.well-known/oauth-authorization-server")).json()
+    assert meta["client_id_metadata_document_supported"] is False
+    page = await server.client.get("/authorize", params=Flow(APP, redirect_uri=CALLBACK).params())
+    assert page.status_code == 400
+    assert documents.fetches == []

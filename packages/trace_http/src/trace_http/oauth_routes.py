@@ -893,6 +893,7 @@ def oauth_config(settings: Settings, public_url: str) -> OAuthConfig:
         registration_limit=auth.registrations_per_hour,
         login_attempt_limit=auth.login_attempts_per_15_minutes,
         unused_client_ttl=timedelta(seconds=auth.unused_client_ttl_seconds),
+        cimd_enabled=auth.client_metadata_documents,
         cimd_allow_private_addresses=auth.cimd_allow_private_addresses,
     )
 

@@ -212,6 +212,8 @@ class AuthSettings(_Section, frozen=True):
     """Sign-in attempts allowed per address and per email in 15 minutes."""
     unused_client_ttl_seconds: int = 24 * 3600
     """Registered OAuth clients never used for this long are deleted."""
+    client_metadata_documents: bool = True
+    """Accept Client ID Metadata Documents; turn off on servers without outbound internet."""
     cimd_allow_private_addresses: bool = False
     """Fetch client metadata documents from private or loopback addresses (tests only)."""
     open_signup: bool = False

@@ -33,6 +33,11 @@ class OAuthConfig(msgspec.Struct, kw_only=True):
     """Failed-or-not login attempts allowed per email and per IP per 15 minutes."""
     unused_client_ttl: timedelta = timedelta(days=1)
     """Registered clients never used for this long are deleted."""
+    cimd_enabled: bool = True
+    """Accept Client ID Metadata Documents (https ``client_id`` URLs fetched by the server).
+
+    Off for servers without outbound internet: clients then fall back to registration.
+    """
     cimd_allow_private_addresses: bool = False
     """Let client metadata documents be fetched from private/loopback addresses (tests only)."""
     cimd_timeout: float = 5.0

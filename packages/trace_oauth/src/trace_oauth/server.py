@@ -517,7 +517,7 @@ class AuthorizationService:
             "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
             "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
             "authorization_response_iss_parameter_supported": True,
-            "client_id_metadata_document_supported": True,
+            "client_id_metadata_document_supported": self.config.cimd_enabled,
         }
 
     def resolve_resource(self, values: Sequence[str]) -> str:
@@ -747,6 +747,8 @@ class AuthorizationService:
         record = await self.credentials.get_client(client_id)
         if not is_cimd_client_id(client_id):
             return record
+        if not self.config.cimd_enabled:
+            return None
         if record is not None and record.source == "cimd":
             expires = record.metadata_expires_at
             if expires is not None and now < expires:
