@@ -400,6 +400,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
 
     host = host or settings.server.host
     port = port or settings.server.port
+    if settings.log.level != "debug":
+        # The SDK logs every stateless request at INFO ("Terminating session: None").
+        logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
 
     async def main() -> None:
         async with open_app(settings, host=host, port=port) as app:

@@ -1,0 +1,445 @@
+"""MCP over HTTP benchmark: ``trace serve`` as a real process, tool calls with a bearer key.
+
+1. A SQLite data directory is built through the composition root (migrations) and
+   loaded from the deterministic corpus: the measured account holds ENTRIES
+   entries (default 100,000), four other accounts ENTRIES/10 each. A Full Access
+   API key is created for the measured account.
+2. ``trace serve`` starts on a free port (rate limit raised out of the way); the
+   time from process start to the first answered MCP request is recorded.
+3. A bare Litestar JSON endpoint (parse a JSON body, answer a JSON object) runs
+   under the same uvicorn settings as the ceiling.
+4. One client (HTTP/1.1 keep-alive) sends stateless JSON-RPC ``tools/call``
+   requests, one after another, with ``Authorization: Bearer``: ``get_entry`` on
+   random live entries, ``list_entries`` first pages (default arguments: 50 entries
+   with content), ``search_entries`` on corpus words, ``create_entry``; and the same
+   loop against the bare endpoint. Calls/s and p50/p95 latency per tool; then
+   ``get_entry`` again with 4 concurrent clients for the throughput ratio.
+5. The server's peak RSS (``VmHWM``) after the load.
+
+    uv run python -m benchmarks.mcp                  # 100k entries
+    uv run python -m benchmarks.mcp --entries 10000 --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from benchmarks.corpus import WORDS, account_document
+from litestar import Litestar, post
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 20260124
+OTHER_ACCOUNTS = 4
+HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json, text/event-stream",
+    "Mcp-Protocol-Version": "2025-06-18",
+}
+
+
+# --- the ceiling: a bare Litestar JSON endpoint -------------------------------------------
+
+
+@post("/bare", status_code=200, sync_to_thread=False)
+def _bare(data: dict[str, Any]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": data.get("id"), "result": {"ok": True}}
+
+
+def bare_app() -> Litestar:
+    """The ceiling: Litestar decoding a JSON body and answering JSON, nothing else."""
+    return Litestar([_bare], openapi_config=None)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """Return the q-th percentile (0-100) of ``samples``, nearest-rank."""
+    ordered = sorted(samples)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered)) - 1))
+    return ordered[k]
+
+
+def summary(samples: list[float], elapsed: float) -> dict[str, float]:
+    """Calls/s and latency figures (samples in seconds)."""
+    return {
+        "calls_per_s": round(len(samples) / elapsed, 1),
+        "p50_ms": round(percentile(samples, 50) * 1000, 2),
+        "p95_ms": round(percentile(samples, 95) * 1000, 2),
+        "mean_ms": round(statistics.fmean(samples) * 1000, 2),
+        "n": len(samples),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident set size of a process (Linux ``VmHWM``), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def current_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+async def build_data(data_dir: Path, entries: int) -> dict[str, Any]:
+    """Create, migrate and load the database; return the key and some ids to call with."""
+    from trace_core.model import EntryFilter, Principal, Scope
+    from trace_core.service import SystemClock
+    from trace_core.transfer import import_account
+    from trace_http.bootstrap import open_trace
+    from trace_http.settings import Settings, StorageSettings
+    from trace_oauth.api_keys import ApiKeyService
+    from trace_oauth.tokens import SecretHasher
+    from trace_sql.credentials import SqlCredentialStore
+
+    settings = Settings(storage=StorageSettings(data_dir=str(data_dir)))
+    started = time.perf_counter()
+    async with open_trace(settings) as trace:
+        measured = None
+        for index in range(OTHER_ACCOUNTS + 1):
+            n = entries if index == 0 else max(1, entries // 10)
+            document = account_document(seed=SEED, account_index=index, entries=n)
+            account = await trace.create_account(document.account.email)
+            await import_account(trace.storage, trace.blobs, account.account_id, document)
+            if index == 0:
+                measured = account
+        assert measured is not None
+        keys = ApiKeyService(
+            SqlCredentialStore(trace.storage),  # type: ignore[arg-type]
+            SystemClock(),
+            SecretHasher(),
+        )
+        key = await keys.create(measured.account_id, "benchmark", Scope.FULL)
+        principal = Principal(
+            account_id=measured.account_id, scopes=frozenset({Scope.READ}), actor="bench"
+        )
+        page = await trace.list_entries(principal, EntryFilter(is_archived=None), limit=100)
+        ids = [str(e.entry_id) for e in page.items]
+        more = await trace.list_entries(
+            principal, EntryFilter(is_archived=None), limit=100, offset=entries // 2
+        )
+        ids += [str(e.entry_id) for e in more.items]
+    return {
+        "key": key.plaintext,
+        "entry_ids": ids,
+        "load_s": round(time.perf_counter() - started, 1),
+    }
+
+
+# --- servers ------------------------------------------------------------------------------
+
+
+def start_trace(data_dir: Path, port: int, key: str) -> tuple[subprocess.Popen[bytes], float]:
+    """Start ``trace serve``; return it and the seconds until it first answered an MCP call."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TRACE_")},
+        "TRACE_DATA_DIR": str(data_dir),
+        "TRACE_LOG_LEVEL": "warning",
+        "TRACE_MCP_RATE_LIMIT_BURST": "100000000",
+        "TRACE_MCP_RATE_LIMIT_PER_SECOND": "100000000",
+    }
+    trace_bin = Path(sys.executable).parent / "trace"
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(trace_bin), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    body = {"jsonrpc": "2.0", "id": 0, "method": "tools/list", "params": {}}
+    headers = {**HEADERS, "Authorization": f"Bearer {key}"}
+    with httpx.Client(timeout=5) as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("trace serve exited during startup")
+            try:
+                response = client.post(f"http://127.0.0.1:{port}/mcp", json=body, headers=headers)
+                if response.status_code == 200:
+                    return process, time.perf_counter() - started
+            except httpx.TransportError:
+                pass
+            time.sleep(0.01)
+
+
+def start_bare(port: int) -> subprocess.Popen[bytes]:
+    """Start the bare Litestar endpoint under uvicorn with the same settings as ``trace serve``."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "benchmarks.mcp:bare_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--no-server-header",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    with httpx.Client(timeout=5) as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("the bare endpoint exited during startup")
+            try:
+                if client.post(f"http://127.0.0.1:{port}/bare", json={"id": 0}).status_code == 200:
+                    return process
+            except httpx.TransportError:
+                pass
+            time.sleep(0.01)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# --- load ---------------------------------------------------------------------------------
+
+
+def tool_call(n: int, name: str, arguments: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": n,
+            "method": "tools/call",
+            "params": {"name": name, "arguments": arguments},
+        }
+    ).encode()
+
+
+async def sequential(
+    client: httpx.AsyncClient,
+    url: str,
+    bodies: list[bytes],
+    headers: dict[str, str],
+    pid: int | None = None,
+) -> dict[str, float]:
+    """Send the bodies one after another; check every answer; return the figures.
+
+    With ``pid``, also the server's CPU milliseconds per call (load-independent).
+    """
+    samples: list[float] = []
+    cpu = cpu_seconds(pid) if pid else 0.0
+    started = time.perf_counter()
+    for body in bodies:
+        t0 = time.perf_counter()
+        response = await client.post(url, content=body, headers=headers)
+        samples.append(time.perf_counter() - t0)
+        if response.status_code != 200 or b'"isError":true' in response.content:
+            raise RuntimeError(f"bad answer {response.status_code}: {response.text[:300]}")
+    result = summary(samples, time.perf_counter() - started)
+    if pid:
+        result["server_cpu_ms"] = round((cpu_seconds(pid) - cpu) / len(bodies) * 1000, 2)
+    return result
+
+
+async def concurrent(
+    url: str, bodies: list[bytes], headers: dict[str, str], clients: int
+) -> dict[str, float]:
+    """Send the bodies from ``clients`` concurrent keep-alive connections."""
+    queue = list(bodies)
+    samples: list[float] = []
+
+    async def worker() -> None:
+        async with httpx.AsyncClient(timeout=60) as client:
+            while queue:
+                body = queue.pop()
+                t0 = time.perf_counter()
+                response = await client.post(url, content=body, headers=headers)
+                samples.append(time.perf_counter() - t0)
+                if response.status_code != 200:
+                    raise RuntimeError(f"bad answer {response.status_code}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return summary(samples, time.perf_counter() - started)
+
+
+async def measure(
+    trace_url: str,
+    bare_url: str,
+    key: str,
+    ids: list[str],
+    *,
+    scale: float,
+    clients: int,
+    trace_pid: int,
+    bare_pid: int,
+) -> dict[str, Any]:
+    rng = random.Random(SEED)
+    auth = {**HEADERS, "Authorization": f"Bearer {key}"}
+    n_get, n_list, n_search, n_create = (int(x * scale) for x in (2000, 200, 400, 1000))
+    gets = [tool_call(i, "get_entry", {"entry_id": rng.choice(ids)}) for i in range(n_get)]
+    lists = [tool_call(i, "list_entries", {}) for i in range(n_list)]
+    searches = [
+        tool_call(i, "search_entries", {"query": " ".join(rng.sample(WORDS, 2))})
+        for i in range(n_search)
+    ]
+    creates = [
+        tool_call(i, "create_entry", {"content": f"benchmark note {i}", "tags": ["bench"]})
+        for i in range(n_create)
+    ]
+    bares = [tool_call(i, "get_entry", {"entry_id": rng.choice(ids)}) for i in range(n_get)]
+    pings = [
+        json.dumps({"jsonrpc": "2.0", "id": i, "method": "ping"}).encode() for i in range(n_get)
+    ]
+    results: dict[str, Any] = {}
+    async with httpx.AsyncClient(timeout=60) as client:
+        # Warm both servers (imports, caches, connection) before timing anything.
+        await sequential(client, bare_url, bares[:50], HEADERS)
+        await sequential(client, trace_url, gets[:50], auth)
+        t, b = trace_pid, bare_pid
+        results["bare"] = await sequential(client, bare_url, bares, HEADERS, b)
+        results["ping"] = await sequential(client, trace_url, pings, auth, t)
+        results["get_entry"] = await sequential(client, trace_url, gets, auth, t)
+        results["list_entries"] = await sequential(client, trace_url, lists, auth, t)
+        results["search_entries"] = await sequential(client, trace_url, searches, auth, t)
+        results["create_entry"] = await sequential(client, trace_url, creates, auth, t)
+    results["bare_concurrent"] = await concurrent(bare_url, bares, HEADERS, clients)
+    results["get_entry_concurrent"] = await concurrent(trace_url, gets, auth, clients)
+    return results
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def run(entries: int, *, quick: bool, clients: int, workdir: Path) -> dict[str, Any]:
+    data_dir = workdir / "data"
+    print(f"loading {entries} entries (+{OTHER_ACCOUNTS} other accounts)...", file=sys.stderr)
+    data = asyncio.run(build_data(data_dir, entries))
+    trace_port, bare_port = free_port(), free_port()
+    server, first_answer_s = start_trace(data_dir, trace_port, data["key"])
+    startup_cpu_s = cpu_seconds(server.pid)
+    bare = start_bare(bare_port)
+    try:
+        idle_rss = current_rss_mb(server.pid)
+        results = asyncio.run(
+            measure(
+                f"http://127.0.0.1:{trace_port}/mcp",
+                f"http://127.0.0.1:{bare_port}/bare",
+                data["key"],
+                data["entry_ids"],
+                scale=0.25 if quick else 1.0,
+                clients=clients,
+                trace_pid=server.pid,
+                bare_pid=bare.pid,
+            )
+        )
+        results["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+        results["server_idle_rss_mb"] = idle_rss
+        results["bare_peak_rss_mb"] = peak_rss_mb(bare.pid)
+    finally:
+        stop(server)
+        stop(bare)
+    results["first_answer_s"] = round(first_answer_s, 2)
+    results["startup_cpu_s"] = round(startup_cpu_s, 2)
+    results["entries"] = entries
+    results["load_s"] = data["load_s"]
+    results["ratio_get_entry_vs_bare"] = round(
+        results["get_entry"]["calls_per_s"] / results["bare"]["calls_per_s"], 3
+    )
+    results["ratio_get_entry_vs_bare_concurrent"] = round(
+        results["get_entry_concurrent"]["calls_per_s"] / results["bare_concurrent"]["calls_per_s"],
+        3,
+    )
+    results["load_average"] = os.getloadavg()
+    return results
+
+
+def report(r: dict[str, Any]) -> str:
+    rows = [
+        ("bare Litestar JSON endpoint (ceiling)", r["bare"]),
+        ("MCP ping (auth + SDK, no tool)", r["ping"]),
+        ("get_entry", r["get_entry"]),
+        ("list_entries (50 entries with content)", r["list_entries"]),
+        ("search_entries (2 words, 20 hits)", r["search_entries"]),
+        ("create_entry", r["create_entry"]),
+        (f"bare endpoint, {r['clients']} clients", r["bare_concurrent"]),
+        (f"get_entry, {r['clients']} clients", r["get_entry_concurrent"]),
+    ]
+    lines = [
+        f"entries in the account: {r['entries']:,} (+{OTHER_ACCOUNTS} accounts of "
+        f"{r['entries'] // 10:,}); load average {', '.join(f'{x:.1f}' for x in r['load_average'])}",
+        "",
+        "| call | calls/s | p50 ms | p95 ms | server CPU ms/call |",
+        "|---|---|---|---|---|",
+    ]
+    for name, s in rows:
+        cpu = s.get("server_cpu_ms", "")
+        lines.append(f"| {name} | {s['calls_per_s']} | {s['p50_ms']} | {s['p95_ms']} | {cpu} |")
+    lines += [
+        "",
+        f"- get_entry / bare endpoint: {r['ratio_get_entry_vs_bare']:.0%} (one client), "
+        f"{r['ratio_get_entry_vs_bare_concurrent']:.0%} ({r['clients']} clients)",
+        f"- server RSS: {r['server_idle_rss_mb']} MB after the first call, "
+        f"peak {r['server_peak_rss_mb']} MB under load (bare endpoint: {r['bare_peak_rss_mb']} MB)",
+        f"- first answered MCP request {r['first_answer_s']} s after `trace serve` started "
+        f"({r['startup_cpu_s']} CPU s: imports, migration check, app)",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="a quarter of the calls")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="trace-bench-mcp-") as tmp:
+        results = run(args.entries, quick=args.quick, clients=args.clients, workdir=Path(tmp))
+    results["clients"] = args.clients
+    results["python"] = platform.python_version()
+    print(report(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
