@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The MCP conformance suite's authorization-server scenarios against a real `trace serve`
-# (`conformance authorization`, in @modelcontextprotocol/conformance 0.2.0 alpha):
-# metadata, then a full authorization-code grant with PKCE and `resource`, where
-# tests/oauth/auth_conformance.py plays the person at the sign-in and consent pages.
+# OAuth against clients nobody here wrote, each on a real `trace serve`:
+#
+#   1. the MCP conformance suite's authorization-server scenarios (`conformance
+#      authorization`, @modelcontextprotocol/conformance 0.2.0 alpha): metadata, then a
+#      full authorization-code grant with PKCE and `resource`;
+#   2. Claude Code (`claude mcp login --no-browser`, then `claude mcp list` must say
+#      ✔ Connected).
+#
+# In both, a script in tests/oauth/ plays the person at the sign-in and consent pages.
 #
 # Needs Node >= 22: uses `node` if it is new enough, else node@22 from npm in
 # .scratch/node22 (gitignored). The suite goes to .scratch/conformance-auth because
@@ -13,7 +18,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 NODE_DIR="$ROOT/.scratch/node22"
 SUITE_DIR="$ROOT/.scratch/conformance-auth"
+CLIENTS_DIR="$ROOT/.scratch/realclients"
 CONFORMANCE_VERSION="0.2.0-alpha.12"
+CLAUDE_CODE_VERSION="2.1.330"
 
 node_ok() {
     command -v node >/dev/null 2>&1 || return 1
@@ -42,3 +49,16 @@ fi
 uv run --quiet python tests/oauth/auth_conformance.py \
     --node "$(command -v node)" \
     --conformance "$SUITE_DIR/node_modules/.bin/conformance"
+
+if [ ! -f "$CLIENTS_DIR/node_modules/@anthropic-ai/claude-code/package.json" ] \
+    || ! grep -q "\"version\": \"$CLAUDE_CODE_VERSION\"" \
+        "$CLIENTS_DIR/node_modules/@anthropic-ai/claude-code/package.json"; then
+    mkdir -p "$CLIENTS_DIR"
+    [ -f "$CLIENTS_DIR/package.json" ] || echo '{"private": true}' > "$CLIENTS_DIR/package.json"
+    (cd "$CLIENTS_DIR" && npm install --no-audit --no-fund --silent \
+        "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" >/dev/null)
+fi
+
+uv run --quiet python tests/oauth/claude_code_oauth.py \
+    --claude "$CLIENTS_DIR/node_modules/.bin/claude" \
+    --node-bin "$(dirname "$(command -v node)")"
