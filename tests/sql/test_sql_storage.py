@@ -19,6 +19,7 @@ from trace_core.testing.contracts.storage_support import (
     add_account,
     add_entries,
     add_stream,
+    make_account,
     make_entry,
 )
 from trace_sql import (
@@ -282,3 +283,21 @@ async def test_an_unreachable_database_is_unavailable_not_a_driver_error() -> No
                 await uow.accounts.list()
     finally:
         await storage.close()
+
+
+async def test_an_os_error_raised_inside_a_unit_of_work_passes_through_unchanged(
+    sql_storage: SqlStorage,
+) -> None:
+    account = make_account()
+
+    async def add_then_fail_to_write_a_file() -> None:
+        async with sql_storage.unit_of_work(write=True) as uow:
+            await uow.accounts.add(account)
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left") as info:
+        await add_then_fail_to_write_a_file()
+    assert type(info.value) is OSError
+    assert info.value.errno == 28
+    async with sql_storage.unit_of_work() as uow:
+        assert await uow.accounts.get(account.account_id) is None

@@ -850,6 +850,7 @@ class SqlStorage(Storage):
         Committed when the block exits cleanly, rolled back on error; driver
         errors are translated into :mod:`trace_core.errors`.
         """
+        in_block = False
         try:
             async with self._engine.connect() as conn:
                 if write and self.dialect_name == "sqlite":
@@ -857,7 +858,9 @@ class SqlStorage(Storage):
                 conn.info.pop(_BULK_ROWS, None)
                 try:
                     async with conn.begin():
+                        in_block = True
                         yield conn
+                        in_block = False
                     bulk_rows = conn.info.pop(_BULK_ROWS, 0)
                 finally:
                     conn.info.pop(_BULK_ROWS, None)
@@ -866,6 +869,10 @@ class SqlStorage(Storage):
         except TraceError:
             raise
         except (sa_exc.DBAPIError, OSError) as exc:
+            # An OSError from the caller's own code in the block (say, a blob
+            # write) is not a database failure: let it through unchanged.
+            if in_block and not isinstance(exc, sa_exc.DBAPIError):
+                raise
             translated = translate_error(exc)
             if translated is None:
                 raise
