@@ -84,7 +84,7 @@ _CHUNK = 500
 # Bulk inserts of at least this many entries in one unit of work may refresh
 # Postgres planner statistics (see _refresh_statistics).
 _BULK_ROWS = "trace_bulk_rows"
-_ANALYZE_MIN_ROWS = 1000
+_ANALYZE_MIN_ROWS = 500
 _ANALYZED_TABLES = ("entries", "entry_tags", "entry_versions")
 
 # --- row <-> entity ------------------------------------------------------------
