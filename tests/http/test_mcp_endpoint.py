@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx2
 import pytest
 from http_support import PUBLIC, FakeAuthenticator, McpConnect
 
 from mcp import MCPError
+from trace_core.errors import InvalidInputError, PlanRequiredError
 from trace_core.model import Principal
+from trace_http.app import open_app
+from trace_http.settings import McpSettings, Settings, StorageSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -337,3 +342,33 @@ async def test_health_reports_the_database(http: httpx2.AsyncClient) -> None:
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_account_without_the_required_plan_gets_403_plan_required(
+    http: httpx2.AsyncClient, authenticator: FakeAuthenticator
+) -> None:
+    async def refuse(bearer: str, *, resource: str | None = None) -> Principal:
+        raise PlanRequiredError("integrations need a paid plan")
+
+    authenticator.authenticate = refuse  # type: ignore[method-assign]
+
+    response = await http.post(
+        "/mcp", json=INIT, headers={**JSON_HEADERS, "Authorization": "Bearer any"}
+    )
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "plan_required"
+
+
+async def test_switching_auth_off_is_refused_on_a_public_address(tmp_path: Path) -> None:
+    settings = Settings(
+        storage=StorageSettings(data_dir=str(tmp_path)),
+        mcp=McpSettings(disable_auth_for_tests=True),
+    )
+
+    with pytest.raises(InvalidInputError) as refused:
+        async with open_app(settings, host="0.0.0.0", port=8000):
+            pass
+
+    assert refused.value.field == "mcp.disable_auth_for_tests"
+    assert not (tmp_path / "trace.db").exists()
