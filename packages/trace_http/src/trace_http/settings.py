@@ -206,8 +206,12 @@ class AuthSettings(_Section, frozen=True):
     """Pepper for hashing API keys and tokens at rest; changing it invalidates them all."""
     session_secret: str | None = None
     """Key for signing the sign-in cookie. Default: generated into ``{data_dir}/session.key``."""
-    registrations_per_hour: int = 20
-    """OAuth client registrations allowed per client address per hour."""
+    registrations_per_hour: int = 100
+    """OAuth client registrations allowed per client address per hour.
+
+    Hosted clients (Claude.ai, ChatGPT) register from their own servers, so many
+    people share one address: raise this on a multi-tenant deployment.
+    """
     login_attempts_per_15_minutes: int = 10
     """Sign-in attempts allowed per address and per email in 15 minutes."""
     unused_client_ttl_seconds: int = 24 * 3600

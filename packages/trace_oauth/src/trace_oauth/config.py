@@ -27,7 +27,7 @@ class OAuthConfig(msgspec.Struct, kw_only=True):
     """With ``integrations_require_plan``: which plans qualify (None: any plan at all)."""
     hash_key: str | None = None
     """Pepper for hashing secrets at rest; None uses a fixed domain-separation key."""
-    registration_limit: int = 20
+    registration_limit: int = 100
     """Client registrations allowed per client IP per hour."""
     login_attempt_limit: int = 10
     """Failed-or-not login attempts allowed per email and per IP per 15 minutes."""
