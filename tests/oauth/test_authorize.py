@@ -345,3 +345,23 @@ async def test_session_cookies_are_secure_on_https(
     assert "secure" in cookie
     assert "samesite=lax" in cookie
     assert CLAUDE_CALLBACK
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("oauth_config", [OAuthConfig(issuer=ISSUER, login_attempt_limit=2)])
+async def test_one_address_trying_many_accounts_is_limited_too(server: AuthServer) -> None:
+    client = await server.register()
+    page = await server.client.get("/authorize", params=Flow(client["client_id"]).params())
+    statuses = []
+    for i in range(11):
+        response = await server.client.post(
+            "/authorize/login",
+            data={
+                "csrf_token": hidden(page.text, "csrf_token"),
+                "request": hidden(page.text, "request"),
+                "email": f"victim{i}@example.com",
+                "password": "guess",
+            },
+        )
+        statuses.append(response.status_code)
+    assert statuses == [401] * 10 + [429]

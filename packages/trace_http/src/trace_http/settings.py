@@ -213,7 +213,7 @@ class AuthSettings(_Section, frozen=True):
     people share one address: raise this on a multi-tenant deployment.
     """
     login_attempts_per_15_minutes: int = 10
-    """Sign-in attempts allowed per address and per email in 15 minutes."""
+    """Sign-in attempts allowed per email in 15 minutes (per address: five times as many)."""
     unused_client_ttl_seconds: int = 24 * 3600
     """Registered OAuth clients never used for this long are deleted."""
     client_metadata_documents: bool = True

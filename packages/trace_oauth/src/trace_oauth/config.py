@@ -30,7 +30,7 @@ class OAuthConfig(msgspec.Struct, kw_only=True):
     registration_limit: int = 100
     """Client registrations allowed per client IP per hour."""
     login_attempt_limit: int = 10
-    """Failed-or-not login attempts allowed per email and per IP per 15 minutes."""
+    """Sign-in attempts allowed per email per 15 minutes (per address: five times as many)."""
     unused_client_ttl: timedelta = timedelta(days=1)
     """Registered clients never used for this long are deleted."""
     cimd_enabled: bool = True

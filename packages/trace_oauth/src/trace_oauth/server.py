@@ -679,9 +679,15 @@ class AuthorizationService:
         """
         now = self.clock.now()
         email = (email or "").strip().lower()
-        for bucket in (f"login:ip:{client_ip or 'unknown'}", f"login:email:{email}"):
+        # Per email: guessing one person's password. Per address, five times as
+        # many: spraying many accounts, without locking out an office behind one NAT.
+        limit = self.config.login_attempt_limit
+        for bucket, allowed in (
+            (f"login:email:{email}", limit),
+            (f"login:ip:{client_ip or 'unknown'}", limit * 5),
+        ):
             retry = await self.credentials.hit_rate_limit(
-                bucket, now=now, window=_LOGIN_WINDOW, limit=self.config.login_attempt_limit
+                bucket, now=now, window=_LOGIN_WINDOW, limit=allowed
             )
             if retry is not None:
                 raise RateLimitedError(retry)
