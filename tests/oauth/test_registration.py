@@ -186,6 +186,7 @@ async def test_a_client_secret_basic_client_authenticates_with_http_basic(
         ({"redirect_uris": ["http://app.example.com/cb"]}, "invalid_redirect_uri"),
         ({"redirect_uris": ["javascript:alert(1)"]}, "invalid_redirect_uri"),
         ({"redirect_uris": ["https://app.example.com/cb#frag"]}, "invalid_redirect_uri"),
+        ({"redirect_uris": ["https://claude.ai@evil.example/cb"]}, "invalid_redirect_uri"),
         (
             {"redirect_uris": ["https://a.example/cb"], "grant_types": ["client_credentials"]},
             "invalid_client_metadata",

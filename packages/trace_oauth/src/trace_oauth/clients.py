@@ -80,6 +80,12 @@ def validate_redirect_uri(uri: str) -> None:
         raise ClientMetadataError(
             f"redirect URI {uri!r} is malformed", error="invalid_redirect_uri"
         ) from None
+    if parts.username is not None or parts.password is not None:
+        # "https://claude.ai@evil.example/cb" would read as claude.ai on a consent page.
+        raise ClientMetadataError(
+            f"redirect URI {uri!r} must not contain a user name or password",
+            error="invalid_redirect_uri",
+        )
     if parts.fragment or not parts.hostname:
         raise ClientMetadataError(
             f"redirect URI {uri!r} must be absolute and have no fragment",

@@ -603,7 +603,7 @@ class AuthorizationService:
             client_id=client.get_client_id(),
             client_name=client.record.client_name,
             redirect_uri=redirect_uri,
-            redirect_host=urlsplit(redirect_uri).netloc,
+            redirect_host=_host_of(redirect_uri),
             requested_scope=Scope.FULL if "full" in requested else Scope.READ,
             resource=oauth_request.resource,
             client_uri=client.record.extra.get("client_uri"),
@@ -908,6 +908,15 @@ class AuthorizationService:
 _HOUR = timedelta(hours=1)
 _CLEANUP_EVERY = timedelta(minutes=10)
 _LOGIN_WINDOW = timedelta(minutes=15)
+
+
+def _host_of(uri: str) -> str:
+    """Return the host (and port) a person should see for a redirect URI, never user info."""
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def _json_error(status: int, error: str, description: str) -> OAuthResponse:
