@@ -44,10 +44,12 @@ __all__ = [
     "ImportSummary",
     "StreamRecord",
     "VersionRecord",
+    "blob_key",
     "decode_document",
     "encode_document",
     "export_account",
     "import_account",
+    "record_field_drift",
 ]
 
 EXPORT_FORMAT = "trace-export"
@@ -158,7 +160,8 @@ class ImportSummary(msgspec.Struct, frozen=True, kw_only=True):
     attachments: int
 
 
-# --- conversions (by field name, so a new model field with a default keeps working) ---
+# --- conversions, by field name: a model field missing from its record fails loudly
+# here and in the test of record_field_drift(), never silently drops data ---
 
 
 def _fields(obj: msgspec.Struct, *drop: str) -> dict[str, Any]:
