@@ -401,24 +401,33 @@ def stem(word: str) -> str:
 _WORD_RE = re.compile(r"[^\W_]+")
 
 
-@functools.lru_cache(maxsize=8192)
-def _fold_char(char: str) -> str:
-    folded = fold(char)
-    return folded[0] if folded else char
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table folding each character to one character, filled on demand."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded = fold(char)
+        self[code] = value = folded[0] if folded else char
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
 
 
 def _folded(text: str) -> str:
     # Same length as ``text``, so match offsets point into the original.
     if text.isascii():
         return text.lower()
-    return "".join(_fold_char(c) for c in text)
+    return text.translate(_FOLD_TABLE)
 
 
 @functools.lru_cache(maxsize=256)
 def _candidates(stems: tuple[str, ...]) -> re.Pattern[str]:
     # Words that start with one of the stems; each is then checked exactly.
     alternatives = "|".join(re.escape(s) for s in sorted(set(stems), key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*")
+    # No look-behind: a pattern that starts with literals lets ``re`` skip
+    # ahead quickly; the word boundary before a match is checked by the caller.
+    return re.compile(rf"(?:{alternatives})[^\W_]*")
 
 
 def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[int, int, int]]:
@@ -428,7 +437,11 @@ def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[i
         return []
     found: list[tuple[int, int, int]] = []
     last = len(stems) - 1
-    for m in _candidates(tuple(s for s in stems if s)).finditer(_folded(text)):
+    folded = _folded(text)
+    for m in _candidates(tuple(s for s in stems if s)).finditer(folded):
+        start = m.start()
+        if start and folded[start - 1].isalnum():
+            continue  # inside a longer word
         word = m.group()
         word_stem = stem(word)
         for i, term_stem in enumerate(stems):

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal
 from uuid import UUID
 
@@ -102,6 +103,9 @@ class _SqlSearchIndex(SearchIndex):
     def __init__(self, storage: SqlStorage) -> None:
         self._storage = storage
 
+    def _connect(self) -> AbstractAsyncContextManager[Any]:
+        return self._storage.connect()
+
     async def index(self, entries_: Sequence[Entry]) -> None:
         """Nothing to do: the database indexed these entries when they were written."""
 
@@ -124,7 +128,7 @@ class _SqlSearchIndex(SearchIndex):
         filters = msgspec.structs.replace(request.filters, text=None)
         clauses = _filter_clauses(account_id, filters)
         try:
-            async with self._storage.connect() as conn:
+            async with self._connect() as conn:
                 return await self._search(conn, account_id, query, request, clauses)
         except TraceError:
             raise
@@ -483,6 +487,12 @@ class SqliteSearchIndex(_SqlSearchIndex):
         return count
 
 
+def _literal_int(value: int) -> Any:
+    # Rendered into the statement, not bound: with parameters PostgreSQL may
+    # reuse a generic plan that guessed the limits and picked the wrong scan.
+    return sa.literal_column(str(int(value)), sa.Integer())
+
+
 _LANGUAGE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -581,6 +591,13 @@ class PostgresSearchIndex(_SqlSearchIndex):
         await self.rebuild(self._storage, progress=progress)
         return True
 
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[Any]:
+        # One read statement needs no transaction: autocommit saves the BEGIN
+        # and COMMIT round trips.
+        async with self._storage.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
     def _config(self) -> Any:
         # The name was checked against a strict pattern in __init__.
         return sa.literal_column(f"'{self.language}'::regconfig")
@@ -596,31 +613,51 @@ class PostgresSearchIndex(_SqlSearchIndex):
         query = await self._query(conn, query)
         if query.is_empty:
             return []
-        # Prepared statements would switch to a generic plan after a few
-        # runs, planned without knowing how common the words are, which picks
-        # a bitmap scan ranking every match of a common word. Plan each search
-        # for its own words.
-        await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-        ts_query = sa.func.to_tsquery(self._config(), tsquery(query, request.match))
-        rank = sa.func.ts_rank_cd(_search_vector, ts_query, 1)
+        # The query text is rendered into the statement (it is built from
+        # letters, digits and tsquery operators only, and quoted by the
+        # dialect): prepared with a parameter, PostgreSQL would switch to a
+        # generic plan after a few runs, planned without knowing how common
+        # the words are, and rank every match of a common word.
+        text = sa.bindparam("tsquery_text", tsquery(query, request.match), literal_execute=True)
+        ts_query = sa.func.to_tsquery(self._config(), text)
+        rank = sa.func.ts_rank_cd(_search_vector, ts_query, 1).label("rank")
         window = max(self.rank_window, request.offset + request.limit)
-        # The newest matches in list order (the list index walks them and
-        # stops after the window), ranked by ts_rank_cd only for those rows.
-        window_q = (
-            sa.select(
-                entries.c.entry_id, entries.c.entry_date, entries.c.created_at, rank.label("rank")
-            )
-            .where(_search_vector.op("@@")(ts_query), *clauses)
-            .order_by(*_ORDER)
-            .limit(window)
-            .subquery("window")
+        matching = (_search_vector.op("@@")(ts_query), *clauses)
+        # Up to ``window`` matches in whatever order is cheapest: the GIN index
+        # for rare words, an early-stopping scan for common ones. Fewer than
+        # the window means these are all of them, ranked exactly; otherwise
+        # the newest ``window`` matches are ranked (the list index walks them
+        # newest first and stops). PostgreSQL runs only the branch whose
+        # one-time condition holds.
+        sample = (
+            sa.select(entries.c.entry_id)
+            .where(*matching)
+            .limit(_literal_int(window))
+            .cte("sample")
+            .prefix_with("MATERIALIZED")
         )
+        found = sa.select(sa.func.count()).select_from(sample).scalar_subquery()
+        threshold = _literal_int(window)
+        columns = (entries.c.entry_id, entries.c.entry_date, entries.c.created_at, rank)
+        newest = (
+            sa.select(*columns)
+            .where(found >= threshold, *matching)
+            .order_by(*_ORDER)
+            .limit(_literal_int(window))
+            .subquery("newest")
+        )
+        every = (
+            sa.select(*columns)
+            .join(sample, sample.c.entry_id == entries.c.entry_id)
+            .where(found < threshold)
+        )
+        window_q = sa.union_all(sa.select(newest), every).subquery("window")
         w = window_q.c
         page = (
             sa.select(window_q)
             .order_by(w.rank.desc(), w.entry_date.desc(), w.created_at.desc(), w.entry_id.desc())
-            .limit(request.limit)
-            .offset(request.offset)
+            .limit(_literal_int(request.limit))
+            .offset(_literal_int(request.offset))
             .subquery("page")
         )
         p = page.c
