@@ -382,3 +382,35 @@ async def test_rebuild_replaces_an_accounts_documents(storage: SqlStorage) -> No
     assert count == 1
     assert set(client.documents) == {str(entry.entry_id)}
     assert progress[-1] == (1, 1)
+
+
+async def test_the_server_lifespan_feeds_meilisearch_while_it_runs(tmp_path: Path) -> None:
+    import anyio
+
+    from trace_core.model import EntryDraft
+    from trace_core.service import Trace
+    from trace_core.testing.memory import InMemoryBlobStore
+    from trace_http.cli_search import search_lifespan
+
+    storage = await open_storage(sqlite_url(tmp_path / "served.db"))
+    client = FakeMeiliClient()
+    arrived = anyio.Event()
+    original = client.add_documents
+
+    async def add_documents(documents: Sequence[Mapping[str, Any]]) -> None:
+        await original(documents)
+        arrived.set()
+
+    client.add_documents = add_documents  # type: ignore[method-assign]
+    trace = Trace(storage=storage, blobs=InMemoryBlobStore(), search=MeilisearchIndex(client))
+    try:
+        account = await trace.create_account("ada@example.org")
+        ada = trace.principal_for(account, actor="test")
+        async with search_lifespan(trace)(None):
+            assert client.settings == INDEX_SETTINGS  # configured at start
+            entry = await trace.create_entry(ada, EntryDraft(content="served while running"))
+            with anyio.fail_after(10):
+                await arrived.wait()
+        assert str(entry.entry_id) in client.documents
+    finally:
+        await storage.close()

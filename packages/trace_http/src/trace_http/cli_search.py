@@ -8,6 +8,8 @@ background.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from trace_core.ports import SearchIndex, Storage
     from trace_core.service import Trace
 
-__all__ = ["reindex", "run_search_worker", "search", "start_search"]
+__all__ = ["reindex", "run_search_worker", "search", "search_lifespan", "start_search"]
 
 
 def _parts(index: SearchIndex | None) -> list[Any]:
@@ -66,6 +68,29 @@ async def run_search_worker(
     if not meili or not isinstance(storage, SqlStorage):
         return
     await OutboxWorker(SqlSearchOutbox(storage), storage, meili[0]).run(stop, idle=idle)
+
+
+def search_lifespan(trace: Trace) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """Return a Litestar lifespan hook: prepare search at start, drain the outbox meanwhile.
+
+    Add it to the application's ``lifespan`` list. With the SQL index it only
+    applies the Postgres language; with Meilisearch it configures the index,
+    switches the outbox on and runs the :class:`~trace_meili.OutboxWorker`
+    until shutdown.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        await start_search(trace.storage, trace.search)
+        stop = anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(run_search_worker, trace.storage, trace.search, stop)
+            try:
+                yield
+            finally:
+                stop.set()
+
+    return lifespan
 
 
 @click.command()
