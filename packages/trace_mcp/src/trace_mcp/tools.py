@@ -29,6 +29,7 @@ from mcp_types import ContentBlock, ImageContent, ToolAnnotations
 from trace_core.errors import InvalidInputError, UnavailableError
 from trace_core.inputs import parse_date, parse_uuid
 from trace_core.model import (
+    Entry,
     EntryDraft,
     EntryFilter,
     EntryPatch,
@@ -593,9 +594,11 @@ async def search_entries(ctx: ToolContext, args: Args) -> ToolOutput:
     return ToolOutput(data=data, text=_page_text(header, items, note))
 
 
-async def _entry_output(ctx: ToolContext, entry_id: UUID, message: str) -> ToolOutput:
-    detail = await ctx.trace.get_entry(ctx.principal, entry_id)
-    item = entry_dict(detail.entry, detail.stream)
+async def _entry_output(ctx: ToolContext, entry: Entry, message: str) -> ToolOutput:
+    # The write returned the entry as stored; only its stream (for stream_context)
+    # is read again, and nothing at all for the Inbox.
+    stream = await ctx.trace.get_stream(ctx.principal, entry.stream_id) if entry.stream_id else None
+    item = entry_dict(entry, stream)
     item = shrink_content(item, ctx.budget)
     return ToolOutput(
         data={"entry": item, "message": message}, text=f"{message}\n\n{entry_text(item)}"
@@ -619,7 +622,7 @@ async def create_entry(ctx: ToolContext, args: Args) -> ToolOutput:
     )
     entry = await ctx.trace.create_entry(ctx.principal, draft)
     where = "the Inbox" if entry.stream_id is None else f"stream {entry.stream_id}"
-    return await _entry_output(ctx, entry.entry_id, f"Created entry {entry.entry_id} in {where}.")
+    return await _entry_output(ctx, entry, f"Created entry {entry.entry_id} in {where}.")
 
 
 _PATCHABLE = (
@@ -664,7 +667,7 @@ async def update_entry(ctx: ToolContext, args: Args) -> ToolOutput:
     )
     return await _entry_output(
         ctx,
-        entry.entry_id,
+        entry,
         f"Updated entry {entry.entry_id} ({', '.join(changes)}); now at version {entry.version}.",
     )
 
@@ -797,7 +800,7 @@ async def restore_entry(ctx: ToolContext, args: Args) -> ToolOutput:
     """Bring an entry back from the trash."""
     entry = await ctx.trace.restore_entry(ctx.principal, _uuid(args, "entry_id"))
     where = "the Inbox" if entry.stream_id is None else f"stream {entry.stream_id}"
-    return await _entry_output(ctx, entry.entry_id, f"Restored entry {entry.entry_id} to {where}.")
+    return await _entry_output(ctx, entry, f"Restored entry {entry.entry_id} to {where}.")
 
 
 async def get_entry_history(ctx: ToolContext, args: Args) -> ToolOutput:
