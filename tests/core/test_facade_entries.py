@@ -379,3 +379,27 @@ async def test_attachments_keep_their_order_and_dimensions(trace: Trace, alice: 
         first.attachment_id,
         second.attachment_id,
     ]
+
+
+async def test_total_counts_every_match_on_a_short_first_page_and_on_later_pages(
+    trace: Trace, alice: Principal
+) -> None:
+    for i in range(5):
+        await trace.create_entry(alice, EntryDraft(content=f"n{i}", tags=("t",) if i < 3 else ()))
+    assert (await trace.list_entries(alice)).total == 5
+    assert (await trace.list_entries(alice, EntryFilter(tags=("t",)))).total == 3
+    first = await trace.list_entries(alice, limit=2)
+    assert first.total == 5
+    assert (await trace.list_entries(alice, limit=2, cursor=first.next_cursor)).total == 5
+    assert (await trace.list_entries(alice, limit=2, offset=4)).total == 5
+    assert (await trace.list_entries(alice, offset=6)).total == 5
+
+
+async def test_streams_by_id_has_every_stream_including_archived(
+    trace: Trace, alice: Principal, work: Stream, alice_read: Principal
+) -> None:
+    await trace.archive_stream(alice, work.stream_id)
+    other = await trace.create_stream(alice, NewStream(name="Other"))
+    streams = await trace.streams_by_id(alice_read)
+    assert set(streams) == {work.stream_id, other.stream_id}
+    assert streams[work.stream_id].entry_settings == SETTINGS

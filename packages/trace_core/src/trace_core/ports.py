@@ -118,11 +118,13 @@ class StreamRepository(Protocol):
         ...
 
     async def list(
-        self, account_id: UUID, *, include_archived: bool = False
+        self, account_id: UUID, *, include_archived: bool = False, with_counts: bool = True
     ) -> builtins.list[Stream]:
         """Return the account's streams ordered by name (case-insensitive), with entry counts.
 
         ``entry_count`` counts entries that are not deleted (archived entries count).
+        With ``with_counts=False`` it is left at 0 and nothing is counted (for
+        callers that need only names and settings).
         """
         ...
 

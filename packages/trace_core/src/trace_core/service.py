@@ -637,7 +637,11 @@ class Trace:
             rows = await uow.entries.list(
                 principal.account_id, filters, limit=limit + 1, offset=offset, after=after
             )
-            total = await uow.entries.count(principal.account_id, filters)
+            if after is None and offset == 0 and len(rows) <= limit:
+                # The first page holds every match: no need to count them again.
+                total = len(rows)
+            else:
+                total = await uow.entries.count(principal.account_id, filters)
         items = rows[:limit]
         next_cursor = encode_cursor(_position(items[-1])) if len(rows) > limit else None
         return Page(items=items, total=total, limit=limit, offset=offset, next_cursor=next_cursor)
@@ -661,8 +665,16 @@ class Trace:
         return EntryDetail(entry=entry, stream=stream, attachments=attachments)
 
     async def streams_by_id(self, principal: Principal) -> dict[UUID, Stream]:
-        """Return the caller's streams keyed by id (for rendering many entries)."""
-        streams = await self.list_streams(principal, include_archived=True)
+        """Return the caller's streams keyed by id, for rendering many entries.
+
+        Entry counts are not computed (``entry_count`` is 0): rendering needs only
+        names and settings, and counting costs a scan per stream.
+        """
+        self._require(principal, Scope.READ, "list_streams")
+        async with self.storage.unit_of_work() as uow:
+            streams = await uow.streams.list(
+                principal.account_id, include_archived=True, with_counts=False
+            )
         return {s.stream_id: s for s in streams}
 
     async def list_tags(self, principal: Principal) -> list[TagCount]:

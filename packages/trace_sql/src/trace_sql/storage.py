@@ -399,10 +399,11 @@ class SqlStreamRepository(_SqlRepository, StreamRepository):
         return row_to_stream(row) if row else None
 
     async def list(
-        self, account_id: UUID, *, include_archived: bool = False
+        self, account_id: UUID, *, include_archived: bool = False, with_counts: bool = True
     ) -> builtins.list[Stream]:
         """Return the account's streams by name (case-insensitive), with entry counts."""
-        query = sa.select(streams, _entry_count_column()).where(streams.c.account_id == account_id)
+        columns = [streams, _entry_count_column()] if with_counts else [streams]
+        query = sa.select(*columns).where(streams.c.account_id == account_id)
         if not include_archived:
             query = query.where(streams.c.is_archived.is_(False))
         result = await self._execute(query)

@@ -140,6 +140,16 @@ sa.Index(
     sqlite_where=entries.c.deleted_at.is_(None),
     postgresql_where=entries.c.deleted_at.is_(None),
 )
+# Counting live entries (every listing's ``total``) from the index alone, per
+# account, archive flag and stream.
+sa.Index(
+    "ix_entries_count",
+    entries.c.account_id,
+    entries.c.is_archived,
+    entries.c.stream_id,
+    sqlite_where=entries.c.deleted_at.is_(None),
+    postgresql_where=entries.c.deleted_at.is_(None),
+)
 # The trash, per account (most recently deleted first) and for the purge job.
 sa.Index(
     "ix_entries_trash",

@@ -135,10 +135,10 @@ class _Streams:
         return self._counted(stream)
 
     async def list(
-        self, account_id: UUID, *, include_archived: bool = False
+        self, account_id: UUID, *, include_archived: bool = False, with_counts: bool = True
     ) -> builtins.list[Stream]:
         streams = [
-            self._counted(s)
+            self._counted(s) if with_counts else s
             for s in self._d.streams.values()
             if s.account_id == account_id and (include_archived or not s.is_archived)
         ]

@@ -119,6 +119,20 @@ class StreamRepositoryContract:
         assert got.entry_count == 2
         assert counts == {"Home": 1, "Work": 2}
 
+    async def test_listing_without_counts_returns_the_same_streams_with_zero_counts(
+        self, storage: Storage
+    ) -> None:
+        account = await add_account(storage)
+        work = await add_stream(storage, account.account_id, "Work")
+        await add_entries(storage, make_entry(account.account_id, stream_id=work.stream_id))
+        async with storage.unit_of_work() as uow:
+            counted = await uow.streams.list(account.account_id)
+            uncounted = await uow.streams.list(account.account_id, with_counts=False)
+        assert [s.stream_id for s in uncounted] == [s.stream_id for s in counted]
+        assert [s.name for s in uncounted] == ["Work"]
+        assert [s.entry_count for s in counted] == [1]
+        assert [s.entry_count for s in uncounted] == [0]
+
     async def test_update_replaces_the_stored_stream(self, storage: Storage) -> None:
         account = await add_account(storage)
         stream = await add_stream(storage, account.account_id, "Draft")
