@@ -372,3 +372,24 @@ async def test_switching_auth_off_is_refused_on_a_public_address(tmp_path: Path)
 
     assert refused.value.field == "mcp.disable_auth_for_tests"
     assert not (tmp_path / "trace.db").exists()
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+async def test_stateless_endpoint_answers_405_to_stream_and_session_requests(
+    http: httpx2.AsyncClient, keys: dict[str, Principal], method: str
+) -> None:
+    response = await http.request(
+        method,
+        "/mcp",
+        headers={"Authorization": "Bearer alice-full", "Accept": "text/event-stream"},
+    )
+
+    assert response.status_code == 405
+    assert "POST" in response.headers["allow"]
+
+
+async def test_get_without_a_token_is_challenged_like_post(http: httpx2.AsyncClient) -> None:
+    response = await http.get("/mcp", headers={"Accept": "text/event-stream"})
+
+    assert response.status_code == 401
+    assert "resource_metadata=" in response.headers["www-authenticate"]

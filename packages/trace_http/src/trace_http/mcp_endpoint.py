@@ -14,7 +14,8 @@ Every request to ``/``, ``/mcp`` or ``/mcp/`` passes, in this order:
 
 Then the request, with the principal in its ASGI scope, goes to the SDK's
 stateless, JSON-response session manager. ``HEAD`` is answered like ``POST`` for
-authentication (Gemini CLI probes with it) and with 204 once authenticated.
+authentication (Gemini CLI probes with it) and with 204 once authenticated; GET
+and DELETE answer 405 (stateless: no stream to open, no session to end).
 """
 
 from __future__ import annotations
@@ -351,6 +352,20 @@ class McpEndpoint:
         if head:
             await send({"type": "http.response.start", "status": 204, "headers": []})
             await send({"type": "http.response.body", "body": b""})
+            return
+        if method != "POST":
+            # Stateless: no session to DELETE and no standalone SSE stream to GET (the
+            # SDK would hold such a stream open with nothing ever to send on it).
+            await send_json(
+                send,
+                405,
+                {
+                    "error": "method_not_allowed",
+                    "error_description": "This MCP endpoint is stateless: send JSON-RPC "
+                    "messages with POST; there is no session stream to GET or DELETE.",
+                },
+                [("Allow", "POST, HEAD, OPTIONS")],
+            )
             return
         try:
             body, trailing = await _read_body(receive, self.rs.max_body_bytes)
