@@ -9,7 +9,8 @@
 3. A bare Litestar JSON endpoint (parse a JSON body, answer a JSON object) runs
    under the same uvicorn settings as the ceiling.
 4. One client (HTTP/1.1 keep-alive) sends stateless JSON-RPC ``tools/call``
-   requests, one after another, with ``Authorization: Bearer``: ``get_entry`` on
+   requests (protocol 2025-06-18; ``get_entry`` also as 2026-07-28 single
+   exchanges), one after another, with ``Authorization: Bearer``: ``get_entry`` on
    random live entries, ``list_entries`` first pages (default arguments: 50 entries
    with content), ``search_entries`` on corpus words, ``create_entry``; and the same
    loop against the bare endpoint. Calls/s and p50/p95 latency per tool; then
@@ -242,14 +243,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 # --- load ---------------------------------------------------------------------------------
 
 
-def tool_call(n: int, name: str, arguments: dict[str, Any]) -> bytes:
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientInfo": {"name": "benchmark", "version": "1"},
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+
+
+def tool_call(n: int, name: str, arguments: dict[str, Any], *, modern: bool = False) -> bytes:
+    params: dict[str, Any] = {"name": name, "arguments": arguments}
+    if modern:
+        params["_meta"] = MODERN_META
     return json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": n,
-            "method": "tools/call",
-            "params": {"name": name, "arguments": arguments},
-        }
+        {"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params}
     ).encode()
 
 
@@ -326,6 +332,15 @@ async def measure(
         for i in range(n_create)
     ]
     bares = [tool_call(i, "get_entry", {"entry_id": rng.choice(ids)}) for i in range(n_get)]
+    modern_gets = [
+        tool_call(i, "get_entry", {"entry_id": rng.choice(ids)}, modern=True) for i in range(n_get)
+    ]
+    modern = {
+        **auth,
+        "Mcp-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": "get_entry",
+    }
     pings = [
         json.dumps({"jsonrpc": "2.0", "id": i, "method": "ping"}).encode() for i in range(n_get)
     ]
@@ -338,6 +353,7 @@ async def measure(
         results["bare"] = await sequential(client, bare_url, bares, HEADERS, b)
         results["ping"] = await sequential(client, trace_url, pings, auth, t)
         results["get_entry"] = await sequential(client, trace_url, gets, auth, t)
+        results["get_entry_modern"] = await sequential(client, trace_url, modern_gets, modern, t)
         results["list_entries"] = await sequential(client, trace_url, lists, auth, t)
         results["search_entries"] = await sequential(client, trace_url, searches, auth, t)
         results["create_entry"] = await sequential(client, trace_url, creates, auth, t)
@@ -397,6 +413,7 @@ def report(r: dict[str, Any]) -> str:
         ("bare Litestar JSON endpoint (ceiling)", r["bare"]),
         ("MCP ping (auth + SDK, no tool)", r["ping"]),
         ("get_entry", r["get_entry"]),
+        ("get_entry, protocol 2026-07-28 (the SDK client's default)", r["get_entry_modern"]),
         ("list_entries (50 entries with content)", r["list_entries"]),
         ("search_entries (2 words, 20 hits)", r["search_entries"]),
         ("create_entry", r["create_entry"]),

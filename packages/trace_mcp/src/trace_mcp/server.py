@@ -140,12 +140,20 @@ class TraceMcp:
             on_get_prompt=self._get_prompt,
             on_completion=self._complete,
         )
+        # 2026-07-28 tools/call requests have their Mcp-Param-* headers checked
+        # against the tool's input schema; without this lookup the SDK would run
+        # (and serialise) the whole tools/list for every call.
+        self.server.get_tool_input_schema = self._input_schema
         # Clients on the handshake-era protocol may set a log level; Trace sends
         # no log notifications, so accepting it is all there is to do. (Added
         # directly: the constructor argument is deprecated as of 2026-07-28.)
         self.server.add_request_handler(
             "logging/setLevel", SetLevelRequestParams, self._set_log_level
         )
+
+    def _input_schema(self, name: str) -> dict[str, Any] | None:
+        tool = self._described.get(name)
+        return tool.input_schema if tool is not None else None
 
     def principal_of(self, ctx: ServerRequestContext[Any, Any]) -> Principal:
         """Return who is calling in this request.
