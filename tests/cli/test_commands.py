@@ -404,14 +404,19 @@ def test_a_missing_config_file_is_named(cli: RunCli, tmp_path: Path) -> None:
     assert "nope.toml" in result.stderr
 
 
-def test_serve_explains_when_the_http_app_is_missing(cli: RunCli) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("trace_http.app") is not None:
-        pytest.skip("trace_http.app exists: serve is covered by tests/http and tests/e2e")
-    result = cli("serve")
-    assert result.exit_code == 1
-    assert "trace_http.app" in result.stderr
+def test_serve_reports_a_refused_configuration_without_a_traceback(cli: RunCli) -> None:
+    # The test-only switch that turns authentication off must never listen publicly.
+    result = cli(
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "1",
+        env={"TRACE_MCP_DISABLE_AUTH_FOR_TESTS": "true"},
+    )
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "mcp.disable_auth_for_tests" in result.stderr
 
 
 def test_large_imports_show_a_progress_bar(
