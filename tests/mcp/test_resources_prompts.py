@@ -6,6 +6,9 @@ import pytest
 from mcp_types import PromptReference
 
 from mcp import Client, MCPError
+from trace_core.model import Principal
+from trace_core.service import Trace
+from trace_mcp import TraceMcp
 
 pytestmark = pytest.mark.anyio
 
@@ -41,3 +44,16 @@ async def test_completion_offers_the_callers_stream_names(client: Client) -> Non
     )
 
     assert result.completion.values == ["Work", "Workouts"]
+
+
+async def test_param_header_checks_read_the_published_schema_without_listing_tools(
+    trace: Trace, alice: Principal
+) -> None:
+    mcp = TraceMcp(trace, principal=alice)
+    async with Client(mcp.server) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+
+    lookup = mcp.server.get_tool_input_schema
+    assert lookup is not None
+    assert lookup("get_entry") == listed["get_entry"].input_schema
+    assert lookup("no_such_tool") is None
