@@ -186,3 +186,40 @@ async def test_filters_narrow_the_search(trace: Trace, alice: Principal) -> None
 
     assert [h.entry.entry_id for h in by_stream.hits] == [in_work.entry_id]
     assert [h.entry.entry_id for h in by_tag.hits] == [in_work.entry_id]
+
+
+async def test_list_entries_with_a_query_matches_like_search(
+    trace: Trace, alice: Principal
+) -> None:
+    stemmed = await trace.create_entry(alice, EntryDraft(content="The database migration is done"))
+    await trace.create_entry(alice, EntryDraft(content="Lunch notes"))
+
+    page = await trace.list_entries(alice, EntryFilter(text="migrating databases"))
+
+    # A substring match would find nothing: "migrating" is not in the text.
+    assert [e.entry_id for e in page.items] == [stemmed.entry_id]
+    assert page.total == 1
+
+
+async def test_list_entries_with_a_query_pages_by_cursor_and_counts_every_match(
+    trace: Trace, alice: Principal
+) -> None:
+    created = {
+        (await trace.create_entry(alice, EntryDraft(content=f"orchard visit {i}"))).entry_id
+        for i in range(7)
+    }
+    await trace.create_entry(alice, EntryDraft(content="unrelated"))
+
+    first = await trace.list_entries(alice, EntryFilter(text="orchard"), limit=3)
+    seen = [e.entry_id for e in first.items]
+    cursor = first.next_cursor
+    while cursor:
+        page = await trace.list_entries(alice, EntryFilter(text="orchard"), limit=3, cursor=cursor)
+        seen += [e.entry_id for e in page.items]
+        cursor = page.next_cursor
+
+    assert first.total == 7
+    assert len(seen) == len(set(seen)) == 7
+    assert set(seen) == created
+    with pytest.raises(InvalidInputError):
+        await trace.list_entries(alice, EntryFilter(text="visit"), cursor=first.next_cursor)

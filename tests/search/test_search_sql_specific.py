@@ -150,18 +150,22 @@ async def test_an_unknown_text_search_language_is_refused_with_the_choices(
 
 
 @pytest.mark.postgres
-async def test_changing_the_language_reindexes_with_its_stemming(tmp_path: Path) -> None:
+async def test_changing_the_language_reindexes_with_its_stemming(
+    postgres_database_url: str,  # skips (or fails on CI) when PostgreSQL is unreachable
+) -> None:
+    import os
     import uuid
 
     import asyncpg
 
-    from conftest import POSTGRES_URL
-
+    postgres_url = os.environ.get(
+        "TRACE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    )
     name = f"trace_lang_{uuid.uuid4().hex[:8]}"
-    admin_url = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    admin_url = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = POSTGRES_URL.rpartition("/")
+    base, _, _ = postgres_url.rpartition("/")
     storage = await open_storage(f"{base}/{name}")
     try:
         english = SearchBackend(storage=storage, index=PostgresSearchIndex(storage))

@@ -364,6 +364,15 @@ class SearchIndex(Protocol):
         """
         ...
 
+    async def count(self, account_id: UUID, request: SearchRequest) -> int:
+        """Return how many live entries of ``account_id`` match (limit and offset ignored).
+
+        Raises:
+            UnavailableError: the search engine cannot be reached.
+
+        """
+        ...
+
     async def index(self, entries: Sequence[Entry]) -> None:
         """Add or replace these entries (deleted ones are removed)."""
         ...

@@ -65,6 +65,11 @@ from trace_core.ports import (
 
 __all__ = ["Limits", "SystemClock", "Trace", "decode_cursor", "encode_cursor", "parse_mentions"]
 
+
+def _has_text(text: object) -> bool:
+    return isinstance(text, str) and bool(text.strip())
+
+
 # Passed to _check_filters when the filters name no stream id: it is only
 # touched to look a stream up.
 _NO_UNIT_OF_WORK = cast("UnitOfWork", None)
@@ -621,6 +626,11 @@ class Trace:
         Pass ``next_cursor`` from a page as ``cursor`` for the next one; ``offset``
         also works (and counts from the cursor when both are given).
 
+        With ``filters.text`` and a search index configured, the index decides
+        what matches (every word, with the same stemming and prefixes as
+        ``search_entries``) and entries come best match first; ``total``
+        counts every match.
+
         Raises:
             NotFoundError: the stream filter names a stream not in the caller's account.
             InvalidInputError: bad limit, offset, cursor or filter.
@@ -631,6 +641,8 @@ class Trace:
             "limit", limit, self.limits.list_default_limit, self.limits.list_max_limit
         )
         offset = self._offset(offset)
+        if self.search is not None and filters is not None and _has_text(filters.text):
+            return await self._list_by_search(principal, filters, limit, offset, cursor)
         after = decode_cursor(cursor) if cursor else None
         async with self.storage.unit_of_work() as uow:
             filters = await self._check_filters(uow, principal, filters or EntryFilter())
@@ -644,6 +656,39 @@ class Trace:
                 total = await uow.entries.count(principal.account_id, filters)
         items = rows[:limit]
         next_cursor = encode_cursor(_position(items[-1])) if len(rows) > limit else None
+        return Page(items=items, total=total, limit=limit, offset=offset, next_cursor=next_cursor)
+
+    async def _list_by_search(
+        self,
+        principal: Principal,
+        filters: EntryFilter,
+        limit: int,
+        offset: int,
+        cursor: str | None,
+    ) -> Page[Entry]:
+        # list_entries with a query: the search index decides what matches (the
+        # same words, stems and prefixes as search_entries, every word required,
+        # best match first), so a query never means two different things.
+        assert self.search is not None
+        if isinstance(filters.stream, UUID):
+            async with self.storage.unit_of_work() as uow:
+                filters = await self._check_filters(uow, principal, filters)
+        else:
+            filters = await self._check_filters(_NO_UNIT_OF_WORK, principal, filters)
+        parsed = search_query.parse_query(filters.text)
+        base = msgspec.structs.replace(filters, text=None)
+        fingerprint = search_query.fingerprint(parsed, base)
+        start = offset
+        if cursor:
+            start += search_query.decode_cursor(cursor, expected_fingerprint=fingerprint).offset
+        request = SearchRequest(query=parsed.text, filters=base, limit=limit + 1, offset=start)
+        hits = await self.search.search(principal.account_id, request)
+        total = await self.search.count(principal.account_id, request)
+        next_cursor = None
+        if len(hits) > limit:
+            following = search_query.SearchCursor(offset=start + limit, match="all", fp=fingerprint)
+            next_cursor = search_query.encode_cursor(following)
+        items = [hit.entry for hit in hits[:limit]]
         return Page(items=items, total=total, limit=limit, offset=offset, next_cursor=next_cursor)
 
     async def get_entry(self, principal: Principal, entry_id: UUID) -> EntryDetail:

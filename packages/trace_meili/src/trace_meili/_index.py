@@ -213,6 +213,21 @@ class MeilisearchIndex(SearchIndex):
             )
         return hits
 
+    async def count(self, account_id: UUID, request: SearchRequest) -> int:
+        """Return Meilisearch's estimate of the matching entries of ``account_id``.
+
+        Raises:
+            UnavailableError: Meilisearch is down.
+
+        """
+        query = parse_query(request.query)
+        if query.is_empty:
+            return 0
+        params = self.search_params(account_id, msgspec.structs.replace(request, offset=0))
+        params.update(limit=0, attributesToHighlight=[], attributesToCrop=[])
+        answer = await self._client.search(" ".join(query.terms), params)
+        return int(answer.get("estimatedTotalHits", answer.get("totalHits", 0)))
+
     async def index(self, entries: Sequence[Entry]) -> None:
         """Upsert live entries and delete the others."""
         live = [entry_document(e) for e in entries if e.deleted_at is None]
@@ -300,6 +315,13 @@ class FallbackSearchIndex(SearchIndex):
             return await self.primary.search(account_id, request)
         except UnavailableError:
             return await self.fallback.search(account_id, request)
+
+    async def count(self, account_id: UUID, request: SearchRequest) -> int:
+        """Count on the primary, or on the fallback if the primary is unavailable."""
+        try:
+            return await self.primary.count(account_id, request)
+        except UnavailableError:
+            return await self.fallback.count(account_id, request)
 
     async def index(self, entries: Sequence[Entry]) -> None:
         """Forward to the indexes that are not fed by storage."""

@@ -145,6 +145,37 @@ class _SqlSearchIndex(SearchIndex):
     ) -> list[SearchHit]:
         raise NotImplementedError
 
+    async def count(self, account_id: UUID, request: SearchRequest) -> int:
+        """Return how many live entries of ``account_id`` match every filter.
+
+        Raises:
+            InvalidInputError: the query is empty.
+            UnavailableError: the database cannot be reached.
+
+        """
+        query = parse_query(request.query)
+        if query.is_empty:
+            return 0
+        filters = msgspec.structs.replace(request.filters, text=None)
+        clauses = _filter_clauses(account_id, filters)
+        try:
+            async with self._connect() as conn:
+                return await self._count(conn, account_id, query, request, clauses)
+        except TraceError:
+            raise
+        except (sa_exc.DBAPIError, OSError) as exc:
+            raise _translated(exc) from exc
+
+    async def _count(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> int:
+        raise NotImplementedError
+
     async def count_live(self) -> int:
         """Return the number of live entries (what a rebuild indexes)."""
         async with self._storage.connect() as conn:
@@ -409,6 +440,30 @@ class SqliteSearchIndex(_SqlSearchIndex):
         )
         count = (await conn.execute(sa.select(sa.func.count()).select_from(matches))).scalar_one()
         return int(count) >= self.prefix_limit
+
+    async def _count(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> int:
+        if query.prefix_last and await self._complete_word(conn, query.terms[-1]):
+            query = msgspec.structs.replace(query, prefix_last=False)
+        d = _docs.c
+        statement = (
+            sa.select(sa.func.count())
+            .select_from(_fts.join(_docs, d.doc_id == _fts.c.rowid))
+            .where(
+                _fts_ref.op("MATCH")(fts5_match(query, request.match)),
+                d.account_id == account_id,
+                *_doc_clauses(request.filters),
+            )
+        )
+        if _needs_entries(request.filters):
+            statement = statement.join(entries, entries.c.entry_id == d.entry_id).where(*clauses)
+        return int((await conn.execute(statement)).scalar_one())
 
     async def _search(
         self,
@@ -684,6 +739,26 @@ class PostgresSearchIndex(_SqlSearchIndex):
             )
             for row in rows
         ]
+
+    async def _count(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> int:
+        query = await self._query(conn, query)
+        if query.is_empty:
+            return 0
+        text = sa.bindparam("tsquery_text", tsquery(query, request.match), literal_execute=True)
+        ts_query = sa.func.to_tsquery(self._config(), text)
+        statement = (
+            sa.select(sa.func.count())
+            .select_from(entries)
+            .where(_search_vector.op("@@")(ts_query), *clauses)
+        )
+        return int((await conn.execute(statement)).scalar_one())
 
     async def _headlines(self, conn: Any, query: Any, rows: Sequence[Any]) -> dict[UUID, str]:
         ts_query = sa.func.to_tsquery(self._config(), tsquery(query, "any"))

@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from uuid import UUID
 
+import msgspec
+
 from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import ProgressCallback, SearchIndex, SearchRequest, Storage
 from trace_core.search import entry_snippet, parse_query, term_hits
@@ -120,6 +122,11 @@ class InMemorySearchIndex(SearchIndex):
             )
             for score, entry in page
         ]
+
+    async def count(self, account_id: UUID, request: SearchRequest) -> int:
+        """Return how many live entries of ``account_id`` match."""
+        everything = msgspec.structs.replace(request, limit=len(self._entries) + 1, offset=0)
+        return len(await self.search(account_id, everything))
 
     async def index(self, entries: Sequence[Entry]) -> None:
         """Add or replace these entries; deleted ones are removed."""
