@@ -414,3 +414,16 @@ async def test_the_server_lifespan_feeds_meilisearch_while_it_runs(tmp_path: Pat
         assert str(entry.entry_id) in client.documents
     finally:
         await storage.close()
+
+
+async def test_count_asks_meilisearch_for_the_estimated_total_of_the_account_only() -> None:
+    client = FakeMeiliClient()
+    client.answer = {"hits": [], "estimatedTotalHits": 42}
+
+    count = await MeilisearchIndex(client).count(ME, SearchRequest(query="budget", limit=5))
+
+    assert count == 42
+    query, params = client.searches[0]
+    assert query == "budget"
+    assert params["limit"] == 0
+    assert params["filter"].startswith(f'account_id = "{ME}"')

@@ -411,6 +411,29 @@ class SearchIndexContract:
 
         assert len(await b.search(me, "harbour", limit=4)) == 4
 
+    @pytest.mark.anyio
+    async def test_count_is_every_match_in_the_account_with_the_filters(
+        self, search_backend: SearchBackend
+    ) -> None:
+        b = search_backend
+        me, other = await b.account(), await b.account()
+        work = await b.stream(me, "Work")
+        await b.add(
+            *[make_entry(me, f"puffin colony {i}") for i in range(4)],
+            make_entry(me, "puffin at work", stream=work),
+            make_entry(me, "puffin archived", is_archived=True),
+            make_entry(other, "puffin elsewhere"),
+            make_entry(me, FILLER),
+        )
+
+        def request(filters: EntryFilter | None = None) -> SearchRequest:
+            return SearchRequest(query="puffin", filters=filters or EntryFilter(), limit=1)
+
+        assert await b.index.count(me.account_id, request()) == 5
+        assert await b.index.count(me.account_id, request(EntryFilter(stream=work.stream_id))) == 1
+        assert await b.index.count(me.account_id, request(EntryFilter(is_archived=None))) == 6
+        assert await b.index.count(other.account_id, request()) == 1
+
     # --- tenancy, deletion, archive ---------------------------------------------------
 
     @pytest.mark.anyio
