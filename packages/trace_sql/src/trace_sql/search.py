@@ -41,7 +41,7 @@ from trace_core.search import (
     tsquery,
 )
 from trace_sql.errors import translate_error
-from trace_sql.storage import _ORDER, SqlStorage, _filter_clauses, row_to_entry
+from trace_sql.storage import ENTRY_LIST_ORDER, SqlStorage, entry_filter_clauses, row_to_entry
 from trace_sql.tables import entries
 from trace_sql.types import UTCDateTime
 
@@ -126,7 +126,7 @@ class _SqlSearchIndex(SearchIndex):
         if request.offset < 0:
             raise InvalidInputError("offset", "must not be negative")
         filters = msgspec.structs.replace(request.filters, text=None)
-        clauses = _filter_clauses(account_id, filters)
+        clauses = entry_filter_clauses(account_id, filters)
         try:
             async with self._connect() as conn:
                 return await self._search(conn, account_id, query, request, clauses)
@@ -157,7 +157,7 @@ class _SqlSearchIndex(SearchIndex):
         if query.is_empty:
             return 0
         filters = msgspec.structs.replace(request.filters, text=None)
-        clauses = _filter_clauses(account_id, filters)
+        clauses = entry_filter_clauses(account_id, filters)
         try:
             async with self._connect() as conn:
                 return await self._count(conn, account_id, query, request, clauses)
@@ -697,7 +697,7 @@ class PostgresSearchIndex(_SqlSearchIndex):
         newest = (
             sa.select(*columns)
             .where(found >= threshold, *matching)
-            .order_by(*_ORDER)
+            .order_by(*ENTRY_LIST_ORDER)
             .limit(_literal_int(window))
             .subquery("newest")
         )
