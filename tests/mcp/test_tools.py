@@ -314,6 +314,32 @@ async def test_answers_over_the_cap_are_cut_with_a_flag_and_a_way_to_the_rest(
     assert any(e["content_truncated"] for e in first["entries"])
 
 
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("list_entries", {"query": "lighthouse"}),
+        ("search_entries", {"query": "lighthouse"}),
+    ],
+)
+async def test_cut_answers_with_a_query_page_on_through_every_match(
+    connect: Connect, alice: Principal, tool: str, arguments: dict[str, Any]
+) -> None:
+    async with connect(alice, max_response_chars=6000) as client:
+        for n in range(9):
+            await call(client, "create_entry", content=f"lighthouse {n} " + "y" * 1500)
+        await call(client, "create_entry", content="nothing to see")
+        pages = [await call(client, tool, limit=9, **arguments)]
+        while pages[-1]["has_more"]:
+            cursor = pages[-1]["next_cursor"]
+            pages.append(await call(client, tool, limit=9, cursor=cursor, **arguments))
+
+    seen = [e["content"].split()[1] for page in pages for e in page["entries"]]
+    assert pages[0]["truncated"] is True
+    assert len(pages) > 1
+    assert all(len(e["content"]) > 100 for page in pages for e in page["entries"])
+    assert sorted(seen, key=int) == [str(n) for n in range(9)]
+
+
 async def test_get_entry_reads_a_very_long_entry_in_parts(
     connect: Connect, alice: Principal
 ) -> None:

@@ -41,8 +41,7 @@ from trace_core.model import (
     StreamPatch,
     StreamSelector,
 )
-from trace_core.ports import ListPosition
-from trace_core.service import Trace, encode_cursor
+from trace_core.service import Trace
 from trace_mcp._guide import GUIDE
 from trace_mcp._render import (
     attachment_dict,
@@ -381,10 +380,11 @@ def _render_entries(
     items, truncated = fit(entries, ctx.budget)
     if not truncated or len(entries) <= 1:
         return items, truncated
-    # Everything would fit with shorter content: cut each entry's content to an
-    # equal share rather than dropping whole entries.
-    share = ctx.budget // len(entries)
-    cut = [shrink_content(item, max(share, 600)) for item in entries]
+    # Give every entry an equal share of what the metadata leaves (at least a few
+    # hundred characters of content each) rather than dropping whole entries.
+    bare = [json_size({**e, "content": ""}) if "content" in e else json_size(e) for e in entries]
+    share = max((ctx.budget - sum(bare) - 2 - len(entries)) // len(entries), 300)
+    cut = [shrink_content(e, size + share) for e, size in zip(entries, bare, strict=True)]
     return fit(cut, ctx.budget)[0], True
 
 
@@ -461,12 +461,12 @@ async def list_entries(ctx: ToolContext, args: Args) -> ToolOutput:
     next_cursor = page.next_cursor
     has_more = page.next_cursor is not None or dropped
     if dropped:
-        last = page.items[len(items) - 1]
-        next_cursor = encode_cursor(
-            ListPosition(
-                entry_date=last.entry_date, created_at=last.created_at, entry_id=last.entry_id
-            )
+        # The cursor for "after the last entry shown" is the facade's to make (keyset
+        # or search cursor, depending on the query): ask it for the shorter page.
+        shorter = await ctx.trace.list_entries(
+            ctx.principal, filters, limit=len(items), offset=offset, cursor=args.get("cursor")
         )
+        next_cursor = shorter.next_cursor
     note = None
     if truncated:
         note = (
@@ -564,8 +564,15 @@ async def search_entries(ctx: ToolContext, args: Args) -> ToolOutput:
     dropped = len(items) < len(result.hits)
     next_cursor = result.next_cursor
     if dropped:
-        offset = Trace._search_offset(args.get("cursor"))
-        next_cursor = Trace._search_cursor(offset + len(items))
+        # As in list_entries: the facade makes the cursor for the shorter page.
+        shorter = await ctx.trace.search_entries(
+            ctx.principal,
+            args.get("query") or "",
+            filters=filters,
+            limit=len(items),
+            cursor=args.get("cursor"),
+        )
+        next_cursor = shorter.next_cursor
     note = None
     if truncated:
         note = (
