@@ -676,3 +676,17 @@ async def test_published_schemas_use_single_types_for_portability(client: Client
         {"type": "string", "format": "date"},
         {"type": "null"},
     ]
+
+
+async def test_history_of_a_long_entry_stays_under_the_cap(
+    connect: Connect, alice: Principal
+) -> None:
+    async with connect(alice, max_response_chars=8000) as client:
+        entry_id = (await call(client, "create_entry", content="a" * 20_000))["entry"]["entry_id"]
+        await call(client, "update_entry", entry_id=entry_id, content="b" * 20_000)
+        history = await call(client, "get_entry_history", entry_id=entry_id)
+
+    assert history["truncated"] is True
+    assert len(str(history)) < 8000
+    assert [v["version"] for v in history["versions"]] == [2, 1]
+    assert history["versions"][0]["snapshot"]["content_truncated"] is True

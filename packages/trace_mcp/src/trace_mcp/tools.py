@@ -828,6 +828,11 @@ async def get_entry_history(ctx: ToolContext, args: Args) -> ToolOutput:
         for v in chosen
     ]
     items, truncated = fit(rendered, ctx.budget)
+    if truncated and rendered:
+        # Snapshots of a long entry: cut each snapshot's content to an equal share.
+        share = max(ctx.budget // len(rendered) - 200, 500)
+        cut = [{**v, "snapshot": shrink_content(v["snapshot"], share)} for v in rendered]
+        items = fit(cut, ctx.budget)[0]
     has_more = offset + len(items) < len(versions)
     data: dict[str, Any] = {
         "entry_id": str(entry_id),
