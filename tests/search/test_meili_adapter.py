@@ -120,9 +120,9 @@ def test_every_entry_filter_becomes_a_meilisearch_clause() -> None:
         "is_pinned = false",
         f"entry_day >= {date(2026, 1, 1).toordinal()}",
         f"entry_day <= {date(2026, 1, 31).toordinal()}",
-        f"created_ts > {datetime(2026, 1, 1, tzinfo=UTC).timestamp()!r}",
+        f"created_ts >= {datetime(2026, 1, 1, tzinfo=UTC).timestamp()!r}",
         f"created_ts < {datetime(2026, 2, 1, tzinfo=UTC).timestamp()!r}",
-        f"updated_ts > {datetime(2026, 1, 2, tzinfo=UTC).timestamp()!r}",
+        f"updated_ts >= {datetime(2026, 1, 2, tzinfo=UTC).timestamp()!r}",
         f"updated_ts < {datetime(2026, 2, 2, tzinfo=UTC).timestamp()!r}",
     ]
 

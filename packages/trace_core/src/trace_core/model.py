@@ -309,7 +309,9 @@ class EntryFilter(msgspec.Struct, frozen=True, kw_only=True):
 
     ``text`` is a plain case-insensitive substring match on title, content and
     tags (the reference's behaviour); ranked search goes through ``SearchIndex``.
-    ``is_archived``/``is_pinned`` of ``None`` mean "either".
+    ``is_archived``/``is_pinned`` of ``None`` mean "either". ``start_date`` and
+    ``end_date`` are inclusive; the timestamp ranges are half-open:
+    ``created_after <= created_at < created_before`` (likewise ``updated_*``).
     """
 
     stream: StreamSelector = "all"

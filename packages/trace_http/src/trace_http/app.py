@@ -289,6 +289,7 @@ async def open_app(
     """
     from trace_core.service import SystemClock
     from trace_http.bootstrap import open_trace
+    from trace_http.cli_search import search_lifespan
     from trace_http.maintenance import maintenance_lifespan
     from trace_http.oauth_routes import oauth_config, oauth_handlers_from_settings
     from trace_http.ratelimit import SharedWindowLimiter, TokenBucketLimiter
@@ -358,7 +359,10 @@ async def open_app(
                 public_url=public_url, max_response_chars=mcp_settings.max_response_chars
             ),
             test_principal=test_principal,
-            lifespan=[maintenance_lifespan(trace, settings.storage.maintenance_interval_seconds)],
+            lifespan=[
+                search_lifespan(trace),
+                maintenance_lifespan(trace, settings.storage.maintenance_interval_seconds),
+            ],
             route_handlers=[
                 *_extra_routes(settings),
                 *oauth_handlers_from_settings(

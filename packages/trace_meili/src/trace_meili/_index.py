@@ -132,9 +132,9 @@ def build_filter(account_id: UUID, filters: EntryFilter) -> str:
     if filters.end_date is not None:
         clauses.append(f"entry_day <= {_day(filters.end_date)}")
     bounds = (
-        ("created_ts", ">", filters.created_after),
+        ("created_ts", ">=", filters.created_after),
         ("created_ts", "<", filters.created_before),
-        ("updated_ts", ">", filters.updated_after),
+        ("updated_ts", ">=", filters.updated_after),
         ("updated_ts", "<", filters.updated_before),
     )
     for field, op, value in bounds:

@@ -17,6 +17,7 @@ import msgspec
 from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import ProgressCallback, SearchIndex, SearchRequest, Storage
 from trace_core.search import entry_snippet, parse_query, term_hits
+from trace_core.testing.memory import entry_matches
 
 __all__ = ["InMemorySearchIndex", "entry_matches_filter"]
 
@@ -28,35 +29,15 @@ CONTENT_WEIGHT = 1.0
 def entry_matches_filter(entry: Entry, filters: EntryFilter) -> bool:
     """Return whether a live entry passes every filter of ``filters`` (``text`` aside).
 
-    Tags compare exactly (the facade normalizes them); date ranges are inclusive on ``entry_date``
-    and half-open ``[after, before)`` on created/updated timestamps.
+    The same semantics as listing (:func:`trace_core.testing.memory.entry_matches`):
+    tags compare exactly (the facade normalizes them); date ranges are inclusive on
+    ``entry_date`` and half-open ``[after, before)`` on created/updated timestamps.
     """
     if entry.deleted_at is not None:
         return False
-    if filters.stream == "inbox":
-        if entry.stream_id is not None:
-            return False
-    elif filters.stream != "all" and entry.stream_id != filters.stream:
-        return False
-    if filters.tags:
-        have, want = set(entry.tags), set(filters.tags)
-        if filters.tags_mode == "all" and not want <= have:
-            return False
-        if filters.tags_mode == "any" and not want & have:
-            return False
-    checks = (
-        filters.status is None or entry.status == filters.status,
-        filters.type is None or entry.type == filters.type,
-        filters.is_archived is None or entry.is_archived == filters.is_archived,
-        filters.is_pinned is None or entry.is_pinned == filters.is_pinned,
-        filters.start_date is None or entry.entry_date >= filters.start_date,
-        filters.end_date is None or entry.entry_date <= filters.end_date,
-        filters.created_after is None or entry.created_at >= filters.created_after,
-        filters.created_before is None or entry.created_at < filters.created_before,
-        filters.updated_after is None or entry.updated_at >= filters.updated_after,
-        filters.updated_before is None or entry.updated_at < filters.updated_before,
-    )
-    return all(checks)
+    if filters.text is not None:
+        filters = msgspec.structs.replace(filters, text=None)
+    return entry_matches(entry, filters)
 
 
 class InMemorySearchIndex(SearchIndex):
