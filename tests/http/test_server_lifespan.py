@@ -51,7 +51,7 @@ async def test_the_server_starts_search_and_purges_expired_trash_on_start(
     monkeypatch.setattr(trace_http.cli_search, "start_search", recording_start)
     monkeypatch.setattr(trace_http.maintenance, "run_maintenance_once", recording_purge)
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(120):
         async with (
             open_app(settings) as app,
             app.lifespan(),
