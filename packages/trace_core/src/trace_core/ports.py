@@ -113,8 +113,10 @@ class StreamRepository(Protocol):
         """Store a new stream."""
         ...
 
-    async def get(self, account_id: UUID, stream_id: UUID) -> Stream | None:
-        """Return the stream with its live ``entry_count``, or None."""
+    async def get(
+        self, account_id: UUID, stream_id: UUID, *, with_counts: bool = True
+    ) -> Stream | None:
+        """Return the stream with its live ``entry_count`` (0 unless ``with_counts``), or None."""
         ...
 
     async def list(

@@ -701,8 +701,9 @@ class Trace:
         self._require(principal, Scope.READ, "get_entry")
         async with self.storage.unit_of_work() as uow:
             entry = await self._live_entry(uow, principal, entry_id)
+            # The stream is there for its name and settings (stream_context): not counted.
             stream = (
-                await uow.streams.get(principal.account_id, entry.stream_id)
+                await uow.streams.get(principal.account_id, entry.stream_id, with_counts=False)
                 if entry.stream_id
                 else None
             )

@@ -388,10 +388,13 @@ class SqlStreamRepository(_SqlRepository, StreamRepository):
             conflict=f"a stream named {stream.name!r} or with id {stream.stream_id} exists",
         )
 
-    async def get(self, account_id: UUID, stream_id: UUID) -> Stream | None:
+    async def get(
+        self, account_id: UUID, stream_id: UUID, *, with_counts: bool = True
+    ) -> Stream | None:
         """Return the stream with its live entry count, or None."""
+        columns = [streams, _entry_count_column()] if with_counts else [streams]
         result = await self._execute(
-            sa.select(streams, _entry_count_column()).where(
+            sa.select(*columns).where(
                 streams.c.account_id == account_id, streams.c.stream_id == stream_id
             )
         )

@@ -128,11 +128,13 @@ class _Streams:
     async def add(self, stream: Stream) -> None:
         self._d.streams[stream.stream_id] = _with_count(stream, 0)
 
-    async def get(self, account_id: UUID, stream_id: UUID) -> Stream | None:
+    async def get(
+        self, account_id: UUID, stream_id: UUID, *, with_counts: bool = True
+    ) -> Stream | None:
         stream = self._d.streams.get(stream_id)
         if stream is None or stream.account_id != account_id:
             return None
-        return self._counted(stream)
+        return self._counted(stream) if with_counts else stream
 
     async def list(
         self, account_id: UUID, *, include_archived: bool = False, with_counts: bool = True

@@ -132,6 +132,10 @@ class StreamRepositoryContract:
         assert [s.name for s in uncounted] == ["Work"]
         assert [s.entry_count for s in counted] == [1]
         assert [s.entry_count for s in uncounted] == [0]
+        async with storage.unit_of_work() as uow:
+            got = await uow.streams.get(account.account_id, work.stream_id, with_counts=False)
+        assert got is not None
+        assert (got.name, got.entry_count) == ("Work", 0)
 
     async def test_update_replaces_the_stored_stream(self, storage: Storage) -> None:
         account = await add_account(storage)
