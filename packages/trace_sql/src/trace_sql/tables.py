@@ -141,12 +141,13 @@ sa.Index(
     postgresql_where=entries.c.deleted_at.is_(None),
 )
 # Counting live entries (every listing's ``total``) from the index alone, per
-# account, archive flag and stream.
+# account, archive flag and stream; entry_id last so tag filters stay in the index.
 sa.Index(
     "ix_entries_count",
     entries.c.account_id,
     entries.c.is_archived,
     entries.c.stream_id,
+    entries.c.entry_id,
     sqlite_where=entries.c.deleted_at.is_(None),
     postgresql_where=entries.c.deleted_at.is_(None),
 )

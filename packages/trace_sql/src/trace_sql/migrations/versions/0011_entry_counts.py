@@ -2,7 +2,9 @@
 
 Without it, counting an account's live, unarchived entries reads every entry row
 (content included): 170 ms at 100k entries on SQLite. With it the count is an
-index-only range scan: 8 ms.
+index-only range scan: 8 ms. ``entry_id`` last lets a tag filter's
+``entry_id IN (…)`` be checked in the index too (220 ms -> 75 ms for a tag on a
+third of 100k entries).
 
 Revision ID: 0011_entry_counts
 Revises: 0010_stream_names
@@ -24,7 +26,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_entries_count",
         "entries",
-        ["account_id", "is_archived", "stream_id"],
+        ["account_id", "is_archived", "stream_id", "entry_id"],
         sqlite_where=sa.text("deleted_at IS NULL"),
         postgresql_where=sa.text("deleted_at IS NULL"),
     )
