@@ -403,3 +403,15 @@ async def test_streams_by_id_has_every_stream_including_archived(
     streams = await trace.streams_by_id(alice_read)
     assert set(streams) == {work.stream_id, other.stream_id}
     assert streams[work.stream_id].entry_settings == SETTINGS
+
+
+async def test_get_stream_and_update_stream_report_the_live_entry_count(
+    trace: Trace, alice: Principal, work: Stream
+) -> None:
+    for i in range(3):
+        await trace.create_entry(alice, EntryDraft(content=f"n{i}", stream_id=work.stream_id))
+    gone = await trace.create_entry(alice, EntryDraft(content="x", stream_id=work.stream_id))
+    await trace.delete_entry(alice, gone.entry_id)
+    assert (await trace.get_stream(alice, work.stream_id)).entry_count == 3
+    renamed = await trace.update_stream(alice, work.stream_id, StreamPatch(name="Job"))
+    assert renamed.entry_count == 3

@@ -213,8 +213,11 @@ class Trace:
             raise InvalidInputError("offset", f"must be an integer of 0 or more, got {value!r}")
         return value
 
-    async def _stream(self, uow: UnitOfWork, principal: Principal, stream_id: UUID) -> Stream:
-        stream = await uow.streams.get(principal.account_id, stream_id)
+    async def _stream(
+        self, uow: UnitOfWork, principal: Principal, stream_id: UUID, *, counted: bool = False
+    ) -> Stream:
+        # Counting a stream's entries is a scan; only answers that show the count ask.
+        stream = await uow.streams.get(principal.account_id, stream_id, with_counts=counted)
         if stream is None:
             raise NotFoundError("stream", stream_id)
         return stream
@@ -416,7 +419,7 @@ class Trace:
         """
         self._require(principal, Scope.READ, "get_stream")
         async with self.storage.unit_of_work() as uow:
-            return await self._stream(uow, principal, stream_id)
+            return await self._stream(uow, principal, stream_id, counted=True)
 
     async def create_stream(self, principal: Principal, new: NewStream) -> Stream:
         """Create a stream.
@@ -461,7 +464,7 @@ class Trace:
         """
         self._require(principal, Scope.FULL, "update_stream")
         async with self.storage.unit_of_work(write=True) as uow:
-            stream = await self._stream(uow, principal, stream_id)
+            stream = await self._stream(uow, principal, stream_id, counted=True)
             fields = self._check_stream_fields(
                 name=stream.name if isinstance(patch.name, UnsetType) else patch.name,
                 description=stream.description
