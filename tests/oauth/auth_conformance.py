@@ -18,10 +18,8 @@ Exit status 0 only if every scenario passed.
 from __future__ import annotations
 
 import argparse
-import html
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,50 +28,14 @@ import time
 from pathlib import Path
 
 import httpx
+from oauth_person import approve, free_port
 
 PASSWORD = "conformance password 1"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _field(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', page)
-    if not match:
-        raise RuntimeError(f"no {name} field on the page")
-    return html.unescape(match.group(1))
-
-
 def _play_person(authorize_url: str, base_url: str) -> None:
     """Sign in, approve Full Access, and follow the redirect to the suite's callback."""
-    with httpx.Client(base_url=base_url, timeout=30, follow_redirects=False) as browser:
-        login = browser.get(authorize_url)
-        login.raise_for_status()
-        consent = browser.post(
-            "/authorize/login",
-            data={
-                "csrf_token": _field(login.text, "csrf_token"),
-                "request": _field(login.text, "request"),
-                "email": "conformance@example.com",
-                "password": PASSWORD,
-            },
-        )
-        consent.raise_for_status()
-        decision = browser.post(
-            "/authorize/consent",
-            data={
-                "csrf_token": _field(consent.text, "csrf_token"),
-                "request": _field(consent.text, "request"),
-                "scope": "full",
-                "decision": "allow",
-            },
-        )
-        if decision.status_code != 302:
-            raise RuntimeError(f"consent answered {decision.status_code}: {decision.text}")
-        callback = decision.headers["location"]
+    callback = approve(authorize_url, base_url, email="conformance@example.com", password=PASSWORD)
     httpx.get(callback, timeout=30)
 
 
@@ -96,7 +58,7 @@ def main() -> int:
         check=True,
         capture_output=True,
     )
-    port, callback_port = _free_port(), _free_port()
+    port, callback_port = free_port(), free_port()
     base_url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [args.trace, "serve", "--host", "127.0.0.1", "--port", str(port)],

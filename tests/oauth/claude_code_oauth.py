@@ -17,12 +17,10 @@ redirect to Claude Code's localhost callback, and finally requires
 from __future__ import annotations
 
 import argparse
-import html
 import os
 import pty
 import re
 import select
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,51 +28,10 @@ import time
 from pathlib import Path
 
 import httpx
+from oauth_person import approve, free_port
 
 PASSWORD = "claude code password 1"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\]8;;[^\x07]*\x07")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _field(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', page)
-    if not match:
-        raise RuntimeError(f"no {name} field on the page")
-    return html.unescape(match.group(1))
-
-
-def _approve(authorize_url: str, base_url: str) -> str:
-    """Sign in and allow Full Access; return the redirect URL (Claude Code's callback)."""
-    with httpx.Client(base_url=base_url, timeout=30, follow_redirects=False) as browser:
-        login = browser.get(authorize_url)
-        login.raise_for_status()
-        consent = browser.post(
-            "/authorize/login",
-            data={
-                "csrf_token": _field(login.text, "csrf_token"),
-                "request": _field(login.text, "request"),
-                "email": "claude-code@example.com",
-                "password": PASSWORD,
-            },
-        )
-        consent.raise_for_status()
-        decision = browser.post(
-            "/authorize/consent",
-            data={
-                "csrf_token": _field(consent.text, "csrf_token"),
-                "request": _field(consent.text, "request"),
-                "scope": "full",
-                "decision": "allow",
-            },
-        )
-    if decision.status_code != 302:
-        raise RuntimeError(f"consent answered {decision.status_code}")
-    return decision.headers["location"]
 
 
 def _login(claude: str, env: dict[str, str], cwd: str, base_url: str) -> str:
@@ -108,7 +65,9 @@ def _login(claude: str, env: dict[str, str], cwd: str, base_url: str) -> str:
             match = re.search(rf"({re.escape(base_url)}/authorize\?[^\s\x07\x1b]+)", output)
             if match:
                 approved = True
-                callback = _approve(match.group(1), base_url)
+                callback = approve(
+                    match.group(1), base_url, email="claude-code@example.com", password=PASSWORD
+                )
                 try:
                     httpx.get(callback, timeout=30)
                 except httpx.HTTPError:
@@ -149,7 +108,7 @@ def main() -> int:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [args.trace, "serve", "--host", "127.0.0.1", "--port", str(port)],
