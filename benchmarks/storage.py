@@ -120,11 +120,16 @@ def settings_for(url: str, data_dir: Path) -> Settings:
 # --- the facade benchmark ---------------------------------------------------------------
 
 
-async def load(trace: Trace, size: int) -> dict[str, Any]:
-    """Load the corpus: the measured account (``size`` entries) and the other tenants."""
+async def load(
+    trace: Trace, size: int, *, others: int = OTHER_ACCOUNTS, other_size: int | None = None
+) -> dict[str, Any]:
+    """Load the corpus: the measured account (``size`` entries) and ``others`` other tenants.
+
+    Each other tenant holds ``other_size`` entries (default: a tenth of ``size``).
+    """
     result: dict[str, Any] = {}
-    for index in range(OTHER_ACCOUNTS + 1):
-        n = size if index == 0 else max(1, size // 10)
+    for index in range(others + 1):
+        n = size if index == 0 else (other_size or max(1, size // 10))
         document = account_document(seed=SEED, account_index=index, entries=n)
         account = await trace.create_account(document.account.email, name=document.account.name)
         start, cpu = time.perf_counter(), time.process_time()
