@@ -773,7 +773,6 @@ class PostgresSearchIndex(_SqlSearchIndex):
         if (
             _needs_entries(request.filters)
             or self.snippets != "python"
-            or self._unaccent is None
             or request.limit <= 0
             or request.offset < 0
         ):
@@ -806,6 +805,9 @@ class PostgresSearchIndex(_SqlSearchIndex):
         # and its result machinery cost more CPU than PostgreSQL's own work.
         # Values go through the columns' SQLAlchemy processors, so rows come
         # out exactly as the repository reads them.
+        if self._unaccent is None:
+            value = await driver.fetchval("SELECT value FROM search_config WHERE name = 'unaccent'")
+            self._unaccent = value == "on"
         if self._unaccent:
             terms = tuple(dict.fromkeys(t for t in (fold(term) for term in query.terms) if t))
             query = msgspec.structs.replace(query, terms=terms)
