@@ -172,6 +172,24 @@ async def test_searching_another_accounts_stream_is_not_found(
     assert (await trace.search_entries(alice, "lighthouse")).hits == []
 
 
+async def test_searching_an_own_stream_with_no_match_finds_nothing_without_an_error(
+    trace: Trace, alice: Principal, bob: Principal
+) -> None:
+    mine = await trace.create_stream(alice, NewStream(name="Mine"))
+    theirs = await trace.create_stream(bob, NewStream(name="Bob's"))
+    await trace.create_entry(alice, EntryDraft(content="lighthouse keeper"))
+
+    result = await trace.search_entries(
+        alice, "lighthouse keeper", filters=EntryFilter(stream=mine.stream_id)
+    )
+
+    assert result.hits == []
+    with pytest.raises(NotFoundError):
+        await trace.search_entries(
+            alice, "lighthouse keeper", filters=EntryFilter(stream=theirs.stream_id)
+        )
+
+
 async def test_filters_narrow_the_search(trace: Trace, alice: Principal) -> None:
     work = await trace.create_stream(alice, NewStream(name="Work"))
     in_work = await trace.create_entry(

@@ -757,13 +757,21 @@ class Trace:
             "limit", limit, self.limits.search_default_limit, self.limits.search_max_limit
         )
         filters = filters or EntryFilter()
-        if isinstance(filters.stream, UUID):
+        # Only a stream id needs the database (does the stream exist in this
+        # account?). With a search index that is asked only when the search
+        # finds nothing: a hit is an entry of this account in that stream, so
+        # the stream exists, and the lookup's transaction costs as much as the
+        # search itself.
+        stream_id = filters.stream if isinstance(filters.stream, UUID) else None
+        if stream_id is not None and self.search is not None:
+            filters = await self._check_filters(
+                _NO_UNIT_OF_WORK, principal, msgspec.structs.replace(filters, stream="all")
+            )
+            filters = msgspec.structs.replace(filters, stream=stream_id)
+        elif stream_id is not None:
             async with self.storage.unit_of_work() as uow:
                 filters = await self._check_filters(uow, principal, filters)
         else:
-            # Only a stream id needs the database (does the stream exist in
-            # this account?); skipping the transaction otherwise saves a
-            # round trip on every search.
             filters = await self._check_filters(_NO_UNIT_OF_WORK, principal, filters)
         # The cursor remembers the offset, whether page one had to relax to any
         # word (later pages must too, or they would skip hits), and which
@@ -810,6 +818,9 @@ class Trace:
             query=parsed.text, filters=filters, limit=limit + 1, offset=position.offset, match=match
         )
         hits = await self.search.search(principal.account_id, request)
+        if not hits and stream_id is not None:
+            async with self.storage.unit_of_work() as uow:
+                await self._stream(uow, principal, stream_id)
         if not hits and match == "all" and position.offset == 0 and len(parsed.terms) > 1:
             match = "any"
             hits = await self.search.search(
