@@ -104,8 +104,41 @@ class _SqlSearchIndex(SearchIndex):
     def __init__(self, storage: SqlStorage) -> None:
         self._storage = storage
 
+    _driver_errors: tuple[type[Exception], ...] = ()
+    """The driver's own error types, translated like SQLAlchemy's."""
+
     def _connect(self) -> AbstractAsyncContextManager[Any]:
         return self._storage.connect()
+
+    async def _fast_search(
+        self,
+        driver: Any,
+        dialect: Any,
+        account_id: UUID,
+        query: ParsedQuery,
+        request: SearchRequest,
+    ) -> list[SearchHit]:
+        raise NotImplementedError
+
+    async def _search_on_driver(
+        self, account_id: UUID, query: ParsedQuery, request: SearchRequest
+    ) -> list[SearchHit]:
+        """Run :meth:`_fast_search` on a pooled raw driver connection, errors translated."""
+        translated: tuple[type[Exception], ...] = (
+            sa_exc.DBAPIError,
+            OSError,
+            *self._driver_errors,
+        )
+        try:
+            async with self._storage.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                return await self._fast_search(
+                    raw.driver_connection, conn.dialect, account_id, query, request
+                )
+        except TraceError:
+            raise
+        except translated as exc:
+            raise _translated(exc) from exc
 
     async def index(self, entries_: Sequence[Entry]) -> None:
         """Nothing to do: the database indexed these entries when they were written."""
@@ -345,6 +378,8 @@ class SqliteSearchIndex(_SqlSearchIndex):
 
     """
 
+    _driver_errors = (sqlite3.Error,)
+
     def __init__(
         self, storage: SqlStorage, *, rank_window: int = 500, prefix_limit: int = 1000
     ) -> None:
@@ -368,16 +403,7 @@ class SqliteSearchIndex(_SqlSearchIndex):
             return []
         if request.offset < 0:
             raise InvalidInputError("offset", "must not be negative")
-        try:
-            async with self._storage.engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                return await self._fast_search(
-                    raw.driver_connection, conn.dialect, account_id, query, request
-                )
-        except TraceError:
-            raise
-        except (sa_exc.DBAPIError, OSError, sqlite3.Error) as exc:
-            raise _translated(exc) from exc
+        return await self._search_on_driver(account_id, query, request)
 
     async def _fast_search(
         self,
@@ -691,6 +717,8 @@ class PostgresSearchIndex(_SqlSearchIndex):
         f'MaxFragments=2, FragmentDelimiter=" {ELLIPSIS} "'
     )
 
+    _driver_errors = (asyncpg.PostgresError,)
+
     def __init__(
         self,
         storage: SqlStorage,
@@ -780,16 +808,7 @@ class PostgresSearchIndex(_SqlSearchIndex):
         query = parse_query(request.query)
         if query.is_empty:
             return []
-        try:
-            async with self._storage.engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                return await self._fast_search(
-                    raw.driver_connection, conn.dialect, account_id, query, request
-                )
-        except TraceError:
-            raise
-        except (sa_exc.DBAPIError, OSError, asyncpg.PostgresError) as exc:
-            raise _translated(exc) from exc
+        return await self._search_on_driver(account_id, query, request)
 
     async def _fast_search(
         self,
