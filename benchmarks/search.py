@@ -24,6 +24,19 @@ measured account):
 Postgres: ``TRACE_TEST_POSTGRES_URL`` (default
 ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``) names a server where a
 throwaway database is created and dropped.
+
+Loading 1M entries takes a quarter of an hour; ``--keep DIR`` keeps the loaded
+database for the next run instead of dropping it. SQLite: the file (and blob
+directory) under DIR; Postgres: a database named after the layout
+(``trace_bench_keep_search_<size>_<others>x<other size>``). DIR also holds a
+small JSON file per layout naming the measured account and stream; a run with
+the same ``--keep DIR`` and layout finds it and skips the load (opening the
+database still migrates it to the newest schema, so a kept database follows
+schema changes). Delete the directory (and drop the Postgres database) to
+start over::
+
+    uv run python -m benchmarks.search --sizes 100000 --other-accounts 9 \
+        --other-size 100000 --no-rebuild --keep /var/tmp/trace-search-1m
 """
 
 from __future__ import annotations
@@ -31,26 +44,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import msgspec
-from benchmarks.storage import database, load, settings_for, summary_ms
+import sqlalchemy as sa
+from benchmarks.storage import DEFAULT_POSTGRES_URL, database, load, settings_for, summary_ms
 from sqlalchemy.engine import make_url
 
 from trace_core.model import EntryFilter
 from trace_core.search import fts5_match, parse_query, tsquery
 from trace_http.bootstrap import open_trace
+from trace_sql.engine import create_engine
 from trace_sql.search import (
+    ACCOUNT_WEIGHT,
     CONTENT_WEIGHT,
     TAGS_WEIGHT,
     TITLE_WEIGHT,
+    account_match,
 )
 
 LIMIT = 20
@@ -71,7 +92,8 @@ QUERIES: dict[str, tuple[str, bool]] = {
 SQLITE_RANK = f"""
 SELECT e.*, p.rank, p.doc_id FROM (
   SELECT * FROM (
-    SELECT d.entry_id, bm25(entry_fts, {TITLE_WEIGHT}, {CONTENT_WEIGHT}, {TAGS_WEIGHT}) AS rank,
+    SELECT d.entry_id, bm25(entry_fts, {TITLE_WEIGHT}, {CONTENT_WEIGHT}, {TAGS_WEIGHT},
+                {ACCOUNT_WEIGHT}) AS rank,
            d.doc_id, d.entry_date, d.created_at
     FROM entry_fts JOIN entry_search_docs AS d ON d.doc_id = entry_fts.rowid
     WHERE entry_fts MATCH ? AND d.account_id = ? AND d.is_archived = 0 {{stream}}
@@ -102,21 +124,21 @@ def _raw_sqlite(path: str, account_hex: str, stream_hex: str | None, text: str) 
         conn = _SQLITE_CONNECTIONS[path] = sqlite3.connect(path)
     parsed = parse_query(text)
     if parsed.prefix_last:
-        # The adapter's "is the last word already a common word?" count.
+        # The adapter's "is the last word already a common word in the account?" count.
         count = conn.execute(
             "SELECT count(*) FROM (SELECT 1 FROM entry_fts WHERE entry_fts MATCH ? LIMIT ?)",
-            [f'"{parsed.terms[-1]}"', PREFIX_LIMIT],
+            [account_match(account_hex, f'"{parsed.terms[-1]}"'), PREFIX_LIMIT],
         ).fetchone()[0]
         if count >= PREFIX_LIMIT:
             parsed = msgspec.structs.replace(parsed, prefix_last=False)
     stream = "AND d.stream_id = ?" if stream_hex else ""
     sql = SQLITE_RANK.format(stream=stream)
-    params: list[Any] = [fts5_match(parsed, "all"), account_hex]
+    params: list[Any] = [account_match(account_hex, fts5_match(parsed, "all")), account_hex]
     if stream_hex:
         params.append(stream_hex)
     rows = conn.execute(sql, params).fetchall()
     if not rows and len(parsed.terms) > 1:
-        params[0] = fts5_match(parsed, "any")
+        params[0] = account_match(account_hex, fts5_match(parsed, "any"))
         rows = conn.execute(sql, params).fetchall()
 
 
@@ -139,6 +161,29 @@ async def _raw_postgres(
         await conn.fetch(sql, *params)
 
 
+@asynccontextmanager
+async def kept_database(backend: str, keep: Path, label: str) -> AsyncIterator[str]:
+    """Yield the URL of the database kept under ``label`` (created empty if missing)."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{keep / f'{label}.db'}"
+        return
+    admin_url = make_url(os.environ.get("TRACE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    name = f"trace_bench_keep_{label}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            exists = (
+                await conn.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                )
+            ).first()
+            if exists is None:
+                await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+
+
 async def bench(
     backend: str,
     size: int,
@@ -148,17 +193,53 @@ async def bench(
     others: int = 4,
     other_size: int | None = None,
     rebuild: bool = True,
+    keep: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the search benchmark for one backend and size."""
-    async with database(backend, workdir, f"search{size}") as url:
-        data_dir = workdir / f"data-{backend}-{size}"
+    """Run the search benchmark for one backend and size.
+
+    With ``keep``, the database is kept there (see the module docstring) and a
+    database loaded by an earlier run with the same layout is reused.
+    """
+    per_other = other_size or max(1, size // 10)
+    total_entries = size + others * per_other
+    label = f"search{size}"
+    opened = database(backend, workdir, label)
+    meta_path: Path | None = None
+    meta: dict[str, Any] | None = None
+    if keep is not None:
+        label = f"search_{size}_{others}x{per_other}"
+        opened = kept_database(backend, keep, label)
+        meta_path = keep / f"{backend}-{label}.json"
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text())
+        workdir = keep
+    async with opened as url:
+        data_dir = workdir / f"data-{backend}-{label}"
         async with open_trace(settings_for(url, data_dir)) as trace:
-            start = time.perf_counter()
-            loaded = await load(trace, size, others=others, other_size=other_size)
-            total_entries = size + others * (other_size or max(1, size // 10))
-            load_s = time.perf_counter() - start
-            account = loaded["account"]
-            stream_id = loaded["document"].streams[0].stream_id
+            if meta is not None:
+                async with trace.storage.unit_of_work() as uow:
+                    account = await uow.accounts.get(UUID(meta["account_id"]))
+                assert account is not None, f"{meta_path} names an account the database lacks"
+                stream_id = UUID(meta["stream_id"])
+                load_s = float(meta["load_s"])
+                print(f"# reusing the database loaded in {load_s} s", file=sys.stderr)
+            else:
+                start = time.perf_counter()
+                loaded = await load(trace, size, others=others, other_size=other_size)
+                load_s = time.perf_counter() - start
+                account = loaded["account"]
+                stream_id = loaded["document"].streams[0].stream_id
+                if meta_path is not None:
+                    meta_path.write_text(
+                        json.dumps(
+                            {
+                                "account_id": str(account.account_id),
+                                "stream_id": str(stream_id),
+                                "load_s": round(load_s, 1),
+                                "total_entries": total_entries,
+                            }
+                        )
+                    )
             who = trace.principal_for(account, actor="bench")
             assert trace.search is not None
 
@@ -234,6 +315,7 @@ async def bench(
         "size": size,
         "total_entries": total_entries,
         "load_s": round(load_s, 1),
+        "reused_database": meta is not None,
         "rebuild_s": round(rebuild_s, 2),
         "indexed_entries": indexed,
         "facade": facade_all,
@@ -290,7 +372,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-rebuild", action="store_true", help="skip timing a full index rebuild"
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the loaded databases under DIR and reuse them on the next run",
+    )
     args = parser.parse_args(argv)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="trace-search-bench-") as tmp:
         for size in [int(s) for s in args.sizes.split(",")]:
@@ -305,6 +395,7 @@ def main(argv: list[str] | None = None) -> None:
                         others=args.other_accounts,
                         other_size=args.other_size,
                         rebuild=not args.no_rebuild,
+                        keep=args.keep,
                     )
                 )
                 print(json.dumps(result), file=sys.stderr, flush=True)

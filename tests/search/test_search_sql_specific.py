@@ -8,13 +8,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from trace_core.errors import InvalidInputError
 from trace_core.model import EntryFilter
+from trace_core.ports import SearchRequest
 from trace_core.search import HIGHLIGHT_START
 from trace_core.testing.contracts.search import T0, SearchBackend, make_entry
-from trace_sql.engine import sqlite_url
-from trace_sql.search import PostgresSearchIndex, SqliteSearchIndex
+from trace_sql import create_storage
+from trace_sql.engine import create_engine, sqlite_url
+from trace_sql.migrate import alembic_config, migrate_async
+from trace_sql.search import PostgresSearchIndex, SqliteSearchIndex, account_match
 from trace_sql.storage import SqlStorage, open_storage
 
 pytestmark = pytest.mark.anyio
@@ -111,6 +115,107 @@ async def test_rebuild_restores_a_lost_index(storage: SqlStorage) -> None:
 
     assert await index.rebuild(storage) == 1
     assert await b.ids(me, "plover") == [entry.entry_id]
+
+
+async def _fts_rowids(storage: SqlStorage, match: str) -> set[int]:
+    async with storage.connect() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT rowid FROM entry_fts WHERE entry_fts MATCH :m"), {"m": match}
+        )
+        return {row[0] for row in rows}
+
+
+async def test_fts5_itself_keeps_to_the_account(storage: SqlStorage) -> None:
+    index = SqliteSearchIndex(storage)
+    b = SearchBackend(storage=storage, index=index)
+    me, other = await b.account(), await b.account()
+    [mine] = await b.add(make_entry(me, "a wren in the hedge"))
+    [theirs] = await b.add(make_entry(other, "a wren on the roof"))
+    await b.update(mine, content="a wren in the garden hedge")  # re-indexed by the trigger
+    mine_doc, theirs_doc = (
+        await _doc_id(storage, mine.entry_id),
+        await _doc_id(storage, theirs.entry_id),
+    )
+
+    # The account token the triggers index is what the engine matches on.
+    assert await _fts_rowids(storage, account_match(me.account_id.hex, '"wren"')) == {mine_doc}
+    assert await _fts_rowids(storage, account_match(other.account_id.hex, '"wren"')) == {theirs_doc}
+    # The words are matched in the text columns only, never in the token.
+    assert (
+        await _fts_rowids(storage, account_match(me.account_id.hex, f'"a{me.account_id.hex}0"'))
+        == set()
+    )
+
+    # The search relies on the engine's restriction: an entry whose index row
+    # carries another account's token is not found, though its docs row is ours.
+    async with storage.connect(write=True) as conn:
+        await conn.execute(
+            sa.text("UPDATE entry_fts SET account = :token WHERE rowid = :doc"),
+            {"token": f"a{other.account_id.hex}0", "doc": mine_doc},
+        )
+    assert await b.ids(me, "wren") == []
+    assert await b.index.count(me.account_id, _request("wren")) == 0
+    # ... and the docs row still guards isolation: the other account does not get it either.
+    assert await b.ids(other, "wren") == [theirs.entry_id]
+
+    assert await index.rebuild(storage) == 2
+    assert await b.ids(me, "wren") == [mine.entry_id]
+    assert await b.ids(other, "wren") == [theirs.entry_id]
+
+
+def _request(query: str) -> SearchRequest:
+    return SearchRequest(query=query, filters=EntryFilter(), limit=20, offset=0)
+
+
+async def test_whether_a_last_word_is_complete_depends_on_the_own_account_only(
+    storage: SqlStorage,
+) -> None:
+    b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage, prefix_limit=2))
+    me, other = await b.account(), await b.account()
+    # "plan" is a common whole word in the other account, not in mine.
+    await b.add(make_entry(other, "the plan"), make_entry(other, "another plan"))
+    [planet] = await b.add(make_entry(me, "a planet"))
+
+    # Still a prefix for me: another account's words do not change what I find.
+    assert await b.ids(me, "plan") == [planet.entry_id]
+    assert await b.index.count(me.account_id, _request("plan")) == 1
+
+
+async def test_upgrading_a_search_index_without_accounts_indexes_every_entry_by_account(
+    tmp_path: Path,
+) -> None:
+    url = sqlite_url(tmp_path / "old-search.db")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0100_search"))
+    finally:
+        await engine.dispose()
+    storage = create_storage(url)
+    try:
+        b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+        me, other = await b.account(), await b.account()
+        [mine] = await b.add(make_entry(me, "a curlew at dusk"))
+        [theirs] = await b.add(make_entry(other, "curlew calls"))
+    finally:
+        await storage.close()
+
+    await migrate_async(url)
+
+    storage = await open_storage(url)
+    try:
+        b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+        assert await b.ids(me, "curlew") == [mine.entry_id]
+        assert await b.ids(other, "curlew") == [theirs.entry_id]
+        # The triggers write the token for new entries too.
+        [later] = await b.add(make_entry(me, "two curlews"))
+        assert set(await b.ids(me, "curlew")) == {mine.entry_id, later.entry_id}
+        assert await _fts_rowids(storage, account_match(me.account_id.hex, '"curlew"')) == {
+            await _doc_id(storage, mine.entry_id),
+            await _doc_id(storage, later.entry_id),
+        }
+    finally:
+        await storage.close()
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Built-in search on the SQL database: SQLite FTS5 and PostgreSQL full-text search.
 
 Both adapters are ``indexed_by_storage``: triggers created by the
-``0100_search`` migration index an entry in the same transaction that writes
-it, so an entry is searchable the moment ``create_entry`` returns, and
+``0100_search`` migration (on SQLite re-created by ``0101_search_accounts``)
+index an entry in the same transaction that writes it, so an entry is
+searchable the moment ``create_entry`` returns, and
 :meth:`~trace_core.ports.SearchIndex.index` has nothing left to do.
 
 Queries are built only from the terms of :func:`trace_core.search.parse_query`
@@ -21,7 +22,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal
 from uuid import UUID
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -33,6 +34,7 @@ from trace_core.search import (
     ELLIPSIS,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
+    Match,
     ParsedQuery,
     entry_snippet,
     fold,
@@ -49,17 +51,20 @@ from trace_sql.types import UTCDateTime
 __all__ = [
     "PostgresSearchIndex",
     "SqliteSearchIndex",
+    "account_match",
     "create_sql_search_index",
 ]
 
 TITLE_WEIGHT = 10.0
 CONTENT_WEIGHT = 1.0
 TAGS_WEIGHT = 4.0
+ACCOUNT_WEIGHT = 0.0
+"""bm25 weight of ``entry_fts.account`` (matched for speed, not relevance)."""
 SNIPPET_TOKENS = 28
 """FTS5 snippet length in tokens: about 200 characters of prose."""
 
 _fts = sa.table("entry_fts", sa.column("rowid", sa.Integer()))
-_fts_ref = sa.literal_column("entry_fts")
+_fts_ref: sa.ColumnClause[Any] = sa.literal_column("entry_fts")
 _docs = sa.table(
     "entry_search_docs",
     sa.column("doc_id", sa.Integer()),
@@ -71,8 +76,8 @@ _docs = sa.table(
     sa.column("created_at", UTCDateTime()),
 )
 _config = sa.table("search_config", sa.column("name", sa.String()), sa.column("value", sa.String()))
-_search_vector = sa.column("search_vector")
-_TAGS_TEXT = sa.literal_column(
+_search_vector: sa.ColumnClause[Any] = sa.column("search_vector")
+_TAGS_TEXT: sa.ColumnClause[Any] = sa.literal_column(
     "array_to_string(ARRAY(SELECT jsonb_array_elements_text(entries.tags)), ' ')"
 )
 
@@ -90,6 +95,12 @@ END
 $$
 """
 """The trigger function that computes ``entries.search_vector`` (same as migration 0100)."""
+
+
+def _match(request: SearchRequest) -> Match:
+    # SearchRequest.match is a plain str; the query builders take "any" as
+    # any word and everything else as every word.
+    return "any" if request.match == "any" else "all"
 
 
 def _translated(exc: BaseException) -> TraceError:
@@ -226,6 +237,30 @@ _REBUILD_DOCS = (
     f"INSERT INTO entry_search_docs ({_DOC_COLUMNS}) "  # noqa: S608 - constants only
     f"SELECT {_DOC_COLUMNS} FROM entries WHERE deleted_at IS NULL ORDER BY created_at"
 )
+_REBUILD_FTS = (
+    "INSERT INTO entry_fts (rowid, title, content, tags, account) "
+    "SELECT d.doc_id, coalesce(e.title, ''), e.content, "
+    "(SELECT coalesce(group_concat(value, ' '), '') FROM json_each(e.tags)), "
+    "'a' || d.account_id || '0' "
+    "FROM entry_search_docs AS d JOIN entries AS e ON e.entry_id = d.entry_id ORDER BY d.doc_id"
+)
+
+
+def account_match(account_hex: str, match: str) -> str:
+    """Return the FTS5 MATCH text for ``match`` (see :func:`fts5_match`) in one account only.
+
+    ``entry_fts.account`` holds ``a<account id hex>0`` (migration
+    ``0101_search_accounts``), so FTS5 intersects that token's posting list
+    with the words' instead of walking every account's postings of a common
+    word. The words are matched in the text columns only. The caller still
+    checks ``entry_search_docs.account_id``: isolation does not rest on this.
+
+    Args:
+        account_hex: the account id as SQLite stores it (32 hex digits).
+        match: an FTS5 expression built by :func:`fts5_match`.
+
+    """
+    return f'{{account}} : "a{account_hex}0" AND {{title content tags}} : ({match})'
 
 
 def _doc_clauses(filters: EntryFilter) -> list[sa.ColumnElement[bool]]:
@@ -270,18 +305,18 @@ class _TermCounts:
     def __init__(self, ttl: float = 60.0, size: int = 2048) -> None:
         self.ttl = ttl
         self.size = size
-        self._counts: dict[str, tuple[float, int]] = {}
+        self._counts: dict[tuple[str, str], tuple[float, int]] = {}
 
-    def get(self, term: str) -> int | None:
-        found = self._counts.get(term)
+    def get(self, account_hex: str, term: str) -> int | None:
+        found = self._counts.get((account_hex, term))
         if found is None or time.monotonic() - found[0] > self.ttl:
             return None
         return found[1]
 
-    def put(self, term: str, count: int) -> int:
+    def put(self, account_hex: str, term: str, count: int) -> int:
         if len(self._counts) >= self.size:
             self._counts.clear()
-        self._counts[term] = (time.monotonic(), count)
+        self._counts[(account_hex, term)] = (time.monotonic(), count)
         return count
 
 
@@ -301,7 +336,7 @@ class _SqliteCodec:
             f"SELECT {selected}, p.rank FROM ("  # noqa: S608 - column names and constants
             " SELECT * FROM ("
             f"  SELECT d.entry_id, bm25(entry_fts, {TITLE_WEIGHT}, {CONTENT_WEIGHT},"
-            f"   {TAGS_WEIGHT}) AS rank, d.entry_date, d.created_at"
+            f"   {TAGS_WEIGHT}, {ACCOUNT_WEIGHT}) AS rank, d.entry_date, d.created_at"
             "  FROM entry_fts JOIN entry_search_docs AS d ON d.doc_id = entry_fts.rowid"
             "  WHERE entry_fts MATCH ? AND d.account_id = ? {filters}"
             "  ORDER BY entry_fts.rowid DESC LIMIT ?"
@@ -321,6 +356,9 @@ class _SqliteCodec:
         processor = self.bind[column]
         return processor(value) if processor else value
 
+    def account_hex(self, account_id: UUID) -> str:
+        return str(self._value("account_id", account_id))
+
     def ranked_query(
         self,
         account_id: UUID,
@@ -332,7 +370,8 @@ class _SqliteCodec:
         offset: int,
     ) -> tuple[str, list[Any]]:
         conditions: list[str] = []
-        params: list[Any] = [match, self._value("account_id", account_id)]
+        account_hex = self.account_hex(account_id)
+        params: list[Any] = [account_match(account_hex, match), account_hex]
         if filters.stream == "inbox":
             conditions.append("d.stream_id IS NULL")
         elif isinstance(filters.stream, UUID):
@@ -369,10 +408,15 @@ class SqliteSearchIndex(_SqlSearchIndex):
     account's size, and for notes the recent matches are the ones wanted.
 
     The last word is matched as a prefix (the person may still be typing it)
-    unless it already matches ``prefix_limit`` entries as a whole word.
+    unless it already matches ``prefix_limit`` of the account's entries as a
+    whole word.
+
+    One FTS5 table serves every account; each query also matches the
+    account's token in ``entry_fts.account`` (:func:`account_match`), so FTS5
+    reads only the account's postings of a common word, not every tenant's.
 
     Args:
-        storage: a SQLite storage migrated to ``0100_search``.
+        storage: a SQLite storage migrated to ``0101_search_accounts``.
         rank_window: the most matches bm25 ranks for one query.
         prefix_limit: how common a last word must be to be taken as complete.
 
@@ -421,21 +465,22 @@ class SqliteSearchIndex(_SqlSearchIndex):
         codec = _SqliteCodec.get(dialect)
         if query.prefix_last:
             term = query.terms[-1]
-            count = self._term_counts.get(term)
+            account_hex = codec.account_hex(account_id)
+            count = self._term_counts.get(account_hex, term)
             if count is None:
                 # Counting stops at prefix_limit: all we need is "that many?".
                 rows = await driver.execute_fetchall(
                     "SELECT count(*) FROM "
                     "(SELECT 1 FROM entry_fts WHERE entry_fts MATCH ? LIMIT ?)",
-                    (f'"{term}"', self.prefix_limit),
+                    (account_match(account_hex, f'"{term}"'), self.prefix_limit),
                 )
-                count = self._term_counts.put(term, int(rows[0][0]))
+                count = self._term_counts.put(account_hex, term, int(rows[0][0]))
             if count >= self.prefix_limit:
                 query = msgspec.structs.replace(query, prefix_last=False)
         sql, params = codec.ranked_query(
             account_id,
             request.filters,
-            fts5_match(query, request.match),
+            fts5_match(query, _match(request)),
             window=max(self.rank_window, request.offset + request.limit),
             limit=request.limit,
             offset=request.offset,
@@ -453,15 +498,17 @@ class SqliteSearchIndex(_SqlSearchIndex):
             )
         return hits
 
-    async def _complete_word(self, conn: Any, term: str) -> bool:
-        # A last word that already matches many entries as it stands is a
-        # finished word, not one being typed: expanding it as a prefix would
-        # merge the doclists of every longer word (slow, and no better).
-        # Counted over the whole index, so every page of a search agrees.
+    async def _complete_word(self, conn: Any, account_id: UUID, term: str) -> bool:
+        # A last word that already matches many of the account's entries as it
+        # stands is a finished word, not one being typed: expanding it as a
+        # prefix would merge the doclists of every longer word (slow, and no
+        # better). Counted in the account only: other accounts' words must not
+        # change what this one finds.
+        codec = _SqliteCodec.get(conn.dialect)
         matches = (
             sa.select(sa.literal(1))
             .select_from(_fts)
-            .where(_fts_ref.op("MATCH")(f'"{term}"'))
+            .where(_fts_ref.op("MATCH")(account_match(codec.account_hex(account_id), f'"{term}"')))
             .limit(self.prefix_limit)
             .subquery()
         )
@@ -476,14 +523,16 @@ class SqliteSearchIndex(_SqlSearchIndex):
         request: SearchRequest,
         clauses: list[Any],
     ) -> int:
-        if query.prefix_last and await self._complete_word(conn, query.terms[-1]):
+        if query.prefix_last and await self._complete_word(conn, account_id, query.terms[-1]):
             query = msgspec.structs.replace(query, prefix_last=False)
+        codec = _SqliteCodec.get(conn.dialect)
+        match = account_match(codec.account_hex(account_id), fts5_match(query, _match(request)))
         d = _docs.c
         statement = (
             sa.select(sa.func.count())
             .select_from(_fts.join(_docs, d.doc_id == _fts.c.rowid))
             .where(
-                _fts_ref.op("MATCH")(fts5_match(query, request.match)),
+                _fts_ref.op("MATCH")(match),
                 d.account_id == account_id,
                 *_doc_clauses(request.filters),
             )
@@ -500,17 +549,19 @@ class SqliteSearchIndex(_SqlSearchIndex):
         request: SearchRequest,
         clauses: list[Any],
     ) -> list[SearchHit]:
-        if query.prefix_last and await self._complete_word(conn, query.terms[-1]):
+        if query.prefix_last and await self._complete_word(conn, account_id, query.terms[-1]):
             query = msgspec.structs.replace(query, prefix_last=False)
+        codec = _SqliteCodec.get(conn.dialect)
+        match = account_match(codec.account_hex(account_id), fts5_match(query, _match(request)))
         filters = request.filters
         d = _docs.c
-        rank = sa.func.bm25(_fts_ref, TITLE_WEIGHT, CONTENT_WEIGHT, TAGS_WEIGHT)
+        rank = sa.func.bm25(_fts_ref, TITLE_WEIGHT, CONTENT_WEIGHT, TAGS_WEIGHT, ACCOUNT_WEIGHT)
         window = max(self.rank_window, request.offset + request.limit)
         candidates = (
             sa.select(d.entry_id, rank.label("rank"), d.doc_id, d.entry_date, d.created_at)
             .select_from(_fts.join(_docs, d.doc_id == _fts.c.rowid))
             .where(
-                _fts_ref.op("MATCH")(fts5_match(query, request.match)),
+                _fts_ref.op("MATCH")(match),
                 d.account_id == account_id,
                 *_doc_clauses(filters),
             )
@@ -554,12 +605,7 @@ class SqliteSearchIndex(_SqlSearchIndex):
             await conn.exec_driver_sql("DELETE FROM entry_fts")
             await conn.exec_driver_sql("DELETE FROM entry_search_docs")
             await conn.exec_driver_sql(_REBUILD_DOCS)
-            await conn.exec_driver_sql(
-                "INSERT INTO entry_fts (rowid, title, content, tags) "
-                "SELECT d.doc_id, coalesce(e.title, ''), e.content, "
-                "(SELECT coalesce(group_concat(value, ' '), '') FROM json_each(e.tags)) "
-                "FROM entry_search_docs AS d JOIN entries AS e ON e.entry_id = d.entry_id"
-            )
+            await conn.exec_driver_sql(_REBUILD_FTS)
             await conn.exec_driver_sql("INSERT INTO entry_fts (entry_fts) VALUES ('optimize')")
             count = int(
                 (await conn.exec_driver_sql("SELECT count(*) FROM entry_search_docs")).scalar_one()
@@ -836,7 +882,7 @@ class PostgresSearchIndex(_SqlSearchIndex):
         sql, params = codec.ranked_query(
             account_id,
             request.filters,
-            tsquery(query, request.match),
+            tsquery(query, _match(request)),
             window=max(self.rank_window, request.offset + request.limit),
             limit=request.limit,
             offset=request.offset,
@@ -882,7 +928,9 @@ class PostgresSearchIndex(_SqlSearchIndex):
         # dialect): prepared with a parameter, PostgreSQL would switch to a
         # generic plan after a few runs, planned without knowing how common
         # the words are, and rank every match of a common word.
-        text = sa.bindparam("tsquery_text", tsquery(query, request.match), literal_execute=True)
+        text: sa.BindParameter[str] = sa.bindparam(
+            "tsquery_text", tsquery(query, _match(request)), literal_execute=True
+        )
         ts_query = sa.func.to_tsquery(self._config(), text)
         rank = sa.func.ts_rank_cd(_search_vector, ts_query, 1).label("rank")
         window = max(self.rank_window, request.offset + request.limit)
@@ -960,7 +1008,9 @@ class PostgresSearchIndex(_SqlSearchIndex):
         query = await self._query(conn, query)
         if query.is_empty:
             return 0
-        text = sa.bindparam("tsquery_text", tsquery(query, request.match), literal_execute=True)
+        text: sa.BindParameter[str] = sa.bindparam(
+            "tsquery_text", tsquery(query, _match(request)), literal_execute=True
+        )
         ts_query = sa.func.to_tsquery(self._config(), text)
         statement = (
             sa.select(sa.func.count())
