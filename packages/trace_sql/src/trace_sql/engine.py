@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.util import await_
 
 from trace_core.errors import InvalidInputError
 from trace_sql.types import py_casefold
 
 __all__ = [
     "BEGIN_MODE_OPTION",
+    "PING_AFTER_IDLE_S",
     "SQLITE_BUSY_TIMEOUT_S",
     "create_engine",
     "normalize_url",
@@ -28,6 +32,17 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 
 BEGIN_MODE_OPTION = "trace_begin_mode"
 """Execution option read by the SQLite ``begin`` hook: ``"IMMEDIATE"`` takes the write lock."""
+
+PING_AFTER_IDLE_S = 5.0
+"""A pooled Postgres connection idle at least this long is pinged before it is handed out.
+
+Connections in steady use are not pinged at all (SQLAlchemy's ``pool_pre_ping``
+costs three round trips, BEGIN, ``;`` and ROLLBACK, on every checkout). One that
+sat idle, and may have been dropped meanwhile by a server restart, a proxy or
+an idle timeout, costs one round trip; if that fails the pool replaces it.
+"""
+
+_CHECKED_IN_AT = "trace_checked_in_at"
 
 
 def _json_serializer(value: Any) -> str:
@@ -69,7 +84,13 @@ def _is_memory_sqlite(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or "mode=memory" in str(url)
 
 
-def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str | URL,
+    *,
+    echo: bool = False,
+    ping_after_idle_s: float = PING_AFTER_IDLE_S,
+    **kwargs: Any,
+) -> AsyncEngine:
     """Create an async engine for ``url`` with Trace's connection settings.
 
     SQLite: WAL journal, ``foreign_keys=ON``, a busy timeout, and SQLAlchemy
@@ -77,9 +98,13 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Async
     ``BEGIN IMMEDIATE`` (see :data:`BEGIN_MODE_OPTION`). The parent directory of
     a database file is created if missing.
 
+    PostgreSQL: a pooled connection that sat idle for ``ping_after_idle_s`` is
+    pinged (one round trip) before use and replaced if the server dropped it.
+
     Args:
         url: a SQLite or PostgreSQL URL (the driver is picked by :func:`normalize_url`).
         echo: log every statement (debugging only).
+        ping_after_idle_s: PostgreSQL: ping connections idle at least this long.
         **kwargs: passed on to :func:`sqlalchemy.ext.asyncio.create_async_engine`.
 
     """
@@ -98,9 +123,37 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Async
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine, wal=not memory)
         return engine
-    options["pool_pre_ping"] = True
     options.update(kwargs)
-    return create_async_engine(parsed, **options)
+    engine = create_async_engine(parsed, **options)
+    _ping_idle_connections(engine, ping_after_idle_s)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine, idle_s: float) -> None:
+    """Check a pooled connection's liveness on checkout, but only after an idle spell.
+
+    SQLAlchemy's documented "pessimistic disconnect handling" with a custom
+    check: raising :class:`~sqlalchemy.exc.DisconnectionError` from a checkout
+    listener makes the pool discard the connection and hand out a fresh one.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(
+        dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        checked_in_at = record.info.get(_CHECKED_IN_AT)
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_s:
+            return  # just connected, or used moments ago
+        try:
+            # asyncpg's simple-query protocol: one round trip, no transaction.
+            # Checkout runs inside SQLAlchemy's greenlet, so awaiting is allowed.
+            await_(dbapi_connection.driver_connection.execute("SELECT 1"))
+        except Exception as exc:
+            raise sa.exc.DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
 def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
