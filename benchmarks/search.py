@@ -13,7 +13,9 @@ measured account):
    (limit 20) and, in the same run, as the raw SQL the adapter sends (the
    prefix check on SQLite, the ranking query, the any-word retry when every
    word found nothing) on a bare driver connection: ``sqlite3`` on the same
-   file, ``asyncpg`` on the same database. Snippets are made in Python from
+   file, ``asyncpg`` on the same database. The ranking statement's text and
+   parameters come from the adapter itself (``ranked_statement``), so "raw"
+   cannot drift from what it sends. Snippets are made in Python from
    the page's rows, so they count as our time, not the engine's;
 3. our overhead is facade p50 minus raw p50 (and their ratio);
 4. index build time: a full ``rebuild`` of the search index.
@@ -63,20 +65,13 @@ from benchmarks.storage import DEFAULT_POSTGRES_URL, database, load, settings_fo
 from sqlalchemy.engine import make_url
 
 from trace_core.model import EntryFilter
-from trace_core.search import fts5_match, parse_query, tsquery
+from trace_core.ports import SearchRequest
+from trace_core.search import parse_query
 from trace_http.bootstrap import open_trace
 from trace_sql.engine import create_engine
-from trace_sql.search import (
-    ACCOUNT_WEIGHT,
-    CONTENT_WEIGHT,
-    TAGS_WEIGHT,
-    TITLE_WEIGHT,
-    account_match,
-)
+from trace_sql.search import PostgresSearchIndex, SqliteSearchIndex, account_match
 
 LIMIT = 20
-RANK_WINDOW = 500  # SqliteSearchIndex default
-PG_RANK_WINDOW = 200  # PostgresSearchIndex default
 PREFIX_LIMIT = 1000
 
 # name → (query, uses the first stream as a filter)
@@ -89,36 +84,25 @@ QUERIES: dict[str, tuple[str, bool]] = {
     "stream filter": ("budget", True),
 }
 
-SQLITE_RANK = f"""
-SELECT e.*, p.rank, p.doc_id FROM (
-  SELECT * FROM (
-    SELECT d.entry_id, bm25(entry_fts, {TITLE_WEIGHT}, {CONTENT_WEIGHT}, {TAGS_WEIGHT},
-                {ACCOUNT_WEIGHT}) AS rank,
-           d.doc_id, d.entry_date, d.created_at
-    FROM entry_fts JOIN entry_search_docs AS d ON d.doc_id = entry_fts.rowid
-    WHERE entry_fts MATCH ? AND d.account_id = ? AND d.is_archived = 0 {{stream}}
-    ORDER BY entry_fts.rowid DESC LIMIT {RANK_WINDOW}
-  ) ORDER BY rank, entry_date DESC, created_at DESC, entry_id DESC LIMIT {LIMIT + 1}
-) AS p JOIN entries AS e ON e.entry_id = p.entry_id
-ORDER BY p.rank, p.entry_date DESC, p.created_at DESC, p.entry_id DESC
-"""
 
-PG_RANK = f"""
-SELECT e.*, p.rank FROM (
-  SELECT * FROM (
-    SELECT e.entry_id, e.entry_date, e.created_at, ts_rank_cd(e.search_vector, q, 1) AS rank
-    FROM entries AS e, to_tsquery('english'::regconfig, $1) AS q
-    WHERE e.search_vector @@ q AND e.account_id = $2 AND e.deleted_at IS NULL
-      AND e.is_archived = false {{stream}}
-    ORDER BY e.entry_date DESC, e.created_at DESC, e.entry_id DESC LIMIT {PG_RANK_WINDOW}
-  ) AS w ORDER BY rank DESC, entry_date DESC, created_at DESC, entry_id DESC LIMIT {LIMIT + 1}
-) AS p JOIN entries AS e ON e.entry_id = p.entry_id
-ORDER BY p.rank DESC, p.entry_date DESC, p.created_at DESC, p.entry_id DESC
-"""
+def _request(text: str, stream_id: UUID | None, match: str = "all") -> SearchRequest:
+    # What Trace.search_entries asks the index for: one row more than the page.
+    filters = EntryFilter(stream=stream_id) if stream_id else EntryFilter()
+    return SearchRequest(query=text, filters=filters, limit=LIMIT + 1, match=match)
 
 
-def _raw_sqlite(path: str, account_hex: str, stream_hex: str | None, text: str) -> None:
-    """The adapter's statements for one search, on a bare sqlite3 connection (kept open)."""
+def _raw_sqlite(
+    index: SqliteSearchIndex,
+    dialect: Any,
+    path: str,
+    account_id: UUID,
+    stream_id: UUID | None,
+    text: str,
+) -> None:
+    """The adapter's statements for one search, on a bare sqlite3 connection (kept open).
+
+    The ranking statement is the one the adapter builds (``ranked_statement``).
+    """
     conn = _SQLITE_CONNECTIONS.get(path)
     if conn is None:
         conn = _SQLITE_CONNECTIONS[path] = sqlite3.connect(path)
@@ -127,18 +111,16 @@ def _raw_sqlite(path: str, account_hex: str, stream_hex: str | None, text: str) 
         # The adapter's "is the last word already a common word in the account?" count.
         count = conn.execute(
             "SELECT count(*) FROM (SELECT 1 FROM entry_fts WHERE entry_fts MATCH ? LIMIT ?)",
-            [account_match(account_hex, f'"{parsed.terms[-1]}"'), PREFIX_LIMIT],
+            [account_match(account_id.hex, f'"{parsed.terms[-1]}"'), PREFIX_LIMIT],
         ).fetchone()[0]
         if count >= PREFIX_LIMIT:
             parsed = msgspec.structs.replace(parsed, prefix_last=False)
-    stream = "AND d.stream_id = ?" if stream_hex else ""
-    sql = SQLITE_RANK.format(stream=stream)
-    params: list[Any] = [account_match(account_hex, fts5_match(parsed, "all")), account_hex]
-    if stream_hex:
-        params.append(stream_hex)
+    request = _request(text, stream_id)
+    sql, params = index.ranked_statement(dialect, account_id, parsed, request)
     rows = conn.execute(sql, params).fetchall()
     if not rows and len(parsed.terms) > 1:
-        params[0] = account_match(account_hex, fts5_match(parsed, "any"))
+        request = _request(text, stream_id, "any")
+        sql, params = index.ranked_statement(dialect, account_id, parsed, request)
         rows = conn.execute(sql, params).fetchall()
 
 
@@ -146,18 +128,21 @@ _SQLITE_CONNECTIONS: dict[str, sqlite3.Connection] = {}
 
 
 async def _raw_postgres(
-    conn: asyncpg.Connection, account_id: Any, stream_id: Any, text: str
+    index: PostgresSearchIndex,
+    dialect: Any,
+    conn: asyncpg.Connection,
+    account_id: UUID,
+    stream_id: UUID | None,
+    text: str,
 ) -> None:
     """The adapter's statements for one search, on a bare asyncpg connection."""
     parsed = parse_query(text)
-    stream = "AND e.stream_id = $3" if stream_id else ""
-    sql = PG_RANK.format(stream=stream)
-    params: list[Any] = [tsquery(parsed, "all"), account_id]
-    if stream_id:
-        params.append(stream_id)
+    request = _request(text, stream_id)
+    sql, params = index.ranked_statement(dialect, account_id, parsed, request)
     rows = await conn.fetch(sql, *params)
     if not rows and len(parsed.terms) > 1:
-        params[0] = tsquery(parsed, "any")
+        request = _request(text, stream_id, "any")
+        sql, params = index.ranked_statement(dialect, account_id, parsed, request)
         await conn.fetch(sql, *params)
 
 
@@ -260,19 +245,18 @@ async def bench(
                 filters = EntryFilter(stream=stream_id) if filtered else None
                 return await trace.search_entries(who, text, filters=filters, limit=LIMIT)
 
+            index = trace.search
+            dialect = trace.storage.engine.dialect
+
             async def raw(text: str, filtered: bool) -> None:
+                stream = stream_id if filtered else None
                 if pg is not None:
-                    await _raw_postgres(
-                        pg, account.account_id, stream_id if filtered else None, text
-                    )
+                    assert isinstance(index, PostgresSearchIndex)
+                    await _raw_postgres(index, dialect, pg, account.account_id, stream, text)
                 else:
                     assert sqlite_path
-                    _raw_sqlite(
-                        sqlite_path,
-                        account.account_id.hex,
-                        stream_id.hex if filtered else None,
-                        text,
-                    )
+                    assert isinstance(index, SqliteSearchIndex)
+                    _raw_sqlite(index, dialect, sqlite_path, account.account_id, stream, text)
 
             per_query: dict[str, Any] = {}
             all_facade: list[float] = []

@@ -477,14 +477,7 @@ class SqliteSearchIndex(_SqlSearchIndex):
                 count = self._term_counts.put(account_hex, term, int(rows[0][0]))
             if count >= self.prefix_limit:
                 query = msgspec.structs.replace(query, prefix_last=False)
-        sql, params = codec.ranked_query(
-            account_id,
-            request.filters,
-            fts5_match(query, _match(request)),
-            window=max(self.rank_window, request.offset + request.limit),
-            limit=request.limit,
-            offset=request.offset,
-        )
+        sql, params = self.ranked_statement(dialect, account_id, query, request)
         rows = await driver.execute_fetchall(sql, params)
         hits = []
         for raw_row in rows:
@@ -497,6 +490,24 @@ class SqliteSearchIndex(_SqlSearchIndex):
                 )
             )
         return hits
+
+    def ranked_statement(
+        self, dialect: Any, account_id: UUID, query: ParsedQuery, request: SearchRequest
+    ) -> tuple[str, list[Any]]:
+        """Return the ranking statement (SQL text, ``?`` parameters) the fast path sends.
+
+        ``query`` is final (its last word already decided to be a prefix or
+        not). Public so that ``benchmarks/search.py`` times the very statement
+        on a bare ``sqlite3`` connection.
+        """
+        return _SqliteCodec.get(dialect).ranked_query(
+            account_id,
+            request.filters,
+            fts5_match(query, _match(request)),
+            window=max(self.rank_window, request.offset + request.limit),
+            limit=request.limit,
+            offset=request.offset,
+        )
 
     async def _complete_word(self, conn: Any, account_id: UUID, term: str) -> bool:
         # A last word that already matches many of the account's entries as it
@@ -879,14 +890,7 @@ class PostgresSearchIndex(_SqlSearchIndex):
         if query.is_empty:
             return []
         codec = _PostgresCodec.get(dialect, self.language)
-        sql, params = codec.ranked_query(
-            account_id,
-            request.filters,
-            tsquery(query, _match(request)),
-            window=max(self.rank_window, request.offset + request.limit),
-            limit=request.limit,
-            offset=request.offset,
-        )
+        sql, params = self.ranked_statement(dialect, account_id, query, request)
         rows = await driver.fetch(sql, *params)
         hits = []
         for raw_row in rows:
@@ -900,6 +904,24 @@ class PostgresSearchIndex(_SqlSearchIndex):
                 )
             )
         return hits
+
+    def ranked_statement(
+        self, dialect: Any, account_id: UUID, query: ParsedQuery, request: SearchRequest
+    ) -> tuple[str, list[Any]]:
+        """Return the ranking statement (SQL text, ``$n`` parameters) the fast path sends.
+
+        ``query``'s terms are final (already folded when the database
+        unaccents). Public so that ``benchmarks/search.py`` times the very
+        statement on a bare ``asyncpg`` connection.
+        """
+        return _PostgresCodec.get(dialect, self.language).ranked_query(
+            account_id,
+            request.filters,
+            tsquery(query, _match(request)),
+            window=max(self.rank_window, request.offset + request.limit),
+            limit=request.limit,
+            offset=request.offset,
+        )
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[Any]:
