@@ -5,7 +5,9 @@
    entries (default 100,000), four other accounts ENTRIES/10 each. A Full Access
    API key is created for the measured account.
 2. ``trace serve`` starts on a free port (rate limit raised out of the way); the
-   time from process start to the first answered MCP request is recorded.
+   time from process start to the first answered MCP request is recorded, on the
+   second start (the first writes the byte-compiled ``.pyc`` files an installed
+   server would have; ``PYTHONDONTWRITEBYTECODE`` is dropped for the server).
 3. A bare Litestar JSON endpoint (parse a JSON body, answer a JSON object) runs
    under the same uvicorn settings as the ceiling.
 4. One client (HTTP/1.1 keep-alive) sends stateless JSON-RPC ``tools/call``
@@ -19,6 +21,7 @@
 
     uv run python -m benchmarks.mcp                  # 100k entries
     uv run python -m benchmarks.mcp --entries 10000 --quick
+    uv run python -m benchmarks.mcp --entries 1000 --startup-only 5   # start-up time only
 """
 
 from __future__ import annotations
@@ -167,7 +170,13 @@ async def build_data(data_dir: Path, entries: int) -> dict[str, Any]:
 def start_trace(data_dir: Path, port: int, key: str) -> tuple[subprocess.Popen[bytes], float]:
     """Start ``trace serve``; return it and the seconds until it first answered an MCP call."""
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TRACE_")},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            # Byte-compiled modules are cached as an installed server's would be
+            # (the first start writes the .pyc files, later starts are warm).
+            if not k.startswith("TRACE_") and k != "PYTHONDONTWRITEBYTECODE"
+        },
         "TRACE_DATA_DIR": str(data_dir),
         "TRACE_LOG_LEVEL": "warning",
         "TRACE_MCP_RATE_LIMIT_BURST": "100000000",
@@ -370,6 +379,9 @@ def run(entries: int, *, quick: bool, clients: int, workdir: Path) -> dict[str, 
     print(f"loading {entries} entries (+{OTHER_ACCOUNTS} other accounts)...", file=sys.stderr)
     data = asyncio.run(build_data(data_dir, entries))
     trace_port, bare_port = free_port(), free_port()
+    # A first start byte-compiles whatever no earlier run did (.pyc); time the second.
+    first_start, first_start_s = start_trace(data_dir, trace_port, data["key"])
+    stop(first_start)
     server, first_answer_s = start_trace(data_dir, trace_port, data["key"])
     startup_cpu_s = cpu_seconds(server.pid)
     bare = start_bare(bare_port)
@@ -394,6 +406,7 @@ def run(entries: int, *, quick: bool, clients: int, workdir: Path) -> dict[str, 
         stop(server)
         stop(bare)
     results["first_answer_s"] = round(first_answer_s, 2)
+    results["first_answer_first_start_s"] = round(first_start_s, 2)
     results["startup_cpu_s"] = round(startup_cpu_s, 2)
     results["entries"] = entries
     results["load_s"] = data["load_s"]
@@ -437,9 +450,41 @@ def report(r: dict[str, Any]) -> str:
         f"- server RSS: {r['server_idle_rss_mb']} MB after the first call, "
         f"peak {r['server_peak_rss_mb']} MB under load (bare endpoint: {r['bare_peak_rss_mb']} MB)",
         f"- first answered MCP request {r['first_answer_s']} s after `trace serve` started "
-        f"({r['startup_cpu_s']} CPU s: imports, migration check, app)",
+        f"({r['startup_cpu_s']} CPU s: imports, migration check, app), second start "
+        f"(.pyc cached); first start {r['first_answer_first_start_s']} s",
     ]
     return "\n".join(lines)
+
+
+def run_startup(entries: int, starts: int, workdir: Path) -> dict[str, Any]:
+    """Start ``trace serve`` ``starts`` times on one database; time each to its first answer.
+
+    The first start may byte-compile modules (``.pyc``) that no earlier run wrote;
+    later starts are warm.
+    """
+    data_dir = workdir / "data"
+    data = asyncio.run(build_data(data_dir, entries))
+    runs = []
+    for _ in range(starts):
+        server, first_answer_s = start_trace(data_dir, free_port(), data["key"])
+        try:
+            runs.append(
+                {
+                    "first_answer_s": round(first_answer_s, 3),
+                    "startup_cpu_s": round(cpu_seconds(server.pid), 3),
+                    "rss_mb": current_rss_mb(server.pid),
+                }
+            )
+        finally:
+            stop(server)
+    warm = runs[1:] or runs
+    return {
+        "entries": entries,
+        "runs": runs,
+        "warm_first_answer_s_median": statistics.median(r["first_answer_s"] for r in warm),
+        "warm_startup_cpu_s_median": statistics.median(r["startup_cpu_s"] for r in warm),
+        "load_average": os.getloadavg(),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -448,7 +493,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="a quarter of the calls")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--startup-only",
+        type=int,
+        metavar="N",
+        help="only start `trace serve` N times and time each to its first answer",
+    )
     args = parser.parse_args(argv)
+    if args.startup_only:
+        with tempfile.TemporaryDirectory(prefix="trace-bench-mcp-") as tmp:
+            figures = run_startup(args.entries, args.startup_only, Path(tmp))
+        print(json.dumps(figures, indent=2))
+        return
     with tempfile.TemporaryDirectory(prefix="trace-bench-mcp-") as tmp:
         results = run(args.entries, quick=args.quick, clients=args.clients, workdir=Path(tmp))
     results["clients"] = args.clients

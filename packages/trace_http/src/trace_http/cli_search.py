@@ -8,6 +8,7 @@ background.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,13 @@ if TYPE_CHECKING:
 __all__ = ["reindex", "run_search_worker", "search", "search_lifespan", "start_search"]
 
 
+def _meili_classes() -> tuple[type[Any], ...]:
+    # A Meilisearch index exists only if bootstrap imported trace_meili to build
+    # it: look the class up rather than import its client (~0.15 s) on every start.
+    module = sys.modules.get("trace_meili")
+    return () if module is None else (module.MeilisearchIndex,)
+
+
 def _parts(index: SearchIndex | None) -> list[Any]:
     # The indexes inside a FallbackSearchIndex, or the index itself.
     if index is None:
@@ -42,13 +50,13 @@ async def start_search(storage: Storage, index: SearchIndex | None) -> None:
     on (so every write from now on is recorded). PostgreSQL: apply the
     configured text-search language (re-indexing if it changed).
     """
-    from trace_meili import MeilisearchIndex
     from trace_sql import SqlStorage
     from trace_sql.search import PostgresSearchIndex
     from trace_sql.search_outbox import SqlSearchOutbox
 
+    meili_classes = _meili_classes()
     for part in _parts(index):
-        if isinstance(part, MeilisearchIndex):
+        if isinstance(part, meili_classes):
             if isinstance(storage, SqlStorage):
                 await SqlSearchOutbox(storage).enable()
             await part.configure()
@@ -60,13 +68,14 @@ async def run_search_worker(
     storage: Storage, index: SearchIndex | None, stop: anyio.Event, *, idle: float = 1.0
 ) -> None:
     """Drain the search outbox into Meilisearch until ``stop`` is set (no-op otherwise)."""
-    from trace_meili import MeilisearchIndex, OutboxWorker
     from trace_sql import SqlStorage
-    from trace_sql.search_outbox import SqlSearchOutbox
 
-    meili = [p for p in _parts(index) if isinstance(p, MeilisearchIndex)]
+    meili = [p for p in _parts(index) if isinstance(p, _meili_classes())]
     if not meili or not isinstance(storage, SqlStorage):
         return
+    from trace_meili import OutboxWorker
+    from trace_sql.search_outbox import SqlSearchOutbox
+
     await OutboxWorker(SqlSearchOutbox(storage), storage, meili[0]).run(stop, idle=idle)
 
 

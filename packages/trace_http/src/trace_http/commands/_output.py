@@ -5,16 +5,50 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 import msgspec
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["json_option", "print_json", "print_table", "stderr", "when"]
 
-stderr = Console(stderr=True, highlight=False)
+
+class _LazyConsole:
+    """Stands for a rich ``Console`` built on first use.
+
+    The server imports helpers from modules that also define commands; rich
+    (~25 ms and a few MB) is loaded only when something is printed.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        """The real console (built now if it was not yet)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+    # Special methods are looked up on the type, not through __getattr__:
+    # Console's are the context manager (rich's Live and Progress use it).
+    def __enter__(self) -> Console:
+        return self.console.__enter__()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.console.__exit__(*exc_info)
+
+
+stderr = cast("Console", _LazyConsole(stderr=True, highlight=False))
 """Console for progress and notes, so stdout stays clean for data."""
 
 json_option = click.option(
@@ -34,6 +68,9 @@ def when(value: datetime | None) -> str:
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Print a rich table to stdout (plain text when stdout is not a terminal)."""
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", show_edge=False)
     for column in columns:
         table.add_column(column, overflow="fold")
