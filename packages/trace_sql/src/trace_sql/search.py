@@ -664,23 +664,16 @@ class _PostgresCodec:
         # The statement _search builds (see there for why), written out once.
         # {q} is the tsquery text rendered as a literal, {w} the window.
         ts_query = f"to_tsquery('{language}'::regconfig, {{q}})"
-        rank = f"ts_rank_cd(search_vector, {ts_query}, 1)"
-        where = f"(search_vector @@ {ts_query}) AND {{filters}}"
         self.template = (
-            "WITH sample AS MATERIALIZED ("  # noqa: S608 - column names and constants
-            f"SELECT entries.entry_id FROM entries WHERE {where} LIMIT {{w}}) "
-            f"SELECT {selected}, page.rank FROM entries JOIN ("
-            " SELECT w.entry_id, w.entry_date, w.created_at, w.rank FROM ("
-            "  SELECT newest.entry_id, newest.entry_date, newest.created_at, newest.rank FROM ("
-            f"   SELECT entries.entry_id, entries.entry_date, entries.created_at, {rank} AS rank"
-            f"   FROM entries WHERE (SELECT count(*) FROM sample) >= {{w}} AND {where}"
-            "   ORDER BY entries.entry_date DESC, entries.created_at DESC, entries.entry_id DESC"
-            "   LIMIT {w}) AS newest"
-            "  UNION ALL"
-            f"  SELECT entries.entry_id, entries.entry_date, entries.created_at, {rank} AS rank"
-            "  FROM entries JOIN sample ON sample.entry_id = entries.entry_id"
-            "  WHERE (SELECT count(*) FROM sample) < {w}"
-            " ) AS w ORDER BY w.rank DESC, w.entry_date DESC, w.created_at DESC, w.entry_id DESC"
+            f"SELECT {selected}, page.rank FROM entries JOIN ("  # noqa: S608 - constants
+            " SELECT w.entry_id, w.entry_date, w.created_at,"
+            f" ts_rank_cd(w.search_vector, {ts_query}, 1) AS rank FROM ("
+            "  SELECT entries.entry_id, entries.entry_date, entries.created_at,"
+            "  entries.search_vector FROM entries"
+            f"  WHERE (search_vector @@ {ts_query}) AND {{filters}}"
+            "  ORDER BY entries.entry_date DESC, entries.created_at DESC, entries.entry_id DESC"
+            "  LIMIT {w}"
+            " ) AS w ORDER BY rank DESC, w.entry_date DESC, w.created_at DESC, w.entry_id DESC"
             " LIMIT {limit} OFFSET {offset}"
             ") AS page ON entries.entry_id = page.entry_id"
             " ORDER BY page.rank DESC, page.entry_date DESC, page.created_at DESC,"
@@ -954,42 +947,29 @@ class PostgresSearchIndex(_SqlSearchIndex):
             "tsquery_text", tsquery(query, _match(request)), literal_execute=True
         )
         ts_query = sa.func.to_tsquery(self._config(), text)
-        rank = sa.func.ts_rank_cd(_search_vector, ts_query, 1).label("rank")
         window = max(self.rank_window, request.offset + request.limit)
-        matching = (_search_vector.op("@@")(ts_query), *clauses)
-        # Up to ``window`` matches in whatever order is cheapest: the GIN index
-        # for rare words, an early-stopping scan for common ones. Fewer than
-        # the window means these are all of them, ranked exactly; otherwise
-        # the newest ``window`` matches are ranked (the list index walks them
-        # newest first and stops). PostgreSQL runs only the branch whose
-        # one-time condition holds.
-        sample = (
-            sa.select(entries.c.entry_id)
-            .where(*matching)
-            .limit(_literal_int(window))
-            .cte("sample")
-            .prefix_with("MATERIALIZED")
-        )
-        found = sa.select(sa.func.count()).select_from(sample).scalar_subquery()
-        threshold = _literal_int(window)
-        columns = (entries.c.entry_id, entries.c.entry_date, entries.c.created_at, rank)
+        # The newest ``window`` matches of the account, then ranked: every
+        # match when there are fewer (exact ranking), else the newest ones.
+        # Ordered, PostgreSQL either walks the account's part of the list
+        # index newest first and stops after ``window`` matches (common
+        # words) or collects the matches from the GIN index and sorts them
+        # (rare words); never a sequential scan of the table, which a bare
+        # LIMIT invites and which reads every other account's rows when this
+        # one's lie late in the heap. ts_rank_cd runs on the window only.
         newest = (
-            sa.select(*columns)
-            .where(found >= threshold, *matching)
+            sa.select(
+                entries.c.entry_id, entries.c.entry_date, entries.c.created_at, _search_vector
+            )
+            .where(_search_vector.op("@@")(ts_query), *clauses)
             .order_by(*ENTRY_LIST_ORDER)
             .limit(_literal_int(window))
-            .subquery("newest")
+            .subquery("w")
         )
-        every = (
-            sa.select(*columns)
-            .join(sample, sample.c.entry_id == entries.c.entry_id)
-            .where(found < threshold)
-        )
-        window_q = sa.union_all(sa.select(newest), every).subquery("window")
-        w = window_q.c
+        w = newest.c
+        rank = sa.func.ts_rank_cd(w.search_vector, ts_query, 1)
         page = (
-            sa.select(window_q)
-            .order_by(w.rank.desc(), w.entry_date.desc(), w.created_at.desc(), w.entry_id.desc())
+            sa.select(w.entry_id, w.entry_date, w.created_at, rank.label("rank"))
+            .order_by(rank.desc(), w.entry_date.desc(), w.created_at.desc(), w.entry_id.desc())
             .limit(_literal_int(request.limit))
             .offset(_literal_int(request.offset))
             .subquery("page")
