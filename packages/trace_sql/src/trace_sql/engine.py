@@ -42,6 +42,9 @@ sat idle, and may have been dropped meanwhile by a server restart, a proxy or
 an idle timeout, costs one round trip; if that fails the pool replaces it.
 """
 
+_PING_TIMEOUT_S = 10.0
+"""A ping unanswered this long (a half-open TCP connection) counts as a dropped connection."""
+
 _CHECKED_IN_AT = "trace_checked_in_at"
 
 
@@ -151,7 +154,7 @@ def _ping_idle_connections(engine: AsyncEngine, idle_s: float) -> None:
         try:
             # asyncpg's simple-query protocol: one round trip, no transaction.
             # Checkout runs inside SQLAlchemy's greenlet, so awaiting is allowed.
-            await_(dbapi_connection.driver_connection.execute("SELECT 1"))
+            await_(dbapi_connection.driver_connection.execute("SELECT 1", timeout=_PING_TIMEOUT_S))
         except Exception as exc:
             raise sa.exc.DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
