@@ -125,6 +125,7 @@ def create_app(
     route_handlers: Sequence[ControllerRouterHandler] = (),
     lifespan: Sequence[Any] = (),
     debug: bool = False,
+    direct_dispatch: bool = True,
 ) -> Litestar:
     """Build the Litestar application around an existing facade.
 
@@ -140,6 +141,9 @@ def create_app(
         route_handlers: more routes (OAuth pages, REST API, web UI).
         lifespan: more lifespan context managers (e.g. to close storage).
         debug: Litestar debug mode.
+        direct_dispatch: answer plain ``tools/call``/``ping`` requests of the
+            handshake-era protocols without the SDK's per-request transport (the
+            answers are the same; False sends every request through the SDK).
 
     Returns:
         The application; its lifespan runs the MCP session manager.
@@ -162,6 +166,7 @@ def create_app(
         authenticator=authenticator,
         rate_limiter=rate_limiter,
         fixed_principal=test_principal,
+        direct=mcp.answer_directly if direct_dispatch else None,
     )
 
     @asgi(path=["/", "/mcp"], name="mcp", copy_scope=False)

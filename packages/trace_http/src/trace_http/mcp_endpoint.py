@@ -21,7 +21,7 @@ and DELETE answer 405 (stateless: no stream to open, no session to end).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,7 +32,7 @@ from trace_core.errors import AuthenticationError, PlanRequiredError
 from trace_core.model import Principal, Scope
 from trace_core.ports import Authenticator
 from trace_http.ratelimit import RateLimiter, retry_after_header
-from trace_mcp import PRINCIPAL_SCOPE_KEY, WRITE_TOOLS
+from trace_mcp import DIRECT_PROTOCOL_VERSIONS, PRINCIPAL_SCOPE_KEY, WRITE_TOOLS
 
 __all__ = ["McpEndpoint", "ResourceServer"]
 
@@ -197,12 +197,29 @@ async def _read_body(receive: Any, limit: int) -> tuple[bytes, list[Message]]:
     return b"".join(chunks), trailing
 
 
-def _write_tool_call(body: bytes) -> tuple[str, Any] | None:
-    """Return ``(tool name, request id)`` if the body is a ``tools/call`` of a write tool."""
+_NOT_JSON = object()
+
+
+def _decode(body: bytes) -> Any:
     try:
-        message = msgspec.json.decode(body)
+        return msgspec.json.decode(body)
     except msgspec.DecodeError:
-        return None
+        return _NOT_JSON
+
+
+def _accepts_json(scope: ASGIScope) -> bool:
+    """Whether the request is JSON and accepts JSON back (the SDK's rules, with wildcards)."""
+    content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return False
+    accepted = {
+        part.split(";")[0].strip().lower() for part in (_header(scope, b"accept") or "").split(",")
+    }
+    return bool(accepted & {"application/json", "application/*", "*/*"})
+
+
+def _write_tool_call(message: Any) -> tuple[str, Any] | None:
+    """Return ``(tool name, request id)`` if the message is a ``tools/call`` of a write tool."""
     if not isinstance(message, dict) or message.get("method") != "tools/call":
         return None
     params = message.get("params")
@@ -222,6 +239,10 @@ class McpEndpoint:
         rate_limiter: per-credential limiter (None: no limit).
         fixed_principal: serve every request as this principal without any
             authentication (tests and the conformance suite only).
+        direct: answers plain ``tools/call`` and ``ping`` requests of the
+            handshake-era protocols without the SDK's per-request transport
+            (:meth:`trace_mcp.TraceMcp.answer_directly`); None sends everything to
+            the SDK.
 
     """
 
@@ -233,6 +254,7 @@ class McpEndpoint:
         authenticator: Authenticator | None,
         rate_limiter: RateLimiter | None = None,
         fixed_principal: Principal | None = None,
+        direct: Callable[[Principal, Any], Awaitable[dict[str, Any] | None]] | None = None,
     ) -> None:
         if authenticator is None and fixed_principal is None:
             raise ValueError("the MCP endpoint needs an authenticator (or a test principal)")
@@ -241,6 +263,7 @@ class McpEndpoint:
         self.authenticator = authenticator
         self.rate_limiter = rate_limiter
         self.fixed_principal = fixed_principal
+        self.direct = direct
 
     async def _authenticate(
         self, scope: ASGIScope, send: Any, path: str, head: bool
@@ -379,10 +402,21 @@ class McpEndpoint:
                 },
             )
             return
-        if method == "POST" and not principal.has(Scope.FULL):
-            call = _write_tool_call(body)
+        message = _decode(body)
+        if not principal.has(Scope.FULL):
+            call = _write_tool_call(message)
             if call is not None:
                 await self._insufficient_scope(send, path, *call)
+                return
+        if (
+            self.direct is not None
+            and message is not _NOT_JSON
+            and _header(scope, b"mcp-protocol-version") in DIRECT_PROTOCOL_VERSIONS
+            and _accepts_json(scope)
+        ):
+            answer = await self.direct(principal, message)
+            if answer is not None:
+                await send_json(send, 200, answer)
                 return
         replay: list[Message] = [
             {"type": "http.request", "body": body, "more_body": False},

@@ -6,7 +6,13 @@
 - :func:`serve_stdio` runs the server on stdin/stdout.
 """
 
-from trace_mcp.server import PRINCIPAL_SCOPE_KEY, McpOptions, TraceMcp, shows_write_tools
+from trace_mcp.server import (
+    DIRECT_PROTOCOL_VERSIONS,
+    PRINCIPAL_SCOPE_KEY,
+    McpOptions,
+    TraceMcp,
+    shows_write_tools,
+)
 from trace_mcp.signing import (
     ATTACHMENT_PATH,
     AttachmentUrlSigner,
@@ -18,6 +24,7 @@ from trace_mcp.tools import TOOLS, WRITE_TOOLS, ToolSpec
 
 __all__ = [
     "ATTACHMENT_PATH",
+    "DIRECT_PROTOCOL_VERSIONS",
     "PRINCIPAL_SCOPE_KEY",
     "TOOLS",
     "WRITE_TOOLS",

@@ -49,9 +49,15 @@ from trace_mcp._errors import error_result
 from trace_mcp._guide import GUIDE
 from trace_mcp._schema import portable
 from trace_mcp.signing import AttachmentUrlSigner
-from trace_mcp.tools import TOOLS, ToolContext, ToolSpec
+from trace_mcp.tools import TOOLS, ToolContext, ToolOutput, ToolSpec
 
-__all__ = ["PRINCIPAL_SCOPE_KEY", "McpOptions", "TraceMcp", "shows_write_tools"]
+__all__ = [
+    "DIRECT_PROTOCOL_VERSIONS",
+    "PRINCIPAL_SCOPE_KEY",
+    "McpOptions",
+    "TraceMcp",
+    "shows_write_tools",
+]
 
 logger = logging.getLogger("trace_mcp")
 
@@ -60,6 +66,13 @@ WEEKLY_REVIEW = "weekly_review"
 
 PRINCIPAL_SCOPE_KEY = "trace.principal"
 """ASGI scope key under which the HTTP layer stores the authenticated Principal."""
+
+DIRECT_PROTOCOL_VERSIONS = frozenset({"2025-06-18", "2025-11-25"})
+"""Protocol versions whose stateless ``tools/call`` and ``ping`` :meth:`TraceMcp.answer_directly`
+answers itself (the wire form of their results is the same as the SDK's; a test compares them)."""
+
+_CALL_PARAMS = frozenset({"name", "arguments", "_meta"})
+_META_KEYS = frozenset({"progressToken"})
 
 INSTRUCTIONS = (
     "Trace holds this person's notes, journal and tasks in streams (notebooks) of Markdown "
@@ -220,6 +233,73 @@ class TraceMcp:
         self, spec: ToolSpec, principal: Principal, arguments: dict[str, Any] | None
     ) -> CallToolResult:
         """Run one tool for ``principal`` and shape its answer (errors included)."""
+        output = await self._run(spec, principal, arguments)
+        if isinstance(output, CallToolResult):
+            return output
+        return CallToolResult(
+            content=[*output.blocks, TextContent(type="text", text=output.text)],
+            structured_content=output.data,
+        )
+
+    async def answer_directly(self, principal: Principal, message: Any) -> dict[str, Any] | None:
+        """Answer a decoded JSON-RPC ``message`` without the SDK's transport, if it is plain.
+
+        The SDK's stateless transport builds a transport, a task, memory streams and
+        pydantic envelopes for every POST (about 0.7 ms of CPU before any tool runs);
+        the common requests of the handshake-era protocols (:data:`DIRECT_PROTOCOL_VERSIONS`)
+        need none of it: a ``tools/call`` of a known tool with an object (or no)
+        ``arguments``, and ``ping``. Anything else (other methods, unknown tools,
+        batches, notifications, malformed envelopes, ``_meta`` beyond a progress
+        token) returns None and goes to the SDK, which owns every error shape.
+        The caller checks the protocol version and the HTTP headers.
+
+        Returns:
+            The JSON-RPC response object, or None to let the SDK answer.
+
+        """
+        if type(message) is not dict or message.get("jsonrpc") != "2.0":
+            return None
+        request_id = message.get("id")
+        if type(request_id) not in (int, str) or not message.keys() <= {
+            "jsonrpc",
+            "id",
+            "method",
+            "params",
+        }:
+            return None
+        method = message.get("method")
+        params = message.get("params")
+        if method == "ping":
+            if params is not None and params != {}:
+                return None
+            return {"jsonrpc": "2.0", "id": request_id, "result": {}}
+        if method != "tools/call" or type(params) is not dict or not params.keys() <= _CALL_PARAMS:
+            return None
+        meta = params.get("_meta")
+        if meta is not None and (type(meta) is not dict or not meta.keys() <= _META_KEYS):
+            return None
+        name = params.get("name")
+        spec = self.tools.get(name) if type(name) is str else None
+        arguments = params.get("arguments")
+        if spec is None or (arguments is not None and type(arguments) is not dict):
+            return None
+        output = await self._run(spec, principal, arguments)
+        if isinstance(output, CallToolResult):
+            result = output.model_dump(by_alias=True, mode="json", exclude_none=True)
+            # 2026-era vocabulary: the SDK strips it from handshake-era answers.
+            result.pop("resultType", None)
+        else:
+            content = [
+                block.model_dump(by_alias=True, mode="json", exclude_none=True)
+                for block in output.blocks
+            ]
+            content.append({"type": "text", "text": output.text})
+            result = {"content": content, "structuredContent": output.data, "isError": False}
+        return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+    async def _run(
+        self, spec: ToolSpec, principal: Principal, arguments: dict[str, Any] | None
+    ) -> ToolOutput | CallToolResult:
         tool_ctx = ToolContext(
             trace=self.trace,
             principal=principal,
@@ -229,13 +309,9 @@ class TraceMcp:
             public_url=self.options.public_url,
         )
         try:
-            output = await spec.run(tool_ctx, arguments)
+            return await spec.run(tool_ctx, arguments)
         except Exception as exc:
             return error_result(exc, tool=spec.name)
-        return CallToolResult(
-            content=[*output.blocks, TextContent(type="text", text=output.text)],
-            structured_content=output.data,
-        )
 
     # --- resources, prompts, completion ---------------------------------------------
 

@@ -285,7 +285,7 @@ class SqlCredentialStore(CredentialStore):
 
     async def get_api_key_by_hash(self, secret_hash: str) -> ApiKey | None:
         """Return the key with that hash, or None."""
-        async with self._storage.connect() as conn:
+        async with self._storage.read() as conn:
             result = await conn.execute(
                 sa.select(api_keys).where(api_keys.c.secret_hash == secret_hash)
             )
@@ -294,7 +294,7 @@ class SqlCredentialStore(CredentialStore):
 
     async def get_api_key(self, account_id: UUID, key_id: UUID) -> ApiKey | None:
         """Return one of the account's keys, or None."""
-        async with self._storage.connect() as conn:
+        async with self._storage.read() as conn:
             result = await conn.execute(
                 sa.select(api_keys).where(
                     api_keys.c.key_id == key_id, api_keys.c.account_id == account_id
@@ -350,7 +350,7 @@ class SqlCredentialStore(CredentialStore):
 
     async def get_client(self, client_id: str) -> OAuthClient | None:
         """Return the client, or None."""
-        async with self._storage.connect() as conn:
+        async with self._storage.read() as conn:
             result = await conn.execute(
                 sa.select(oauth_clients).where(oauth_clients.c.client_id == client_id)
             )
@@ -429,7 +429,7 @@ class SqlCredentialStore(CredentialStore):
             await conn.execute(sa.insert(oauth_tokens).values(_token_to_row(token)))
 
     async def _token_where(self, clause: sa.ColumnElement[bool]) -> OAuthToken | None:
-        async with self._storage.connect() as conn:
+        async with self._storage.read() as conn:
             result = await conn.execute(sa.select(oauth_tokens).where(clause))
             row = result.mappings().first()
         return _token_from_row(row) if row else None
