@@ -268,6 +268,13 @@ def _token_alive(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
+# Built once: checked on every authenticated request.
+_KEY_BY_HASH = sa.select(api_keys).where(api_keys.c.secret_hash == sa.bindparam("secret_hash"))
+_TOKEN_BY_ACCESS_HASH = sa.select(oauth_tokens).where(
+    oauth_tokens.c.access_token_hash == sa.bindparam("token_hash")
+)
+
+
 class SqlCredentialStore(CredentialStore):
     """Credentials in the database of a :class:`~trace_sql.storage.SqlStorage`."""
 
@@ -286,9 +293,7 @@ class SqlCredentialStore(CredentialStore):
     async def get_api_key_by_hash(self, secret_hash: str) -> ApiKey | None:
         """Return the key with that hash, or None."""
         async with self._storage.read() as conn:
-            result = await conn.execute(
-                sa.select(api_keys).where(api_keys.c.secret_hash == secret_hash)
-            )
+            result = await conn.execute(_KEY_BY_HASH, {"secret_hash": secret_hash})
             row = result.mappings().first()
         return _key_from_row(row) if row else None
 
@@ -436,7 +441,10 @@ class SqlCredentialStore(CredentialStore):
 
     async def get_token_by_access_hash(self, access_hash: str) -> OAuthToken | None:
         """Return the record holding that access token, or None."""
-        return await self._token_where(oauth_tokens.c.access_token_hash == access_hash)
+        async with self._storage.read() as conn:
+            result = await conn.execute(_TOKEN_BY_ACCESS_HASH, {"token_hash": access_hash})
+            row = result.mappings().first()
+        return _token_from_row(row) if row else None
 
     async def get_token_by_refresh_hash(self, refresh_hash: str) -> OAuthToken | None:
         """Return the record holding that refresh token, or None."""
