@@ -337,6 +337,8 @@ _STREAM_BY_ID = sa.select(streams).where(
     streams.c.account_id == sa.bindparam("account_id"),
     streams.c.stream_id == sa.bindparam("stream_id"),
 )
+_STREAMS_OF_ACCOUNT = sa.select(streams).where(streams.c.account_id == sa.bindparam("account_id"))
+_LIVE_STREAMS_OF_ACCOUNT = _STREAMS_OF_ACCOUNT.where(streams.c.is_archived.is_(False))
 _ENTRY_BY_ID = sa.select(entries).where(
     entries.c.account_id == sa.bindparam("account_id"),
     entries.c.entry_id == sa.bindparam("entry_id"),
@@ -438,11 +440,16 @@ class SqlStreamRepository(_SqlRepository, StreamRepository):
         self, account_id: UUID, *, include_archived: bool = False, with_counts: bool = True
     ) -> builtins.list[Stream]:
         """Return the account's streams by name (case-insensitive), with entry counts."""
-        columns = [streams, _entry_count_column()] if with_counts else [streams]
-        query = sa.select(*columns).where(streams.c.account_id == account_id)
-        if not include_archived:
-            query = query.where(streams.c.is_archived.is_(False))
-        result = await self._execute(query)
+        if with_counts:
+            query = sa.select(streams, _entry_count_column()).where(
+                streams.c.account_id == account_id
+            )
+            if not include_archived:
+                query = query.where(streams.c.is_archived.is_(False))
+            result = await self._execute(query)
+        else:
+            query = _STREAMS_OF_ACCOUNT if include_archived else _LIVE_STREAMS_OF_ACCOUNT
+            result = await self._execute(query, {"account_id": account_id})
         # Sorted here, not in SQL: the same order whatever the database's collation
         # (and SQLite's lower() only folds ASCII).
         found = [row_to_stream(row) for row in result.mappings()]
