@@ -78,3 +78,22 @@ async def test_a_connection_used_moments_ago_is_not_pinged_and_the_pool_recovers
         assert second != first
     finally:
         await engine.dispose()
+
+
+async def test_a_dropped_connection_in_a_unit_of_work_is_a_clean_unavailable_error(
+    postgres_url: str,
+) -> None:
+    # The request that meets a dead connection gets "unavailable, retry" (not a
+    # MissingGreenlet from touching the invalidated connection), and the next one works.
+    from trace_core.errors import UnavailableError
+
+    storage = _one_connection_storage(postgres_url, ping_after_idle_s=3600.0)
+    try:
+        first = await _backend_pid(storage)
+        await _terminate(postgres_url, first)
+
+        with pytest.raises(UnavailableError):
+            await _backend_pid(storage)
+        assert await _backend_pid(storage) != first
+    finally:
+        await storage.close()

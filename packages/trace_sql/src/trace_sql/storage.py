@@ -973,7 +973,10 @@ class SqlStorage(Storage):
                         in_block = False
                     bulk_rows = conn.info.pop(_BULK_ROWS, 0)
                 finally:
-                    conn.info.pop(_BULK_ROWS, None)
+                    # An invalidated connection (dropped mid-use) must not be touched:
+                    # ``info`` would make SQLAlchemy reconnect outside the async bridge.
+                    if not conn.invalidated:
+                        conn.info.pop(_BULK_ROWS, None)
                 if bulk_rows >= _ANALYZE_MIN_ROWS and self.dialect_name == "postgresql":
                     await _refresh_statistics(conn, bulk_rows)
         except TraceError:
