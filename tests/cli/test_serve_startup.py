@@ -4,9 +4,9 @@ The server restarts often (deploys, scaling) and its first answer should come
 fast: on a database already at the newest schema it must not import Alembic,
 and without Meilisearch configured it must not import the Meilisearch client;
 rich (CLI tables and progress bars) is not needed either. Each check runs the
-real composition (settings, migration check, every adapter, the app, and the
-search start-up its lifespan runs) in a fresh interpreter, where ``sys.modules``
-shows what was imported.
+real composition (settings, migration check, every adapter, the app, and its
+lifespan, started and stopped at once) in a fresh interpreter, where
+``sys.modules`` shows what was imported; a process that does not exit fails too.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ NOT_NEEDED_TO_SERVE = ("alembic", "trace_meili", "meilisearch", "rich")
 _SERVE_WITHOUT_LISTENING = """
 import asyncio, json, sys
 from trace_http.app import open_app
-from trace_http.cli_search import start_search
 from trace_http.settings import load_settings
 
 async def main():
-    async with open_app(load_settings(None)) as app:
-        trace = app.state.trace
-        await start_search(trace.storage, trace.search)  # what the lifespan starts with
+    # Start the whole lifespan (search start-up, outbox worker, trash purge) and stop
+    # at once: a round of background work in flight must not hold up the exit.
+    async with open_app(load_settings(None)) as app, app.lifespan():
+        pass
 
 asyncio.run(main())
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))

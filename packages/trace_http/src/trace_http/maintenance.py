@@ -28,14 +28,19 @@ async def run_maintenance_once(trace: Trace) -> int:
     return purged
 
 
-async def _loop(trace: Trace, interval: float) -> None:
-    while True:
-        try:
-            await run_maintenance_once(trace)
-        except Exception:
-            # A failed round (database briefly away) must not stop the next one.
-            logger.exception("trash purge failed; retrying in %.0f s", interval)
-        await anyio.sleep(interval)
+async def _loop(trace: Trace, interval: float, stop: anyio.Event) -> None:
+    while not stop.is_set():
+        # A round in flight is finished, never cancelled: cancelling a query half-way
+        # leaves the driver connection to be torn down after the server stopped
+        # (aiosqlite's close then holds up the process's exit).
+        with anyio.CancelScope(shield=True):
+            try:
+                await run_maintenance_once(trace)
+            except Exception:
+                # A failed round (database briefly away) must not stop the next one.
+                logger.exception("trash purge failed; retrying in %.0f s", interval)
+        with anyio.move_on_after(interval):
+            await stop.wait()
 
 
 def maintenance_lifespan(
@@ -43,7 +48,8 @@ def maintenance_lifespan(
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """Return a Litestar lifespan hook that runs maintenance every ``interval_seconds``.
 
-    An interval of 0 returns a hook that does nothing.
+    On shutdown a round in progress completes first. An interval of 0 returns a
+    hook that does nothing.
     """
 
     @asynccontextmanager
@@ -51,11 +57,12 @@ def maintenance_lifespan(
         if interval_seconds <= 0:
             yield
             return
+        stop = anyio.Event()
         async with anyio.create_task_group() as group:
-            group.start_soon(_loop, trace, interval_seconds)
+            group.start_soon(_loop, trace, interval_seconds, stop)
             try:
                 yield
             finally:
-                group.cancel_scope.cancel()
+                stop.set()
 
     return lifespan
