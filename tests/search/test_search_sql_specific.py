@@ -5,20 +5,27 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from trace_core.errors import InvalidInputError
-from trace_core.model import EntryFilter
+from trace_core.model import Account, EntryFilter
 from trace_core.ports import SearchRequest
 from trace_core.search import HIGHLIGHT_START
 from trace_core.testing.contracts.search import T0, SearchBackend, make_entry
 from trace_sql import create_storage
 from trace_sql.engine import create_engine, sqlite_url
 from trace_sql.migrate import alembic_config, migrate_async
-from trace_sql.search import PostgresSearchIndex, SqliteSearchIndex, account_match
+from trace_sql.search import (
+    FTS_SHARDS,
+    PostgresSearchIndex,
+    SqliteSearchIndex,
+    account_match,
+    fts_table,
+)
 from trace_sql.storage import SqlStorage, open_storage
 
 pytestmark = pytest.mark.anyio
@@ -109,7 +116,7 @@ async def test_rebuild_restores_a_lost_index(storage: SqlStorage) -> None:
     me = await b.account()
     [entry] = await b.add(make_entry(me, "plover"))
     async with storage.connect(write=True) as conn:
-        await conn.execute(sa.text("DELETE FROM entry_fts"))
+        await conn.execute(sa.text(f"DELETE FROM {fts_table(me.account_id.hex)}"))
         await conn.execute(sa.text("DELETE FROM entry_search_docs"))
     assert await b.ids(me, "plover") == []
 
@@ -117,10 +124,12 @@ async def test_rebuild_restores_a_lost_index(storage: SqlStorage) -> None:
     assert await b.ids(me, "plover") == [entry.entry_id]
 
 
-async def _fts_rowids(storage: SqlStorage, match: str) -> set[int]:
+async def _fts_rowids(storage: SqlStorage, account: Account, match: str) -> set[int]:
+    """Rows of ``account``'s FTS5 table matching ``match``."""
+    fts = fts_table(account.account_id.hex)
     async with storage.connect() as conn:
         rows = await conn.execute(
-            sa.text("SELECT rowid FROM entry_fts WHERE entry_fts MATCH :m"), {"m": match}
+            sa.text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :m"), {"m": match}
         )
         return {row[0] for row in rows}
 
@@ -138,19 +147,21 @@ async def test_fts5_itself_keeps_to_the_account(storage: SqlStorage) -> None:
     )
 
     # The account token the triggers index is what the engine matches on.
-    assert await _fts_rowids(storage, account_match(me.account_id.hex, '"wren"')) == {mine_doc}
-    assert await _fts_rowids(storage, account_match(other.account_id.hex, '"wren"')) == {theirs_doc}
+    mine_match = account_match(me.account_id.hex, '"wren"')
+    theirs_match = account_match(other.account_id.hex, '"wren"')
+    assert await _fts_rowids(storage, me, mine_match) == {mine_doc}
+    assert await _fts_rowids(storage, other, theirs_match) == {theirs_doc}
     # The words are matched in the text columns only, never in the token.
-    assert (
-        await _fts_rowids(storage, account_match(me.account_id.hex, f'"a{me.account_id.hex}0"'))
-        == set()
-    )
+    token_as_word = account_match(me.account_id.hex, f'"a{me.account_id.hex}0"')
+    assert await _fts_rowids(storage, me, token_as_word) == set()
 
     # The search relies on the engine's restriction: an entry whose index row
     # carries another account's token is not found, though its docs row is ours.
     async with storage.connect(write=True) as conn:
         await conn.execute(
-            sa.text("UPDATE entry_fts SET account = :token WHERE rowid = :doc"),
+            sa.text(
+                f"UPDATE {fts_table(me.account_id.hex)} SET account = :token WHERE rowid = :doc"
+            ),
             {"token": f"a{other.account_id.hex}0", "doc": mine_doc},
         )
     assert await b.ids(me, "wren") == []
@@ -210,12 +221,139 @@ async def test_upgrading_a_search_index_without_accounts_indexes_every_entry_by_
         # The triggers write the token for new entries too.
         [later] = await b.add(make_entry(me, "two curlews"))
         assert set(await b.ids(me, "curlew")) == {mine.entry_id, later.entry_id}
-        assert await _fts_rowids(storage, account_match(me.account_id.hex, '"curlew"')) == {
+        assert await _fts_rowids(storage, me, account_match(me.account_id.hex, '"curlew"')) == {
             await _doc_id(storage, mine.entry_id),
             await _doc_id(storage, later.entry_id),
         }
     finally:
         await storage.close()
+
+
+async def _account_in(b: SearchBackend, digit: str) -> Account:
+    """A new account whose id ends in ``digit``: indexed in ``entry_fts_<digit>``."""
+    account_id = UUID(hex=uuid4().hex[:-1] + digit)
+    account = Account(account_id=account_id, email=f"{account_id.hex}@example.test", created_at=T0)
+    async with b.storage.unit_of_work(write=True) as uow:
+        await uow.accounts.add(account)
+    return account
+
+
+async def _rows_per_table(storage: SqlStorage) -> dict[str, int]:
+    """How many index rows each FTS5 table holds (empty tables left out)."""
+    counts: dict[str, int] = {}
+    async with storage.connect() as conn:
+        for digit in FTS_SHARDS:
+            sql = f"SELECT count(*) FROM entry_fts_{digit}"
+            if count := (await conn.execute(sa.text(sql))).scalar_one():
+                counts[digit] = count
+    return counts
+
+
+async def test_an_account_is_indexed_in_the_table_of_its_last_id_digit_only(
+    storage: SqlStorage,
+) -> None:
+    index = SqliteSearchIndex(storage)
+    b = SearchBackend(storage=storage, index=index)
+    me, other = await _account_in(b, "3"), await _account_in(b, "c")
+    mine = await b.add(make_entry(me, "a heron"), make_entry(me, "two herons"))
+    [theirs] = await b.add(make_entry(other, "a heron too"))
+    assert fts_table(me.account_id.hex) == "entry_fts_3"
+    assert await _rows_per_table(storage) == {"3": 2, "c": 1}
+
+    edited = await b.update(mine[0], content="a grey heron")  # re-indexed in its table
+    assert await _rows_per_table(storage) == {"3": 2, "c": 1}
+    await b.update(edited, deleted_at=T0)  # trashed: out of the index
+    assert await _rows_per_table(storage) == {"3": 1, "c": 1}
+    await b.purge(theirs)
+    assert await _rows_per_table(storage) == {"3": 1}
+
+    [again] = await b.add(make_entry(other, "a heron again"))
+    assert await index.rebuild(storage) == 2
+    assert await _rows_per_table(storage) == {"3": 1, "c": 1}
+    assert await b.ids(me, "heron") == [mine[1].entry_id]
+    assert await b.ids(other, "heron") == [again.entry_id]
+
+
+async def test_bm25_counts_documents_in_the_accounts_own_table_only(storage: SqlStorage) -> None:
+    b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    me = await _account_in(b, "3")
+    await b.add(
+        make_entry(me, "a heron by the pond"),
+        make_entry(me, "notes on the weather"),
+        make_entry(me, "a shopping list"),
+        make_entry(me, "call the plumber"),
+    )
+    [before] = await b.search(me, "heron")
+
+    # Another account in another table writes the word everywhere: the IDF of
+    # "heron" (and so my score) is computed without its documents.
+    elsewhere = await _account_in(b, "c")
+    await b.add(*(make_entry(elsewhere, f"heron number {i}") for i in range(10)))
+    [after] = await b.search(me, "heron")
+    assert after.score == before.score
+
+    # The same documents in my table do count (one table for all would do this).
+    neighbour = await _account_in(b, "3")
+    await b.add(*(make_entry(neighbour, f"heron number {i}") for i in range(10)))
+    [shared] = await b.search(me, "heron")
+    assert shared.score != before.score
+    assert await b.ids(neighbour, "pond") == []
+
+
+async def test_sharding_an_index_and_back_keeps_every_entry_searchable(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "one-table.db")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(
+                lambda c: command.upgrade(alembic_config(c), "0101_search_accounts")
+            )
+    finally:
+        await engine.dispose()
+    storage = create_storage(url)
+    try:
+        b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+        me, other = await _account_in(b, "5"), await _account_in(b, "e")
+        [mine] = await b.add(make_entry(me, "a dipper in the stream"))
+        [theirs] = await b.add(make_entry(other, "dipper nest"))
+    finally:
+        await storage.close()
+
+    await migrate_async(url)
+
+    storage = await open_storage(url)
+    try:
+        b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+        assert await _rows_per_table(storage) == {"5": 1, "e": 1}
+        assert await b.ids(me, "dipper") == [mine.entry_id]
+        assert await b.ids(other, "dipper") == [theirs.entry_id]
+        async with storage.connect() as conn:
+            names = set((await conn.execute(sa.text("SELECT name FROM sqlite_master"))).scalars())
+        assert "entry_fts" not in names
+        assert {f"entries_search_insert_{d}" for d in FTS_SHARDS} <= names
+        await b.add(make_entry(me, "dippers again"))  # indexed by the new triggers
+    finally:
+        await storage.close()
+
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(
+                lambda c: command.downgrade(alembic_config(c), "0101_search_accounts")
+            )
+            names = set((await conn.execute(sa.text("SELECT name FROM sqlite_master"))).scalars())
+            assert "entry_fts" in names
+            sharded = {f"entry_fts_{d}" for d in FTS_SHARDS} | {
+                f"entries_search_insert_{d}" for d in FTS_SHARDS
+            }
+            assert not names & sharded
+            found = await conn.execute(
+                sa.text("SELECT rowid FROM entry_fts WHERE entry_fts MATCH :m"),
+                {"m": account_match(me.account_id.hex, '"dipper"')},
+            )
+            assert len(found.all()) == 2  # both of mine, not theirs
+    finally:
+        await engine.dispose()
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------

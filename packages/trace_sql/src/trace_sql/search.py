@@ -1,9 +1,10 @@
 """Built-in search on the SQL database: SQLite FTS5 and PostgreSQL full-text search.
 
 Both adapters are ``indexed_by_storage``: triggers created by the
-``0100_search`` migration (on SQLite re-created by ``0101_search_accounts``)
-index an entry in the same transaction that writes it, so an entry is
-searchable the moment ``create_entry`` returns, and
+``0100_search`` migration (on SQLite re-created by ``0101_search_accounts``
+and split into sixteen FTS5 tables by ``0102_search_shards``) index an entry
+in the same transaction that writes it, so an entry is searchable the moment
+``create_entry`` returns, and
 :meth:`~trace_core.ports.SearchIndex.index` has nothing left to do.
 
 Queries are built only from the terms of :func:`trace_core.search.parse_query`
@@ -49,22 +50,44 @@ from trace_sql.tables import entries
 from trace_sql.types import UTCDateTime
 
 __all__ = [
+    "FTS_SHARDS",
     "PostgresSearchIndex",
     "SqliteSearchIndex",
     "account_match",
     "create_sql_search_index",
+    "fts_table",
 ]
 
 TITLE_WEIGHT = 10.0
 CONTENT_WEIGHT = 1.0
 TAGS_WEIGHT = 4.0
 ACCOUNT_WEIGHT = 0.0
-"""bm25 weight of ``entry_fts.account`` (matched for speed, not relevance)."""
+"""bm25 weight of the FTS5 ``account`` column (matched for speed, not relevance)."""
 SNIPPET_TOKENS = 28
 """FTS5 snippet length in tokens: about 200 characters of prose."""
 
-_fts = sa.table("entry_fts", sa.column("rowid", sa.Integer()))
-_fts_ref: sa.ColumnClause[Any] = sa.literal_column("entry_fts")
+FTS_SHARDS = "0123456789abcdef"
+"""The last hex digit of an account id names the FTS5 table that indexes it."""
+
+
+def fts_table(account_hex: str) -> str:
+    """Return the FTS5 table that indexes the account with id ``account_hex``.
+
+    ``entry_fts_0`` .. ``entry_fts_f`` (migration ``0102_search_shards``), by
+    the last hex digit of the id as SQLite stores it, the digit the triggers
+    route on: bm25 counts a word's documents and averages lengths over that
+    table only, the accounts sharing the digit, not every tenant.
+    """
+    return f"entry_fts_{account_hex[-1].lower()}"
+
+
+_FTS: dict[str, tuple[sa.TableClause, sa.ColumnClause[Any]]] = {
+    f"entry_fts_{digit}": (
+        sa.table(f"entry_fts_{digit}", sa.column("rowid", sa.Integer())),
+        sa.literal_column(f"entry_fts_{digit}"),
+    )
+    for digit in FTS_SHARDS
+}
 _docs = sa.table(
     "entry_search_docs",
     sa.column("doc_id", sa.Integer()),
@@ -238,22 +261,24 @@ _REBUILD_DOCS = (
     f"SELECT {_DOC_COLUMNS} FROM entries WHERE deleted_at IS NULL ORDER BY created_at"
 )
 _REBUILD_FTS = (
-    "INSERT INTO entry_fts (rowid, title, content, tags, account) "
+    "INSERT INTO {fts} (rowid, title, content, tags, account) "
     "SELECT d.doc_id, coalesce(e.title, ''), e.content, "
     "(SELECT coalesce(group_concat(value, ' '), '') FROM json_each(e.tags)), "
     "'a' || d.account_id || '0' "
-    "FROM entry_search_docs AS d JOIN entries AS e ON e.entry_id = d.entry_id ORDER BY d.doc_id"
+    "FROM entry_search_docs AS d JOIN entries AS e ON e.entry_id = d.entry_id "
+    "WHERE lower(substr(d.account_id, -1)) = '{digit}' ORDER BY d.doc_id"
 )
 
 
 def account_match(account_hex: str, match: str) -> str:
     """Return the FTS5 MATCH text for ``match`` (see :func:`fts5_match`) in one account only.
 
-    ``entry_fts.account`` holds ``a<account id hex>0`` (migration
-    ``0101_search_accounts``), so FTS5 intersects that token's posting list
-    with the words' instead of walking every account's postings of a common
-    word. The words are matched in the text columns only. The caller still
-    checks ``entry_search_docs.account_id``: isolation does not rest on this.
+    The ``account`` column of the FTS5 tables holds ``a<account id hex>0``
+    (migration ``0101_search_accounts``), so FTS5 intersects that token's
+    posting list with the words' instead of walking the postings of a common
+    word in the other accounts of the same table (:func:`fts_table`). The
+    words are matched in the text columns only. The caller still checks
+    ``entry_search_docs.account_id``: isolation does not rest on this.
 
     Args:
         account_hex: the account id as SQLite stores it (32 hex digits).
@@ -335,11 +360,11 @@ class _SqliteCodec:
         self.template = (
             f"SELECT {selected}, p.rank FROM ("  # noqa: S608 - column names and constants
             " SELECT * FROM ("
-            f"  SELECT d.entry_id, bm25(entry_fts, {TITLE_WEIGHT}, {CONTENT_WEIGHT},"
+            f"  SELECT d.entry_id, bm25({{fts}}, {TITLE_WEIGHT}, {CONTENT_WEIGHT},"
             f"   {TAGS_WEIGHT}, {ACCOUNT_WEIGHT}) AS rank, d.entry_date, d.created_at"
-            "  FROM entry_fts JOIN entry_search_docs AS d ON d.doc_id = entry_fts.rowid"
-            "  WHERE entry_fts MATCH ? AND d.account_id = ? {filters}"
-            "  ORDER BY entry_fts.rowid DESC LIMIT ?"
+            "  FROM {fts} JOIN entry_search_docs AS d ON d.doc_id = {fts}.rowid"
+            "  WHERE {fts} MATCH ? AND d.account_id = ? {filters}"
+            "  ORDER BY {fts}.rowid DESC LIMIT ?"
             " ) ORDER BY rank, entry_date DESC, created_at DESC, entry_id DESC LIMIT ? OFFSET ?"
             ") AS p JOIN entries AS e ON e.entry_id = p.entry_id"
             " ORDER BY p.rank, p.entry_date DESC, p.created_at DESC, p.entry_id DESC"
@@ -388,7 +413,9 @@ class _SqliteCodec:
             if value is not None:
                 conditions.append(f"d.{column} {op} ?")
                 params.append(self._value(column, value))
-        sql = self.template.replace("{filters}", "".join(f" AND {c}" for c in conditions))
+        sql = self.template.replace("{fts}", fts_table(account_hex)).replace(
+            "{filters}", "".join(f" AND {c}" for c in conditions)
+        )
         return sql, [*params, window, limit, offset]
 
     def entry_row(self, raw: Sequence[Any]) -> dict[str, Any]:
@@ -411,12 +438,16 @@ class SqliteSearchIndex(_SqlSearchIndex):
     unless it already matches ``prefix_limit`` of the account's entries as a
     whole word.
 
-    One FTS5 table serves every account; each query also matches the
-    account's token in ``entry_fts.account`` (:func:`account_match`), so FTS5
-    reads only the account's postings of a common word, not every tenant's.
+    Sixteen FTS5 tables share the accounts, by the last hex digit of the
+    account id (:func:`fts_table`): a query reads its account's table only, so
+    bm25's document counts and length averages cover the accounts sharing
+    that digit, not every tenant. Each query also matches the account's token
+    in the ``account`` column (:func:`account_match`), so FTS5 skips the
+    postings of the table's other accounts; and the docs table's
+    ``account_id`` is checked too.
 
     Args:
-        storage: a SQLite storage migrated to ``0101_search_accounts``.
+        storage: a SQLite storage migrated to ``0102_search_shards``.
         rank_window: the most matches bm25 ranks for one query.
         prefix_limit: how common a last word must be to be taken as complete.
 
@@ -468,11 +499,8 @@ class SqliteSearchIndex(_SqlSearchIndex):
             account_hex = codec.account_hex(account_id)
             count = self._term_counts.get(account_hex, term)
             if count is None:
-                # Counting stops at prefix_limit: all we need is "that many?".
                 rows = await driver.execute_fetchall(
-                    "SELECT count(*) FROM "
-                    "(SELECT 1 FROM entry_fts WHERE entry_fts MATCH ? LIMIT ?)",
-                    (account_match(account_hex, f'"{term}"'), self.prefix_limit),
+                    *self.prefix_statement(dialect, account_id, term)
                 )
                 count = self._term_counts.put(account_hex, term, int(rows[0][0]))
             if count >= self.prefix_limit:
@@ -490,6 +518,17 @@ class SqliteSearchIndex(_SqlSearchIndex):
                 )
             )
         return hits
+
+    def prefix_statement(self, dialect: Any, account_id: UUID, term: str) -> tuple[str, list[Any]]:
+        """Return the statement counting the account's entries with ``term`` as a whole word.
+
+        Counting stops at ``prefix_limit``: all the fast path asks is "that
+        many?". Public, like :meth:`ranked_statement`, for the benchmark.
+        """
+        account_hex = _SqliteCodec.get(dialect).account_hex(account_id)
+        fts = fts_table(account_hex)
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT ?)"  # noqa: S608
+        return sql, [account_match(account_hex, f'"{term}"'), self.prefix_limit]
 
     def ranked_statement(
         self, dialect: Any, account_id: UUID, query: ParsedQuery, request: SearchRequest
@@ -515,11 +554,12 @@ class SqliteSearchIndex(_SqlSearchIndex):
         # prefix would merge the doclists of every longer word (slow, and no
         # better). Counted in the account only: other accounts' words must not
         # change what this one finds.
-        codec = _SqliteCodec.get(conn.dialect)
+        account_hex = _SqliteCodec.get(conn.dialect).account_hex(account_id)
+        fts, fts_ref = _FTS[fts_table(account_hex)]
         matches = (
             sa.select(sa.literal(1))
-            .select_from(_fts)
-            .where(_fts_ref.op("MATCH")(account_match(codec.account_hex(account_id), f'"{term}"')))
+            .select_from(fts)
+            .where(fts_ref.op("MATCH")(account_match(account_hex, f'"{term}"')))
             .limit(self.prefix_limit)
             .subquery()
         )
@@ -536,14 +576,15 @@ class SqliteSearchIndex(_SqlSearchIndex):
     ) -> int:
         if query.prefix_last and await self._complete_word(conn, account_id, query.terms[-1]):
             query = msgspec.structs.replace(query, prefix_last=False)
-        codec = _SqliteCodec.get(conn.dialect)
-        match = account_match(codec.account_hex(account_id), fts5_match(query, _match(request)))
+        account_hex = _SqliteCodec.get(conn.dialect).account_hex(account_id)
+        fts, fts_ref = _FTS[fts_table(account_hex)]
+        match = account_match(account_hex, fts5_match(query, _match(request)))
         d = _docs.c
         statement = (
             sa.select(sa.func.count())
-            .select_from(_fts.join(_docs, d.doc_id == _fts.c.rowid))
+            .select_from(fts.join(_docs, d.doc_id == fts.c.rowid))
             .where(
-                _fts_ref.op("MATCH")(match),
+                fts_ref.op("MATCH")(match),
                 d.account_id == account_id,
                 *_doc_clauses(request.filters),
             )
@@ -562,17 +603,18 @@ class SqliteSearchIndex(_SqlSearchIndex):
     ) -> list[SearchHit]:
         if query.prefix_last and await self._complete_word(conn, account_id, query.terms[-1]):
             query = msgspec.structs.replace(query, prefix_last=False)
-        codec = _SqliteCodec.get(conn.dialect)
-        match = account_match(codec.account_hex(account_id), fts5_match(query, _match(request)))
+        account_hex = _SqliteCodec.get(conn.dialect).account_hex(account_id)
+        fts, fts_ref = _FTS[fts_table(account_hex)]
+        match = account_match(account_hex, fts5_match(query, _match(request)))
         filters = request.filters
         d = _docs.c
-        rank = sa.func.bm25(_fts_ref, TITLE_WEIGHT, CONTENT_WEIGHT, TAGS_WEIGHT, ACCOUNT_WEIGHT)
+        rank = sa.func.bm25(fts_ref, TITLE_WEIGHT, CONTENT_WEIGHT, TAGS_WEIGHT, ACCOUNT_WEIGHT)
         window = max(self.rank_window, request.offset + request.limit)
         candidates = (
             sa.select(d.entry_id, rank.label("rank"), d.doc_id, d.entry_date, d.created_at)
-            .select_from(_fts.join(_docs, d.doc_id == _fts.c.rowid))
+            .select_from(fts.join(_docs, d.doc_id == fts.c.rowid))
             .where(
-                _fts_ref.op("MATCH")(match),
+                fts_ref.op("MATCH")(match),
                 d.account_id == account_id,
                 *_doc_clauses(filters),
             )
@@ -582,7 +624,7 @@ class SqliteSearchIndex(_SqlSearchIndex):
             candidates = candidates.join(entries, entries.c.entry_id == d.entry_id).where(*clauses)
         # FTS5 walks its doclist newest first (rowid order), stops after the
         # window and computes bm25 only for those rows.
-        window_q = candidates.order_by(_fts.c.rowid.desc()).limit(window).subquery("window")
+        window_q = candidates.order_by(fts.c.rowid.desc()).limit(window).subquery("window")
         w = window_q.c
         order = (w.rank, w.entry_date.desc(), w.created_at.desc(), w.entry_id.desc())
         page = (
@@ -613,11 +655,15 @@ class SqliteSearchIndex(_SqlSearchIndex):
     async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
         """Re-create the FTS index from ``entries`` (e.g. after a restore from backup)."""
         async with self._storage.connect(write=True) as conn:
-            await conn.exec_driver_sql("DELETE FROM entry_fts")
+            for fts in _FTS:
+                await conn.exec_driver_sql(f"DELETE FROM {fts}")  # noqa: S608 - constants
             await conn.exec_driver_sql("DELETE FROM entry_search_docs")
             await conn.exec_driver_sql(_REBUILD_DOCS)
-            await conn.exec_driver_sql(_REBUILD_FTS)
-            await conn.exec_driver_sql("INSERT INTO entry_fts (entry_fts) VALUES ('optimize')")
+            for digit in FTS_SHARDS:
+                fts = f"entry_fts_{digit}"
+                await conn.exec_driver_sql(_REBUILD_FTS.format(fts=fts, digit=digit))
+                optimize = f"INSERT INTO {fts} ({fts}) VALUES ('optimize')"  # noqa: S608
+                await conn.exec_driver_sql(optimize)
             count = int(
                 (await conn.exec_driver_sql("SELECT count(*) FROM entry_search_docs")).scalar_one()
             )
