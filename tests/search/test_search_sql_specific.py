@@ -134,10 +134,31 @@ async def _fts_rowids(storage: SqlStorage, account: Account, match: str) -> set[
         return {row[0] for row in rows}
 
 
+async def _account_in_table(storage: SqlStorage, digit: str) -> Account:
+    """A new account whose id ends in ``digit``: it goes to FTS5 table ``entry_fts_<digit>``."""
+    account_id = UUID(uuid4().hex[:-1] + digit)
+    account = Account(account_id=account_id, email=f"{account_id.hex}@example.test", created_at=T0)
+    async with storage.unit_of_work(write=True) as uow:
+        await uow.accounts.add(account)
+    return account
+
+
+async def _retoken(storage: SqlStorage, owner: Account, doc: int, token_of: Account) -> None:
+    """Tamper with an index row: give it ``token_of``'s account token."""
+    async with storage.connect(write=True) as conn:
+        await conn.execute(
+            sa.text(
+                f"UPDATE {fts_table(owner.account_id.hex)} SET account = :token WHERE rowid = :doc"
+            ),
+            {"token": f"a{token_of.account_id.hex}0", "doc": doc},
+        )
+
+
 async def test_fts5_itself_keeps_to_the_account(storage: SqlStorage) -> None:
     index = SqliteSearchIndex(storage)
     b = SearchBackend(storage=storage, index=index)
-    me, other = await b.account(), await b.account()
+    # Two accounts in the same FTS5 table: the engine must tell them apart.
+    me, other = await _account_in_table(storage, "7"), await _account_in_table(storage, "7")
     [mine] = await b.add(make_entry(me, "a wren in the hedge"))
     [theirs] = await b.add(make_entry(other, "a wren on the roof"))
     await b.update(mine, content="a wren in the garden hedge")  # re-indexed by the trigger
@@ -157,13 +178,7 @@ async def test_fts5_itself_keeps_to_the_account(storage: SqlStorage) -> None:
 
     # The search relies on the engine's restriction: an entry whose index row
     # carries another account's token is not found, though its docs row is ours.
-    async with storage.connect(write=True) as conn:
-        await conn.execute(
-            sa.text(
-                f"UPDATE {fts_table(me.account_id.hex)} SET account = :token WHERE rowid = :doc"
-            ),
-            {"token": f"a{other.account_id.hex}0", "doc": mine_doc},
-        )
+    await _retoken(storage, me, mine_doc, other)
     assert await b.ids(me, "wren") == []
     assert await b.index.count(me.account_id, _request("wren")) == 0
     # ... and the docs row still guards isolation: the other account does not get it either.
@@ -172,6 +187,26 @@ async def test_fts5_itself_keeps_to_the_account(storage: SqlStorage) -> None:
     assert await index.rebuild(storage) == 2
     assert await b.ids(me, "wren") == [mine.entry_id]
     assert await b.ids(other, "wren") == [theirs.entry_id]
+
+
+async def test_an_account_alone_in_its_table_is_searched_without_its_token(
+    storage: SqlStorage,
+) -> None:
+    # Alone in its table, the account's token would only cost bm25 a walk over the
+    # account's whole posting list: the search leaves it out (the docs table's
+    # account check still applies). Once another account shares the table, the
+    # token is back (a new index: the answer is remembered for a minute).
+    me, stranger = await _account_in_table(storage, "c"), await _account_in_table(storage, "d")
+    b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    [mine] = await b.add(make_entry(me, "a wren in the hedge"))
+    await _retoken(storage, me, await _doc_id(storage, mine.entry_id), stranger)
+
+    assert await b.ids(me, "wren") == [mine.entry_id]  # found: no token was matched
+    assert await b.ids(stranger, "wren") == []
+
+    await _account_in_table(storage, "c")
+    b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    assert await b.ids(me, "wren") == []  # the token is matched again
 
 
 def _request(query: str) -> SearchRequest:

@@ -953,6 +953,11 @@ class SqlStorage(Storage):
         """``sqlite`` or ``postgresql``."""
         return self._engine.dialect.name
 
+    @property
+    def reader(self) -> sa.Engine | None:
+        """The synchronous engine for reads on a SQLite file (None elsewhere)."""
+        return self._reader
+
     @asynccontextmanager
     async def connect(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
         """Open a transaction and yield its connection (for sibling adapters in ``trace_sql``).
