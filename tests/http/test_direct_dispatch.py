@@ -81,17 +81,17 @@ def answered_directly(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def _post(
     client: httpx2.AsyncClient, body: Any, version: str, token: str = "alice-full"
 ) -> tuple[int, str, Any]:
-    response = await client.post(
-        "/mcp",
-        content=json.dumps(body),
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": version,
-        },
-    )
+    response = await client.post("/mcp", content=json.dumps(body), headers=_headers(version, token))
     return response.status_code, response.headers.get("content-type", ""), response.json()
+
+
+def _headers(version: str, token: str = "alice-full") -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": version,
+    }
 
 
 def _call(name: str, arguments: Any = None, **params: Any) -> dict[str, Any]:
@@ -181,26 +181,9 @@ async def test_everything_else_is_left_to_the_sdk(
     answered_directly: list[str], pair: Pair, version: str
 ) -> None:
     for body in SDK_ONLY:
-        direct_response = await pair.direct.post(
-            "/mcp",
-            content=json.dumps(body),
-            headers={
-                "Authorization": "Bearer alice-full",
-                "Content-Type": "application/json",
-                "Accept": "application/json, text/event-stream",
-                "MCP-Protocol-Version": version,
-            },
-        )
-        sdk_response = await pair.sdk.post(
-            "/mcp",
-            content=json.dumps(body),
-            headers={
-                "Authorization": "Bearer alice-full",
-                "Content-Type": "application/json",
-                "Accept": "application/json, text/event-stream",
-                "MCP-Protocol-Version": version,
-            },
-        )
+        content = json.dumps(body)
+        direct_response = await pair.direct.post("/mcp", content=content, headers=_headers(version))
+        sdk_response = await pair.sdk.post("/mcp", content=content, headers=_headers(version))
         assert direct_response.status_code == sdk_response.status_code, body
         assert direct_response.content == sdk_response.content, body
     assert answered_directly == []

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 import msgspec
@@ -871,6 +871,20 @@ async def _refresh_statistics(conn: AsyncConnection, inserted: int) -> None:
             await conn.exec_driver_sql(f"ANALYZE {', '.join(_ANALYZED_TABLES)}")
 
 
+def _raise_translated(exc: sa_exc.DBAPIError | OSError, *, in_block: bool) -> NoReturn:
+    """Re-raise a driver error as a :mod:`trace_core.errors` error where one fits.
+
+    An OSError from the caller's own code in the block (say, a blob write) is
+    not a database failure: it goes through unchanged.
+    """
+    if in_block and not isinstance(exc, sa_exc.DBAPIError):
+        raise exc
+    translated = translate_error(exc)
+    if translated is None:
+        raise exc
+    raise translated from exc
+
+
 class _InlineConnection:
     """A synchronous SQLAlchemy connection behind the ``AsyncConnection`` calls repositories make.
 
@@ -987,14 +1001,7 @@ class SqlStorage(Storage):
         except TraceError:
             raise
         except (sa_exc.DBAPIError, OSError) as exc:
-            # An OSError from the caller's own code in the block (say, a blob
-            # write) is not a database failure: let it through unchanged.
-            if in_block and not isinstance(exc, sa_exc.DBAPIError):
-                raise
-            translated = translate_error(exc)
-            if translated is None:
-                raise
-            raise translated from exc
+            _raise_translated(exc, in_block=in_block)
 
     @asynccontextmanager
     async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[SqlUnitOfWork]:
@@ -1031,12 +1038,7 @@ class SqlStorage(Storage):
         except TraceError:
             raise
         except (sa_exc.DBAPIError, OSError) as exc:
-            if in_block and not isinstance(exc, sa_exc.DBAPIError):
-                raise
-            translated = translate_error(exc)
-            if translated is None:
-                raise
-            raise translated from exc
+            _raise_translated(exc, in_block=in_block)
 
     async def migrate(self) -> None:
         """Upgrade the schema to the newest revision (``heads``)."""
