@@ -23,6 +23,7 @@ __all__ = [
     "PING_AFTER_IDLE_S",
     "SQLITE_BUSY_TIMEOUT_S",
     "create_engine",
+    "create_sqlite_reader",
     "normalize_url",
     "sqlite_url",
 ]
@@ -124,7 +125,7 @@ def create_engine(
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
         options.update(kwargs)
         engine = create_async_engine(parsed, **options)
-        _configure_sqlite(engine, wal=not memory)
+        _configure_sqlite(engine.sync_engine, wal=not memory)
         return engine
     options.update(kwargs)
     engine = create_async_engine(parsed, **options)
@@ -159,10 +160,40 @@ def _ping_idle_connections(engine: AsyncEngine, idle_s: float) -> None:
             raise sa.exc.DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
-def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
+def create_sqlite_reader(async_engine: AsyncEngine) -> sa.Engine | None:
+    """Build a synchronous engine on the same SQLite file, for reads without a thread hop.
+
+    aiosqlite runs every call (cursor, execute, fetch, close, and the pool's
+    reset) on the connection's own thread: about 0.2 ms of CPU per statement and
+    0.3 ms per checkout. A point read takes microseconds in SQLite itself, so
+    short read transactions run faster on the event loop's thread. Writes keep
+    aiosqlite: ``BEGIN IMMEDIATE`` may wait on another writer's lock, which must
+    never block the loop. In WAL mode a reader never waits for a writer. Same
+    connection settings as :func:`create_engine`.
+
+    Returns None for anything but a SQLite file (in memory, each connection
+    would see its own database).
+    """
+    url = async_engine.url
+    if url.get_backend_name() != "sqlite" or _is_memory_sqlite(url):
+        return None
+    reader = sa.create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+        # Checked out and returned on the loop's thread; never wait for a free one.
+        pool_size=4,
+        max_overflow=-1,
+        json_serializer=_json_serializer,
+        json_deserializer=msgspec.json.decode,
+    )
+    _configure_sqlite(reader, wal=True)
+    return reader
+
+
+def _configure_sqlite(engine: sa.Engine, *, wal: bool) -> None:
     busy_ms = int(SQLITE_BUSY_TIMEOUT_S * 1000)
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself (below) instead of the sqlite3
         # module's implicit, deferred transactions.
@@ -185,7 +216,7 @@ def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
         finally:
             cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         # A write unit of work takes the write lock up front: a deferred
         # transaction that reads, then writes, fails with SQLITE_BUSY when

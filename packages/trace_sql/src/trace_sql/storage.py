@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
-from types import SimpleNamespace
 from typing import Any, NoReturn
 from uuid import UUID
 
@@ -45,14 +44,7 @@ from trace_core.ports import (
     UnitOfWork,
     VersionRepository,
 )
-from trace_sql.engine import (
-    BEGIN_MODE_OPTION,
-    SQLITE_BUSY_TIMEOUT_S,
-    _configure_sqlite,
-    _is_memory_sqlite,
-    _json_serializer,
-    create_engine,
-)
+from trace_sql.engine import BEGIN_MODE_OPTION, create_engine, create_sqlite_reader
 from trace_sql.errors import translate_error
 from trace_sql.tables import (
     accounts,
@@ -931,35 +923,6 @@ class _InlineConnection:
         their creating thread).
         """
         return await anyio.to_thread.run_sync(partial(self._conn.execute, statement, parameters))
-
-
-def create_sqlite_reader(async_engine: AsyncEngine) -> sa.Engine | None:
-    """Build a synchronous engine on the same SQLite file, for reads without a thread hop.
-
-    aiosqlite runs every call (cursor, execute, fetch, close, and the pool's
-    reset) on the connection's own thread: about 0.2 ms of CPU per statement and
-    0.3 ms per checkout. A point read takes microseconds in SQLite itself, so
-    short read transactions run faster on the event loop's thread. Writes keep
-    aiosqlite: ``BEGIN IMMEDIATE`` may wait on another writer's lock, which must
-    never block the loop. In WAL mode a reader never waits for a writer.
-
-    Returns None for in-memory databases (each connection would see its own).
-    """
-    url = async_engine.url
-    if url.get_backend_name() != "sqlite" or _is_memory_sqlite(url):
-        return None
-    reader = sa.create_engine(
-        url.set(drivername="sqlite+pysqlite"),
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
-        # Checked out and returned on the loop's thread; never wait for a free one.
-        pool_size=4,
-        max_overflow=-1,
-        json_serializer=_json_serializer,
-        json_deserializer=msgspec.json.decode,
-    )
-    # Same pragmas and BEGIN handling as the async engine (it reads ``.sync_engine``).
-    _configure_sqlite(SimpleNamespace(sync_engine=reader), wal=True)  # type: ignore[arg-type]
-    return reader
 
 
 class SqlStorage(Storage):
