@@ -20,7 +20,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]
@@ -338,58 +338,40 @@ def _needs_entries(filters: EntryFilter) -> bool:
     )
 
 
-class _TermCounts:
-    """How many entries each recently seen word matches, remembered for a minute.
+K = TypeVar("K")
+V = TypeVar("V")
 
-    Only used to decide whether a last word is complete; a stale count just
-    means a prefix is or is not expanded for a little longer.
+
+class _Remembered(Generic[K, V]):
+    """Answers remembered for a minute (bounded; cleared when full).
+
+    Used for what only steers speed, never results: whether a last word is
+    common enough to be complete, whether an account is alone in its FTS5 table.
+    A stale answer costs a little time for at most ``ttl`` seconds.
     """
-
-    def __init__(self, ttl: float = 60.0, size: int = 2048) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._counts: dict[tuple[str, str], tuple[float, int]] = {}
-
-    def get(self, account_hex: str, term: str) -> int | None:
-        found = self._counts.get((account_hex, term))
-        if found is None or time.monotonic() - found[0] > self.ttl:
-            return None
-        return found[1]
-
-    def put(self, account_hex: str, term: str, count: int) -> int:
-        if len(self._counts) >= self.size:
-            self._counts.clear()
-        self._counts[(account_hex, term)] = (time.monotonic(), count)
-        return count
-
-
-class _AloneAccounts:
-    """Whether an account has its FTS5 table to itself, remembered for a minute.
-
-    A stale answer only costs speed: the docs table's ``account_id`` check
-    keeps other accounts out either way.
-    """
-
-    SQL = (
-        "SELECT 1 FROM accounts WHERE lower(substr(account_id, -1)) = ? AND account_id != ? LIMIT 1"
-    )
 
     def __init__(self, ttl: float = 60.0, size: int = 4096) -> None:
         self.ttl = ttl
         self.size = size
-        self._alone: dict[str, tuple[float, bool]] = {}
+        self._values: dict[K, tuple[float, V]] = {}
 
-    def get(self, account_hex: str) -> bool | None:
-        found = self._alone.get(account_hex)
+    def get(self, key: K) -> V | None:
+        found = self._values.get(key)
         if found is None or time.monotonic() - found[0] > self.ttl:
             return None
         return found[1]
 
-    def put(self, account_hex: str, alone: bool) -> bool:
-        if len(self._alone) >= self.size:
-            self._alone.clear()
-        self._alone[account_hex] = (time.monotonic(), alone)
-        return alone
+    def put(self, key: K, value: V) -> V:
+        if len(self._values) >= self.size:
+            self._values.clear()
+        self._values[key] = (time.monotonic(), value)
+        return value
+
+
+_ALONE_SQL = (
+    "SELECT 1 FROM accounts WHERE lower(substr(account_id, -1)) = ? AND account_id != ? LIMIT 1"
+)
+"""A row if another account shares the account's FTS5 table (:func:`fts_table`)."""
 
 
 class _SqliteCodec:
@@ -509,8 +491,9 @@ class SqliteSearchIndex(_SqlSearchIndex):
         super().__init__(storage)
         self.rank_window = rank_window
         self.prefix_limit = prefix_limit
-        self._term_counts = _TermCounts()
-        self._alone = _AloneAccounts()
+        # How many of an account's entries a word matches (capped at prefix_limit).
+        self._term_counts: _Remembered[tuple[str, str], int] = _Remembered(size=2048)
+        self._alone: _Remembered[str, bool] = _Remembered()
 
     async def search(self, account_id: UUID, request: SearchRequest) -> list[SearchHit]:
         """Return ranked hits of ``account_id`` only.
@@ -545,18 +528,16 @@ class SqliteSearchIndex(_SqlSearchIndex):
         codec = _SqliteCodec.get(dialect)
         account_hex = codec.account_hex(account_id)
         if self._alone.get(account_hex) is None:
-            rows = await driver.execute_fetchall(
-                _AloneAccounts.SQL, (account_hex[-1].lower(), account_hex)
-            )
+            rows = await driver.execute_fetchall(_ALONE_SQL, (account_hex[-1].lower(), account_hex))
             self._alone.put(account_hex, not rows)
         if query.prefix_last:
             term = query.terms[-1]
-            count = self._term_counts.get(account_hex, term)
+            count = self._term_counts.get((account_hex, term))
             if count is None:
                 rows = await driver.execute_fetchall(
                     *self.prefix_statement(dialect, account_id, term)
                 )
-                count = self._term_counts.put(account_hex, term, int(rows[0][0]))
+                count = self._term_counts.put((account_hex, term), int(rows[0][0]))
             if count >= self.prefix_limit:
                 query = msgspec.structs.replace(query, prefix_last=False)
         sql, params = self.ranked_statement(dialect, account_id, query, request)
