@@ -273,6 +273,9 @@ _KEY_BY_HASH = sa.select(api_keys).where(api_keys.c.secret_hash == sa.bindparam(
 _TOKEN_BY_ACCESS_HASH = sa.select(oauth_tokens).where(
     oauth_tokens.c.access_token_hash == sa.bindparam("token_hash")
 )
+_TOKEN_BY_REFRESH_HASH = sa.select(oauth_tokens).where(
+    oauth_tokens.c.refresh_token_hash == sa.bindparam("token_hash")
+)
 
 
 class SqlCredentialStore(CredentialStore):
@@ -433,22 +436,19 @@ class SqlCredentialStore(CredentialStore):
         async with self._storage.connect(write=True) as conn:
             await conn.execute(sa.insert(oauth_tokens).values(_token_to_row(token)))
 
-    async def _token_where(self, clause: sa.ColumnElement[bool]) -> OAuthToken | None:
+    async def _token_by(self, statement: sa.Select[Any], token_hash: str) -> OAuthToken | None:
         async with self._storage.read() as conn:
-            result = await conn.execute(sa.select(oauth_tokens).where(clause))
+            result = await conn.execute(statement, {"token_hash": token_hash})
             row = result.mappings().first()
         return _token_from_row(row) if row else None
 
     async def get_token_by_access_hash(self, access_hash: str) -> OAuthToken | None:
         """Return the record holding that access token, or None."""
-        async with self._storage.read() as conn:
-            result = await conn.execute(_TOKEN_BY_ACCESS_HASH, {"token_hash": access_hash})
-            row = result.mappings().first()
-        return _token_from_row(row) if row else None
+        return await self._token_by(_TOKEN_BY_ACCESS_HASH, access_hash)
 
     async def get_token_by_refresh_hash(self, refresh_hash: str) -> OAuthToken | None:
         """Return the record holding that refresh token, or None."""
-        return await self._token_where(oauth_tokens.c.refresh_token_hash == refresh_hash)
+        return await self._token_by(_TOKEN_BY_REFRESH_HASH, refresh_hash)
 
     async def rotate_refresh_token(
         self,
