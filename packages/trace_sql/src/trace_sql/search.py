@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
@@ -48,6 +48,10 @@ from trace_sql.errors import translate_error
 from trace_sql.storage import ENTRY_LIST_ORDER, SqlStorage, entry_filter_clauses, row_to_entry
 from trace_sql.tables import entries
 from trace_sql.types import UTCDateTime
+
+K = TypeVar("K")
+T = TypeVar("T")
+V = TypeVar("V")
 
 __all__ = [
     "FTS_SHARDS",
@@ -204,15 +208,7 @@ class _SqlSearchIndex(SearchIndex):
             return []
         if request.offset < 0:
             raise InvalidInputError("offset", "must not be negative")
-        filters = msgspec.structs.replace(request.filters, text=None)
-        clauses = entry_filter_clauses(account_id, filters)
-        try:
-            async with self._connect() as conn:
-                return await self._search(conn, account_id, query, request, clauses)
-        except TraceError:
-            raise
-        except (sa_exc.DBAPIError, OSError) as exc:
-            raise _translated(exc) from exc
+        return await self._on_connection(self._search, account_id, query, request)
 
     async def _search(
         self,
@@ -235,11 +231,21 @@ class _SqlSearchIndex(SearchIndex):
         query = parse_query(request.query)
         if query.is_empty:
             return 0
+        return await self._on_connection(self._count, account_id, query, request)
+
+    async def _on_connection(
+        self,
+        run: Callable[[Any, UUID, Any, SearchRequest, list[Any]], Awaitable[T]],
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+    ) -> T:
+        """Run ``run`` (:meth:`_search` or :meth:`_count`) in a transaction, errors translated."""
         filters = msgspec.structs.replace(request.filters, text=None)
         clauses = entry_filter_clauses(account_id, filters)
         try:
             async with self._connect() as conn:
-                return await self._count(conn, account_id, query, request, clauses)
+                return await run(conn, account_id, query, request, clauses)
         except TraceError:
             raise
         except (sa_exc.DBAPIError, OSError) as exc:
@@ -336,10 +342,6 @@ def _needs_entries(filters: EntryFilter) -> bool:
         or filters.updated_after is not None
         or filters.updated_before is not None
     )
-
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 class _Remembered(Generic[K, V]):
