@@ -1039,6 +1039,10 @@ _PATCH_PROPS: dict[str, Schema] = {
     "due_date": {**nullable(DATE), "description": "YYYY-MM-DD; null clears."},
 }
 
+_STREAM_WRITTEN = obj(
+    {"stream": STREAM_OUT, "message": {"type": "string"}}, required=("stream",), additional=True
+)
+
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         name="get_docs",
@@ -1423,11 +1427,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             },
             required=("name",),
         ),
-        output_schema=obj(
-            {"stream": STREAM_OUT, "message": {"type": "string"}},
-            required=("stream",),
-            additional=True,
-        ),
+        output_schema=_STREAM_WRITTEN,
         annotations=_write(destructive=False, idempotent=False),
         scope=Scope.FULL,
         handler=create_stream,
@@ -1451,11 +1451,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             },
             required=("stream_id",),
         ),
-        output_schema=obj(
-            {"stream": STREAM_OUT, "message": {"type": "string"}},
-            required=("stream",),
-            additional=True,
-        ),
+        output_schema=_STREAM_WRITTEN,
         annotations=_write(destructive=True, idempotent=True),
         scope=Scope.FULL,
         handler=update_stream,
