@@ -58,6 +58,8 @@ from trace_http.ratelimit import RateLimiter, retry_after_header
 from trace_mcp import AttachmentUrlSigner, McpOptions, TraceMcp
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from trace_http.settings import Settings
 
 __all__ = [
@@ -67,6 +69,8 @@ __all__ = [
     "open_app",
     "serve",
     "trace_error_response",
+    "trusted_proxies",
+    "uvicorn_config",
 ]
 
 logger = logging.getLogger("trace_http")
@@ -403,6 +407,41 @@ async def _test_principal(trace: Trace, email: str | None) -> Principal:
     )
 
 
+def trusted_proxies(settings: Settings) -> list[str]:
+    """Return ``server.trusted_proxies`` as uvicorn's allow-list wants it.
+
+    Networks are normalised (``10.0.0.1/8`` → ``10.0.0.0/8``): uvicorn would
+    otherwise take a network with host bits set for a literal and never match it.
+    """
+    return [
+        str(ipaddress.ip_network(proxy, strict=False)) if "/" in proxy else proxy
+        for proxy in settings.server.trusted_proxies
+    ]
+
+
+def uvicorn_config(app: Any, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
+    """Return the uvicorn configuration ``trace serve`` runs ``app`` with.
+
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are honoured only on connections
+    from ``server.trusted_proxies``; with none configured they are ignored and the
+    connecting peer is the client address every per-address limit counts.
+    """
+    import uvicorn
+
+    proxies = trusted_proxies(settings)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log.level,
+        lifespan="on",
+        server_header=False,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        access_log=settings.log.level == "debug",
+    )
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     """Run the server with uvicorn until interrupted (``trace serve``)."""
     import uvicorn
@@ -415,16 +454,6 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
 
     async def main() -> None:
         async with open_app(settings, host=host, port=port) as app:
-            config = uvicorn.Config(
-                app,
-                host=host,
-                port=port,
-                log_level=settings.log.level,
-                lifespan="on",
-                server_header=False,
-                proxy_headers=True,
-                access_log=settings.log.level == "debug",
-            )
-            await uvicorn.Server(config).serve()
+            await uvicorn.Server(uvicorn_config(app, settings, host=host, port=port)).serve()
 
     asyncio.run(main())

@@ -21,6 +21,7 @@ environment variables work at once.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -86,6 +87,14 @@ class ServerSettings(_Section, frozen=True):
     Used for OAuth metadata, signed attachment URLs and the Host allow-list.
     Default: ``http://{host}:{port}``.
     """
+    trusted_proxies: list[str] = []
+    """Addresses or networks (``10.0.0.5``, ``10.0.0.0/8``) of reverse proxies in front.
+
+    Only a connection from one of them may set the client address and scheme with
+    ``X-Forwarded-For`` / ``X-Forwarded-Proto`` (the per-address limits on sign-in,
+    sign-up and client registration count that address). Empty: the headers are
+    ignored and the connecting peer is the client.
+    """
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -94,6 +103,15 @@ class ServerSettings(_Section, frozen=True):
             raise SettingsError(
                 "server.public_url", "must be an http(s) URL such as https://trace.example.com"
             )
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    "server.trusted_proxies",
+                    f"{proxy[:64]!r} is not an IP address or network "
+                    "(such as 10.0.0.5, 10.0.0.0/8, fd00::/8)",
+                ) from None
 
     @property
     def origin(self) -> str:
