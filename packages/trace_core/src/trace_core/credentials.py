@@ -1,11 +1,11 @@
-"""Credentials: API keys, OAuth clients, authorization codes, tokens and rate-limit buckets.
+"""Credentials: API keys, OAuth clients, codes, tokens, web sessions and rate-limit buckets.
 
 These live behind their own port, :class:`CredentialStore`, separate from the
 entry :class:`~trace_core.ports.Storage`: they change on a different rhythm (every
 sign-in, every token refresh) and some deployments may keep them elsewhere.
 
 Secrets are never stored: every record holds a hash of its secret (API key,
-access token, refresh token, authorization code, client secret). Looking a
+access token, refresh token, authorization code, client secret, web session id). Looking a
 credential up means hashing what was presented and asking for that hash.
 
 Every method is its own transaction. The ones that must not race
@@ -36,6 +36,7 @@ __all__ = [
     "OAuthToken",
     "RefreshRotation",
     "RotationStatus",
+    "WebSession",
     "rate_window_start",
 ]
 
@@ -180,8 +181,26 @@ class RefreshRotation(msgspec.Struct, frozen=True, kw_only=True):
     previous: OAuthToken | None = None
 
 
+class WebSession(msgspec.Struct, frozen=True, kw_only=True):
+    """A person signed in on the server's own pages (sign-in, consent, Settings).
+
+    The browser holds the random session id in a signed cookie; the record holds
+    only its keyed hash, so it lives in the database every replica shares and
+    signing out (or a password change) ends it for all of them at once.
+    """
+
+    session_hash: str
+    account_id: UUID
+    created_at: datetime
+    expires_at: datetime
+
+    def is_live(self, now: datetime) -> bool:
+        """Return whether the session has not expired at ``now``."""
+        return now < self.expires_at
+
+
 class CredentialStore(Protocol):
-    """Persistence for API keys, OAuth clients, codes, tokens and rate-limit counters.
+    """Persistence for API keys, OAuth clients, codes, tokens, web sessions and rate limits.
 
     Lookups by secret hash are global (the hash identifies the credential);
     everything a person lists or revokes is scoped by ``account_id``.
@@ -314,12 +333,35 @@ class CredentialStore(Protocol):
         ...
 
     async def delete_expired(self, now: datetime) -> int:
-        """Delete codes past expiry and tokens whose access and refresh tokens have expired.
+        """Delete codes and web sessions past expiry, and tokens whose both tokens have expired.
 
         Returns:
             How many rows were deleted.
 
         """
+        ...
+
+    # --- web sessions -----------------------------------------------------
+
+    async def add_session(self, session: WebSession) -> None:
+        """Store a new web session.
+
+        Raises:
+            ConflictError: a session with that hash exists.
+
+        """
+        ...
+
+    async def get_session(self, session_hash: str) -> WebSession | None:
+        """Return the session whose id hashes to ``session_hash`` (expired ones too), or None."""
+        ...
+
+    async def end_session(self, session_hash: str) -> bool:
+        """End (delete) the session; return whether there was one."""
+        ...
+
+    async def end_account_sessions(self, account_id: UUID) -> int:
+        """End every session of the account (a password change); return how many."""
         ...
 
     # --- rate limits ------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Tables (on the shared :data:`trace_sql.tables.metadata`; migration
 ``0002_credentials``): ``api_keys``, ``oauth_clients``, ``oauth_codes``,
-``oauth_tokens``, ``rate_limits``. Only hashes of secrets are stored.
+``oauth_tokens``, ``rate_limits``; and ``web_sessions`` (migration
+``0020_web_sessions``). Only hashes of secrets are stored.
 
 There are deliberately no foreign keys from these tables to ``accounts`` or
 ``oauth_clients``: a credential row never outlives its owner's usefulness by
@@ -35,6 +36,7 @@ from trace_core.credentials import (
     OAuthToken,
     RefreshRotation,
     RotationStatus,
+    WebSession,
     rate_window_start,
 )
 from trace_core.model import Scope
@@ -49,6 +51,7 @@ __all__ = [
     "oauth_codes",
     "oauth_tokens",
     "rate_limits",
+    "web_sessions",
 ]
 
 api_keys = sa.Table(
@@ -127,6 +130,15 @@ rate_limits = sa.Table(
     sa.Column("bucket", sa.String(), primary_key=True),
     sa.Column("window_start", UTCDateTime(), nullable=False),
     sa.Column("hits", sa.Integer(), nullable=False),
+)
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("session_hash", sa.String(), primary_key=True),
+    sa.Column("account_id", sa.Uuid(), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
 )
 
 
@@ -275,6 +287,9 @@ _TOKEN_BY_ACCESS_HASH = sa.select(oauth_tokens).where(
 )
 _TOKEN_BY_REFRESH_HASH = sa.select(oauth_tokens).where(
     oauth_tokens.c.refresh_token_hash == sa.bindparam("token_hash")
+)
+_SESSION_BY_HASH = sa.select(web_sessions).where(
+    web_sessions.c.session_hash == sa.bindparam("session_hash")
 )
 
 
@@ -522,13 +537,47 @@ class SqlCredentialStore(CredentialStore):
             return int(result.rowcount)
 
     async def delete_expired(self, now: datetime) -> int:
-        """Delete expired codes and dead tokens."""
+        """Delete expired codes and sessions, and dead tokens."""
         async with self._storage.connect(write=True) as conn:
             codes = await conn.execute(
                 sa.delete(oauth_codes).where(oauth_codes.c.expires_at <= now)
             )
             tokens = await conn.execute(sa.delete(oauth_tokens).where(~_token_alive(now)))
-            return int(codes.rowcount) + int(tokens.rowcount)
+            sessions = await conn.execute(
+                sa.delete(web_sessions).where(web_sessions.c.expires_at <= now)
+            )
+            return int(codes.rowcount) + int(tokens.rowcount) + int(sessions.rowcount)
+
+    # --- web sessions -----------------------------------------------------
+
+    async def add_session(self, session: WebSession) -> None:
+        """Store a session; ConflictError on a duplicate hash."""
+        row = {f: getattr(session, f) for f in session.__struct_fields__}
+        async with self._storage.connect(write=True) as conn:
+            await conn.execute(sa.insert(web_sessions).values(row))
+
+    async def get_session(self, session_hash: str) -> WebSession | None:
+        """Return the session with that hash, or None."""
+        async with self._storage.read() as conn:
+            result = await conn.execute(_SESSION_BY_HASH, {"session_hash": session_hash})
+            row = result.mappings().first()
+        return WebSession(**row) if row else None
+
+    async def end_session(self, session_hash: str) -> bool:
+        """Delete the session."""
+        async with self._storage.connect(write=True) as conn:
+            result = await conn.execute(
+                sa.delete(web_sessions).where(web_sessions.c.session_hash == session_hash)
+            )
+            return bool(result.rowcount)
+
+    async def end_account_sessions(self, account_id: UUID) -> int:
+        """Delete the account's sessions."""
+        async with self._storage.connect(write=True) as conn:
+            result = await conn.execute(
+                sa.delete(web_sessions).where(web_sessions.c.account_id == account_id)
+            )
+            return int(result.rowcount)
 
     # --- rate limits ------------------------------------------------------
 

@@ -20,6 +20,7 @@ from trace_core.credentials import (
     OAuthToken,
     RefreshRotation,
     RotationStatus,
+    WebSession,
     rate_window_start,
 )
 from trace_core.errors import ConflictError
@@ -36,6 +37,7 @@ class InMemoryCredentialStore(CredentialStore):
         self._codes: dict[str, AuthorizationCode] = {}
         self._tokens: dict[UUID, OAuthToken] = {}
         self._buckets: dict[str, tuple[datetime, int]] = {}
+        self._sessions: dict[str, WebSession] = {}
 
     # --- API keys ---------------------------------------------------------
 
@@ -207,14 +209,40 @@ class InMemoryCredentialStore(CredentialStore):
         return count
 
     async def delete_expired(self, now: datetime) -> int:
-        """Delete expired codes and dead tokens."""
+        """Delete expired codes and sessions, and dead tokens."""
         codes = [h for h, c in self._codes.items() if c.expires_at <= now]
         tokens = [i for i, t in self._tokens.items() if not _alive(t, now)]
+        sessions = [h for h, s in self._sessions.items() if s.expires_at <= now]
         for code_hash in codes:
             del self._codes[code_hash]
         for token_id in tokens:
             del self._tokens[token_id]
-        return len(codes) + len(tokens)
+        for session_hash in sessions:
+            del self._sessions[session_hash]
+        return len(codes) + len(tokens) + len(sessions)
+
+    # --- web sessions -----------------------------------------------------
+
+    async def add_session(self, session: WebSession) -> None:
+        """Store a session."""
+        if session.session_hash in self._sessions:
+            raise ConflictError("a session with that id exists")
+        self._sessions[session.session_hash] = session
+
+    async def get_session(self, session_hash: str) -> WebSession | None:
+        """Return the session with that hash, or None."""
+        return self._sessions.get(session_hash)
+
+    async def end_session(self, session_hash: str) -> bool:
+        """Delete the session."""
+        return self._sessions.pop(session_hash, None) is not None
+
+    async def end_account_sessions(self, account_id: UUID) -> int:
+        """Delete the account's sessions."""
+        ended = [h for h, s in self._sessions.items() if s.account_id == account_id]
+        for session_hash in ended:
+            del self._sessions[session_hash]
+        return len(ended)
 
     # --- rate limits ------------------------------------------------------
 

@@ -28,6 +28,7 @@ from trace_core.credentials import (
     OAuthClient,
     OAuthToken,
     RotationStatus,
+    WebSession,
 )
 from trace_core.errors import ConflictError
 from trace_core.model import Scope
@@ -104,6 +105,18 @@ def make_code(
         family_id=uuid4(),
         created_at=at,
         expires_at=at + timedelta(minutes=10),
+    )
+
+
+def make_session(
+    account_id: UUID, *, at: datetime = T0, ttl: timedelta = timedelta(hours=1)
+) -> WebSession:
+    """Build a web session record with a unique hash."""
+    return WebSession(
+        session_hash=f"session-{uuid4()}",
+        account_id=account_id,
+        created_at=at,
+        expires_at=at + ttl,
     )
 
 
@@ -413,6 +426,69 @@ class CredentialStoreContract:
         assert await credentials.get_token_by_access_hash(refreshable.access_token_hash)
         gone = await credentials.consume_authorization_code(code.code_hash, later)
         assert gone.status is CodeStatus.UNKNOWN
+
+    # --- web sessions -----------------------------------------------------
+
+    @pytest.mark.anyio
+    async def test_a_web_session_is_found_by_its_hash_until_it_is_ended(
+        self, credentials: CredentialStore
+    ) -> None:
+        alice = uuid4()
+        session = make_session(alice)
+        other = make_session(alice)
+        await credentials.add_session(session)
+        await credentials.add_session(other)
+
+        assert await credentials.get_session(session.session_hash) == session
+        assert await credentials.get_session("nope") is None
+        assert await credentials.end_session(session.session_hash) is True
+        assert await credentials.get_session(session.session_hash) is None
+        assert await credentials.end_session(session.session_hash) is False
+        assert await credentials.get_session(other.session_hash) == other
+
+    @pytest.mark.anyio
+    async def test_a_duplicate_web_session_hash_is_a_conflict(
+        self, credentials: CredentialStore
+    ) -> None:
+        session = make_session(uuid4())
+        await credentials.add_session(session)
+        with pytest.raises(ConflictError):
+            await credentials.add_session(msgspec.structs.replace(session, account_id=uuid4()))
+
+    @pytest.mark.anyio
+    async def test_ending_an_accounts_sessions_leaves_other_accounts_signed_in(
+        self, credentials: CredentialStore
+    ) -> None:
+        alice, bob = uuid4(), uuid4()
+        laptop, phone, bobs = make_session(alice), make_session(alice), make_session(bob)
+        for session in (laptop, phone, bobs):
+            await credentials.add_session(session)
+
+        assert await credentials.end_account_sessions(alice) == 2
+
+        assert await credentials.get_session(laptop.session_hash) is None
+        assert await credentials.get_session(phone.session_hash) is None
+        assert await credentials.get_session(bobs.session_hash) == bobs
+        assert await credentials.end_account_sessions(alice) == 0
+
+    @pytest.mark.anyio
+    async def test_expired_web_sessions_are_deleted_and_live_ones_kept(
+        self, credentials: CredentialStore
+    ) -> None:
+        alice = uuid4()
+        short = make_session(alice, ttl=timedelta(minutes=5))
+        long = make_session(alice, ttl=timedelta(hours=2))
+        await credentials.add_session(short)
+        await credentials.add_session(long)
+        later = T0 + timedelta(hours=1)
+        stored = await credentials.get_session(short.session_hash)
+        assert stored is not None
+        assert not stored.is_live(later)
+
+        assert await credentials.delete_expired(later) == 1
+
+        assert await credentials.get_session(short.session_hash) is None
+        assert await credentials.get_session(long.session_hash) == long
 
     # --- rate limits ------------------------------------------------------
 
