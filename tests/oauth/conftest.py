@@ -109,4 +109,5 @@ async def server(
             keys=ApiKeyService(credentials, clock, hasher),
             alice=alice,
             config=oauth_config,
+            app=app,
         )

@@ -75,6 +75,19 @@ def hidden(html_text: str, name: str) -> str:
     return html.unescape(match.group(1))
 
 
+async def sign_in(browser: httpx.AsyncClient, email: str = "alice@example.com") -> str:
+    """Sign in on /signin (Settings); return the Integrations page."""
+    form = await browser.get("/signin")
+    response = await browser.post(
+        "/signin",
+        data={"csrf_token": hidden(form.text, "csrf_token"), "email": email, "password": PASSWORD},
+    )
+    assert response.status_code == 303, response.text
+    page = await browser.get("/settings/integrations")
+    assert page.status_code == 200
+    return page.text
+
+
 def query_of(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
@@ -91,6 +104,12 @@ class AuthServer:
     keys: ApiKeyService
     alice: Account
     config: OAuthConfig
+    app: Any = None
+    """The ASGI app, for a second browser (:meth:`browser`)."""
+
+    def browser(self) -> httpx.AsyncClient:
+        """Return another browser on the same server: its own cookies (close it after use)."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=ISSUER)
 
     async def register(self, **metadata: Any) -> dict[str, Any]:
         body = {"redirect_uris": [CLAUDE_CALLBACK], "client_name": "Claude", **metadata}

@@ -1,7 +1,8 @@
 """``trace key …`` (API keys) and ``trace user passwd`` (set a password).
 
 Registered in :data:`trace_http.cli.COMMANDS` (``key``) and on the ``user``
-group. API keys are printed once, at creation; only their hash is stored.
+group. API keys are printed once, at creation; only their hash is stored. A new
+password ends the account's web sessions (signed in on the server's pages).
 """
 
 from __future__ import annotations
@@ -17,22 +18,30 @@ from trace_http.cli import CliState, cli_principal, pass_state
 from trace_http.commands._output import json_option, print_json, print_table, stderr, when
 
 if TYPE_CHECKING:
+    from trace_core.credentials import CredentialStore
     from trace_core.service import Trace
     from trace_oauth.api_keys import ApiKeyService
 
 __all__ = ["key", "passwd"]
 
 
-def _keys(trace: Trace, state: CliState) -> ApiKeyService:
-    from trace_oauth.api_keys import ApiKeyService
-    from trace_oauth.tokens import SecretHasher
+def _credentials(trace: Trace) -> CredentialStore | None:
+    """Return the credential store in the facade's SQL database (None on other storage)."""
     from trace_sql import SqlStorage
     from trace_sql.credentials import SqlCredentialStore
 
-    if not isinstance(trace.storage, SqlStorage):
+    return SqlCredentialStore(trace.storage) if isinstance(trace.storage, SqlStorage) else None
+
+
+def _keys(trace: Trace, state: CliState) -> ApiKeyService:
+    from trace_oauth.api_keys import ApiKeyService
+    from trace_oauth.tokens import SecretHasher
+
+    credentials = _credentials(trace)
+    if credentials is None:
         raise InvalidInputError("storage", "API keys are kept in the SQL database")
     hasher = SecretHasher(state.settings.auth.credential_hash_key)
-    return ApiKeyService(SqlCredentialStore(trace.storage), trace.clock, hasher)
+    return ApiKeyService(credentials, trace.clock, hasher)
 
 
 @click.group()
@@ -150,6 +159,8 @@ def revoke_key(state: CliState, key_id: str, email: str | None) -> None:
 def passwd(state: CliState, email: str, password_stdin: bool) -> None:
     """Set the password EMAIL signs in with (on the OAuth login page).
 
+    Everywhere the account is signed in on the server's pages, it is signed out.
+
     Example: echo 'a long new password' | trace user passwd ada@example.com --password-stdin
     """
     from trace_oauth.passwords import hash_password
@@ -163,8 +174,14 @@ def passwd(state: CliState, email: str, password_stdin: bool) -> None:
     password_hash = hash_password(password)
 
     async def body(trace: Trace) -> None:
+        from trace_oauth.sessions import set_password
+
         account = await trace.get_account_by_email(email)
-        await trace.update_account(account.account_id, password_hash=password_hash)
+        credentials = _credentials(trace)
+        if credentials is None:  # no shared database: no web sessions to end
+            await trace.update_account(account.account_id, password_hash=password_hash)
+        else:
+            await set_password(trace, credentials, account.account_id, password_hash)
 
     state.run(body)
     stderr.print(f"password set for {email}")

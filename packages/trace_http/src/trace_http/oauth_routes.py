@@ -4,12 +4,21 @@ The protocol work is in :class:`trace_oauth.server.AuthorizationService`; this
 module turns Litestar requests into :class:`~trace_oauth.server.OAuthRequest`
 and renders the login and consent pages (server-side HTML, no JavaScript).
 
-Page security: every form carries a CSRF token that must equal the
-``trace_csrf`` cookie (double submit; the cookie is ``SameSite=Lax`` and
-HttpOnly), a browser ``Origin`` other than ours is refused, pages are never
-framed (``frame-ancestors 'none'``), never cached, and cookies are ``Secure``
-when the public URL is https. The sign-in session is a short-lived HMAC-signed
-cookie holding only the account id.
+Page security (:mod:`trace_oauth.sessions` holds the mechanism):
+
+- the sign-in session is a random id in an HMAC-signed cookie; the database
+  keeps its hash, account and expiry, so sign-out and a password change end it
+  on every replica;
+- every form carries a CSRF token bound to what the browser holds: HMAC of the
+  session id once signed in, of a random pre-session cookie (``trace_csrf``)
+  before; a planted cookie comes without its token, and one session's token is
+  refused in another;
+- every POST from a browser must come from our origin: an ``Origin`` header
+  other than ours, ``null`` included, is refused; without one, a ``Referer``
+  from elsewhere is (pages send ``Referrer-Policy: same-origin``, so browsers
+  send our real origin on our own forms and no referrer to other sites);
+- pages are never framed (``frame-ancestors 'none'``) or cached, and cookies are
+  HttpOnly, ``SameSite=Lax`` and ``Secure`` when the public URL is https.
 """
 
 from __future__ import annotations
@@ -19,13 +28,12 @@ import hashlib
 import hmac
 import html
 import secrets
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from importlib import resources
 from string import Template
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
@@ -55,6 +63,7 @@ from trace_oauth.server import (
     OAuthRequest,
     OAuthResponse,
 )
+from trace_oauth.sessions import SESSION_TTL, WebSessions
 
 if TYPE_CHECKING:
     from trace_core.service import Trace
@@ -70,15 +79,26 @@ __all__ = [
 SESSION_COOKIE = "trace_session"
 OIDC_COOKIE = "trace_oidc"
 CSRF_COOKIE = "trace_csrf"
-SESSION_TTL_SECONDS = 3600
+SESSION_TTL_SECONDS = int(SESSION_TTL.total_seconds())
+_NONCE_CHARS = (32, 128)
+"""Accepted length of the pre-session ``trace_csrf`` cookie (we issue 43 characters)."""
 
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": with it browsers send "Origin: null" on our own forms,
+    # which the CSRF check refuses. "same-origin" sends no referrer elsewhere.
+    "Referrer-Policy": "same-origin",
 }
+
+
+class _Session(NamedTuple):
+    """The live web session a request carries."""
+
+    session_id: str
+    account_id: uuid.UUID
 
 
 def _template(name: str) -> Template:
@@ -171,7 +191,7 @@ def oauth_route_handlers(
     Args:
         service: the authorization service (trace_oauth).
         secret: a server secret (≥ 32 random bytes) for signing the sign-in
-            session cookie; the same on every replica.
+            session cookie and deriving CSRF tokens; the same on every replica.
         signup: when given, an open sign-up page at ``/signup`` (off by default).
         oidc: when given, "Sign in with …" through that OpenID Connect provider
             (``/authorize/oidc`` and its callback); accounts match by verified email.
@@ -189,7 +209,9 @@ def oauth_route_handlers(
         raise ValueError("the session secret must be at least 32 bytes")
     pages = _Pages()
     signer = _Signer(secret)
+    sessions = WebSessions(service.credentials, service.clock, service.hasher, secret)
     issuer = service.config.issuer
+    own_origin = _origin(issuer)
     secure = issuer.startswith("https://")
 
     # --- helpers --------------------------------------------------------------------
@@ -236,43 +258,68 @@ def oauth_route_handlers(
     def error_page(status: int, heading: str, message: str) -> Response[str]:
         return page(status, heading, pages.error, heading=heading, message=message)
 
-    def session_account(request: Request[Any, Any, Any]) -> uuid.UUID | None:
-        value = signer.unsign(request.cookies.get(SESSION_COOKIE))
-        if value is None:
+    async def current_session(request: Request[Any, Any, Any]) -> _Session | None:
+        """Return the request's live session (looked up in the shared store), or None."""
+        session_id = signer.unsign(request.cookies.get(SESSION_COOKIE))
+        if not session_id:
             return None
-        try:
-            account, expires = value.split("|", 1)
-            if int(expires) < time.time():
-                return None
-            return uuid.UUID(account)
-        except ValueError:
-            return None
+        account_id = await sessions.account_for(session_id)
+        return _Session(session_id, account_id) if account_id is not None else None
 
-    def csrf_for(request: Request[Any, Any, Any]) -> tuple[str, dict[str, str]]:
-        token = request.cookies.get(CSRF_COOKIE)
-        if token and len(token) >= 32:
-            return token, {}
-        token = secrets.token_urlsafe(32)
-        return token, {CSRF_COOKIE: token}
+    async def start_session(
+        request: Request[Any, Any, Any], account_id: uuid.UUID, replacing: _Session | None
+    ) -> tuple[_Session, dict[str, str]]:
+        """Start a fresh session (never reuse one from before sign-in); end the one replaced."""
+        if replacing is not None:
+            await sessions.end(replacing.session_id)
+        session_id = await sessions.start(account_id)
+        return _Session(session_id, account_id), {SESSION_COOKIE: signer.sign(session_id)}
 
-    def csrf_ok(request: Request[Any, Any, Any], form: dict[str, str]) -> bool:
+    def csrf_for(
+        request: Request[Any, Any, Any], session: _Session | None
+    ) -> tuple[str, dict[str, str]]:
+        """Return the CSRF token for a form, and the pre-session cookie to set (if any)."""
+        if session is not None:
+            return sessions.csrf_token(session_id=session.session_id), {}
+        nonce = request.cookies.get(CSRF_COOKIE)
+        if nonce and _NONCE_CHARS[0] <= len(nonce) <= _NONCE_CHARS[1]:
+            return sessions.csrf_token(nonce=nonce), {}
+        nonce = secrets.token_urlsafe(32)
+        return sessions.csrf_token(nonce=nonce), {CSRF_COOKIE: nonce}
+
+    def from_our_pages(request: Request[Any, Any, Any]) -> bool:
+        """Whether a browser says the request comes from our origin (``null`` does not)."""
         origin = request.headers.get("origin")
-        if origin and origin != "null" and origin.rstrip("/") != _origin(issuer):
+        if origin is not None:
+            return origin.rstrip("/") == own_origin
+        referer = request.headers.get("referer")
+        return referer is None or _origin(referer) == own_origin
+
+    def csrf_ok(
+        request: Request[Any, Any, Any], form: dict[str, str], session: _Session | None
+    ) -> bool:
+        """Whether a POST comes from our origin with the token bound to what it carries."""
+        if not from_our_pages(request):
             return False
-        cookie = request.cookies.get(CSRF_COOKIE) or ""
         sent = form.get("csrf_token") or ""
-        return bool(cookie) and hmac.compare_digest(cookie.encode(), sent.encode())
+        if session is not None:
+            return sessions.csrf_valid(sent, session_id=session.session_id)
+        nonce = request.cookies.get(CSRF_COOKIE) or ""
+        if not _NONCE_CHARS[0] <= len(nonce) <= _NONCE_CHARS[1]:
+            return False
+        return sessions.csrf_valid(sent, nonce=nonce)
 
     def login_page(
         request: Request[Any, Any, Any],
         prompt: AuthorizationPrompt,
         query: str,
         *,
+        session: _Session | None = None,
         status: int = 200,
         error: str = "",
         email: str = "",
     ) -> Response[str]:
-        csrf, cookies = csrf_for(request)
+        csrf, cookies = csrf_for(request, session)
         error_html = (
             f'<div class="error" role="alert"><p>{html.escape(error)}</p></div>' if error else ""
         )
@@ -309,13 +356,13 @@ def oauth_route_handlers(
         request: Request[Any, Any, Any],
         prompt: AuthorizationPrompt,
         query: str,
-        account_id: uuid.UUID,
+        session: _Session,
         *,
         cookies: dict[str, str] | None = None,
     ) -> Response[str]:
-        csrf, csrf_cookies = csrf_for(request)
+        csrf, csrf_cookies = csrf_for(request, session)
         async with service.storage.unit_of_work() as uow:
-            account = await uow.accounts.get(account_id)
+            account = await uow.accounts.get(session.account_id)
         link = ""
         if prompt.client_uri and str(prompt.client_uri).startswith("https://"):
             uri = html.escape(str(prompt.client_uri), quote=True)
@@ -373,10 +420,10 @@ def oauth_route_handlers(
         prompt = await prompt_for(query)
         if isinstance(prompt, Response):
             return prompt
-        account_id = session_account(request)
-        if account_id is None:
+        session = await current_session(request)
+        if session is None:
             return login_page(request, prompt, query)
-        return await consent_page(request, prompt, query, account_id)
+        return await consent_page(request, prompt, query, session)
 
     @post("/authorize/login", include_in_schema=False, status_code=200)
     async def login(request: Request[Any, Any, Any]) -> Response[Any]:
@@ -385,7 +432,8 @@ def oauth_route_handlers(
         prompt = await prompt_for(query)
         if isinstance(prompt, Response):
             return prompt
-        if not csrf_ok(request, form):
+        session = await current_session(request)
+        if not csrf_ok(request, form, session):
             return error_page(403, "Session expired", "Reload the sign-in page and try again.")
         email = form.get("email", "")
         try:
@@ -399,6 +447,7 @@ def oauth_route_handlers(
                 request,
                 prompt,
                 query,
+                session=session,
                 status=429,
                 error="Too many sign-in attempts. Wait a few minutes and try again.",
                 email=email,
@@ -412,15 +461,13 @@ def oauth_route_handlers(
                 request,
                 prompt,
                 query,
+                session=session,
                 status=401,
                 error="The email or password is incorrect.",
                 email=email,
             )
-        expires = int(time.time()) + SESSION_TTL_SECONDS
-        session = signer.sign(f"{account.account_id}|{expires}")
-        return await consent_page(
-            request, prompt, query, account.account_id, cookies={SESSION_COOKIE: session}
-        )
+        session, cookies = await start_session(request, account.account_id, session)
+        return await consent_page(request, prompt, query, session, cookies=cookies)
 
     @post("/authorize/consent", include_in_schema=False, status_code=302)
     async def consent(request: Request[Any, Any, Any]) -> Response[Any]:
@@ -429,11 +476,13 @@ def oauth_route_handlers(
         prompt = await prompt_for(query)
         if isinstance(prompt, Response):
             return prompt
-        if not csrf_ok(request, form):
-            return error_page(403, "Session expired", "Reload the page and try again.")
-        account_id = session_account(request)
-        if account_id is None:
+        session = await current_session(request)
+        if session is None:
+            # Signed out or expired meanwhile: nothing changes, ask to sign in again.
             return login_page(request, prompt, query, error="Please sign in again.")
+        if not csrf_ok(request, form, session):
+            return error_page(403, "Session expired", "Reload the page and try again.")
+        account_id = session.account_id
         params = parse_qsl(query, keep_blank_values=True)
         if form.get("decision") != "allow":
             result = await service.finish_authorization(params, account_id=None, scope=None)
@@ -508,11 +557,10 @@ def oauth_route_handlers(
             check_plan(service.config, account)
         except PlanRequiredError as exc:
             return error_page(403, "Integrations are not included in your plan", exc.message)
-        expires = int(time.time()) + SESSION_TTL_SECONDS
-        session = signer.sign(f"{account.account_id}|{expires}")
-        response = await consent_page(
-            request, prompt, pending.request, account.account_id, cookies={SESSION_COOKIE: session}
+        session, cookies = await start_session(
+            request, account.account_id, await current_session(request)
         )
+        response = await consent_page(request, prompt, pending.request, session, cookies=cookies)
         response.delete_cookie(OIDC_COOKIE, path="/authorize/oidc")
         return response
 
@@ -522,12 +570,13 @@ def oauth_route_handlers(
         request: Request[Any, Any, Any],
         query: str,
         *,
+        session: _Session | None = None,
         status: int = 200,
         error: str = "",
         email: str = "",
         name: str = "",
     ) -> Response[str]:
-        csrf, cookies = csrf_for(request)
+        csrf, cookies = csrf_for(request, session)
         error_html = (
             f'<div class="error" role="alert"><p>{html.escape(error)}</p></div>' if error else ""
         )
@@ -547,7 +596,9 @@ def oauth_route_handlers(
     async def signup_form(request: Request[Any, Any, Any]) -> Response[Any]:
         if signup is None:
             return error_page(404, "Sign-up is closed", "Ask the operator for an account.")
-        return signup_page(request, request.query_params.get("request", ""))
+        return signup_page(
+            request, request.query_params.get("request", ""), session=await current_session(request)
+        )
 
     @post("/signup", include_in_schema=False, status_code=200)
     async def signup_submit(request: Request[Any, Any, Any]) -> Response[Any]:
@@ -555,7 +606,8 @@ def oauth_route_handlers(
             return error_page(404, "Sign-up is closed", "Ask the operator for an account.")
         form = dict(await form_of(request))
         query = form.get("request", "")
-        if not csrf_ok(request, form):
+        session = await current_session(request)
+        if not csrf_ok(request, form, session):
             return error_page(403, "Session expired", "Reload the page and try again.")
         email, name = form.get("email", "").strip(), form.get("name", "").strip()
         retry = await service.credentials.hit_rate_limit(
@@ -566,7 +618,11 @@ def oauth_route_handlers(
         )
         if retry is not None:
             response = signup_page(
-                request, query, status=429, error="Too many sign-ups from here; try later."
+                request,
+                query,
+                session=session,
+                status=429,
+                error="Too many sign-ups from here; try later.",
             )
             response.headers["Retry-After"] = str(max(1, int(retry + 0.999)))
             return response
@@ -574,7 +630,13 @@ def oauth_route_handlers(
             account = await signup(email, form.get("password", ""), name or None)
         except InvalidInputError as exc:
             return signup_page(
-                request, query, status=400, error=exc.message, email=email, name=name
+                request,
+                query,
+                session=session,
+                status=400,
+                error=exc.message,
+                email=email,
+                name=name,
             )
         except ConflictError:
             # Same answer whether or not the address is taken would be nicer, but the
@@ -582,18 +644,18 @@ def oauth_route_handlers(
             return signup_page(
                 request,
                 query,
+                session=session,
                 status=409,
                 error="An account with this email exists: sign in instead.",
                 email=email,
                 name=name,
             )
-        expires = int(time.time()) + SESSION_TTL_SECONDS
-        cookies = {SESSION_COOKIE: signer.sign(f"{account.account_id}|{expires}")}
+        session, cookies = await start_session(request, account.account_id, session)
         if query:
             prompt = await prompt_for(query)
             if isinstance(prompt, Response):
                 return prompt
-            return await consent_page(request, prompt, query, account.account_id, cookies=cookies)
+            return await consent_page(request, prompt, query, session, cookies=cookies)
         return page(
             201,
             "Account created",
@@ -605,18 +667,23 @@ def oauth_route_handlers(
 
     # --- Settings → Integrations (API keys and connected apps) ------------------------
 
-    async def signed_in(request: Request[Any, Any, Any]) -> Account | None:
-        account_id = session_account(request)
-        if account_id is None:
+    async def signed_in(request: Request[Any, Any, Any]) -> tuple[Account, _Session] | None:
+        session = await current_session(request)
+        if session is None:
             return None
         async with service.storage.unit_of_work() as uow:
-            account = await uow.accounts.get(account_id)
-        return account if account is not None and account.is_active else None
+            account = await uow.accounts.get(session.account_id)
+        return (account, session) if account is not None and account.is_active else None
 
     def signin_page(
-        request: Request[Any, Any, Any], *, status: int = 200, error: str = "", email: str = ""
+        request: Request[Any, Any, Any],
+        *,
+        session: _Session | None = None,
+        status: int = 200,
+        error: str = "",
+        email: str = "",
     ) -> Response[str]:
-        csrf, cookies = csrf_for(request)
+        csrf, cookies = csrf_for(request, session)
         error_html = (
             f'<div class="error" role="alert"><p>{html.escape(error)}</p></div>' if error else ""
         )
@@ -631,10 +698,15 @@ def oauth_route_handlers(
         )
 
     async def integrations_page(
-        request: Request[Any, Any, Any], account: Account, *, notice: str = "", status: int = 200
+        request: Request[Any, Any, Any],
+        account: Account,
+        session: _Session,
+        *,
+        notice: str = "",
+        status: int = 200,
     ) -> Response[str]:
         assert keys is not None
-        csrf, cookies = csrf_for(request)
+        csrf, cookies = csrf_for(request, session)
         field = f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
         rows = []
         for key in await keys.list_keys(account.account_id):
@@ -700,12 +772,13 @@ def oauth_route_handlers(
 
     @get("/signin", include_in_schema=False)
     async def signin_form(request: Request[Any, Any, Any]) -> Response[Any]:
-        return signin_page(request)
+        return signin_page(request, session=await current_session(request))
 
     @post("/signin", include_in_schema=False, status_code=303)
     async def signin_submit(request: Request[Any, Any, Any]) -> Response[Any]:
         form = dict(await form_of(request))
-        if not csrf_ok(request, form):
+        session = await current_session(request)
+        if not csrf_ok(request, form, session):
             return error_page(403, "Session expired", "Reload the page and try again.")
         email = form.get("email", "")
         try:
@@ -717,6 +790,7 @@ def oauth_route_handlers(
         except RateLimitedError as exc:
             response = signin_page(
                 request,
+                session=session,
                 status=429,
                 error="Too many sign-in attempts; wait a few minutes.",
                 email=email,
@@ -727,45 +801,54 @@ def oauth_route_handlers(
             return error_page(403, "Integrations are not included in your plan", exc.message)
         except AuthenticationError:
             return signin_page(
-                request, status=401, error="The email or password is incorrect.", email=email
+                request,
+                session=session,
+                status=401,
+                error="The email or password is incorrect.",
+                email=email,
             )
         response = to_integrations()
-        expires = int(time.time()) + SESSION_TTL_SECONDS
-        response.set_cookie(
-            SESSION_COOKIE,
-            signer.sign(f"{account.account_id}|{expires}"),
-            path="/",
-            httponly=True,
-            secure=secure,
-            samesite="lax",
-            max_age=SESSION_TTL_SECONDS,
-        )
+        _, cookies = await start_session(request, account.account_id, session)
+        for name, value in cookies.items():
+            response.set_cookie(
+                name,
+                value,
+                path="/",
+                httponly=True,
+                secure=secure,
+                samesite="lax",
+                max_age=SESSION_TTL_SECONDS,
+            )
         return response
 
     @post("/signout", include_in_schema=False, status_code=303)
     async def signout(request: Request[Any, Any, Any]) -> Response[Any]:
         form = dict(await form_of(request))
-        if not csrf_ok(request, form):
+        session = await current_session(request)
+        if not csrf_ok(request, form, session):
             return error_page(403, "Session expired", "Reload the page and try again.")
+        if session is not None:
+            await sessions.end(session.session_id)
         response = to_signin()
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     @get("/settings/integrations", include_in_schema=False)
     async def integrations(request: Request[Any, Any, Any]) -> Response[Any]:
-        account = await signed_in(request)
-        if account is None:
+        signed = await signed_in(request)
+        if signed is None:
             return to_signin()
-        return await integrations_page(request, account)
+        return await integrations_page(request, *signed)
 
     @post("/settings/integrations/keys", include_in_schema=False, status_code=201)
     async def create_key(request: Request[Any, Any, Any]) -> Response[Any]:
         assert keys is not None
-        account = await signed_in(request)
-        if account is None:
+        signed = await signed_in(request)
+        if signed is None:
             return to_signin()
+        account, session = signed
         form = dict(await form_of(request))
-        if not csrf_ok(request, form):
+        if not csrf_ok(request, form, session):
             return error_page(403, "Session expired", "Reload the page and try again.")
         try:
             created = await keys.create(
@@ -773,12 +856,12 @@ def oauth_route_handlers(
             )
         except InvalidInputError as exc:
             notice = f'<div class="error" role="alert"><p>{html.escape(exc.message)}</p></div>'
-            return await integrations_page(request, account, notice=notice, status=400)
+            return await integrations_page(request, account, session, notice=notice, status=400)
         notice = (
             '<div role="status"><p>Your new key — copy it now, it will not be shown again:</p>'
             f'<p class="secret">{html.escape(created.plaintext)}</p></div>'
         )
-        return await integrations_page(request, account, notice=notice, status=201)
+        return await integrations_page(request, account, session, notice=notice, status=201)
 
     @post(
         "/settings/integrations/keys/{key_id:uuid}/revoke",
@@ -789,11 +872,12 @@ def oauth_route_handlers(
         request: Request[Any, Any, Any], key_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         assert keys is not None
-        account = await signed_in(request)
-        if account is None:
+        signed = await signed_in(request)
+        if signed is None:
             return to_signin()
+        account, session = signed
         form = dict(await form_of(request))
-        if not csrf_ok(request, form):
+        if not csrf_ok(request, form, session):
             return error_page(403, "Session expired", "Reload the page and try again.")
         try:
             await keys.revoke(account.account_id, key_id)
@@ -803,11 +887,12 @@ def oauth_route_handlers(
 
     @post("/settings/integrations/apps/disconnect", include_in_schema=False, status_code=303)
     async def disconnect_app(request: Request[Any, Any, Any]) -> Response[Any]:
-        account = await signed_in(request)
-        if account is None:
+        signed = await signed_in(request)
+        if signed is None:
             return to_signin()
+        account, session = signed
         form = dict(await form_of(request))
-        if not csrf_ok(request, form):
+        if not csrf_ok(request, form, session):
             return error_page(403, "Session expired", "Reload the page and try again.")
         await service.disconnect(account.account_id, form.get("client_id", ""))
         return to_integrations()

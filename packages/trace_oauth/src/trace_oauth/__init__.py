@@ -8,7 +8,9 @@
 - :mod:`trace_oauth.server` — :class:`AuthorizationService`, the authorization
   server on authlib (framework-free requests and responses);
 - :mod:`trace_oauth.clients` — registration metadata, redirect-URI rules, Client
-  ID Metadata Documents.
+  ID Metadata Documents;
+- :mod:`trace_oauth.sessions` — :class:`WebSessions`, sign-in sessions of the
+  pages (kept in the credential store) and the CSRF tokens bound to them.
 
 Knows nothing of Litestar: trace_http wraps it.
 """
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
         OAuthRequest,
         OAuthResponse,
     )
+    from trace_oauth.sessions import WebSessions, set_password
     from trace_oauth.tokens import SecretHasher
 
 # Imported on first use, so `trace user create` (passwords only) does not load authlib.
@@ -46,7 +49,9 @@ _LAZY = {
     "OAuthRequest": "trace_oauth.server",
     "OAuthResponse": "trace_oauth.server",
     "SecretHasher": "trace_oauth.tokens",
+    "WebSessions": "trace_oauth.sessions",
     "hash_password": "trace_oauth.passwords",
+    "set_password": "trace_oauth.sessions",
     "verify_password": "trace_oauth.passwords",
 }
 
@@ -70,6 +75,8 @@ __all__ = [
     "OAuthRequest",
     "OAuthResponse",
     "SecretHasher",
+    "WebSessions",
     "hash_password",
+    "set_password",
     "verify_password",
 ]
