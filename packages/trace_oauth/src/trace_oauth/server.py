@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import anyio
 import anyio.from_thread
@@ -48,6 +48,7 @@ from authlib.oauth2.rfc6749.errors import (
     InvalidRequestError,
     InvalidScopeError,
     OAuth2Error,
+    UnsupportedResponseTypeError,
 )
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
@@ -340,6 +341,26 @@ class _TraceServer(AuthorizationServer):  # type: ignore[misc]
     def query_client(self, client_id: str) -> _Client | None:
         return self.service._sync(self.service._client_for_protocol, client_id)
 
+    def get_authorization_grant(self, request: _Request) -> _CodeGrant:
+        if _CodeGrant.check_authorization_endpoint(request):
+            return super().get_authorization_grant(request)  # type: ignore[no-any-return]
+        # authlib's own version makes the raw response_type the error description.
+        # As there: redirect with the error only to a URI validated for a known client.
+        redirect_uri = None
+        client = self.query_client(request.payload.client_id or "")
+        if client is not None:
+            requested = request.payload.redirect_uri
+            if not requested:
+                redirect_uri = client.get_default_redirect_uri()
+            elif client.check_redirect_uri(requested):
+                redirect_uri = requested
+        response_type = request.payload.response_type or ""
+        raise UnsupportedResponseTypeError(
+            response_type,
+            description=f"response_type {_shown(response_type)} is not supported: use code",
+            redirect_uri=redirect_uri,
+        )
+
     def save_token(self, token: dict[str, Any], request: _Request) -> None:
         self.service._sync(self.service._save_code_token, token, request)
 
@@ -389,6 +410,24 @@ class _ResourceIndicator:
 
 class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    @staticmethod
+    def validate_authorization_redirect_uri(request: _Request, client: _Client) -> str:
+        # authlib's own version puts the raw URI into the error description.
+        uri: str | None = request.payload.redirect_uri
+        if uri:
+            if not client.check_redirect_uri(uri):
+                raise InvalidRequestError(
+                    f"the redirect URI {_shown(uri)} is not registered for this client"
+                )
+            return uri
+        default = client.get_default_redirect_uri()
+        if not default:
+            raise InvalidRequestError(
+                "redirect_uri is required: this client registered more than one",
+                state=request.payload.state,
+            )
+        return str(default)
 
     def generate_authorization_code(self) -> str:
         return new_secret()
@@ -917,6 +956,23 @@ def _host_of(uri: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{host}:{parts.port}" if parts.port else host
+
+
+# RFC 6749 §4.1.2.1: error descriptions hold only %x20-21 / %x23-5B / %x5D-7E
+# (authlib raises ValueError for anything else). '%' stays: it is how URIs escape.
+_DESCRIPTION_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in '"\\')
+_SHOWN_CHARS = 60
+
+
+def _shown(value: str) -> str:
+    """Quote an untrusted request value for an error description or page.
+
+    At most a short prefix is shown, and every character an OAuth error
+    description may not hold (quote, backslash, control, non-ASCII) is
+    percent-encoded, so no request value can break the answer or make it large.
+    """
+    prefix = quote(value[:_SHOWN_CHARS], safe=_DESCRIPTION_SAFE)
+    return f"'{prefix}...'" if len(value) > _SHOWN_CHARS else f"'{prefix}'"
 
 
 def _json_error(status: int, error: str, description: str) -> OAuthResponse:
