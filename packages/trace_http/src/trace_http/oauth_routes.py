@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
@@ -46,6 +47,7 @@ from trace_core.model import Account, Scope
 from trace_core.ports import Clock, Storage
 from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.authenticator import check_plan
+from trace_oauth.clients import MAX_METADATA_BYTES
 from trace_oauth.config import OAuthConfig
 from trace_oauth.oidc import OidcError, OidcPending, OidcProvider
 from trace_oauth.server import (
@@ -54,6 +56,7 @@ from trace_oauth.server import (
     AuthorizationService,
     OAuthRequest,
     OAuthResponse,
+    registration_too_large,
 )
 
 if TYPE_CHECKING:
@@ -129,7 +132,7 @@ class _Signer:
 
 
 def _oauth_request(
-    request: Request[Any, Any, Any], *, form: Sequence[tuple[str, str]] = (), body: Any = None
+    request: Request[Any, Any, Any], *, form: Sequence[tuple[str, str]] = (), body: bytes = b""
 ) -> OAuthRequest:
     return OAuthRequest(
         method=request.method,
@@ -137,7 +140,7 @@ def _oauth_request(
         headers={k.lower(): v for k, v in request.headers.items()},
         query=list(request.query_params.multi_items()),
         form=list(form),
-        json=body,
+        body=body,
         client_ip=request.client.host if request.client else None,
     )
 
@@ -826,14 +829,18 @@ def oauth_route_handlers(
         result = await service.revoke(_oauth_request(request, form=form))
         return _to_response(result)
 
-    @post("/register", include_in_schema=False, status_code=201)
+    @post(
+        "/register",
+        include_in_schema=False,
+        status_code=201,
+        request_max_body_size=MAX_METADATA_BYTES,
+    )
     async def register(request: Request[Any, Any, Any]) -> Response[Any]:
-        raw = await request.body()
         try:
-            body = msgspec.json.decode(raw) if raw else None
-        except msgspec.DecodeError:
-            body = None
-        result = await service.register(_oauth_request(request, body=body))
+            raw = await request.body()
+        except RequestEntityTooLarge:
+            return _to_response(registration_too_large())
+        result = await service.register(_oauth_request(request, body=raw))
         return _to_response(result)
 
     handlers: list[ControllerRouterHandler] = [

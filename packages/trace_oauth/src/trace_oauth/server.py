@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.from_thread
@@ -73,10 +73,13 @@ from trace_oauth.clients import (
     CimdFetcher,
     ClientMetadataError,
     client_from_metadata,
+    decode_client_metadata,
     is_cimd_client_id,
     known_scopes,
+    metadata_too_large,
     redirect_uri_matches,
     registration_response,
+    shown,
 )
 from trace_oauth.config import OAuthConfig
 from trace_oauth.passwords import verify_password
@@ -94,6 +97,7 @@ __all__ = [
     "AuthorizationService",
     "OAuthRequest",
     "OAuthResponse",
+    "registration_too_large",
 ]
 
 T = TypeVar("T")
@@ -112,7 +116,8 @@ class OAuthRequest(msgspec.Struct, frozen=True, kw_only=True):
     """An HTTP request as the authorization server needs it.
 
     ``path`` is the request path; ``query`` and ``form`` keep repeated
-    parameters (pairs, in order); ``headers`` names are lower-case.
+    parameters (pairs, in order); ``headers`` names are lower-case; ``body``
+    is the raw body where the endpoint reads JSON (registration).
     """
 
     method: str
@@ -120,7 +125,7 @@ class OAuthRequest(msgspec.Struct, frozen=True, kw_only=True):
     headers: dict[str, str] = msgspec.field(default_factory=dict)
     query: list[tuple[str, str]] = msgspec.field(default_factory=list)
     form: list[tuple[str, str]] = msgspec.field(default_factory=list)
-    json: Any = None
+    body: bytes = b""
     client_ip: str | None = None
 
 
@@ -357,7 +362,7 @@ class _TraceServer(AuthorizationServer):  # type: ignore[misc]
         response_type = request.payload.response_type or ""
         raise UnsupportedResponseTypeError(
             response_type,
-            description=f"response_type {_shown(response_type)} is not supported: use code",
+            description=f"response_type {shown(response_type)} is not supported: use code",
             redirect_uri=redirect_uri,
         )
 
@@ -418,7 +423,7 @@ class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         if uri:
             if not client.check_redirect_uri(uri):
                 raise InvalidRequestError(
-                    f"the redirect URI {_shown(uri)} is not registered for this client"
+                    f"the redirect URI {shown(uri)} is not registered for this client"
                 )
             return uri
         default = client.get_default_redirect_uri()
@@ -593,12 +598,10 @@ class AuthorizationService:
         if retry is not None:
             return _rate_limited(retry)
         await self._maybe_cleanup(now)
-        data = request.json
-        if not isinstance(data, Mapping):
-            return _json_error(400, "invalid_client_metadata", "the body must be a JSON object")
-        method = data.get("token_endpoint_auth_method") or "none"
-        secret = new_secret(CLIENT_SECRET_PREFIX) if method != "none" else None
         try:
+            data = decode_client_metadata(request.body)
+            method = data.get("token_endpoint_auth_method") or "none"
+            secret = new_secret(CLIENT_SECRET_PREFIX) if method != "none" else None
             client = client_from_metadata(
                 data,
                 client_id=str(uuid.uuid4()),
@@ -606,7 +609,7 @@ class AuthorizationService:
                 client_secret_hash=self.hasher.hash(secret) if secret else None,
             )
         except ClientMetadataError as exc:
-            return _json_error(400, exc.error, exc.message)
+            return _json_error(exc.status, exc.error, exc.message)
         await self.credentials.save_client(client)
         return OAuthResponse(201, registration_response(client, client_secret=secret), JSON_HEADERS)
 
@@ -958,21 +961,10 @@ def _host_of(uri: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
-# RFC 6749 §4.1.2.1: error descriptions hold only %x20-21 / %x23-5B / %x5D-7E
-# (authlib raises ValueError for anything else). '%' stays: it is how URIs escape.
-_DESCRIPTION_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in '"\\')
-_SHOWN_CHARS = 60
-
-
-def _shown(value: str) -> str:
-    """Quote an untrusted request value for an error description or page.
-
-    At most a short prefix is shown, and every character an OAuth error
-    description may not hold (quote, backslash, control, non-ASCII) is
-    percent-encoded, so no request value can break the answer or make it large.
-    """
-    prefix = quote(value[:_SHOWN_CHARS], safe=_DESCRIPTION_SAFE)
-    return f"'{prefix}...'" if len(value) > _SHOWN_CHARS else f"'{prefix}'"
+def registration_too_large() -> OAuthResponse:
+    """Answer a registration whose body is over the limit (the web layer stops reading it)."""
+    error = metadata_too_large()
+    return _json_error(error.status, error.error, error.message)
 
 
 def _json_error(status: int, error: str, description: str) -> OAuthResponse:
