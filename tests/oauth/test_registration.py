@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from oauth_support import ISSUER, AuthServer, Flow
+from oauth_support import ISSUER, AuthServer, Flow, largest_accepted_metadata
 
 from trace_oauth.clients import MAX_METADATA_BYTES
 from trace_oauth.config import OAuthConfig
@@ -378,30 +378,9 @@ async def test_redirect_uris_with_whitespace_or_control_characters_or_too_many_a
     assert len(description) < 200
 
 
-def _largest_accepted_metadata() -> dict[str, Any]:
-    uri = "https://app.example.com/" + "u" * (2048 - len("https://app.example.com/"))
-    return {
-        "redirect_uris": [f"{uri[:-2]}{i:02d}" for i in range(10)],
-        "client_name": "n" * 200,
-        "client_uri": uri,
-        "logo_uri": uri,
-        "tos_uri": uri,
-        "policy_uri": uri,
-        "software_id": "s" * 200,
-        "software_version": "v" * 200,
-        "contacts": ["c" * 320] * 5,
-        "scope": ("read " * 200).strip(),
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "token_endpoint_auth_method": "none",
-        "application_type": "web",
-        "unknown_field": "x" * 30_000,
-    }
-
-
 @pytest.mark.anyio
 async def test_the_largest_accepted_registration_stores_under_40_kb(server: AuthServer) -> None:
-    body = await server.register(**_largest_accepted_metadata())
+    body = await server.register(**largest_accepted_metadata())
     stored = await server.credentials.get_client(body["client_id"])
     assert stored is not None
     assert "unknown_field" not in stored.extra
