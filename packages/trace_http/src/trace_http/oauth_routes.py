@@ -575,6 +575,12 @@ def oauth_route_handlers(
             return response
         try:
             account = await signup(email, form.get("password", ""), name or None)
+        except RateLimitedError as exc:
+            response = signup_page(
+                request, query, status=429, error="The server is busy; try again in a moment."
+            )
+            response.headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+            return response
         except InvalidInputError as exc:
             return signup_page(
                 request, query, status=400, error=exc.message, email=email, name=name
@@ -938,11 +944,7 @@ def oauth_handlers_from_settings(
         facade = trace
 
         async def signup(email: str, password: str, name: str | None) -> Account:
-            import anyio.to_thread
-
-            from trace_oauth.passwords import hash_password
-
-            password_hash = await anyio.to_thread.run_sync(hash_password, password)
+            password_hash = await service.passwords.hash(password)
             return await facade.create_account(email, name=name, password_hash=password_hash)
 
     auth = settings.auth

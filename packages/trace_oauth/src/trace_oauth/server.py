@@ -82,7 +82,7 @@ from trace_oauth.clients import (
     shown,
 )
 from trace_oauth.config import OAuthConfig
-from trace_oauth.passwords import verify_password
+from trace_oauth.passwords import PasswordHashing, shared_password_hashing
 from trace_oauth.tokens import (
     ACCESS_TOKEN_PREFIX,
     CLIENT_SECRET_PREFIX,
@@ -523,6 +523,7 @@ class AuthorizationService:
         clock: Clock,
         hasher: SecretHasher | None = None,
         cimd: CimdFetcher | None = None,
+        passwords: PasswordHashing | None = None,
     ) -> None:
         self.config = config
         self.credentials = credentials
@@ -534,6 +535,7 @@ class AuthorizationService:
             timeout=config.cimd_timeout,
             max_bytes=config.cimd_max_bytes,
         )
+        self.passwords = passwords or shared_password_hashing()
         self._server = _TraceServer(self)
         # authlib logs issued tokens in plain text at DEBUG ("Issue token %r"):
         # never let them reach the log, whatever level the operator picks.
@@ -714,7 +716,8 @@ class AuthorizationService:
         """Check an email and password, rate-limited per address and per email.
 
         Raises:
-            RateLimitedError: too many attempts; try again after ``retry_after``.
+            RateLimitedError: too many attempts, or too many password checks
+                waiting in the whole process; try again after ``retry_after``.
             AuthenticationError: wrong email or password (the same message either way).
             PlanRequiredError: the account's plan does not include integrations.
 
@@ -736,8 +739,8 @@ class AuthorizationService:
         async with self.storage.unit_of_work() as uow:
             account = await uow.accounts.get_by_email(email) if email else None
         stored = account.password_hash if account is not None and account.is_active else None
-        # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
-        ok = await anyio.to_thread.run_sync(verify_password, stored, password or "")
+        # In a worker thread, a few at a time; an unknown email checks a dummy hash.
+        ok = await self.passwords.verify(stored, password or "")
         if not ok or account is None:
             raise AuthenticationError("the email or password is incorrect")
         check_plan(self.config, account)
