@@ -22,7 +22,7 @@ from trace_oauth.authenticator import BearerAuthenticator
 from trace_oauth.clients import CimdFetcher
 from trace_oauth.config import OAuthConfig
 from trace_oauth.oidc import OidcProvider
-from trace_oauth.passwords import hash_password
+from trace_oauth.passwords import PasswordHashing
 from trace_oauth.server import AuthorizationService
 from trace_oauth.tokens import SecretHasher
 
@@ -48,6 +48,12 @@ def oidc_provider() -> OidcProvider | None:
 
 
 @pytest.fixture
+def password_hashing() -> PasswordHashing | None:
+    """The password hashing limit the service uses (None: the process-wide one)."""
+    return None
+
+
+@pytest.fixture
 def oauth_backend() -> tuple[Storage, CredentialStore]:
     """Where accounts and credentials live: in memory unless a test module overrides this."""
     return InMemoryStorage(), InMemoryCredentialStore()
@@ -60,6 +66,7 @@ async def server(
     oauth_backend: tuple[Storage, CredentialStore],
     signup_enabled: bool,
     oidc_provider: OidcProvider | None,
+    password_hashing: PasswordHashing | None,
 ) -> AsyncIterator[AuthServer]:
     storage, credentials = oauth_backend
     clock = FixedClock()
@@ -77,13 +84,15 @@ async def server(
         clock=clock,
         hasher=hasher,
         cimd=cimd_fetcher,
+        passwords=password_hashing,
     )
     auth = BearerAuthenticator(
         storage=storage, credentials=credentials, config=oauth_config, clock=clock, hasher=hasher
     )
 
     async def signup(email: str, password: str, name: str | None) -> Account:
-        return await trace.create_account(email, name=name, password_hash=hash_password(password))
+        password_hash = await service.passwords.hash(password)
+        return await trace.create_account(email, name=name, password_hash=password_hash)
 
     app = Litestar(
         route_handlers=oauth_route_handlers(

@@ -69,6 +69,28 @@ class Flow:
         return {k: v for k, v in out.items() if v is not None}
 
 
+def largest_accepted_metadata() -> dict[str, Any]:
+    """Registration metadata with every stored field at its limit (and an unknown one)."""
+    uri = "https://app.example.com/" + "u" * (2048 - len("https://app.example.com/"))
+    return {
+        "redirect_uris": [f"{uri[:-2]}{i:02d}" for i in range(10)],
+        "client_name": "n" * 200,
+        "client_uri": uri,
+        "logo_uri": uri,
+        "tos_uri": uri,
+        "policy_uri": uri,
+        "software_id": "s" * 200,
+        "software_version": "v" * 200,
+        "contacts": ["c" * 320] * 5,
+        "scope": ("read " * 200).strip(),
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+        "application_type": "web",
+        "unknown_field": "x" * 30_000,
+    }
+
+
 def hidden(html_text: str, name: str) -> str:
     match = re.search(rf'name="{name}" value="([^"]*)"', html_text)
     assert match, f"no hidden field {name} in page"

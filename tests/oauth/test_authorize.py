@@ -365,3 +365,84 @@ async def test_one_address_trying_many_accounts_is_limited_too(server: AuthServe
         )
         statuses.append(response.status_code)
     assert statuses == [401] * 10 + [429]
+
+
+# Characters an OAuth error description may not hold (RFC 6749 §4.1.2.1), and a size.
+HOSTILE = ['a"b', "a\\b", "caf\u00e9", "a\x01b", "a\r\nSet-Cookie: x=1", "x" * 5000]
+
+
+def _allowed_in_an_error_description(text: str) -> bool:
+    return all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in text)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("suffix", HOSTILE)
+async def test_an_unregistered_redirect_uri_with_any_characters_shows_an_error_page_naming_it(
+    server: AuthServer, suffix: str
+) -> None:
+    client = await server.register()
+    flow = Flow(client["client_id"], redirect_uri=f"https://evil.example/{suffix}")
+    page = await server.client.get("/authorize", params=flow.params())
+    assert page.status_code == 400
+    assert "location" not in page.headers
+    assert "is not registered for this client" in page.text
+    assert "https://evil.example/" in page.text
+    assert suffix not in page.text
+    assert len(page.text) < 10_000
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("response_type", HOSTILE)
+async def test_an_unsupported_response_type_with_any_characters_redirects_back_safely(
+    server: AuthServer, response_type: str
+) -> None:
+    client = await server.register()
+    flow = Flow(client["client_id"], extra={"response_type": response_type})
+    answer = _error_redirect(await server.client.get("/authorize", params=flow.params()), flow)
+    assert answer["error"] == "unsupported_response_type"
+    assert _allowed_in_an_error_description(answer["error_description"])
+    assert len(answer["error_description"]) < 200
+
+
+@pytest.mark.anyio
+async def test_an_unsupported_response_type_for_an_unregistered_redirect_uri_never_redirects(
+    server: AuthServer,
+) -> None:
+    client = await server.register()
+    flow = Flow(
+        client["client_id"],
+        redirect_uri="https://evil.example/cb",
+        extra={"response_type": 'to"ken'},
+    )
+    page = await server.client.get("/authorize", params=flow.params())
+    assert page.status_code == 400
+    assert "location" not in page.headers
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.parametrize(
+    "parameter",
+    [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "resource",
+    ],
+)
+async def test_no_authorization_parameter_value_makes_a_server_error(
+    server: AuthServer, parameter: str, value: str
+) -> None:
+    client = await server.register()
+    flow = Flow(client["client_id"], extra={parameter: value})
+    response = await server.client.get("/authorize", params=flow.params())
+    assert response.status_code in (200, 302, 400), response.text
+    location = response.headers.get("location")
+    if location is not None:
+        assert location.startswith(CLAUDE_CALLBACK)
+        answer = query_of(location)
+        assert _allowed_in_an_error_description(answer.get("error_description", ""))

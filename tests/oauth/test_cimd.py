@@ -212,3 +212,92 @@ async def test_with_metadata_documents_off_an_https_client_id_is_unknown(
     page = await server.client.get("/authorize", params=Flow(APP, redirect_uri=CALLBACK).params())
     assert page.status_code == 400
     assert documents.fetches == []
+
+
+def _fetcher(documents: Documents, resolve: Any = resolver) -> CimdFetcher:
+    return CimdFetcher(transport=httpx.MockTransport(documents.handler), resolver=resolve)
+
+
+BOUNDED_URL = "https://app.example.com/bounded.json"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"client_uri": "https://app.example.com/" + "a" * 10_000}, "client_uri"),
+        ({"logo_uri": "https://app.example.com/" + "a" * 10_000}, "logo_uri"),
+        ({"contacts": ["a@example.com"] * 6}, "contacts"),
+        ({"software_id": "s" * 1000}, "software_id"),
+        ({"client_name": "n" * 1000}, "client_name"),
+        ({"redirect_uris": [f"{CALLBACK}{i}" for i in range(11)]}, "redirect_uris"),
+        ({"redirect_uris": [f"{CALLBACK}\r\nSet-Cookie: x=1"]}, "redirect URI"),
+    ],
+)
+async def test_a_metadata_document_gets_the_same_field_bounds_as_a_registration(
+    documents: Documents, change: dict[str, Any], field: str
+) -> None:
+    documents.put(BOUNDED_URL, {"client_id": BOUNDED_URL, "redirect_uris": [CALLBACK], **change})
+    with pytest.raises(CimdError) as info:
+        await _fetcher(documents).fetch(BOUNDED_URL, now=datetime.now(UTC))
+    assert field in info.value.message
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "doc",
+    [b"[" * 5000 + b"]" * 5000, b'{"client_id": "\xff"}'],
+    ids=["deeply-nested", "invalid-utf8"],
+)
+async def test_a_deeply_nested_or_non_utf8_document_is_refused(
+    documents: Documents, doc: bytes
+) -> None:
+    documents.put(BOUNDED_URL, doc)
+    with pytest.raises(CimdError):
+        await _fetcher(documents).fetch(BOUNDED_URL, now=datetime.now(UTC))
+
+
+@pytest.mark.anyio
+async def test_a_document_with_a_bad_redirect_uri_is_an_error_page_at_authorize(
+    server: AuthServer, documents: Documents
+) -> None:
+    bad = f"{CALLBACK}\r\nSet-Cookie: x=1"
+    documents.put(BOUNDED_URL, {"client_id": BOUNDED_URL, "redirect_uris": [bad]})
+    flow = Flow(BOUNDED_URL, redirect_uri=CALLBACK)
+    page = await server.client.get("/authorize", params=flow.params())
+    assert page.status_code == 400
+    assert "location" not in page.headers
+    assert await server.credentials.get_client(BOUNDED_URL) is None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "client_id",
+    [
+        "https://app.example.com:99999/client.json",
+        "https://[not-an-address/client.json",
+        "https://app.example.com/client.json\r\nX-Evil: 1",
+        "https://app.example.com/" + "c" * 3000,
+    ],
+    ids=["bad-port", "bad-bracket", "crlf", "too-long"],
+)
+async def test_a_malformed_metadata_document_url_is_an_error_page_at_authorize(
+    server: AuthServer, documents: Documents, client_id: str
+) -> None:
+    page = await server.client.get(
+        "/authorize", params=Flow(client_id, redirect_uri=CALLBACK).params()
+    )
+    assert page.status_code == 400
+    assert "location" not in page.headers
+    assert documents.fetches == []
+
+
+@pytest.mark.anyio
+async def test_a_host_name_that_is_not_valid_idna_is_refused(documents: Documents) -> None:
+    async def idna_resolver(host: str, port: int) -> list[str]:
+        host.encode("idna")  # what the system resolver does first: a 70-letter label fails
+        return await resolver(host, port)
+
+    url = "https://" + "a" * 70 + ".example.com/client.json"
+    with pytest.raises(CimdError):
+        await _fetcher(documents, idna_resolver).fetch(url, now=datetime.now(UTC))

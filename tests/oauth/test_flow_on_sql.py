@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import anyio
+import msgspec
 import pytest
-from oauth_support import AuthServer, Flow
+from oauth_support import AuthServer, Flow, largest_accepted_metadata
 
 from trace_core.credentials import CredentialStore
 from trace_core.errors import AuthenticationError
@@ -105,3 +106,14 @@ async def test_a_revocation_on_one_replica_is_seen_by_another_on_the_next_reques
             await replica.authenticate(tokens["access_token"])
     finally:
         await other_storage.close()
+
+
+@pytest.mark.anyio
+async def test_the_largest_accepted_registration_stores_under_40_kb_on_sql(
+    server: AuthServer,
+) -> None:
+    body = await server.register(**largest_accepted_metadata())
+    stored = await server.credentials.get_client(body["client_id"])
+    assert stored is not None
+    assert stored.extra["contacts"] == ["c" * 320] * 5
+    assert len(msgspec.json.encode(stored)) < 40_000

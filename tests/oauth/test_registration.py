@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 import pytest
-from oauth_support import ISSUER, AuthServer, Flow
+from oauth_support import ISSUER, AuthServer, Flow, largest_accepted_metadata
 
+from trace_oauth.clients import MAX_METADATA_BYTES
 from trace_oauth.config import OAuthConfig
 
 CLAUDE_AI = {
@@ -259,3 +262,126 @@ async def test_registering_sweeps_stale_clients_now_and_then(server: AuthServer)
     server.clock.advance(days=2)
     await server.register()
     assert await server.credentials.get_client(stale["client_id"]) is None
+
+
+async def _post_raw(server: AuthServer, body: bytes) -> Any:
+    return await server.client.post(
+        "/register", content=body, headers={"Content-Type": "application/json"}
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"redirect_uris": ["https://app.example.com/\xff"]}',
+        b"\xff\xfe{}",
+        b"[" * 5000 + b"]" * 5000,
+        b'{"a":' * 5000 + b"1" + b"}" * 5000,
+        b"[]",
+        b'"https://app.example.com/cb"',
+        b"",
+    ],
+    ids=["invalid-utf8", "utf16-bom", "deep-array", "deep-object", "array", "string", "empty"],
+)
+async def test_a_body_that_is_not_a_utf8_json_object_is_invalid_client_metadata(
+    server: AuthServer, body: bytes
+) -> None:
+    response = await _post_raw(server, body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_client_metadata"
+    assert len(response.text) < 500
+
+
+@pytest.mark.anyio
+async def test_a_registration_body_over_64_kb_is_refused_before_it_is_read(
+    server: AuthServer,
+) -> None:
+    body = {**MINIMAL, "padding": "x" * (MAX_METADATA_BYTES)}
+    response = await server.client.post("/register", json=body)
+    assert response.status_code == 413
+    assert response.json()["error"] == "invalid_client_metadata"
+    assert "64 KB" in response.json()["error_description"]
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"redirect_uris": ["https://app.example.com/cb"], "padding": "'
+        for _ in range(100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    streamed = await server.client.post(
+        "/register", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert streamed.json()["error"] == "invalid_client_metadata"
+
+
+LONG_URI = "https://app.example.com/" + "a" * 2048
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("client_uri", LONG_URI),
+        ("logo_uri", LONG_URI),
+        ("tos_uri", LONG_URI),
+        ("policy_uri", LONG_URI),
+        ("client_uri", "https://app.example.com/a b"),
+        ("logo_uri", "https://app.example.com/\r\nX-Evil: 1"),
+        ("client_uri", {"nested": ["x"] * 1000}),
+        ("software_id", "s" * 201),
+        ("software_version", "1" * 201),
+        ("software_id", 12345),
+        ("client_name", "n" * 201),
+        ("contacts", [f"person{i}@example.com" for i in range(6)]),
+        ("contacts", ["x" * 321 + "@example.com"]),
+        ("contacts", [{"email": "a@example.com"}]),
+        ("scope", "read " * 300),
+        ("grant_types", ["authorization_code"] * 11),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 20 else None,
+)
+async def test_every_stored_field_is_bounded_and_the_error_names_it(
+    server: AuthServer, field: str, value: Any
+) -> None:
+    response = await server.client.post("/register", json={**MINIMAL, field: value})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_client_metadata"
+    assert field in response.json()["error_description"]
+    assert len(response.text) < 500
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "redirect_uris",
+    [
+        ["https://evil.example/cb\r\nSet-Cookie: session=stolen"],
+        ["https://evil.example/c b"],
+        ["https://evil.example/cb\t"],
+        ["https://evil.example/cb\x00"],
+        ["https://evil.example/cb\u2028"],
+        ["https://evil.example/cb\u00a0"],
+        [LONG_URI],
+        [f"https://app.example.com/cb{i}" for i in range(11)],
+    ],
+    ids=["crlf", "space", "tab", "nul", "line-separator", "nbsp", "too-long", "eleven"],
+)
+async def test_redirect_uris_with_whitespace_or_control_characters_or_too_many_are_refused(
+    server: AuthServer, redirect_uris: list[str]
+) -> None:
+    response = await server.client.post("/register", json={"redirect_uris": redirect_uris})
+    assert response.status_code == 400
+    assert response.json()["error"] in ("invalid_redirect_uri", "invalid_client_metadata")
+    description = response.json()["error_description"]
+    assert all(0x20 <= ord(c) <= 0x7E for c in description)
+    assert len(description) < 200
+
+
+@pytest.mark.anyio
+async def test_the_largest_accepted_registration_stores_under_40_kb(server: AuthServer) -> None:
+    body = await server.register(**largest_accepted_metadata())
+    stored = await server.credentials.get_client(body["client_id"])
+    assert stored is not None
+    assert "unknown_field" not in stored.extra
+    assert len(msgspec.json.encode(stored)) < 40_000

@@ -376,3 +376,38 @@ async def test_issued_tokens_never_reach_the_log_even_at_debug_level(
     assert collect.lines
     for secret in (tokens["access_token"], tokens["refresh_token"], refreshed["access_token"]):
         assert secret not in text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("value", ['a"b', "a\\b", "caf\u00e9", "a\x01b", "x" * 5000])
+@pytest.mark.parametrize(
+    "parameter",
+    [
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "client_id",
+        "code_verifier",
+        "refresh_token",
+        "resource",
+        "scope",
+    ],
+)
+async def test_no_token_or_revocation_parameter_value_makes_a_server_error(
+    server: AuthServer, parameter: str, value: str
+) -> None:
+    flow, code = await _code(server)
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": flow.redirect_uri,
+        "client_id": flow.client_id,
+        "code_verifier": flow.verifier,
+        parameter: value,
+    }
+    answer = await server.client.post("/token", data=data)
+    assert answer.status_code in (200, 400, 401), answer.text
+    revoked = await server.client.post(
+        "/revoke", data={"token": value, "client_id": flow.client_id, parameter: value}
+    )
+    assert revoked.status_code in (200, 400, 401), revoked.text

@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
@@ -54,6 +55,7 @@ from trace_core.model import Account, Scope
 from trace_core.ports import Clock, Storage
 from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.authenticator import check_plan
+from trace_oauth.clients import MAX_METADATA_BYTES
 from trace_oauth.config import OAuthConfig
 from trace_oauth.oidc import OidcError, OidcPending, OidcProvider
 from trace_oauth.server import (
@@ -62,6 +64,7 @@ from trace_oauth.server import (
     AuthorizationService,
     OAuthRequest,
     OAuthResponse,
+    registration_too_large,
 )
 from trace_oauth.sessions import SESSION_TTL, WebSessions
 
@@ -149,7 +152,7 @@ class _Signer:
 
 
 def _oauth_request(
-    request: Request[Any, Any, Any], *, form: Sequence[tuple[str, str]] = (), body: Any = None
+    request: Request[Any, Any, Any], *, form: Sequence[tuple[str, str]] = (), body: bytes = b""
 ) -> OAuthRequest:
     return OAuthRequest(
         method=request.method,
@@ -157,7 +160,7 @@ def _oauth_request(
         headers={k.lower(): v for k, v in request.headers.items()},
         query=list(request.query_params.multi_items()),
         form=list(form),
-        json=body,
+        body=body,
         client_ip=request.client.host if request.client else None,
     )
 
@@ -628,6 +631,12 @@ def oauth_route_handlers(
             return response
         try:
             account = await signup(email, form.get("password", ""), name or None)
+        except RateLimitedError as exc:
+            response = signup_page(
+                request, query, status=429, error="The server is busy; try again in a moment."
+            )
+            response.headers["Retry-After"] = str(max(1, int(exc.retry_after + 0.999)))
+            return response
         except InvalidInputError as exc:
             return signup_page(
                 request,
@@ -911,14 +920,18 @@ def oauth_route_handlers(
         result = await service.revoke(_oauth_request(request, form=form))
         return _to_response(result)
 
-    @post("/register", include_in_schema=False, status_code=201)
+    @post(
+        "/register",
+        include_in_schema=False,
+        status_code=201,
+        request_max_body_size=MAX_METADATA_BYTES,
+    )
     async def register(request: Request[Any, Any, Any]) -> Response[Any]:
-        raw = await request.body()
         try:
-            body = msgspec.json.decode(raw) if raw else None
-        except msgspec.DecodeError:
-            body = None
-        result = await service.register(_oauth_request(request, body=body))
+            raw = await request.body()
+        except RequestEntityTooLarge:
+            return _to_response(registration_too_large())
+        result = await service.register(_oauth_request(request, body=raw))
         return _to_response(result)
 
     handlers: list[ControllerRouterHandler] = [
@@ -1016,11 +1029,7 @@ def oauth_handlers_from_settings(
         facade = trace
 
         async def signup(email: str, password: str, name: str | None) -> Account:
-            import anyio.to_thread
-
-            from trace_oauth.passwords import hash_password
-
-            password_hash = await anyio.to_thread.run_sync(hash_password, password)
+            password_hash = await service.passwords.hash(password)
             return await facade.create_account(email, name=name, password_hash=password_hash)
 
     auth = settings.auth

@@ -48,6 +48,7 @@ from authlib.oauth2.rfc6749.errors import (
     InvalidRequestError,
     InvalidScopeError,
     OAuth2Error,
+    UnsupportedResponseTypeError,
 )
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
@@ -72,13 +73,16 @@ from trace_oauth.clients import (
     CimdFetcher,
     ClientMetadataError,
     client_from_metadata,
+    decode_client_metadata,
     is_cimd_client_id,
     known_scopes,
+    metadata_too_large,
     redirect_uri_matches,
     registration_response,
+    shown,
 )
 from trace_oauth.config import OAuthConfig
-from trace_oauth.passwords import verify_password
+from trace_oauth.passwords import PasswordHashing, shared_password_hashing
 from trace_oauth.tokens import (
     ACCESS_TOKEN_PREFIX,
     CLIENT_SECRET_PREFIX,
@@ -93,6 +97,7 @@ __all__ = [
     "AuthorizationService",
     "OAuthRequest",
     "OAuthResponse",
+    "registration_too_large",
 ]
 
 T = TypeVar("T")
@@ -111,7 +116,8 @@ class OAuthRequest(msgspec.Struct, frozen=True, kw_only=True):
     """An HTTP request as the authorization server needs it.
 
     ``path`` is the request path; ``query`` and ``form`` keep repeated
-    parameters (pairs, in order); ``headers`` names are lower-case.
+    parameters (pairs, in order); ``headers`` names are lower-case; ``body``
+    is the raw body where the endpoint reads JSON (registration).
     """
 
     method: str
@@ -119,7 +125,7 @@ class OAuthRequest(msgspec.Struct, frozen=True, kw_only=True):
     headers: dict[str, str] = msgspec.field(default_factory=dict)
     query: list[tuple[str, str]] = msgspec.field(default_factory=list)
     form: list[tuple[str, str]] = msgspec.field(default_factory=list)
-    json: Any = None
+    body: bytes = b""
     client_ip: str | None = None
 
 
@@ -340,6 +346,26 @@ class _TraceServer(AuthorizationServer):  # type: ignore[misc]
     def query_client(self, client_id: str) -> _Client | None:
         return self.service._sync(self.service._client_for_protocol, client_id)
 
+    def get_authorization_grant(self, request: _Request) -> _CodeGrant:
+        if _CodeGrant.check_authorization_endpoint(request):
+            return super().get_authorization_grant(request)  # type: ignore[no-any-return]
+        # authlib's own version makes the raw response_type the error description.
+        # As there: redirect with the error only to a URI validated for a known client.
+        redirect_uri = None
+        client = self.query_client(request.payload.client_id or "")
+        if client is not None:
+            requested = request.payload.redirect_uri
+            if not requested:
+                redirect_uri = client.get_default_redirect_uri()
+            elif client.check_redirect_uri(requested):
+                redirect_uri = requested
+        response_type = request.payload.response_type or ""
+        raise UnsupportedResponseTypeError(
+            response_type,
+            description=f"response_type {shown(response_type)} is not supported: use code",
+            redirect_uri=redirect_uri,
+        )
+
     def save_token(self, token: dict[str, Any], request: _Request) -> None:
         self.service._sync(self.service._save_code_token, token, request)
 
@@ -389,6 +415,24 @@ class _ResourceIndicator:
 
 class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    @staticmethod
+    def validate_authorization_redirect_uri(request: _Request, client: _Client) -> str:
+        # authlib's own version puts the raw URI into the error description.
+        uri: str | None = request.payload.redirect_uri
+        if uri:
+            if not client.check_redirect_uri(uri):
+                raise InvalidRequestError(
+                    f"the redirect URI {shown(uri)} is not registered for this client"
+                )
+            return uri
+        default = client.get_default_redirect_uri()
+        if not default:
+            raise InvalidRequestError(
+                "redirect_uri is required: this client registered more than one",
+                state=request.payload.state,
+            )
+        return str(default)
 
     def generate_authorization_code(self) -> str:
         return new_secret()
@@ -479,6 +523,7 @@ class AuthorizationService:
         clock: Clock,
         hasher: SecretHasher | None = None,
         cimd: CimdFetcher | None = None,
+        passwords: PasswordHashing | None = None,
     ) -> None:
         self.config = config
         self.credentials = credentials
@@ -490,6 +535,7 @@ class AuthorizationService:
             timeout=config.cimd_timeout,
             max_bytes=config.cimd_max_bytes,
         )
+        self.passwords = passwords or shared_password_hashing()
         self._server = _TraceServer(self)
         # authlib logs issued tokens in plain text at DEBUG ("Issue token %r"):
         # never let them reach the log, whatever level the operator picks.
@@ -554,12 +600,10 @@ class AuthorizationService:
         if retry is not None:
             return _rate_limited(retry)
         await self._maybe_cleanup(now)
-        data = request.json
-        if not isinstance(data, Mapping):
-            return _json_error(400, "invalid_client_metadata", "the body must be a JSON object")
-        method = data.get("token_endpoint_auth_method") or "none"
-        secret = new_secret(CLIENT_SECRET_PREFIX) if method != "none" else None
         try:
+            data = decode_client_metadata(request.body)
+            method = data.get("token_endpoint_auth_method") or "none"
+            secret = new_secret(CLIENT_SECRET_PREFIX) if method != "none" else None
             client = client_from_metadata(
                 data,
                 client_id=str(uuid.uuid4()),
@@ -567,7 +611,7 @@ class AuthorizationService:
                 client_secret_hash=self.hasher.hash(secret) if secret else None,
             )
         except ClientMetadataError as exc:
-            return _json_error(400, exc.error, exc.message)
+            return _json_error(exc.status, exc.error, exc.message)
         await self.credentials.save_client(client)
         return OAuthResponse(201, registration_response(client, client_secret=secret), JSON_HEADERS)
 
@@ -672,7 +716,8 @@ class AuthorizationService:
         """Check an email and password, rate-limited per address and per email.
 
         Raises:
-            RateLimitedError: too many attempts; try again after ``retry_after``.
+            RateLimitedError: too many attempts, or too many password checks
+                waiting in the whole process; try again after ``retry_after``.
             AuthenticationError: wrong email or password (the same message either way).
             PlanRequiredError: the account's plan does not include integrations.
 
@@ -694,8 +739,8 @@ class AuthorizationService:
         async with self.storage.unit_of_work() as uow:
             account = await uow.accounts.get_by_email(email) if email else None
         stored = account.password_hash if account is not None and account.is_active else None
-        # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
-        ok = await anyio.to_thread.run_sync(verify_password, stored, password or "")
+        # In a worker thread, a few at a time; an unknown email checks a dummy hash.
+        ok = await self.passwords.verify(stored, password or "")
         if not ok or account is None:
             raise AuthenticationError("the email or password is incorrect")
         check_plan(self.config, account)
@@ -917,6 +962,12 @@ def _host_of(uri: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{host}:{parts.port}" if parts.port else host
+
+
+def registration_too_large() -> OAuthResponse:
+    """Answer a registration whose body is over the limit (the web layer stops reading it)."""
+    error = metadata_too_large()
+    return _json_error(error.status, error.error, error.message)
 
 
 def _json_error(status: int, error: str, description: str) -> OAuthResponse:
