@@ -8,9 +8,9 @@ in the same transaction that writes it, so an entry is searchable the moment
 :meth:`~trace_core.ports.SearchIndex.index` has nothing left to do.
 
 Queries are built only from the terms of :func:`trace_core.search.parse_query`
-(each one quoted), passed as bind parameters, never spliced into SQL; the
-filters are the storage's own ``list_entries`` clauses, always scoped by
-``account_id``.
+(each one quoted, by :func:`fts5_match` and :func:`tsquery`), passed as bind
+parameters, never spliced into SQL; the filters are the storage's own
+``list_entries`` clauses, always scoped by ``account_id``.
 """
 
 from __future__ import annotations
@@ -39,10 +39,8 @@ from trace_core.search import (
     ParsedQuery,
     entry_snippet,
     fold,
-    fts5_match,
     highlight_snippet,
     parse_query,
-    tsquery,
 )
 from trace_sql.errors import translate_error
 from trace_sql.storage import ENTRY_LIST_ORDER, SqlStorage, entry_filter_clauses, row_to_entry
@@ -59,7 +57,9 @@ __all__ = [
     "SqliteSearchIndex",
     "account_match",
     "create_sql_search_index",
+    "fts5_match",
     "fts_table",
+    "tsquery",
 ]
 
 TITLE_WEIGHT = 10.0
@@ -122,6 +122,43 @@ END
 $$
 """
 """The trigger function that computes ``entries.search_vector`` (same as migration 0100)."""
+
+
+def fts5_match(query: ParsedQuery, match: Match = "all") -> str:
+    """Build an SQLite FTS5 MATCH expression from the terms only.
+
+    Each term is a double-quoted FTS5 string (terms never contain ``"``), so
+    ``AND``, ``NEAR``, ``-``, ``:`` or ``*`` typed by the person are plain words.
+
+    Raises:
+        ValueError: the query has no terms (callers return no hits instead).
+
+    """
+    if not query.terms:
+        raise ValueError("query has no terms")
+    parts = [f'"{term}"' for term in query.terms]
+    if query.prefix_last:
+        parts[-1] += "*"
+    return (" OR " if match == "any" else " ").join(parts)
+
+
+def tsquery(query: ParsedQuery, match: Match = "all") -> str:
+    r"""Build a PostgreSQL ``to_tsquery`` text from the terms only.
+
+    Each term is a single-quoted lexeme (terms never contain ``'`` or ``\\``);
+    ``to_tsquery`` then stems it and drops stop words with the configured
+    text-search language.
+
+    Raises:
+        ValueError: the query has no terms.
+
+    """
+    if not query.terms:
+        raise ValueError("query has no terms")
+    parts = [f"'{term}'" for term in query.terms]
+    if query.prefix_last:
+        parts[-1] += ":*"
+    return (" | " if match == "any" else " & ").join(parts)
 
 
 def _match(request: SearchRequest) -> Match:
