@@ -1,0 +1,178 @@
+"""What the SQLite and PostgreSQL search indexes share: the port's shape and its guards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from trace_core.errors import InvalidInputError, TraceError, UnavailableError
+from trace_core.model import Entry, EntryFilter, SearchHit
+from trace_core.ports import SearchIndex, SearchRequest
+from trace_core.search import Match, ParsedQuery, parse_query
+from trace_sql.errors import translate_error
+from trace_sql.storage import SqlStorage, entry_filter_clauses
+from trace_sql.tables import entries
+
+T = TypeVar("T")
+
+
+def match_of(request: SearchRequest) -> Match:
+    """Return ``any`` for an any-word request, else ``all``."""
+    # SearchRequest.match is a plain str; the query builders take "any" as
+    # any word and everything else as every word.
+    return "any" if request.match == "any" else "all"
+
+
+def _translated(exc: BaseException) -> TraceError:
+    translated = translate_error(exc)
+    return translated or UnavailableError("search is temporarily unavailable")
+
+
+class SqlSearchIndex(SearchIndex):
+    """The search index that the database's own triggers keep (one subclass per dialect)."""
+
+    indexed_by_storage = True
+    """Triggers index every write in its own transaction; the facade need not call index()."""
+
+    def __init__(self, storage: SqlStorage) -> None:
+        self._storage = storage
+
+    _driver_errors: tuple[type[Exception], ...] = ()
+    """The driver's own error types, translated like SQLAlchemy's."""
+
+    def _connect(self) -> AbstractAsyncContextManager[Any]:
+        return self._storage.connect()
+
+    async def _fast_search(
+        self,
+        driver: Any,
+        dialect: Any,
+        account_id: UUID,
+        query: ParsedQuery,
+        request: SearchRequest,
+    ) -> list[SearchHit]:
+        raise NotImplementedError
+
+    @asynccontextmanager
+    async def _driver_connection(self) -> AsyncIterator[tuple[Any, sa.Dialect]]:
+        """Yield a pooled connection's driver connection and its dialect (for the fast path)."""
+        async with self._storage.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            yield raw.driver_connection, conn.dialect
+
+    async def _search_on_driver(
+        self, account_id: UUID, query: ParsedQuery, request: SearchRequest
+    ) -> list[SearchHit]:
+        """Run :meth:`_fast_search` on a pooled raw driver connection, errors translated."""
+        translated: tuple[type[Exception], ...] = (
+            sa_exc.DBAPIError,
+            OSError,
+            *self._driver_errors,
+        )
+        try:
+            async with self._driver_connection() as (driver, dialect):
+                return await self._fast_search(driver, dialect, account_id, query, request)
+        except TraceError:
+            raise
+        except translated as exc:
+            raise _translated(exc) from exc
+
+    async def index(self, entries_: Sequence[Entry]) -> None:
+        """Nothing to do: the database indexed these entries when they were written."""
+
+    async def remove(self, account_id: UUID, entry_ids: Sequence[UUID]) -> None:
+        """Nothing to do: purging the rows removed them from the index."""
+
+    async def search(self, account_id: UUID, request: SearchRequest) -> list[SearchHit]:
+        """Return ranked hits of ``account_id`` only.
+
+        Raises:
+            InvalidInputError: the query is empty.
+            UnavailableError: the database cannot be reached.
+
+        """
+        query = parse_query(request.query)
+        if query.is_empty or request.limit <= 0:
+            return []
+        if request.offset < 0:
+            raise InvalidInputError("offset", "must not be negative")
+        return await self._on_connection(self._search, account_id, query, request)
+
+    async def _search(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> list[SearchHit]:
+        raise NotImplementedError
+
+    async def count(self, account_id: UUID, request: SearchRequest) -> int:
+        """Return how many live entries of ``account_id`` match every filter.
+
+        Raises:
+            InvalidInputError: the query is empty.
+            UnavailableError: the database cannot be reached.
+
+        """
+        query = parse_query(request.query)
+        if query.is_empty:
+            return 0
+        return await self._on_connection(self._count, account_id, query, request)
+
+    async def _on_connection(
+        self,
+        run: Callable[[Any, UUID, Any, SearchRequest, list[Any]], Awaitable[T]],
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+    ) -> T:
+        """Run ``run`` (:meth:`_search` or :meth:`_count`) in a transaction, errors translated."""
+        filters = msgspec.structs.replace(request.filters, text=None)
+        clauses = entry_filter_clauses(account_id, filters)
+        try:
+            async with self._connect() as conn:
+                return await run(conn, account_id, query, request, clauses)
+        except TraceError:
+            raise
+        except (sa_exc.DBAPIError, OSError) as exc:
+            raise _translated(exc) from exc
+
+    async def _count(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> int:
+        raise NotImplementedError
+
+    async def count_live(self) -> int:
+        """Return the number of live entries (what a rebuild indexes)."""
+        async with self._storage.connect() as conn:
+            result = await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(entries)
+                .where(entries.c.deleted_at.is_(None))
+            )
+            return int(result.scalar_one())
+
+
+def needs_entries(filters: EntryFilter) -> bool:
+    """Whether ``filters`` test columns only the entries table holds (not the fast path's)."""
+    return bool(
+        filters.tags
+        or filters.status is not None
+        or filters.type is not None
+        or filters.is_pinned is not None
+        or filters.updated_after is not None
+        or filters.updated_before is not None
+    )
