@@ -24,9 +24,8 @@ from trace_core.search import (
     entry_snippet,
     fold,
     highlight_snippet,
-    parse_query,
 )
-from trace_sql.search._common import SqlSearchIndex, match_of, needs_entries
+from trace_sql.search._common import SqlSearchIndex, match_of
 from trace_sql.storage import ENTRY_LIST_ORDER, SqlStorage, row_to_entry
 from trace_sql.tables import entries
 
@@ -206,6 +205,10 @@ class PostgresSearchIndex(SqlSearchIndex):
             :meth:`configure` once at start to apply a change.
         rank_window: the most matches ``ts_rank_cd`` ranks for one query.
         snippets: ``python`` (default) or ``ts_headline``.
+        fast_path: answer searches without tag, status, type, pinned or
+            updated filters (and with Python snippets) with one hand-written
+            statement sent straight to asyncpg (default); False runs every
+            search through SQLAlchemy.
 
     """
 
@@ -223,8 +226,9 @@ class PostgresSearchIndex(SqlSearchIndex):
         language: str = "english",
         rank_window: int = 200,
         snippets: Literal["python", "ts_headline"] = "python",
+        fast_path: bool = True,
     ) -> None:
-        super().__init__(storage)
+        super().__init__(storage, fast_path=fast_path)
         self.rank_window = rank_window
         self.snippets = snippets
         if not _LANGUAGE_RE.match(language):
@@ -287,25 +291,8 @@ class PostgresSearchIndex(SqlSearchIndex):
         await self.rebuild(self._storage, progress=progress)
         return True
 
-    async def search(self, account_id: UUID, request: SearchRequest) -> list[SearchHit]:
-        """Return ranked hits of ``account_id`` only.
-
-        Raises:
-            InvalidInputError: the query is empty.
-            UnavailableError: the database cannot be reached.
-
-        """
-        if (
-            needs_entries(request.filters)
-            or self.snippets != "python"
-            or request.limit <= 0
-            or request.offset < 0
-        ):
-            return await super().search(account_id, request)
-        query = parse_query(request.query)
-        if query.is_empty:
-            return []
-        return await self._search_on_driver(account_id, query, request)
+    def _fast_path_answers(self, request: SearchRequest) -> bool:
+        return self.snippets == "python" and super()._fast_path_answers(request)
 
     async def _fast_search(
         self,

@@ -12,10 +12,9 @@ from uuid import UUID
 import msgspec
 import sqlalchemy as sa
 
-from trace_core.errors import InvalidInputError
 from trace_core.model import EntryFilter, SearchHit
 from trace_core.ports import ProgressCallback, SearchRequest, Storage
-from trace_core.search import Match, ParsedQuery, entry_snippet, parse_query
+from trace_core.search import Match, ParsedQuery, entry_snippet
 from trace_sql.search._common import SqlSearchIndex, match_of, needs_entries
 from trace_sql.storage import SqlStorage, row_to_entry
 from trace_sql.tables import entries
@@ -291,15 +290,23 @@ class SqliteSearchIndex(SqlSearchIndex):
         storage: a SQLite storage migrated to ``0102_search_shards``.
         rank_window: the most matches bm25 ranks for one query.
         prefix_limit: how common a last word must be to be taken as complete.
+        fast_path: answer searches whose filters the docs table holds with one
+            hand-written statement on the driver connection (default); False
+            runs every search through SQLAlchemy.
 
     """
 
     _driver_errors = (sqlite3.Error,)
 
     def __init__(
-        self, storage: SqlStorage, *, rank_window: int = 500, prefix_limit: int = 1000
+        self,
+        storage: SqlStorage,
+        *,
+        rank_window: int = 500,
+        prefix_limit: int = 1000,
+        fast_path: bool = True,
     ) -> None:
-        super().__init__(storage)
+        super().__init__(storage, fast_path=fast_path)
         self.rank_window = rank_window
         self.prefix_limit = prefix_limit
         # How many of an account's entries a word matches (capped at prefix_limit).
@@ -316,23 +323,6 @@ class SqliteSearchIndex(SqlSearchIndex):
         # SQLite file: on the loop's thread, like the storage's other reads.
         with reader.connect() as sync_conn:
             yield _InlineDriver(sync_conn.connection.driver_connection), sync_conn.dialect
-
-    async def search(self, account_id: UUID, request: SearchRequest) -> list[SearchHit]:
-        """Return ranked hits of ``account_id`` only.
-
-        Raises:
-            InvalidInputError: the query is empty.
-            UnavailableError: the database cannot be reached.
-
-        """
-        if needs_entries(request.filters):
-            return await super().search(account_id, request)
-        query = parse_query(request.query)
-        if query.is_empty or request.limit <= 0:
-            return []
-        if request.offset < 0:
-            raise InvalidInputError("offset", "must not be negative")
-        return await self._search_on_driver(account_id, query, request)
 
     async def _fast_search(
         self,
