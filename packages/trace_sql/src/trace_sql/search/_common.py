@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 from uuid import UUID
@@ -14,9 +14,9 @@ from sqlalchemy import exc as sa_exc
 from trace_core.errors import InvalidInputError, TraceError, UnavailableError
 from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import SearchIndex, SearchRequest
-from trace_core.search import Match, ParsedQuery, parse_query
+from trace_core.search import Match, ParsedQuery, entry_snippet, parse_query
 from trace_sql.errors import translate_error
-from trace_sql.storage import SqlStorage, entry_filter_clauses
+from trace_sql.storage import SqlStorage, entry_filter_clauses, row_to_entry
 from trace_sql.tables import entries
 
 T = TypeVar("T")
@@ -188,3 +188,64 @@ def needs_entries(filters: EntryFilter) -> bool:
         or filters.updated_after is not None
         or filters.updated_before is not None
     )
+
+
+def search_hits(
+    rows: Iterable[Mapping[str, Any]],
+    query: ParsedQuery,
+    *,
+    lower_rank_is_better: bool = False,
+    snippets: Mapping[UUID, str] | None = None,
+) -> list[SearchHit]:
+    """Turn ranked rows (every ``entries`` column plus ``rank``) into hits, in order.
+
+    Args:
+        rows: the page, from the SQLAlchemy statement or :meth:`DriverCodec.entry_row`.
+        query: the final query; its terms mark the snippets made in Python.
+        lower_rank_is_better: the rank is bm25's (lower is better); a hit's
+            score is always higher-is-better.
+        snippets: snippets the database made (``ts_headline``), by entry id,
+            instead of Python's.
+
+    """
+    hits = []
+    for row in rows:
+        rank = float(row["rank"])
+        if snippets is None:
+            snippet = entry_snippet(row["title"], row["content"], row["tags"], query)
+        else:
+            snippet = snippets.get(row["entry_id"], "")
+        hits.append(
+            SearchHit(
+                entry=row_to_entry(row),
+                score=round(-rank if lower_rank_is_better else rank, 6),
+                snippet=snippet or row["content"][:200],
+            )
+        )
+    return hits
+
+
+class DriverCodec:
+    """Values in and out of a fast-path statement, through the columns' SQLAlchemy processors.
+
+    So the hand-written statement binds and reads values exactly as the
+    repository does. Subclasses fill :attr:`result` (one processor per
+    ``entries`` column, in order) and :attr:`bind` (by column name).
+    """
+
+    columns: list[str] = [c.name for c in entries.c]
+    result: list[Any]
+    bind: dict[str, Any]
+
+    def _value(self, column: str, value: Any) -> Any:
+        processor = self.bind[column]
+        return processor(value) if processor else value
+
+    def entry_row(self, raw: Sequence[Any]) -> dict[str, Any]:
+        """Return a raw row (``entries`` columns, then the rank) as :func:`search_hits` takes it."""
+        row = {
+            name: (processor(value) if processor else value)
+            for name, processor, value in zip(self.columns, self.result, raw, strict=False)
+        }
+        row["rank"] = raw[-1]
+        return row

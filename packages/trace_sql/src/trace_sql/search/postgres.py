@@ -21,12 +21,11 @@ from trace_core.search import (
     HIGHLIGHT_START,
     Match,
     ParsedQuery,
-    entry_snippet,
     fold,
     highlight_snippet,
 )
-from trace_sql.search._common import SqlSearchIndex, match_of
-from trace_sql.storage import ENTRY_LIST_ORDER, SqlStorage, row_to_entry
+from trace_sql.search._common import DriverCodec, SqlSearchIndex, match_of, search_hits
+from trace_sql.storage import ENTRY_LIST_ORDER, SqlStorage
 from trace_sql.tables import entries
 
 __all__ = ["PG_VECTOR_FUNCTION", "PostgresSearchIndex", "tsquery"]
@@ -89,13 +88,12 @@ def _pg_type_oid(type_: Any) -> int | None:
     return None
 
 
-class _PostgresCodec:
+class _PostgresCodec(DriverCodec):
     """SQL text and value conversion for the PostgreSQL fast path, built once per dialect."""
 
     _cache: dict[tuple[int, str], _PostgresCodec] = {}
 
     def __init__(self, dialect: Any, language: str) -> None:
-        self.columns = [c.name for c in entries.c]
         # asyncpg's numeric processors want the PostgreSQL type OID the
         # cursor would report: float8 (701) for Double, numeric (1700) else.
         self.result = [
@@ -133,10 +131,6 @@ class _PostgresCodec:
         if codec is None:
             codec = cls._cache[key] = cls(dialect, language)
         return codec
-
-    def _value(self, column: str, value: Any) -> Any:
-        processor = self.bind[column]
-        return processor(value) if processor else value
 
     def ranked_query(
         self,
@@ -181,12 +175,6 @@ class _PostgresCodec:
             .replace("{q}", literal)  # last: nothing is looked for in the query text
         )
         return sql, params
-
-    def entry_row(self, raw: Sequence[Any]) -> dict[str, Any]:
-        return {
-            name: (processor(value) if processor else value)
-            for name, processor, value in zip(self.columns, self.result, raw, strict=False)
-        }
 
 
 class PostgresSearchIndex(SqlSearchIndex):
@@ -319,18 +307,7 @@ class PostgresSearchIndex(SqlSearchIndex):
         codec = _PostgresCodec.get(dialect, self.language)
         sql, params = self.ranked_statement(dialect, account_id, query, request)
         rows = await driver.fetch(sql, *params)
-        hits = []
-        for raw_row in rows:
-            row = codec.entry_row(raw_row)
-            hits.append(
-                SearchHit(
-                    entry=row_to_entry(row),
-                    score=round(float(raw_row[-1]), 6),
-                    snippet=entry_snippet(row["title"], row["content"], row["tags"], query)
-                    or row["content"][:200],
-                )
-            )
-        return hits
+        return search_hits(map(codec.entry_row, rows), query)
 
     def ranked_statement(
         self, dialect: Any, account_id: UUID, query: ParsedQuery, request: SearchRequest
@@ -417,21 +394,10 @@ class PostgresSearchIndex(SqlSearchIndex):
         rows = (await conn.execute(statement)).mappings().all()
         if not rows:
             return []
+        snippets = None
         if self.snippets == "ts_headline":
             snippets = await self._headlines(conn, query, rows)
-        else:
-            snippets = {
-                row["entry_id"]: entry_snippet(row["title"], row["content"], row["tags"], query)
-                for row in rows
-            }
-        return [
-            SearchHit(
-                entry=row_to_entry(row),
-                score=round(float(row["rank"]), 6),
-                snippet=snippets.get(row["entry_id"]) or row["content"][:200],
-            )
-            for row in rows
-        ]
+        return search_hits(rows, query, snippets=snippets)
 
     async def _count(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -14,9 +14,15 @@ import sqlalchemy as sa
 
 from trace_core.model import EntryFilter, SearchHit
 from trace_core.ports import ProgressCallback, SearchRequest, Storage
-from trace_core.search import Match, ParsedQuery, entry_snippet
-from trace_sql.search._common import SqlSearchIndex, match_of, needs_entries
-from trace_sql.storage import SqlStorage, row_to_entry
+from trace_core.search import Match, ParsedQuery
+from trace_sql.search._common import (
+    DriverCodec,
+    SqlSearchIndex,
+    match_of,
+    needs_entries,
+    search_hits,
+)
+from trace_sql.storage import SqlStorage
 from trace_sql.tables import entries
 from trace_sql.types import UTCDateTime
 
@@ -184,13 +190,12 @@ _ALONE_SQL = (
 """A row if another account shares the account's FTS5 table (:func:`fts_table`)."""
 
 
-class _SqliteCodec:
+class _SqliteCodec(DriverCodec):
     """SQL text and value conversion for the SQLite fast path, built once per dialect."""
 
     _cache: dict[int, _SqliteCodec] = {}
 
     def __init__(self, dialect: Any) -> None:
-        self.columns = [c.name for c in entries.c]
         self.result = [
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in entries.c
         ]
@@ -215,10 +220,6 @@ class _SqliteCodec:
         if codec is None:
             codec = cls._cache[id(dialect)] = cls(dialect)
         return codec
-
-    def _value(self, column: str, value: Any) -> Any:
-        processor = self.bind[column]
-        return processor(value) if processor else value
 
     def account_hex(self, account_id: UUID) -> str:
         return str(self._value("account_id", account_id))
@@ -257,12 +258,6 @@ class _SqliteCodec:
             "{filters}", "".join(f" AND {c}" for c in conditions)
         )
         return sql, [*params, window, limit, offset]
-
-    def entry_row(self, raw: Sequence[Any]) -> dict[str, Any]:
-        return {
-            name: (processor(value) if processor else value)
-            for name, processor, value in zip(self.columns, self.result, raw, strict=False)
-        }
 
 
 class SqliteSearchIndex(SqlSearchIndex):
@@ -354,17 +349,7 @@ class SqliteSearchIndex(SqlSearchIndex):
                 query = msgspec.structs.replace(query, prefix_last=False)
         sql, params = self.ranked_statement(dialect, account_id, query, request)
         rows = await driver.execute_fetchall(sql, params)
-        hits = []
-        for raw_row in rows:
-            row = codec.entry_row(raw_row)
-            hits.append(
-                SearchHit(
-                    entry=row_to_entry(row),
-                    score=round(-float(raw_row[-1]), 6),
-                    snippet=entry_snippet(row["title"], row["content"], row["tags"], query),
-                )
-            )
-        return hits
+        return search_hits(map(codec.entry_row, rows), query, lower_rank_is_better=True)
 
     def prefix_statement(self, dialect: Any, account_id: UUID, term: str) -> tuple[str, list[Any]]:
         """Return the statement counting the account's entries with ``term`` as a whole word.
@@ -492,15 +477,7 @@ class SqliteSearchIndex(SqlSearchIndex):
         # Snippets for the page only, marked in Python: FTS5's snippet() has to
         # re-run the match per row, which costs more than the ranking itself
         # for prefix queries.
-        return [
-            SearchHit(
-                entry=row_to_entry(row),
-                # bm25 is "lower is better"; a score is "higher is better".
-                score=round(-float(row["rank"]), 6),
-                snippet=entry_snippet(row["title"], row["content"], row["tags"], query),
-            )
-            for row in rows
-        ]
+        return search_hits(rows, query, lower_rank_is_better=True)
 
     async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
         """Re-create the FTS index from ``entries`` (e.g. after a restore from backup)."""
