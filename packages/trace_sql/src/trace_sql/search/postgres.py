@@ -88,6 +88,12 @@ def _pg_type_oid(type_: Any) -> int | None:
     return None
 
 
+def _folded(query: ParsedQuery) -> ParsedQuery:
+    """Return ``query`` with its terms' accents stripped, as the unaccenting trigger does."""
+    terms = tuple(dict.fromkeys(t for t in (fold(term) for term in query.terms) if t))
+    return msgspec.structs.replace(query, terms=terms)
+
+
 class _PostgresCodec(DriverCodec):
     """SQL text and value conversion for the PostgreSQL fast path, built once per dialect."""
 
@@ -235,10 +241,7 @@ class PostgresSearchIndex(SqlSearchIndex):
         return self._unaccent
 
     async def _query(self, conn: Any, query: ParsedQuery) -> ParsedQuery:
-        if not await self._folds_accents(conn):
-            return query
-        terms = tuple(dict.fromkeys(t for t in (fold(term) for term in query.terms) if t))
-        return msgspec.structs.replace(query, terms=terms)
+        return _folded(query) if await self._folds_accents(conn) else query
 
     async def configure(self, *, progress: ProgressCallback | None = None) -> bool:
         """Make the database index with :attr:`language`; re-index if it changed.
@@ -300,8 +303,7 @@ class PostgresSearchIndex(SqlSearchIndex):
             value = await driver.fetchval("SELECT value FROM search_config WHERE name = 'unaccent'")
             self._unaccent = value == "on"
         if self._unaccent:
-            terms = tuple(dict.fromkeys(t for t in (fold(term) for term in query.terms) if t))
-            query = msgspec.structs.replace(query, terms=terms)
+            query = _folded(query)
         if query.is_empty:
             return []
         codec = _PostgresCodec.get(dialect, self.language)

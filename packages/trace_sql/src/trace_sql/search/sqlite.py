@@ -42,8 +42,6 @@ CONTENT_WEIGHT = 1.0
 TAGS_WEIGHT = 4.0
 ACCOUNT_WEIGHT = 0.0
 """bm25 weight of the FTS5 ``account`` column (matched for speed, not relevance)."""
-SNIPPET_TOKENS = 28
-"""FTS5 snippet length in tokens: about 200 characters of prose."""
 
 FTS_SHARDS = "0123456789abcdef"
 """The last hex digit of an account id names the FTS5 table that indexes it."""
