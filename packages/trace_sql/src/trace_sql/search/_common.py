@@ -9,13 +9,12 @@ from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 
-from trace_core.errors import InvalidInputError, TraceError, UnavailableError
+from trace_core.errors import InvalidInputError
 from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import SearchIndex, SearchRequest
 from trace_core.search import Match, ParsedQuery, entry_snippet, parse_query
-from trace_sql.errors import translate_error
+from trace_sql.errors import translated_errors
 from trace_sql.storage import SqlStorage, entry_filter_clauses, row_to_entry
 from trace_sql.tables import entries
 
@@ -29,9 +28,8 @@ def match_of(request: SearchRequest) -> Match:
     return "any" if request.match == "any" else "all"
 
 
-def _translated(exc: BaseException) -> TraceError:
-    translated = translate_error(exc)
-    return translated or UnavailableError("search is temporarily unavailable")
+_UNAVAILABLE = "search is temporarily unavailable"
+"""What a search reports for a database error with no better translation."""
 
 
 class SqlSearchIndex(SearchIndex):
@@ -76,18 +74,9 @@ class SqlSearchIndex(SearchIndex):
         self, account_id: UUID, query: ParsedQuery, request: SearchRequest
     ) -> list[SearchHit]:
         """Run :meth:`_fast_search` on a pooled raw driver connection, errors translated."""
-        translated: tuple[type[Exception], ...] = (
-            sa_exc.DBAPIError,
-            OSError,
-            *self._driver_errors,
-        )
-        try:
+        with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
             async with self._driver_connection() as (driver, dialect):
                 return await self._fast_search(driver, dialect, account_id, query, request)
-        except TraceError:
-            raise
-        except translated as exc:
-            raise _translated(exc) from exc
 
     async def index(self, entries_: Sequence[Entry]) -> None:
         """Nothing to do: the database indexed these entries when they were written."""
@@ -149,13 +138,9 @@ class SqlSearchIndex(SearchIndex):
         """Run ``run`` (:meth:`_search` or :meth:`_count`) in a transaction, errors translated."""
         filters = msgspec.structs.replace(request.filters, text=None)
         clauses = entry_filter_clauses(account_id, filters)
-        try:
+        with translated_errors(unavailable=_UNAVAILABLE):
             async with self._connect() as conn:
                 return await run(conn, account_id, query, request, clauses)
-        except TraceError:
-            raise
-        except (sa_exc.DBAPIError, OSError) as exc:
-            raise _translated(exc) from exc
 
     async def _count(
         self,
