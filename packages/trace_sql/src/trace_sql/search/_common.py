@@ -1,4 +1,9 @@
-"""What the SQLite and PostgreSQL search indexes share: the port's shape and its guards."""
+"""What the SQLite and PostgreSQL search indexes share.
+
+The base index (one guard before every search, which then takes the fast path
+or SQLAlchemy's), :func:`search_hits` turning ranked rows into hits on both
+paths, and :class:`DriverCodec` for the fast path's values.
+"""
 
 from __future__ import annotations
 
@@ -41,9 +46,9 @@ class SqlSearchIndex(SearchIndex):
     def __init__(self, storage: SqlStorage, *, fast_path: bool = True) -> None:
         self._storage = storage
         self.fast_path = fast_path
-        """Whether searches the hand-written statement can answer skip SQLAlchemy's.
+        """Whether searches the fast statement can answer bypass SQLAlchemy.
 
-        On by default; off, every search runs the SQLAlchemy statement (tests
+        On by default; off, every search runs SQLAlchemy's statements (tests
         compare the two paths' answers).
         """
 
