@@ -12,11 +12,9 @@ from trace_core.search import (
     decode_cursor,
     encode_cursor,
     fingerprint,
-    fts5_match,
     highlight_snippet,
     parse_query,
     tokenize,
-    tsquery,
 )
 
 
@@ -60,18 +58,6 @@ def test_a_pasted_paragraph_keeps_a_bounded_number_of_terms() -> None:
 
 def test_duplicate_words_count_once() -> None:
     assert parse_query("tea Tea TEA time").terms == ("tea", "time")
-
-
-def test_fts5_expression_quotes_every_term() -> None:
-    parsed = parse_query("AND NEAR cats dog")
-    assert fts5_match(parsed) == '"near" "cats" "dog"*'
-    assert fts5_match(parsed, "any") == '"near" OR "cats" OR "dog"*'
-
-
-def test_tsquery_text_quotes_every_term() -> None:
-    parsed = parse_query("cats & dogs | !mice ")
-    assert tsquery(parsed) == "'cats' & 'dogs' & 'mice'"
-    assert tsquery(parsed, "any") == "'cats' | 'dogs' | 'mice'"
 
 
 @given(st.text())

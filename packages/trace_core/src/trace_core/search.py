@@ -4,11 +4,9 @@ Whatever a person or a model types is a valid query: quotes, ``-``, ``:``,
 ``*``, parentheses, ``AND``/``OR``/``NOT``, emoji and pasted paragraphs. None of
 it ever reaches an engine as syntax. The text is cut into *terms* (runs of
 letters, digits and combining marks, lower-cased) and each adapter builds its
-engine's query from those terms only, quoting every one:
-
-- :func:`fts5_match` for SQLite FTS5 (``"term" "term"*`` / ``"a" OR "b"``),
-- :func:`tsquery` for PostgreSQL ``to_tsquery`` (``'term' & 'term':*``),
-- the Meilisearch adapter sends the terms joined by spaces.
+engine's query from those terms only, quoting every one (the FTS5 and
+``to_tsquery`` texts are written in ``trace_sql.search``, beside their engines;
+the Meilisearch adapter sends the terms joined by spaces).
 
 A term is made of letters, digits and marks only, so wrapping it in the
 engine's quote character cannot be escaped out of.
@@ -55,13 +53,11 @@ __all__ = [
     "entry_snippet",
     "fingerprint",
     "fold",
-    "fts5_match",
     "highlight_snippet",
     "parse_query",
     "stem",
     "term_hits",
     "tokenize",
-    "tsquery",
 ]
 
 Match = Literal["all", "any"]
@@ -315,43 +311,6 @@ def parse_query(text: object) -> ParsedQuery:
         and len(terms[-1]) >= MIN_PREFIX_CHARS
     )
     return ParsedQuery(text=stripped, terms=terms, prefix_last=prefix_last)
-
-
-def fts5_match(query: ParsedQuery, match: Match = "all") -> str:
-    """Build an SQLite FTS5 MATCH expression from the terms only.
-
-    Each term is a double-quoted FTS5 string (terms never contain ``"``), so
-    ``AND``, ``NEAR``, ``-``, ``:`` or ``*`` typed by the person are plain words.
-
-    Raises:
-        ValueError: the query has no terms (callers return no hits instead).
-
-    """
-    if not query.terms:
-        raise ValueError("query has no terms")
-    parts = [f'"{term}"' for term in query.terms]
-    if query.prefix_last:
-        parts[-1] += "*"
-    return (" OR " if match == "any" else " ").join(parts)
-
-
-def tsquery(query: ParsedQuery, match: Match = "all") -> str:
-    r"""Build a PostgreSQL ``to_tsquery`` text from the terms only.
-
-    Each term is a single-quoted lexeme (terms never contain ``'`` or ``\\``);
-    ``to_tsquery`` then stems it and drops stop words with the configured
-    text-search language.
-
-    Raises:
-        ValueError: the query has no terms.
-
-    """
-    if not query.terms:
-        raise ValueError("query has no terms")
-    parts = [f"'{term}'" for term in query.terms]
-    if query.prefix_last:
-        parts[-1] += ":*"
-    return (" | " if match == "any" else " & ").join(parts)
 
 
 # --- matching in Python (reference index, snippets) ---------------------------

@@ -1,6 +1,14 @@
-"""Translate database driver errors into :mod:`trace_core.errors` at the adapter edge."""
+"""Translate database driver errors into :mod:`trace_core.errors` at the adapter edge.
+
+:func:`translate_error` names the Trace error for one driver error;
+:func:`translated_errors` is the one context manager every ``trace_sql``
+block that talks to the database runs in, so no call site writes its own
+``try``/``except``.
+"""
 
 from __future__ import annotations
+
+from types import TracebackType
 
 from sqlalchemy import exc as sa_exc
 
@@ -11,7 +19,7 @@ from trace_core.errors import (
     UnavailableError,
 )
 
-__all__ = ["translate_error"]
+__all__ = ["ErrorTranslation", "translate_error", "translated_errors"]
 
 
 def translate_error(exc: BaseException, *, conflict: str | None = None) -> TraceError | None:
@@ -44,3 +52,78 @@ def translate_error(exc: BaseException, *, conflict: str | None = None) -> Trace
     if isinstance(exc, OSError | TimeoutError):
         return UnavailableError("cannot reach the database")
     return None
+
+
+class ErrorTranslation:
+    """A block whose database errors leave it as :mod:`trace_core.errors` errors.
+
+    Made by :func:`translated_errors`; a plain (synchronous) context manager,
+    so it wraps ``await`` calls and the ``yield`` of an async context manager
+    alike. Built per block: it is a class rather than a generator-based
+    ``contextmanager`` because repositories enter one per statement.
+
+    Attributes:
+        callers_code: set while the block runs the caller's own code (the
+            ``yield`` of a transaction): an ``OSError`` raised there, say by a
+            blob write, is not a database failure and goes through unchanged.
+
+    """
+
+    __slots__ = ("_conflict", "_errors", "_unavailable", "callers_code")
+
+    def __init__(
+        self,
+        conflict: str | None,
+        unavailable: str | None,
+        driver_errors: tuple[type[Exception], ...],
+    ) -> None:
+        self._conflict = conflict
+        self._unavailable = unavailable
+        self._errors = (sa_exc.DBAPIError, OSError, *driver_errors)
+        self.callers_code = False
+
+    def __enter__(self) -> ErrorTranslation:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is None or not isinstance(exc, self._errors):
+            return
+        if self.callers_code and not isinstance(exc, sa_exc.DBAPIError):
+            return
+        translated = translate_error(exc, conflict=self._conflict)
+        if translated is None and self._unavailable is not None:
+            translated = UnavailableError(self._unavailable)
+        if translated is not None:
+            raise translated from exc
+
+
+def translated_errors(
+    *,
+    conflict: str | None = None,
+    unavailable: str | None = None,
+    driver_errors: tuple[type[Exception], ...] = (),
+) -> ErrorTranslation:
+    """Return a context manager re-raising database errors as Trace errors, ``from`` the original.
+
+    SQLAlchemy's ``DBAPIError``, ``OSError`` and ``driver_errors`` raised in
+    the block are translated by :func:`translate_error`; any other exception
+    (a Trace error included) goes through untouched::
+
+        with translated_errors(conflict="that stream name is taken"):
+            await conn.execute(statement)
+
+    Args:
+        conflict: the message for an integrity violation (duplicate, missing parent).
+        unavailable: the message of the :class:`~trace_core.errors.UnavailableError`
+            raised for a caught error :func:`translate_error` has no answer
+            for; None lets such an error through unchanged.
+        driver_errors: the driver's own error types, for code that talks to
+            the driver connection directly (``sqlite3.Error``, ``asyncpg.PostgresError``).
+
+    """
+    return ErrorTranslation(conflict, unavailable, driver_errors)

@@ -13,17 +13,16 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
-from typing import Any, NoReturn
+from typing import Any
 from uuid import UUID
 
 import anyio
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from trace_core.errors import NotFoundError, TraceError
+from trace_core.errors import NotFoundError
 from trace_core.model import (
     Account,
     Attachment,
@@ -45,7 +44,7 @@ from trace_core.ports import (
     VersionRepository,
 )
 from trace_sql.engine import BEGIN_MODE_OPTION, create_engine, create_sqlite_reader
-from trace_sql.errors import translate_error
+from trace_sql.errors import translated_errors
 from trace_sql.tables import (
     accounts,
     attachments,
@@ -319,15 +318,10 @@ class _SqlRepository:
         run = self._conn.execute
         if slow and isinstance(self._conn, _InlineConnection):
             run = self._conn.execute_in_thread
-        try:
+        with translated_errors(conflict=conflict):
             if params is None:
                 return await run(statement)
             return await run(statement, params)
-        except (sa_exc.DBAPIError, OSError) as exc:
-            translated = translate_error(exc, conflict=conflict)
-            if translated is None:
-                raise
-            raise translated from exc
 
 
 # Point reads built once with bound parameters: building a statement per call costs
@@ -873,20 +867,6 @@ async def _refresh_statistics(conn: AsyncConnection, inserted: int) -> None:
             await conn.exec_driver_sql(f"ANALYZE {', '.join(_ANALYZED_TABLES)}")
 
 
-def _raise_translated(exc: sa_exc.DBAPIError | OSError, *, in_block: bool) -> NoReturn:
-    """Re-raise a driver error as a :mod:`trace_core.errors` error where one fits.
-
-    An OSError from the caller's own code in the block (say, a blob write) is
-    not a database failure: it goes through unchanged.
-    """
-    if in_block and not isinstance(exc, sa_exc.DBAPIError):
-        raise exc
-    translated = translate_error(exc)
-    if translated is None:
-        raise exc
-    raise translated from exc
-
-
 class _InlineConnection:
     """A synchronous SQLAlchemy connection behind the ``AsyncConnection`` calls repositories make.
 
@@ -961,17 +941,16 @@ class SqlStorage(Storage):
         Committed when the block exits cleanly, rolled back on error; driver
         errors are translated into :mod:`trace_core.errors`.
         """
-        in_block = False
-        try:
+        with translated_errors() as errors:
             async with self._engine.connect() as conn:
                 if write and self.dialect_name == "sqlite":
                     await conn.execution_options(**{BEGIN_MODE_OPTION: "IMMEDIATE"})
                 conn.info.pop(_BULK_ROWS, None)
                 try:
                     async with conn.begin():
-                        in_block = True
+                        errors.callers_code = True
                         yield conn
-                        in_block = False
+                        errors.callers_code = False
                     bulk_rows = conn.info.pop(_BULK_ROWS, 0)
                 finally:
                     # An invalidated connection (dropped mid-use) must not be touched:
@@ -980,10 +959,6 @@ class SqlStorage(Storage):
                         conn.info.pop(_BULK_ROWS, None)
                 if bulk_rows >= _ANALYZE_MIN_ROWS and self.dialect_name == "postgresql":
                     await _refresh_statistics(conn, bulk_rows)
-        except TraceError:
-            raise
-        except (sa_exc.DBAPIError, OSError) as exc:
-            _raise_translated(exc, in_block=in_block)
 
     @asynccontextmanager
     async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[SqlUnitOfWork]:
@@ -1011,16 +986,14 @@ class SqlStorage(Storage):
             async with self.connect() as conn:
                 yield conn
             return
-        in_block = False
-        try:
-            with self._reader.connect() as sync_conn, sync_conn.begin():
-                in_block = True
-                yield _InlineConnection(sync_conn)  # type: ignore[misc]
-                in_block = False
-        except TraceError:
-            raise
-        except (sa_exc.DBAPIError, OSError) as exc:
-            _raise_translated(exc, in_block=in_block)
+        with (
+            translated_errors() as errors,
+            self._reader.connect() as sync_conn,
+            sync_conn.begin(),
+        ):
+            errors.callers_code = True
+            yield _InlineConnection(sync_conn)  # type: ignore[misc]
+            errors.callers_code = False
 
     async def migrate(self) -> None:
         """Upgrade the schema to the newest revision (``heads``)."""

@@ -1,0 +1,241 @@
+"""What the SQLite and PostgreSQL search indexes share.
+
+The base index (one guard before every search, which then takes the fast path
+or SQLAlchemy's), :func:`search_hits` turning ranked rows into hits on both
+paths, and :class:`DriverCodec` for the fast path's values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+
+from trace_core.errors import InvalidInputError
+from trace_core.model import Entry, EntryFilter, SearchHit
+from trace_core.ports import SearchIndex, SearchRequest
+from trace_core.search import Match, ParsedQuery, entry_snippet, parse_query
+from trace_sql.errors import translated_errors
+from trace_sql.storage import SqlStorage, entry_filter_clauses, row_to_entry
+from trace_sql.tables import entries
+
+T = TypeVar("T")
+
+
+def match_of(request: SearchRequest) -> Match:
+    """Return ``any`` for an any-word request, else ``all``."""
+    # SearchRequest.match is a plain str; the query builders take "any" as
+    # any word and everything else as every word.
+    return "any" if request.match == "any" else "all"
+
+
+_UNAVAILABLE = "search is temporarily unavailable"
+"""What a search reports for a database error with no better translation."""
+
+
+class SqlSearchIndex(SearchIndex):
+    """The search index that the database's own triggers keep (one subclass per dialect)."""
+
+    indexed_by_storage = True
+    """Triggers index every write in its own transaction; the facade need not call index()."""
+
+    def __init__(self, storage: SqlStorage, *, fast_path: bool = True) -> None:
+        self._storage = storage
+        self.fast_path = fast_path
+        """Whether searches the fast statement can answer bypass SQLAlchemy.
+
+        On by default; off, every search runs SQLAlchemy's statements (tests
+        compare the two paths' answers).
+        """
+
+    _driver_errors: tuple[type[Exception], ...] = ()
+    """The driver's own error types, translated like SQLAlchemy's."""
+
+    def _connect(self) -> AbstractAsyncContextManager[Any]:
+        return self._storage.connect()
+
+    async def _fast_search(
+        self,
+        driver: Any,
+        dialect: Any,
+        account_id: UUID,
+        query: ParsedQuery,
+        request: SearchRequest,
+    ) -> list[SearchHit]:
+        raise NotImplementedError
+
+    @asynccontextmanager
+    async def _driver_connection(self) -> AsyncIterator[tuple[Any, sa.Dialect]]:
+        """Yield a pooled connection's driver connection and its dialect (for the fast path)."""
+        async with self._storage.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            yield raw.driver_connection, conn.dialect
+
+    async def _search_on_driver(
+        self, account_id: UUID, query: ParsedQuery, request: SearchRequest
+    ) -> list[SearchHit]:
+        """Run :meth:`_fast_search` on a pooled raw driver connection, errors translated."""
+        with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
+            async with self._driver_connection() as (driver, dialect):
+                return await self._fast_search(driver, dialect, account_id, query, request)
+
+    async def index(self, entries_: Sequence[Entry]) -> None:
+        """Nothing to do: the database indexed these entries when they were written."""
+
+    async def remove(self, account_id: UUID, entry_ids: Sequence[UUID]) -> None:
+        """Nothing to do: purging the rows removed them from the index."""
+
+    async def search(self, account_id: UUID, request: SearchRequest) -> list[SearchHit]:
+        """Return ranked hits of ``account_id`` only.
+
+        Raises:
+            InvalidInputError: the query is empty.
+            UnavailableError: the database cannot be reached.
+
+        """
+        query = parse_query(request.query)
+        if query.is_empty or request.limit <= 0:
+            return []
+        if request.offset < 0:
+            raise InvalidInputError("offset", "must not be negative")
+        if self.fast_path and self._fast_path_answers(request):
+            return await self._search_on_driver(account_id, query, request)
+        return await self._on_connection(self._search, account_id, query, request)
+
+    def _fast_path_answers(self, request: SearchRequest) -> bool:
+        """Whether :meth:`_fast_search`'s one statement can answer ``request``."""
+        return not needs_entries(request.filters)
+
+    async def _search(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> list[SearchHit]:
+        raise NotImplementedError
+
+    async def count(self, account_id: UUID, request: SearchRequest) -> int:
+        """Return how many live entries of ``account_id`` match every filter.
+
+        Raises:
+            InvalidInputError: the query is empty.
+            UnavailableError: the database cannot be reached.
+
+        """
+        query = parse_query(request.query)
+        if query.is_empty:
+            return 0
+        return await self._on_connection(self._count, account_id, query, request)
+
+    async def _on_connection(
+        self,
+        run: Callable[[Any, UUID, Any, SearchRequest, list[Any]], Awaitable[T]],
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+    ) -> T:
+        """Run ``run`` (:meth:`_search` or :meth:`_count`) in a transaction, errors translated."""
+        filters = msgspec.structs.replace(request.filters, text=None)
+        clauses = entry_filter_clauses(account_id, filters)
+        with translated_errors(unavailable=_UNAVAILABLE):
+            async with self._connect() as conn:
+                return await run(conn, account_id, query, request, clauses)
+
+    async def _count(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> int:
+        raise NotImplementedError
+
+    async def count_live(self) -> int:
+        """Return the number of live entries (what a rebuild indexes)."""
+        async with self._storage.connect() as conn:
+            result = await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(entries)
+                .where(entries.c.deleted_at.is_(None))
+            )
+            return int(result.scalar_one())
+
+
+def needs_entries(filters: EntryFilter) -> bool:
+    """Whether ``filters`` test columns only the entries table holds (not the fast path's)."""
+    return bool(
+        filters.tags
+        or filters.status is not None
+        or filters.type is not None
+        or filters.is_pinned is not None
+        or filters.updated_after is not None
+        or filters.updated_before is not None
+    )
+
+
+def search_hits(
+    rows: Iterable[Mapping[str, Any]],
+    query: ParsedQuery,
+    *,
+    lower_rank_is_better: bool = False,
+    snippets: Mapping[UUID, str] | None = None,
+) -> list[SearchHit]:
+    """Turn ranked rows (every ``entries`` column plus ``rank``) into hits, in order.
+
+    Args:
+        rows: the page, from the SQLAlchemy statement or :meth:`DriverCodec.entry_row`.
+        query: the final query; its terms mark the snippets made in Python.
+        lower_rank_is_better: the rank is bm25's (lower is better); a hit's
+            score is always higher-is-better.
+        snippets: snippets the database made (``ts_headline``), by entry id,
+            instead of Python's.
+
+    """
+    hits = []
+    for row in rows:
+        rank = float(row["rank"])
+        if snippets is None:
+            snippet = entry_snippet(row["title"], row["content"], row["tags"], query)
+        else:
+            snippet = snippets.get(row["entry_id"], "")
+        hits.append(
+            SearchHit(
+                entry=row_to_entry(row),
+                score=round(-rank if lower_rank_is_better else rank, 6),
+                snippet=snippet or row["content"][:200],
+            )
+        )
+    return hits
+
+
+class DriverCodec:
+    """Values in and out of a fast-path statement, through the columns' SQLAlchemy processors.
+
+    So the hand-written statement binds and reads values exactly as the
+    repository does. Subclasses fill :attr:`result` (one processor per
+    ``entries`` column, in order) and :attr:`bind` (by column name).
+    """
+
+    columns: list[str] = [c.name for c in entries.c]
+    result: list[Any]
+    bind: dict[str, Any]
+
+    def _value(self, column: str, value: Any) -> Any:
+        processor = self.bind[column]
+        return processor(value) if processor else value
+
+    def entry_row(self, raw: Sequence[Any]) -> dict[str, Any]:
+        """Return a raw row (``entries`` columns, then the rank) as :func:`search_hits` takes it."""
+        row = {
+            name: (processor(value) if processor else value)
+            for name, processor, value in zip(self.columns, self.result, raw, strict=False)
+        }
+        row["rank"] = raw[-1]
+        return row

@@ -1,0 +1,463 @@
+"""PostgreSQL full-text search: ``tsvector`` column (GIN), ``ts_rank_cd``, one fast statement."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+from uuid import UUID
+
+import asyncpg  # type: ignore[import-untyped]
+import msgspec
+import sqlalchemy as sa
+
+from trace_core.errors import InvalidInputError
+from trace_core.model import EntryFilter, SearchHit
+from trace_core.ports import ProgressCallback, SearchRequest, Storage
+from trace_core.search import (
+    ELLIPSIS,
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    Match,
+    ParsedQuery,
+    fold,
+    highlight_snippet,
+)
+from trace_sql.search._common import DriverCodec, SqlSearchIndex, match_of, search_hits
+from trace_sql.storage import ENTRY_LIST_ORDER, SqlStorage
+from trace_sql.tables import entries
+
+__all__ = ["PG_VECTOR_FUNCTION", "PostgresSearchIndex", "tsquery"]
+
+_config = sa.table("search_config", sa.column("name", sa.String()), sa.column("value", sa.String()))
+_search_vector: sa.ColumnClause[Any] = sa.column("search_vector")
+_TAGS_TEXT: sa.ColumnClause[Any] = sa.literal_column(
+    "array_to_string(ARRAY(SELECT jsonb_array_elements_text(entries.tags)), ' ')"
+)
+
+PG_VECTOR_FUNCTION = """
+CREATE OR REPLACE FUNCTION trace_entry_search_vector() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.search_vector :=
+        setweight(to_tsvector('{language}'::regconfig, {fold}(coalesce(NEW.title, ''))), 'A')
+        || setweight(to_tsvector('{language}'::regconfig, {fold}(coalesce(
+            (SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(NEW.tags) AS t), ''))), 'B')
+        || setweight(to_tsvector('{language}'::regconfig, {fold}(NEW.content)), 'C');
+    RETURN NEW;
+END
+$$
+"""
+"""The trigger function that computes ``entries.search_vector`` (same as migration 0100)."""
+
+
+def tsquery(query: ParsedQuery, match: Match = "all") -> str:
+    r"""Build a PostgreSQL ``to_tsquery`` text from the terms only.
+
+    Each term is a single-quoted lexeme (terms never contain ``'`` or ``\\``);
+    ``to_tsquery`` then stems it and drops stop words with the configured
+    text-search language.
+
+    Raises:
+        ValueError: the query has no terms.
+
+    """
+    if not query.terms:
+        raise ValueError("query has no terms")
+    parts = [f"'{term}'" for term in query.terms]
+    if query.prefix_last:
+        parts[-1] += ":*"
+    return (" | " if match == "any" else " & ").join(parts)
+
+
+def _literal_int(value: int) -> Any:
+    # Rendered into the statement, not bound: with parameters PostgreSQL may
+    # reuse a generic plan that guessed the limits and picked the wrong scan.
+    return sa.literal_column(str(int(value)), sa.Integer())
+
+
+_LANGUAGE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _pg_type_oid(type_: Any) -> int | None:
+    if isinstance(type_, sa.Float):
+        return 701
+    if isinstance(type_, sa.Numeric):
+        return 1700
+    return None
+
+
+def _folded(query: ParsedQuery) -> ParsedQuery:
+    """Return ``query`` with its terms' accents stripped, as the unaccenting trigger does."""
+    terms = tuple(dict.fromkeys(t for t in (fold(term) for term in query.terms) if t))
+    return msgspec.structs.replace(query, terms=terms)
+
+
+class _PostgresCodec(DriverCodec):
+    """SQL text and value conversion for the PostgreSQL fast path, built once per dialect."""
+
+    _cache: dict[tuple[int, str], _PostgresCodec] = {}
+
+    def __init__(self, dialect: Any, language: str) -> None:
+        # asyncpg's numeric processors want the PostgreSQL type OID the
+        # cursor would report: float8 (701) for Double, numeric (1700) else.
+        self.result = [
+            c.type.dialect_impl(dialect).result_processor(dialect, _pg_type_oid(c.type))
+            for c in entries.c
+        ]
+        self.bind = {
+            c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in entries.c
+        }
+        self.language = language
+        selected = ", ".join(f"entries.{name}" for name in self.columns)
+        # The statement _search builds (see there for why), written out once.
+        # {q} is the tsquery text rendered as a literal, {w} the window.
+        ts_query = f"to_tsquery('{language}'::regconfig, {{q}})"
+        self.template = (
+            f"SELECT {selected}, page.rank FROM entries JOIN ("  # noqa: S608 - constants
+            " SELECT w.entry_id, w.entry_date, w.created_at,"
+            f" ts_rank_cd(w.search_vector, {ts_query}, 1) AS rank FROM ("
+            "  SELECT entries.entry_id, entries.entry_date, entries.created_at,"
+            "  entries.search_vector FROM entries"
+            f"  WHERE (search_vector @@ {ts_query}) AND {{filters}}"
+            "  ORDER BY entries.entry_date DESC, entries.created_at DESC, entries.entry_id DESC"
+            "  LIMIT {w}"
+            " ) AS w ORDER BY rank DESC, w.entry_date DESC, w.created_at DESC, w.entry_id DESC"
+            " LIMIT {limit} OFFSET {offset}"
+            ") AS page ON entries.entry_id = page.entry_id"
+            " ORDER BY page.rank DESC, page.entry_date DESC, page.created_at DESC,"
+            " page.entry_id DESC"
+        )
+
+    @classmethod
+    def get(cls, dialect: Any, language: str) -> _PostgresCodec:
+        key = (id(dialect), language)
+        codec = cls._cache.get(key)
+        if codec is None:
+            codec = cls._cache[key] = cls(dialect, language)
+        return codec
+
+    def ranked_query(
+        self,
+        account_id: UUID,
+        filters: EntryFilter,
+        text: str,
+        *,
+        window: int,
+        limit: int,
+        offset: int,
+    ) -> tuple[str, list[Any]]:
+        # The same conditions as entry_filter_clauses for the filters this
+        # path takes (the others go through _search).
+        params: list[Any] = [self._value("account_id", account_id)]
+        conditions = ["entries.account_id = $1::UUID", "entries.deleted_at IS NULL"]
+        if filters.stream == "inbox":
+            conditions.append("entries.stream_id IS NULL")
+        elif isinstance(filters.stream, UUID):
+            params.append(self._value("stream_id", filters.stream))
+            conditions.append(f"entries.stream_id = ${len(params)}::UUID")
+        if filters.is_archived is not None:
+            archived = "true" if filters.is_archived else "false"
+            conditions.append(f"entries.is_archived IS {archived}")
+        bounds = (
+            ("entry_date", ">=", filters.start_date),
+            ("entry_date", "<=", filters.end_date),
+            ("created_at", ">=", filters.created_after),
+            ("created_at", "<", filters.created_before),
+        )
+        for column, op, value in bounds:
+            if value is not None:
+                params.append(self._value(column, value))
+                conditions.append(f"entries.{column} {op} ${len(params)}")
+        # Rendered, not bound (see _search): tsquery text is letters, digits
+        # and operators; quotes are doubled as SQL requires.
+        literal = "'" + text.replace("'", "''") + "'"
+        sql = (
+            self.template.replace("{filters}", " AND ".join(conditions))
+            .replace("{w}", str(int(window)))
+            .replace("{limit}", str(int(limit)))
+            .replace("{offset}", str(int(offset)))
+            .replace("{q}", literal)  # last: nothing is looked for in the query text
+        )
+        return sql, params
+
+
+class PostgresSearchIndex(SqlSearchIndex):
+    """``tsvector`` search (GIN), ``ts_rank_cd`` ranking, highlighted snippets.
+
+    Like the SQLite index, ``ts_rank_cd`` ranks at most ``rank_window`` matches:
+    the newest ones when a query matches more (ranking is linear in the matches).
+    Snippets are marked in Python by default: ``ts_headline`` re-parses every
+    document and measured slower than the whole ranked query for a page of 20;
+    ``snippets="ts_headline"`` uses it anyway.
+
+    Args:
+        storage: a PostgreSQL storage migrated to ``0100_search``.
+        language: the text-search configuration (``english``, ``simple``,
+            ``german`` ...); stemming and stop words follow it. Call
+            :meth:`configure` once at start to apply a change.
+        rank_window: the most matches ``ts_rank_cd`` ranks for one query.
+        snippets: ``python`` (default) or ``ts_headline``.
+        fast_path: answer searches without tag, status, type, pinned or
+            updated filters (and with Python snippets) with one hand-written
+            statement sent straight to asyncpg (default); False runs every
+            search through SQLAlchemy.
+
+    """
+
+    HEADLINE_OPTIONS = (
+        f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords=30, MinWords=12, "
+        f'MaxFragments=2, FragmentDelimiter=" {ELLIPSIS} "'
+    )
+
+    _driver_errors = (asyncpg.PostgresError,)
+
+    def __init__(
+        self,
+        storage: SqlStorage,
+        *,
+        language: str = "english",
+        rank_window: int = 200,
+        snippets: Literal["python", "ts_headline"] = "python",
+        fast_path: bool = True,
+    ) -> None:
+        super().__init__(storage, fast_path=fast_path)
+        self.rank_window = rank_window
+        self.snippets = snippets
+        if not _LANGUAGE_RE.match(language):
+            raise InvalidInputError("search.language", "must be a text-search configuration name")
+        self.language = language
+        self._unaccent: bool | None = None
+
+    async def _folds_accents(self, conn: Any) -> bool:
+        # Whether the trigger unaccents the text (the migration found the
+        # extension); the query terms must be folded the same way.
+        if self._unaccent is None:
+            value = (
+                await conn.execute(sa.select(_config.c.value).where(_config.c.name == "unaccent"))
+            ).scalar_one_or_none()
+            self._unaccent = value == "on"
+        return self._unaccent
+
+    async def _query(self, conn: Any, query: ParsedQuery) -> ParsedQuery:
+        return _folded(query) if await self._folds_accents(conn) else query
+
+    async def configure(self, *, progress: ProgressCallback | None = None) -> bool:
+        """Make the database index with :attr:`language`; re-index if it changed.
+
+        Returns:
+            True if the language changed and every entry was re-indexed.
+
+        Raises:
+            InvalidInputError: PostgreSQL has no such text-search configuration.
+
+        """
+        async with self._storage.connect(write=True) as conn:
+            known = (
+                (await conn.execute(sa.text("SELECT cfgname FROM pg_ts_config ORDER BY cfgname")))
+                .scalars()
+                .all()
+            )
+            if self.language not in known:
+                raise InvalidInputError(
+                    "search.language",
+                    f"unknown text-search configuration {self.language!r}",
+                    allowed=list(known),
+                )
+            current = (
+                await conn.execute(sa.select(_config.c.value).where(_config.c.name == "language"))
+            ).scalar_one_or_none()
+            if current == self.language:
+                return False
+            await conn.exec_driver_sql(
+                PG_VECTOR_FUNCTION.format(
+                    language=self.language,
+                    fold="unaccent" if await self._folds_accents(conn) else "",
+                )
+            )
+            await conn.execute(
+                sa.update(_config).where(_config.c.name == "language").values(value=self.language)
+            )
+        await self.rebuild(self._storage, progress=progress)
+        return True
+
+    def _fast_path_answers(self, request: SearchRequest) -> bool:
+        return self.snippets == "python" and super()._fast_path_answers(request)
+
+    async def _fast_search(
+        self,
+        driver: Any,
+        dialect: Any,
+        account_id: UUID,
+        query: ParsedQuery,
+        request: SearchRequest,
+    ) -> list[SearchHit]:
+        # The common case (no tag, status, type, pinned or updated filter) as
+        # ONE hand-written statement, the same as _search builds, sent straight
+        # to asyncpg: building, caching and compiling the SQLAlchemy statement
+        # and its result machinery cost more CPU than PostgreSQL's own work.
+        # Values go through the columns' SQLAlchemy processors, so rows come
+        # out exactly as the repository reads them.
+        if self._unaccent is None:
+            value = await driver.fetchval("SELECT value FROM search_config WHERE name = 'unaccent'")
+            self._unaccent = value == "on"
+        if self._unaccent:
+            query = _folded(query)
+        if query.is_empty:
+            return []
+        codec = _PostgresCodec.get(dialect, self.language)
+        sql, params = self.ranked_statement(dialect, account_id, query, request)
+        rows = await driver.fetch(sql, *params)
+        return search_hits(map(codec.entry_row, rows), query)
+
+    def ranked_statement(
+        self, dialect: Any, account_id: UUID, query: ParsedQuery, request: SearchRequest
+    ) -> tuple[str, list[Any]]:
+        """Return the ranking statement (SQL text, ``$n`` parameters) the fast path sends.
+
+        ``query``'s terms are final (already folded when the database
+        unaccents). Public so that ``benchmarks/search.py`` times the very
+        statement on a bare ``asyncpg`` connection.
+        """
+        return _PostgresCodec.get(dialect, self.language).ranked_query(
+            account_id,
+            request.filters,
+            tsquery(query, match_of(request)),
+            window=max(self.rank_window, request.offset + request.limit),
+            limit=request.limit,
+            offset=request.offset,
+        )
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[Any]:
+        # One read statement needs no transaction: autocommit saves the BEGIN
+        # and COMMIT round trips.
+        async with self._storage.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    def _config(self) -> Any:
+        # The name was checked against a strict pattern in __init__.
+        return sa.literal_column(f"'{self.language}'::regconfig")
+
+    async def _search(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> list[SearchHit]:
+        query = await self._query(conn, query)
+        if query.is_empty:
+            return []
+        # The query text is rendered into the statement (it is built from
+        # letters, digits and tsquery operators only, and quoted by the
+        # dialect): prepared with a parameter, PostgreSQL would switch to a
+        # generic plan after a few runs, planned without knowing how common
+        # the words are, and rank every match of a common word.
+        text: sa.BindParameter[str] = sa.bindparam(
+            "tsquery_text", tsquery(query, match_of(request)), literal_execute=True
+        )
+        ts_query = sa.func.to_tsquery(self._config(), text)
+        window = max(self.rank_window, request.offset + request.limit)
+        # The newest ``window`` matches of the account, then ranked: every
+        # match when there are fewer (exact ranking), else the newest ones.
+        # Ordered, PostgreSQL either walks the account's part of the list
+        # index newest first and stops after ``window`` matches (common
+        # words) or collects the matches from the GIN index and sorts them
+        # (rare words); never a sequential scan of the table, which a bare
+        # LIMIT invites and which reads every other account's rows when this
+        # one's lie late in the heap. ts_rank_cd runs on the window only.
+        newest = (
+            sa.select(
+                entries.c.entry_id, entries.c.entry_date, entries.c.created_at, _search_vector
+            )
+            .where(_search_vector.op("@@")(ts_query), *clauses)
+            .order_by(*ENTRY_LIST_ORDER)
+            .limit(_literal_int(window))
+            .subquery("w")
+        )
+        w = newest.c
+        rank = sa.func.ts_rank_cd(w.search_vector, ts_query, 1)
+        page = (
+            sa.select(w.entry_id, w.entry_date, w.created_at, rank.label("rank"))
+            .order_by(rank.desc(), w.entry_date.desc(), w.created_at.desc(), w.entry_id.desc())
+            .limit(_literal_int(request.limit))
+            .offset(_literal_int(request.offset))
+            .subquery("page")
+        )
+        p = page.c
+        statement = (
+            sa.select(entries, p.rank)
+            .join(page, entries.c.entry_id == p.entry_id)
+            .order_by(p.rank.desc(), p.entry_date.desc(), p.created_at.desc(), p.entry_id.desc())
+        )
+        rows = (await conn.execute(statement)).mappings().all()
+        if not rows:
+            return []
+        snippets = None
+        if self.snippets == "ts_headline":
+            snippets = await self._headlines(conn, query, rows)
+        return search_hits(rows, query, snippets=snippets)
+
+    async def _count(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> int:
+        query = await self._query(conn, query)
+        if query.is_empty:
+            return 0
+        text: sa.BindParameter[str] = sa.bindparam(
+            "tsquery_text", tsquery(query, match_of(request)), literal_execute=True
+        )
+        ts_query = sa.func.to_tsquery(self._config(), text)
+        statement = (
+            sa.select(sa.func.count())
+            .select_from(entries)
+            .where(_search_vector.op("@@")(ts_query), *clauses)
+        )
+        return int((await conn.execute(statement)).scalar_one())
+
+    async def _headlines(self, conn: Any, query: Any, rows: Sequence[Any]) -> dict[UUID, str]:
+        ts_query = sa.func.to_tsquery(self._config(), tsquery(query, "any"))
+        body = sa.func.concat_ws(
+            " \n ",
+            entries.c.title,
+            _TAGS_TEXT,
+            entries.c.content,
+        )
+        statement = sa.select(
+            entries.c.entry_id,
+            sa.func.ts_headline(self._config(), body, ts_query, self.HEADLINE_OPTIONS),
+        ).where(entries.c.entry_id.in_([row["entry_id"] for row in rows]))
+        found: dict[UUID, str] = {row[0]: row[1] for row in await conn.execute(statement)}
+        # ts_headline shows the start of the text when it has nothing to mark
+        # (e.g. a stop-word-only query); mark what we can ourselves then.
+        for row in rows:
+            if HIGHLIGHT_START not in found.get(row["entry_id"], ""):
+                found[row["entry_id"]] = highlight_snippet(
+                    row["content"], query.terms, prefix_last=query.prefix_last
+                )
+        return found
+
+    async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
+        """Recompute every entry's ``search_vector`` (the trigger does the work)."""
+        async with self._storage.connect(write=True) as conn:
+            await conn.exec_driver_sql("UPDATE entries SET title = title")
+            count = int(
+                (
+                    await conn.execute(
+                        sa.select(sa.func.count())
+                        .select_from(entries)
+                        .where(entries.c.deleted_at.is_(None))
+                    )
+                ).scalar_one()
+            )
+        if progress is not None:
+            progress(count, count)
+        return count

@@ -1,0 +1,510 @@
+"""SQLite FTS5 search: sixteen FTS5 tables by account, bm25 ranking, one fast statement."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+
+from trace_core.model import EntryFilter, SearchHit
+from trace_core.ports import ProgressCallback, SearchRequest, Storage
+from trace_core.search import Match, ParsedQuery
+from trace_sql.search._common import (
+    DriverCodec,
+    SqlSearchIndex,
+    match_of,
+    needs_entries,
+    search_hits,
+)
+from trace_sql.storage import SqlStorage
+from trace_sql.tables import entries
+from trace_sql.types import UTCDateTime
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+__all__ = [
+    "FTS_SHARDS",
+    "SqliteSearchIndex",
+    "account_match",
+    "fts5_match",
+    "fts_table",
+]
+
+TITLE_WEIGHT = 10.0
+CONTENT_WEIGHT = 1.0
+TAGS_WEIGHT = 4.0
+ACCOUNT_WEIGHT = 0.0
+"""bm25 weight of the FTS5 ``account`` column (matched for speed, not relevance)."""
+
+FTS_SHARDS = "0123456789abcdef"
+"""The last hex digit of an account id names the FTS5 table that indexes it."""
+
+
+def fts_table(account_hex: str) -> str:
+    """Return the FTS5 table that indexes the account with id ``account_hex``.
+
+    ``entry_fts_0`` .. ``entry_fts_f`` (migration ``0102_search_shards``), by
+    the last hex digit of the id as SQLite stores it, the digit the triggers
+    route on: bm25 counts a word's documents and averages lengths over that
+    table only, the accounts sharing the digit, not every tenant.
+    """
+    return f"entry_fts_{account_hex[-1].lower()}"
+
+
+_FTS: dict[str, tuple[sa.TableClause, sa.ColumnClause[Any]]] = {
+    f"entry_fts_{digit}": (
+        sa.table(f"entry_fts_{digit}", sa.column("rowid", sa.Integer())),
+        sa.literal_column(f"entry_fts_{digit}"),
+    )
+    for digit in FTS_SHARDS
+}
+_docs = sa.table(
+    "entry_search_docs",
+    sa.column("doc_id", sa.Integer()),
+    sa.column("entry_id", sa.Uuid()),
+    sa.column("account_id", sa.Uuid()),
+    sa.column("stream_id", sa.Uuid()),
+    sa.column("is_archived", sa.Boolean()),
+    sa.column("entry_date", sa.Date()),
+    sa.column("created_at", UTCDateTime()),
+)
+
+
+def fts5_match(query: ParsedQuery, match: Match = "all") -> str:
+    """Build an SQLite FTS5 MATCH expression from the terms only.
+
+    Each term is a double-quoted FTS5 string (terms never contain ``"``), so
+    ``AND``, ``NEAR``, ``-``, ``:`` or ``*`` typed by the person are plain words.
+
+    Raises:
+        ValueError: the query has no terms (callers return no hits instead).
+
+    """
+    if not query.terms:
+        raise ValueError("query has no terms")
+    parts = [f'"{term}"' for term in query.terms]
+    if query.prefix_last:
+        parts[-1] += "*"
+    return (" OR " if match == "any" else " ").join(parts)
+
+
+_DOC_COLUMNS = "entry_id, account_id, stream_id, is_archived, entry_date, created_at"
+_REBUILD_DOCS = (
+    f"INSERT INTO entry_search_docs ({_DOC_COLUMNS}) "  # noqa: S608 - constants only
+    f"SELECT {_DOC_COLUMNS} FROM entries WHERE deleted_at IS NULL ORDER BY created_at"
+)
+_REBUILD_FTS = (
+    "INSERT INTO {fts} (rowid, title, content, tags, account) "
+    "SELECT d.doc_id, coalesce(e.title, ''), e.content, "
+    "(SELECT coalesce(group_concat(value, ' '), '') FROM json_each(e.tags)), "
+    "'a' || d.account_id || '0' "
+    "FROM entry_search_docs AS d JOIN entries AS e ON e.entry_id = d.entry_id "
+    "WHERE lower(substr(d.account_id, -1)) = '{digit}' ORDER BY d.doc_id"
+)
+
+
+def account_match(account_hex: str, match: str, *, alone: bool = False) -> str:
+    """Return the FTS5 MATCH text for ``match`` (see :func:`fts5_match`) in one account only.
+
+    The ``account`` column of the FTS5 tables holds ``a<account id hex>0``
+    (migration ``0101_search_accounts``), so FTS5 intersects that token's
+    posting list with the words' instead of walking the postings of a common
+    word in the other accounts of the same table (:func:`fts_table`). The
+    words are matched in the text columns only. The caller still checks
+    ``entry_search_docs.account_id``: isolation does not rest on this.
+
+    When the account is ``alone`` in its table the token is left out: it would
+    only cost bm25 a walk over the account's whole posting list (its IDF), about
+    2.5 ms at 100k entries, to exclude nothing.
+
+    Args:
+        account_hex: the account id as SQLite stores it (32 hex digits).
+        match: an FTS5 expression built by :func:`fts5_match`.
+        alone: no other account shares the account's FTS5 table.
+
+    """
+    if alone:
+        return f"{{title content tags}} : ({match})"
+    return f'{{account}} : "a{account_hex}0" AND {{title content tags}} : ({match})'
+
+
+def _doc_clauses(filters: EntryFilter) -> list[sa.ColumnElement[bool]]:
+    """Return the filters ``entry_search_docs`` can answer without the entries table."""
+    d = _docs.c
+    clauses: list[sa.ColumnElement[bool]] = []
+    if filters.stream == "inbox":
+        clauses.append(d.stream_id.is_(None))
+    elif isinstance(filters.stream, UUID):
+        clauses.append(d.stream_id == filters.stream)
+    if filters.is_archived is not None:
+        clauses.append(d.is_archived.is_(filters.is_archived))
+    if filters.start_date is not None:
+        clauses.append(d.entry_date >= filters.start_date)
+    if filters.end_date is not None:
+        clauses.append(d.entry_date <= filters.end_date)
+    if filters.created_after is not None:
+        clauses.append(d.created_at > filters.created_after)
+    if filters.created_before is not None:
+        clauses.append(d.created_at < filters.created_before)
+    return clauses
+
+
+class _Remembered(Generic[K, V]):
+    """Answers remembered for a minute (bounded; cleared when full).
+
+    Used for what only steers speed, never results: whether a last word is
+    common enough to be complete, whether an account is alone in its FTS5 table.
+    A stale answer costs a little time for at most ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float = 60.0, size: int = 4096) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._values: dict[K, tuple[float, V]] = {}
+
+    def get(self, key: K) -> V | None:
+        found = self._values.get(key)
+        if found is None or time.monotonic() - found[0] > self.ttl:
+            return None
+        return found[1]
+
+    def put(self, key: K, value: V) -> V:
+        if len(self._values) >= self.size:
+            self._values.clear()
+        self._values[key] = (time.monotonic(), value)
+        return value
+
+
+_ALONE_SQL = (
+    "SELECT 1 FROM accounts WHERE lower(substr(account_id, -1)) = ? AND account_id != ? LIMIT 1"
+)
+"""A row if another account shares the account's FTS5 table (:func:`fts_table`)."""
+
+
+class _SqliteCodec(DriverCodec):
+    """SQL text and value conversion for the SQLite fast path, built once per dialect."""
+
+    _cache: dict[int, _SqliteCodec] = {}
+
+    def __init__(self, dialect: Any) -> None:
+        self.result = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in entries.c
+        ]
+        self.bind = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in _docs.c}
+        selected = ", ".join(f"e.{name}" for name in self.columns)
+        self.template = (
+            f"SELECT {selected}, p.rank FROM ("  # noqa: S608 - column names and constants
+            " SELECT * FROM ("
+            f"  SELECT d.entry_id, bm25({{fts}}, {TITLE_WEIGHT}, {CONTENT_WEIGHT},"
+            f"   {TAGS_WEIGHT}, {ACCOUNT_WEIGHT}) AS rank, d.entry_date, d.created_at"
+            "  FROM {fts} JOIN entry_search_docs AS d ON d.doc_id = {fts}.rowid"
+            "  WHERE {fts} MATCH ? AND d.account_id = ? {filters}"
+            "  ORDER BY {fts}.rowid DESC LIMIT ?"
+            " ) ORDER BY rank, entry_date DESC, created_at DESC, entry_id DESC LIMIT ? OFFSET ?"
+            ") AS p JOIN entries AS e ON e.entry_id = p.entry_id"
+            " ORDER BY p.rank, p.entry_date DESC, p.created_at DESC, p.entry_id DESC"
+        )
+
+    @classmethod
+    def get(cls, dialect: Any) -> _SqliteCodec:
+        codec = cls._cache.get(id(dialect))
+        if codec is None:
+            codec = cls._cache[id(dialect)] = cls(dialect)
+        return codec
+
+    def account_hex(self, account_id: UUID) -> str:
+        return str(self._value("account_id", account_id))
+
+    def ranked_query(
+        self,
+        account_id: UUID,
+        filters: EntryFilter,
+        match: str,
+        *,
+        window: int,
+        limit: int,
+        offset: int,
+        alone: bool = False,
+    ) -> tuple[str, list[Any]]:
+        conditions: list[str] = []
+        account_hex = self.account_hex(account_id)
+        params: list[Any] = [account_match(account_hex, match, alone=alone), account_hex]
+        if filters.stream == "inbox":
+            conditions.append("d.stream_id IS NULL")
+        elif isinstance(filters.stream, UUID):
+            conditions.append("d.stream_id = ?")
+            params.append(self._value("stream_id", filters.stream))
+        bounds = (
+            ("is_archived", "=", filters.is_archived),
+            ("entry_date", ">=", filters.start_date),
+            ("entry_date", "<=", filters.end_date),
+            ("created_at", ">", filters.created_after),
+            ("created_at", "<", filters.created_before),
+        )
+        for column, op, value in bounds:
+            if value is not None:
+                conditions.append(f"d.{column} {op} ?")
+                params.append(self._value(column, value))
+        sql = self.template.replace("{fts}", fts_table(account_hex)).replace(
+            "{filters}", "".join(f" AND {c}" for c in conditions)
+        )
+        return sql, [*params, window, limit, offset]
+
+
+class SqliteSearchIndex(SqlSearchIndex):
+    """FTS5 search with bm25 ranking (title above tags above content) and snippets.
+
+    Ranking is exact bm25 over every match while a query matches at most
+    ``rank_window`` of the account's entries. Beyond that, bm25 ranks the
+    ``rank_window`` most recently written matches: FTS5 has no top-k pruning,
+    so ranking every match of a very common word would cost time linear in the
+    account's size, and for notes the recent matches are the ones wanted.
+
+    The last word is matched as a prefix (the person may still be typing it)
+    unless it already matches ``prefix_limit`` of the account's entries as a
+    whole word.
+
+    Sixteen FTS5 tables share the accounts, by the last hex digit of the
+    account id (:func:`fts_table`): a query reads its account's table only, so
+    bm25's document counts and length averages cover the accounts sharing
+    that digit, not every tenant. Each query also matches the account's token
+    in the ``account`` column (:func:`account_match`), so FTS5 skips the
+    postings of the table's other accounts; and the docs table's
+    ``account_id`` is checked too.
+
+    Args:
+        storage: a SQLite storage migrated to ``0102_search_shards``.
+        rank_window: the most matches bm25 ranks for one query.
+        prefix_limit: how common a last word must be to be taken as complete.
+        fast_path: answer searches whose filters the docs table holds with one
+            hand-written statement on the driver connection (default); False
+            runs every search through SQLAlchemy.
+
+    """
+
+    _driver_errors = (sqlite3.Error,)
+
+    def __init__(
+        self,
+        storage: SqlStorage,
+        *,
+        rank_window: int = 500,
+        prefix_limit: int = 1000,
+        fast_path: bool = True,
+    ) -> None:
+        super().__init__(storage, fast_path=fast_path)
+        self.rank_window = rank_window
+        self.prefix_limit = prefix_limit
+        # How many of an account's entries a word matches (capped at prefix_limit).
+        self._term_counts: _Remembered[tuple[str, str], int] = _Remembered(size=2048)
+        self._alone: _Remembered[str, bool] = _Remembered()
+
+    @asynccontextmanager
+    async def _driver_connection(self) -> AsyncIterator[tuple[Any, sa.Dialect]]:
+        reader = self._storage.reader
+        if reader is None:
+            async with super()._driver_connection() as found:
+                yield found
+            return
+        # SQLite file: on the loop's thread, like the storage's other reads.
+        with reader.connect() as sync_conn:
+            yield _InlineDriver(sync_conn.connection.driver_connection), sync_conn.dialect
+
+    async def _fast_search(
+        self,
+        driver: Any,
+        dialect: Any,
+        account_id: UUID,
+        query: ParsedQuery,
+        request: SearchRequest,
+    ) -> list[SearchHit]:
+        # The common case (filters the docs table answers) as ONE hand-written
+        # statement through aiosqlite's execute_fetchall: one hop to the
+        # driver's thread instead of a dozen for BEGIN, cursor, execute, fetch,
+        # close and COMMIT. Values go through the columns' own SQLAlchemy
+        # bind/result processors, so they match what the repository stores.
+        codec = _SqliteCodec.get(dialect)
+        account_hex = codec.account_hex(account_id)
+        if self._alone.get(account_hex) is None:
+            rows = await driver.execute_fetchall(_ALONE_SQL, (account_hex[-1].lower(), account_hex))
+            self._alone.put(account_hex, not rows)
+        if query.prefix_last:
+            term = query.terms[-1]
+            count = self._term_counts.get((account_hex, term))
+            if count is None:
+                rows = await driver.execute_fetchall(
+                    *self.prefix_statement(dialect, account_id, term)
+                )
+                count = self._term_counts.put((account_hex, term), int(rows[0][0]))
+            if count >= self.prefix_limit:
+                query = msgspec.structs.replace(query, prefix_last=False)
+        sql, params = self.ranked_statement(dialect, account_id, query, request)
+        rows = await driver.execute_fetchall(sql, params)
+        return search_hits(map(codec.entry_row, rows), query, lower_rank_is_better=True)
+
+    def prefix_statement(self, dialect: Any, account_id: UUID, term: str) -> tuple[str, list[Any]]:
+        """Return the statement counting the account's entries with ``term`` as a whole word.
+
+        Counting stops at ``prefix_limit``: all the fast path asks is "that
+        many?". Public, like :meth:`ranked_statement`, for the benchmark.
+        """
+        account_hex = _SqliteCodec.get(dialect).account_hex(account_id)
+        fts = fts_table(account_hex)
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT ?)"  # noqa: S608
+        alone = bool(self._alone.get(account_hex))
+        return sql, [account_match(account_hex, f'"{term}"', alone=alone), self.prefix_limit]
+
+    def ranked_statement(
+        self, dialect: Any, account_id: UUID, query: ParsedQuery, request: SearchRequest
+    ) -> tuple[str, list[Any]]:
+        """Return the ranking statement (SQL text, ``?`` parameters) the fast path sends.
+
+        ``query`` is final (its last word already decided to be a prefix or
+        not). Public so that ``benchmarks/search.py`` times the very statement
+        on a bare ``sqlite3`` connection.
+        """
+        codec = _SqliteCodec.get(dialect)
+        return codec.ranked_query(
+            account_id,
+            request.filters,
+            fts5_match(query, match_of(request)),
+            window=max(self.rank_window, request.offset + request.limit),
+            limit=request.limit,
+            offset=request.offset,
+            alone=bool(self._alone.get(codec.account_hex(account_id))),
+        )
+
+    async def _complete_word(self, conn: Any, account_id: UUID, term: str) -> bool:
+        # A last word that already matches many of the account's entries as it
+        # stands is a finished word, not one being typed: expanding it as a
+        # prefix would merge the doclists of every longer word (slow, and no
+        # better). Counted in the account only: other accounts' words must not
+        # change what this one finds.
+        account_hex = _SqliteCodec.get(conn.dialect).account_hex(account_id)
+        fts, fts_ref = _FTS[fts_table(account_hex)]
+        matches = (
+            sa.select(sa.literal(1))
+            .select_from(fts)
+            .where(fts_ref.op("MATCH")(account_match(account_hex, f'"{term}"')))
+            .limit(self.prefix_limit)
+            .subquery()
+        )
+        count = (await conn.execute(sa.select(sa.func.count()).select_from(matches))).scalar_one()
+        return int(count) >= self.prefix_limit
+
+    async def _count(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> int:
+        if query.prefix_last and await self._complete_word(conn, account_id, query.terms[-1]):
+            query = msgspec.structs.replace(query, prefix_last=False)
+        account_hex = _SqliteCodec.get(conn.dialect).account_hex(account_id)
+        fts, fts_ref = _FTS[fts_table(account_hex)]
+        match = account_match(account_hex, fts5_match(query, match_of(request)))
+        d = _docs.c
+        statement = (
+            sa.select(sa.func.count())
+            .select_from(fts.join(_docs, d.doc_id == fts.c.rowid))
+            .where(
+                fts_ref.op("MATCH")(match),
+                d.account_id == account_id,
+                *_doc_clauses(request.filters),
+            )
+        )
+        if needs_entries(request.filters):
+            statement = statement.join(entries, entries.c.entry_id == d.entry_id).where(*clauses)
+        return int((await conn.execute(statement)).scalar_one())
+
+    async def _search(
+        self,
+        conn: Any,
+        account_id: UUID,
+        query: Any,
+        request: SearchRequest,
+        clauses: list[Any],
+    ) -> list[SearchHit]:
+        if query.prefix_last and await self._complete_word(conn, account_id, query.terms[-1]):
+            query = msgspec.structs.replace(query, prefix_last=False)
+        account_hex = _SqliteCodec.get(conn.dialect).account_hex(account_id)
+        fts, fts_ref = _FTS[fts_table(account_hex)]
+        match = account_match(account_hex, fts5_match(query, match_of(request)))
+        filters = request.filters
+        d = _docs.c
+        rank = sa.func.bm25(fts_ref, TITLE_WEIGHT, CONTENT_WEIGHT, TAGS_WEIGHT, ACCOUNT_WEIGHT)
+        window = max(self.rank_window, request.offset + request.limit)
+        candidates = (
+            sa.select(d.entry_id, rank.label("rank"), d.doc_id, d.entry_date, d.created_at)
+            .select_from(fts.join(_docs, d.doc_id == fts.c.rowid))
+            .where(
+                fts_ref.op("MATCH")(match),
+                d.account_id == account_id,
+                *_doc_clauses(filters),
+            )
+        )
+        if needs_entries(filters):
+            # Filters the docs table does not copy: check them on the entry row.
+            candidates = candidates.join(entries, entries.c.entry_id == d.entry_id).where(*clauses)
+        # FTS5 walks its doclist newest first (rowid order), stops after the
+        # window and computes bm25 only for those rows.
+        window_q = candidates.order_by(fts.c.rowid.desc()).limit(window).subquery("window")
+        w = window_q.c
+        order = (w.rank, w.entry_date.desc(), w.created_at.desc(), w.entry_id.desc())
+        page = (
+            sa.select(window_q).order_by(*order).limit(request.limit).offset(request.offset)
+        ).subquery("page")
+        p = page.c
+        statement = (
+            sa.select(entries, p.rank, p.doc_id)
+            .join(page, entries.c.entry_id == p.entry_id)
+            .order_by(p.rank, p.entry_date.desc(), p.created_at.desc(), p.entry_id.desc())
+        )
+        rows = (await conn.execute(statement)).mappings().all()
+        if not rows:
+            return []
+        # Snippets for the page only, marked in Python: FTS5's snippet() has to
+        # re-run the match per row, which costs more than the ranking itself
+        # for prefix queries.
+        return search_hits(rows, query, lower_rank_is_better=True)
+
+    async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
+        """Re-create the FTS index from ``entries`` (e.g. after a restore from backup)."""
+        async with self._storage.connect(write=True) as conn:
+            for fts in _FTS:
+                await conn.exec_driver_sql(f"DELETE FROM {fts}")  # noqa: S608 - constants
+            await conn.exec_driver_sql("DELETE FROM entry_search_docs")
+            await conn.exec_driver_sql(_REBUILD_DOCS)
+            for digit in FTS_SHARDS:
+                fts = f"entry_fts_{digit}"
+                await conn.exec_driver_sql(_REBUILD_FTS.format(fts=fts, digit=digit))
+                optimize = f"INSERT INTO {fts} ({fts}) VALUES ('optimize')"  # noqa: S608
+                await conn.exec_driver_sql(optimize)
+            count = int(
+                (await conn.exec_driver_sql("SELECT count(*) FROM entry_search_docs")).scalar_one()
+            )
+        if progress is not None:
+            progress(count, count)
+        return count
+
+
+class _InlineDriver:
+    """A ``sqlite3`` connection behind the aiosqlite call the fast path makes.
+
+    Used with :attr:`SqlStorage.reader`: the statement runs on the calling thread.
+    """
+
+    def __init__(self, connection: Any) -> None:
+        self._connection: sqlite3.Connection = connection
+
+    async def execute_fetchall(self, sql: str, params: Any = ()) -> list[Any]:
+        return self._connection.execute(sql, params).fetchall()
