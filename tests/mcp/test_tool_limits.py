@@ -214,3 +214,10 @@ async def test_list_trash_pages_by_the_cursor_it_hands_out(
 
     assert len(seen) == len(set(seen)) == 5
     assert refused.structured_content["error"]["field"] == "cursor"  # type: ignore[index]
+
+
+async def test_the_guide_states_the_limits_core_enforces(client: Client) -> None:
+    guide = (await client.call_tool("get_docs", {})).structured_content["guide"]  # type: ignore[index]
+    for limit in (MAX_QUERY_CHARS, MAX_TITLE_CHARS, MAX_TAGS, MAX_OFFSET):
+        assert f"{limit:,}" in guide
+    assert "list_trash" in guide.split("Paging", 1)[1].split("\n\n", 1)[0]
