@@ -221,3 +221,11 @@ async def test_the_guide_states_the_limits_core_enforces(client: Client) -> None
     for limit in (MAX_QUERY_CHARS, MAX_TITLE_CHARS, MAX_TAGS, MAX_OFFSET):
         assert f"{limit:,}" in guide
     assert "list_trash" in guide.split("Paging", 1)[1].split("\n\n", 1)[0]
+
+
+async def test_a_huge_comma_list_is_refused_before_it_is_split(client: Client) -> None:
+    result = await client.call_tool("list_entries", {"tags": "a," * 1_000_000})
+    assert result.is_error
+    error = result.structured_content["error"]  # type: ignore[index]
+    assert (error["field"], error["code"]) == ("tags", "invalid_input")
+    assert f"at most {MAX_TAGS}" in error["message"]

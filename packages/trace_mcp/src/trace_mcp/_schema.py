@@ -121,7 +121,7 @@ def _matches(value: object, kind: str) -> bool:
     return isinstance(value, _JSON_TYPES[kind])
 
 
-def _coerce(value: object, kinds: list[str]) -> object:
+def _coerce(field: str, value: object, kinds: list[str], schema: Schema) -> object:
     """Forgive the usual model slips: ``"20"`` for 20, ``"true"`` for true, ``"a,b"`` for a list."""
     if isinstance(value, str):
         text = value.strip()
@@ -138,6 +138,12 @@ def _coerce(value: object, kinds: list[str]) -> object:
         if "boolean" in kinds and text.lower() in ("true", "false"):
             return text.lower() == "true"
         if "array" in kinds:
+            # Counted before splitting: a huge "a,b,..." never becomes a huge list.
+            items = text.count(",") + 1
+            if "maxItems" in schema and items > schema["maxItems"]:
+                raise InvalidInputError(
+                    field, f"has {items:,} items; at most {schema['maxItems']:,}"
+                )
             return [part.strip() for part in text.split(",") if part.strip()]
     if isinstance(value, float) and "integer" in kinds and value.is_integer():
         return int(value)
@@ -148,7 +154,7 @@ def _check(field: str, value: object, schema: Schema) -> object:
     kind = schema.get("type")
     kinds = [kind] if isinstance(kind, str) else list(kind or [])
     if kinds and not any(_matches(value, k) for k in kinds):
-        value = _coerce(value, kinds)
+        value = _coerce(field, value, kinds, schema)
         if not any(_matches(value, k) for k in kinds):
             expected = " or ".join(k for k in kinds)
             raise InvalidInputError(field, f"must be {expected}, got {_type_name(value)}")
