@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from trace_core.model import EntryDraft
+from trace_core.errors import InvalidInputError
+from trace_core.model import EntryDraft, Principal
+from trace_core.service import Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
 from trace_http.bootstrap import build_trace, open_trace
-from trace_http.settings import Settings, StorageSettings
+from trace_http.settings import ServerSettings, Settings, SettingsError, StorageSettings
 from trace_sql import FilesystemBlobStore, SqlStorage
 from trace_sql.migrate import current_revisions, head_revisions
 
@@ -74,3 +76,63 @@ async def test_meilisearch_without_a_url_is_refused_naming_the_setting(tmp_path:
         async with open_trace(settings):
             pass
     assert info.value.field == "search.meilisearch_url"
+
+
+async def _next_cursor(trace: Trace) -> tuple[Principal, str]:
+    account = await trace.get_account_by_email("ada@example.org")
+    who = trace.principal_for(account, actor="test")
+    page = await trace.list_entries(who, limit=1)
+    assert page.next_cursor is not None
+    return who, page.next_cursor
+
+
+async def test_cursors_outlive_a_restart_with_the_key_generated_into_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(tmp_path)
+    async with open_trace(settings) as trace:
+        account = await trace.create_account("ada@example.org")
+        who = trace.principal_for(account, actor="test")
+        for text in ("one", "two"):
+            await trace.create_entry(who, EntryDraft(content=text))
+        _, cursor = await _next_cursor(trace)
+    key = tmp_path / "data" / "cursor.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+
+    async with open_trace(settings) as restarted:
+        who, _ = await _next_cursor(restarted)
+        assert len((await restarted.list_entries(who, limit=1, cursor=cursor)).items) == 1
+
+    key.write_text("x" * 48)  # another key: the old cursor is no longer ours
+    async with open_trace(settings) as rekeyed:
+        with pytest.raises(InvalidInputError) as caught:
+            await rekeyed.list_entries(who, limit=1, cursor=cursor)
+        assert caught.value.field == "cursor"
+
+
+async def test_replicas_sharing_cursor_secret_accept_each_others_cursors(tmp_path: Path) -> None:
+    storage = InMemoryStorage()
+    secret = "s" * 40
+    first, second = (
+        Settings(
+            server=ServerSettings(cursor_secret=secret),
+            storage=StorageSettings(data_dir=str(tmp_path / name)),
+        )
+        for name in ("a", "b")
+    )
+    one = await build_trace(first, storage=storage, blobs=InMemoryBlobStore())
+    two = await build_trace(second, storage=storage, blobs=InMemoryBlobStore())
+    account = await one.create_account("ada@example.org")
+    who = one.principal_for(account, actor="test")
+    for text in ("one", "two"):
+        await one.create_entry(who, EntryDraft(content=text))
+    _, cursor = await _next_cursor(one)
+
+    assert len((await two.list_entries(who, limit=1, cursor=cursor)).items) == 1
+    assert not (tmp_path / "a" / "cursor.key").exists()
+
+
+def test_a_short_cursor_secret_is_refused_naming_the_setting() -> None:
+    with pytest.raises(SettingsError) as caught:
+        ServerSettings(cursor_secret="short")
+    assert caught.value.field == "server.cursor_secret"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -110,3 +112,20 @@ async def test_an_interval_of_zero_turns_the_background_purge_off() -> None:
     async with maintenance_lifespan(fake, 0)(None):
         await anyio.lowlevel.checkpoint()
     assert fake.calls == 0
+
+
+def test_trash_list_pages_by_the_cursor_it_prints(cli: RunCli, ada: str) -> None:
+    deleted = {
+        anyio.run(functools.partial(_delete_entry, f"n{i}", deleted_days_ago=0)) for i in range(3)
+    }
+    first = cli("trash", "list", "--user", ada, "--limit", "2", "--json")
+    assert first.exit_code == 0, first.output
+    cursor = first.stderr.split("--cursor ", 1)[1].split()[0]
+    second = cli("trash", "list", "--user", ada, "--limit", "2", "--json", "--cursor", cursor)
+    assert second.exit_code == 0, second.output
+    assert "--cursor" not in second.stderr
+    shown = {e["entry_id"] for e in json.loads(first.stdout) + json.loads(second.stdout)}
+    assert shown == deleted
+    forged = cli("trash", "list", "--user", ada, "--cursor", "bm90LWEtY3Vyc29y")
+    assert forged.exit_code == 2
+    assert "cursor" in forged.output

@@ -673,7 +673,7 @@ async def test_published_schemas_use_single_types_for_portability(client: Client
 
     assert all(not type_lists(t.input_schema) and not type_lists(t.output_schema) for t in tools)
     assert update["due_date"]["anyOf"] == [
-        {"type": "string", "format": "date"},
+        {"type": "string", "format": "date", "maxLength": 40},
         {"type": "null"},
     ]
 

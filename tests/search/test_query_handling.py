@@ -4,14 +4,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trace_core import search
 from trace_core.errors import InvalidInputError
-from trace_core.model import EntryFilter
+from trace_core.limits import MAX_QUERY_CHARS
 from trace_core.search import (
     MAX_QUERY_TERMS,
-    SearchCursor,
-    decode_cursor,
-    encode_cursor,
-    fingerprint,
     highlight_snippet,
     parse_query,
     tokenize,
@@ -52,8 +49,27 @@ def test_the_last_word_is_a_prefix_only_while_it_is_being_typed() -> None:
 
 
 def test_a_pasted_paragraph_keeps_a_bounded_number_of_terms() -> None:
-    text = " ".join(f"word{i}" for i in range(500))
+    text = " ".join(f"word{i}" for i in range(120))
+    assert len(text) <= MAX_QUERY_CHARS
     assert len(parse_query(text).terms) == MAX_QUERY_TERMS
+
+
+def test_a_query_of_the_largest_accepted_length_is_parsed() -> None:
+    text = ("budget " * MAX_QUERY_CHARS)[:MAX_QUERY_CHARS]
+    assert parse_query(text).terms == ("budget",)
+
+
+def test_a_query_over_the_limit_is_refused_before_it_is_walked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    walked: list[int] = []
+    monkeypatch.setattr(search, "tokenize", lambda text: walked.append(len(text)) or [])
+    with pytest.raises(InvalidInputError) as caught:
+        search.parse_query("x" * 3_900_000)
+    assert caught.value.field == "query"
+    assert f"at most {MAX_QUERY_CHARS:,}" in caught.value.message
+    assert len(caught.value.message) < 200
+    assert walked == []
 
 
 def test_duplicate_words_count_once() -> None:
@@ -92,26 +108,3 @@ def test_snippet_marks_stemmed_matches_around_the_best_window() -> None:
 
 def test_snippet_without_a_match_is_the_beginning_of_the_text() -> None:
     assert highlight_snippet("short note", ["absent"]) == "short note"
-
-
-def test_a_cursor_round_trips_for_the_same_search() -> None:
-    parsed = parse_query("budget review")
-    fp = fingerprint(parsed, EntryFilter())
-    cursor = SearchCursor(offset=40, match="any", fp=fp)
-    assert decode_cursor(encode_cursor(cursor), expected_fingerprint=fp) == cursor
-
-
-def test_a_cursor_from_another_search_is_refused() -> None:
-    fp = fingerprint(parse_query("budget"), EntryFilter())
-    other = fingerprint(parse_query("budget"), EntryFilter(status="done"))
-    text = encode_cursor(SearchCursor(offset=20, match="all", fp=fp))
-    with pytest.raises(InvalidInputError) as caught:
-        decode_cursor(text, expected_fingerprint=other)
-    assert caught.value.field == "cursor"
-
-
-@pytest.mark.parametrize("garbage", ["", "abc", "!!!", "eyJ4IjoxfQ", "W10"])
-def test_a_malformed_cursor_is_refused_naming_the_field(garbage: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        decode_cursor(garbage, expected_fingerprint="x")
-    assert caught.value.field == "cursor"

@@ -317,3 +317,80 @@ async def test_a_document_with_dangling_references_is_refused_before_writing(
     assert info.value.field == "entries"
     owner = trace.principal_for(account, actor="cli")
     assert (await trace.list_entries(owner)).total == 0
+
+
+async def test_an_export_holding_nul_characters_imports_on_every_backend(
+    storage: Storage,
+) -> None:
+    # SQLite stored NUL before the facade refused it; such an export must still
+    # import into PostgreSQL, which cannot store NUL: import drops them.
+    stream_id, entry_id = uuid4(), uuid4()
+    at = "2026-01-01T00:00:00Z"
+    entry = {
+        "entry_id": str(entry_id),
+        "stream_id": str(stream_id),
+        "title": "ti\u0000tle",
+        "content": "be\u0000fore\n\tafter",
+        "entry_date": "2026-01-01",
+        "tags": ["a\u0000", "a", "\u0000", "b"],
+        "status": "op\u0000en",
+        "last_edited_by": "key\u0000",
+        "created_at": at,
+        "updated_at": at,
+    }
+    document = decode_document(
+        json.dumps(
+            {
+                "format": "trace-export",
+                "version": 1,
+                "exported_at": at,
+                "account": {"email": "a@example.org", "created_at": at},
+                "streams": [
+                    {
+                        "stream_id": str(stream_id),
+                        "name": "Jour\u0000nal",
+                        "description": "d\u0000",
+                        "entry_settings": {"statuses": ["op\u0000en"]},
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                ],
+                "entries": [entry],
+                "versions": [
+                    {
+                        "entry_id": str(entry_id),
+                        "version": 1,
+                        "action": "create",
+                        "written_by": "key\u0000",
+                        "written_at": at,
+                        "snapshot": entry,
+                    }
+                ],
+            }
+        )
+    )
+    trace = Trace(storage=storage, blobs=InMemoryBlobStore(), clock=FixedClock())
+    account = await trace.create_account("ada@example.org")
+
+    await import_account(storage, trace.blobs, account.account_id, document)
+
+    owner = trace.principal_for(account, actor="cli")
+    stored = (await trace.get_entry(owner, entry_id)).entry
+    assert (stored.title, stored.content, stored.tags, stored.status) == (
+        "title",
+        "before\n\tafter",
+        ("a", "b"),
+        "open",
+    )
+    stream = await trace.get_stream(owner, stream_id)
+    assert (stream.name, stream.description, stream.entry_settings.statuses) == (
+        "Journal",
+        "d",
+        ("open",),
+    )
+    [version] = await trace.entry_history(owner, entry_id)
+    assert (version.written_by, version.snapshot.content) == ("key", "before\n\tafter")
+    again = encode_document(
+        await export_account(storage, trace.blobs, account, exported_at=datetime.now(UTC))
+    )
+    assert b"\\u0000" not in again

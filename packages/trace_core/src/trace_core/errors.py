@@ -19,7 +19,10 @@ these at their edge; transports map them to their wire form in one place::
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any, ClassVar
+
+from trace_core.limits import QUOTE_CHARS
 
 __all__ = [
     "AuthenticationError",
@@ -33,7 +36,32 @@ __all__ = [
     "TraceError",
     "UnavailableError",
     "VersionConflictError",
+    "quote",
 ]
+
+# reprlib stops early inside long lists and dicts, so quoting one costs little too.
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel = 2
+_SHORT_REPR.maxlist = _SHORT_REPR.maxtuple = _SHORT_REPR.maxdict = 6
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = QUOTE_CHARS
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """Return ``value`` for an error message: its ``repr``, cut to ``limit`` characters.
+
+    Errors name the bad value so a person or model sees what was wrong, but a
+    message never carries more than a short prefix of it: an error about a
+    megabyte-long id stays a line long.
+    """
+    if isinstance(value, str | bytes) and len(value) > limit:
+        unit = "characters" if isinstance(value, str) else "bytes"
+        shown = repr(value[:limit])
+        return f"{shown[:-1]}…{shown[-1]} ({len(value):,} {unit})"
+    try:
+        text = _SHORT_REPR.repr(value)
+    except ValueError:  # an integer too long to print
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit + 2 else f"{text[: limit + 2]}…"
 
 
 class TraceError(Exception):
@@ -57,7 +85,10 @@ class NotFoundError(TraceError):
     code = "not_found"
 
     def __init__(self, kind: str, ident: object) -> None:
-        super().__init__(f"{kind} {ident} not found", kind=kind, id=str(ident))
+        shown = str(ident)
+        if len(shown) > QUOTE_CHARS:
+            shown = f"{shown[:QUOTE_CHARS]}…"
+        super().__init__(f"{kind} {shown} not found", kind=kind, id=shown)
         self.kind = kind
 
 

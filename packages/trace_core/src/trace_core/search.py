@@ -11,18 +11,14 @@ the Meilisearch adapter sends the terms joined by spaces).
 A term is made of letters, digits and marks only, so wrapping it in the
 engine's quote character cannot be escaped out of.
 
-Search pages are addressed by an opaque cursor (:func:`encode_cursor`) that
-remembers the offset, whether the all-words query was relaxed to any word, and
-a fingerprint of the query and filters, so a cursor is never applied to a
-different search by mistake.
+A query is at most :data:`~trace_core.limits.MAX_QUERY_CHARS` characters,
+checked before anything walks it, so the work one query causes is bounded.
+Search pages are addressed by signed cursors (:mod:`trace_core.cursors`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
-import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -32,7 +28,7 @@ from uuid import UUID
 import msgspec
 
 from trace_core.errors import InvalidInputError
-from trace_core.model import EntryFilter
+from trace_core.limits import MAX_QUERY_CHARS
 
 __all__ = [
     "ELLIPSIS",
@@ -46,12 +42,8 @@ __all__ = [
     "Match",
     "OutboxItem",
     "ParsedQuery",
-    "SearchCursor",
     "SearchOutbox",
-    "decode_cursor",
-    "encode_cursor",
     "entry_snippet",
-    "fingerprint",
     "fold",
     "highlight_snippet",
     "parse_query",
@@ -277,22 +269,30 @@ class ParsedQuery(msgspec.Struct, frozen=True, kw_only=True):
         return not self.terms
 
 
-def parse_query(text: object) -> ParsedQuery:
+def parse_query(text: object, *, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
     """Validate a query and cut it into terms.
 
     Args:
         text: what the person or model typed.
+        max_chars: the longest query accepted (checked before the text is walked).
 
     Returns:
         The parsed query; it may have no terms (only punctuation or emoji), in
         which case a search finds nothing rather than failing.
 
     Raises:
-        InvalidInputError: ``query`` is not a string, or is empty or blank.
+        InvalidInputError: ``query`` is not a string, is empty or blank, or is
+            longer than ``max_chars``.
 
     """
     if not isinstance(text, str):
         raise InvalidInputError("query", "must be a string")
+    if len(text) > max_chars:
+        raise InvalidInputError(
+            "query",
+            f"is {len(text):,} characters long; at most {max_chars:,} (a few hundred words: "
+            f"only the first {MAX_QUERY_TERMS} words are searched)",
+        )
     stripped = text.strip()
     if not stripped:
         raise InvalidInputError("query", "must not be empty: give one or more words to search for")
@@ -491,59 +491,6 @@ def entry_snippet(title: str | None, content: str, tags: Sequence[str], query: P
         if found:
             return _highlight(text, [(start, end) for start, end, _ in found], SNIPPET_CHARS)
     return _highlight(content, [], SNIPPET_CHARS)
-
-
-# --- cursors ------------------------------------------------------------------
-
-
-class SearchCursor(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
-    """Where the next page of a search starts.
-
-    Attributes:
-        offset: hits to skip.
-        match: ``all`` or ``any`` (a relaxed search stays relaxed on later pages).
-        fp: fingerprint of the query and filters the cursor belongs to.
-
-    """
-
-    offset: int
-    match: Match
-    fp: str
-
-
-def fingerprint(query: ParsedQuery, filters: EntryFilter) -> str:
-    """Return a short digest identifying a search (terms + filters)."""
-    payload = msgspec.json.encode([query.terms, query.prefix_last, filters])
-    return hashlib.sha256(payload).hexdigest()[:16]
-
-
-def encode_cursor(cursor: SearchCursor) -> str:
-    """Return ``cursor`` as an opaque URL-safe string."""
-    return base64.urlsafe_b64encode(msgspec.json.encode(cursor)).decode("ascii").rstrip("=")
-
-
-def decode_cursor(text: str, *, expected_fingerprint: str) -> SearchCursor:
-    """Read a cursor made by :func:`encode_cursor` for the same search.
-
-    Raises:
-        InvalidInputError: ``cursor`` is malformed or belongs to another query
-            or other filters.
-
-    """
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        cursor = msgspec.json.decode(raw, type=SearchCursor)
-    except (ValueError, binascii.Error, msgspec.DecodeError) as exc:
-        raise InvalidInputError(
-            "cursor", "is not a cursor returned by this search; start without one"
-        ) from exc
-    if cursor.offset < 0:
-        raise InvalidInputError("cursor", "is not a cursor returned by this search")
-    if cursor.fp != expected_fingerprint:
-        raise InvalidInputError(
-            "cursor", "belongs to a different query or filters; start without a cursor"
-        )
-    return cursor
 
 
 # --- outbox (for search engines outside the database) --------------------------

@@ -8,8 +8,6 @@ version snapshot with every change, inside one unit of work.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 import unicodedata
@@ -22,14 +20,17 @@ from uuid import UUID
 import msgspec
 
 from trace_core import search as search_query
+from trace_core.cursors import CursorCodec, OffsetPosition, SearchPosition, fingerprint
 from trace_core.errors import (
     ConflictError,
     InsufficientScopeError,
     InvalidInputError,
     NotFoundError,
     VersionConflictError,
+    quote,
 )
 from trace_core.images import sniff_image
+from trace_core.limits import MAX_FILENAME_CHARS, MAX_VERSION, Limits
 from trace_core.model import (
     UNSET,
     Account,
@@ -63,7 +64,7 @@ from trace_core.ports import (
     UnitOfWork,
 )
 
-__all__ = ["Limits", "SystemClock", "Trace", "decode_cursor", "encode_cursor", "parse_mentions"]
+__all__ = ["Limits", "SystemClock", "Trace", "parse_mentions"]
 
 
 def _has_text(text: object) -> bool:
@@ -73,23 +74,6 @@ def _has_text(text: object) -> bool:
 # Passed to _check_filters when the filters name no stream id: it is only
 # touched to look a stream up.
 _NO_UNIT_OF_WORK = cast("UnitOfWork", None)
-
-
-class Limits(msgspec.Struct, frozen=True, kw_only=True):
-    """Sizes and page limits the facade enforces."""
-
-    max_content_bytes: int = 1_000_000
-    max_title_chars: int = 500
-    max_tags: int = 100
-    max_tag_chars: int = 100
-    max_stream_name_chars: int = 200
-    max_text_chars: int = 5_000
-    max_attachment_bytes: int = 20 * 1024 * 1024
-    list_default_limit: int = 50
-    list_max_limit: int = 100
-    search_default_limit: int = 20
-    search_max_limit: int = 50
-    trash_retention_days: int = 30
 
 
 class SystemClock:
@@ -104,30 +88,6 @@ class SystemClock:
         return self.now().date()
 
 
-# --- cursors ------------------------------------------------------------------
-
-
-def encode_cursor(position: ListPosition) -> str:
-    """Return an opaque, URL-safe cursor for a keyset position."""
-    return base64.urlsafe_b64encode(msgspec.json.encode(position)).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> ListPosition:
-    """Decode a cursor from :func:`encode_cursor`.
-
-    Raises:
-        InvalidInputError: (field ``cursor``) it is not one of ours.
-
-    """
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return msgspec.json.decode(raw, type=ListPosition)
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise InvalidInputError(
-            "cursor", "not a valid cursor; pass next_cursor from a previous page unchanged"
-        ) from None
-
-
 def _position(entry: Entry) -> ListPosition:
     return ListPosition(
         entry_date=entry.entry_date, created_at=entry.created_at, entry_id=entry.entry_id
@@ -137,8 +97,8 @@ def _position(entry: Entry) -> ListPosition:
 # --- validation helpers -------------------------------------------------------
 
 _MENTION = re.compile(r"(?<![\w@./])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?)")
-_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-_ICON = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_ICON = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -150,16 +110,43 @@ def parse_mentions(content: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _clean_text(field: str, value: str | None, max_chars: int) -> str | None:
+# Text never holds C0 control characters (NUL above all: PostgreSQL cannot store
+# it, SQLite can, so an export would not move between them). Text that is a
+# page of Markdown keeps tabs and line breaks; one-line text (titles, tags,
+# names, statuses) has none.
+_CONTROL = re.compile(r"[\x00-\x1f]")
+_CONTROL_IN_PAGE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _check_length(field: str, value: str, max_chars: int) -> None:
+    # Checked before any other work on the text, so that work is bounded too.
+    if len(value) > max_chars:
+        raise InvalidInputError(field, f"is {len(value):,} characters long; at most {max_chars:,}")
+
+
+def _check_controls(field: str, value: str, *, multiline: bool = False) -> None:
+    found = (_CONTROL_IN_PAGE if multiline else _CONTROL).search(value)
+    if found:
+        allowed = "no control characters but tabs and line breaks" if multiline else "none"
+        raise InvalidInputError(
+            field,
+            f"holds the control character U+{ord(found.group()):04X} at position "
+            f"{found.start()}; control characters allowed: {allowed}",
+        )
+
+
+def _clean_text(
+    field: str, value: str | None, max_chars: int, *, multiline: bool = False
+) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidInputError(field, "must be a string")
+    _check_length(field, value, max_chars)
     value = value.strip()
     if not value:
         return None
-    if len(value) > max_chars:
-        raise InvalidInputError(field, f"is {len(value)} characters long; at most {max_chars}")
+    _check_controls(field, value, multiline=multiline)
     return value
 
 
@@ -173,6 +160,9 @@ class Trace:
             substring matching in storage.
         clock: the time source (tests pass a fixed clock).
         limits: sizes and page limits.
+        cursor_key: the key that signs page cursors (at least 16 bytes; the
+            composition root loads it from a setting or the data directory);
+            None for a random key, so cursors last as long as this facade.
 
     """
 
@@ -184,12 +174,14 @@ class Trace:
         search: SearchIndex | None = None,
         clock: Clock | None = None,
         limits: Limits | None = None,
+        cursor_key: bytes | None = None,
     ) -> None:
         self.storage = storage
         self.blobs = blobs
         self.search = search
         self.clock: Clock = clock or SystemClock()
         self.limits = limits or Limits()
+        self.cursors = CursorCodec(cursor_key)
 
     # --- checks ----------------------------------------------------------------
 
@@ -202,15 +194,21 @@ class Trace:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-            raise InvalidInputError(field, f"must be an integer from 1 to {maximum}, got {value!r}")
+            raise InvalidInputError(
+                field, f"must be an integer from 1 to {maximum}, got {quote(value)}"
+            )
         return value
 
-    @staticmethod
-    def _offset(value: int | None) -> int:
+    def _offset(self, value: int | None) -> int:
         if value is None:
             return 0
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidInputError("offset", f"must be an integer of 0 or more, got {value!r}")
+        maximum = self.limits.max_offset
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+            raise InvalidInputError(
+                "offset",
+                f"must be an integer from 0 to {maximum:,}, got {quote(value)}; "
+                "page further with next_cursor",
+            )
         return value
 
     async def _stream(
@@ -245,9 +243,14 @@ class Trace:
             ConflictError: an account with that email exists.
 
         """
-        email = email.strip().lower() if isinstance(email, str) else email
-        if not isinstance(email, str) or len(email) > 254 or not _EMAIL.match(email):
-            raise InvalidInputError("email", f"{email!r} is not an email address")
+        email = email.strip().lower() if isinstance(email, str) and len(email) <= 254 else email
+        if (
+            not isinstance(email, str)
+            or len(email) > 254
+            or not _EMAIL.match(email)
+            or _CONTROL.search(email)
+        ):
+            raise InvalidInputError("email", f"{quote(email)} is not an email address")
         account = Account(
             account_id=uuid.uuid4(),
             email=email,
@@ -351,14 +354,20 @@ class Trace:
         if settings.rating_type not in ("stars", "numeric"):
             raise InvalidInputError(
                 "entry_settings.rating_type",
-                f"{settings.rating_type!r} is not a rating type",
+                f"{quote(settings.rating_type)} is not a rating type",
                 allowed=["stars", "numeric"],
             )
         cleaned: dict[str, tuple[str, ...]] = {}
         for field in ("types", "statuses"):
             values: list[str] = []
-            for value in getattr(settings, field):
-                text = _clean_text(f"entry_settings.{field}", value, self.limits.max_tag_chars)
+            given = getattr(settings, field)
+            if len(given) > self.limits.max_choices:
+                raise InvalidInputError(
+                    f"entry_settings.{field}",
+                    f"has {len(given):,} values; at most {self.limits.max_choices}",
+                )
+            for value in given:
+                text = _clean_text(f"entry_settings.{field}", value, self.limits.max_choice_chars)
                 if text is None:
                     raise InvalidInputError(f"entry_settings.{field}", "values must not be empty")
                 if text not in values:
@@ -370,9 +379,17 @@ class Trace:
         ):
             raise InvalidInputError(
                 "entry_settings.default_status",
-                f"{settings.default_status!r} is not one of the stream's statuses",
+                f"{quote(settings.default_status)} is not one of the stream's statuses",
                 allowed=cleaned["statuses"],
             )
+        # Templates are kept as written (a template may end in blank lines).
+        for field, value, max_chars, multiline in (
+            ("content_template", settings.content_template, self.limits.max_text_chars, True),
+            ("title_template", settings.title_template, self.limits.max_title_chars, False),
+        ):
+            if value is not None:
+                _check_length(f"entry_settings.{field}", value, max_chars)
+                _check_controls(f"entry_settings.{field}", value, multiline=multiline)
         return msgspec.structs.replace(settings, **cleaned)
 
     def _check_stream_fields(
@@ -381,15 +398,17 @@ class Trace:
         clean_name = _clean_text("name", name, self.limits.max_stream_name_chars)
         if clean_name is None:
             raise InvalidInputError("name", "must not be empty")
-        if color is not None and not _COLOR.match(color):
-            raise InvalidInputError("color", f"{color!r} is not a hex color like #3b82f6")
-        if icon is not None and not _ICON.match(icon):
+        if color is not None and not (isinstance(color, str) and _COLOR.fullmatch(color)):
+            raise InvalidInputError("color", f"{quote(color)} is not a hex color like #3b82f6")
+        if icon is not None and not (isinstance(icon, str) and _ICON.fullmatch(icon)):
             raise InvalidInputError(
-                "icon", f"{icon!r} is not an icon identifier (letters, digits, _ . : -)"
+                "icon", f"{quote(icon)} is not an icon identifier (letters, digits, _ . : -)"
             )
         return {
             "name": clean_name,
-            "description": _clean_text("description", description, self.limits.max_text_chars),
+            "description": _clean_text(
+                "description", description, self.limits.max_text_chars, multiline=True
+            ),
             "color": color,
             "icon": icon,
         }
@@ -506,50 +525,57 @@ class Trace:
     def _check_content(self, content: object) -> str:
         if not isinstance(content, str):
             raise InvalidInputError("content", "must be a string of Markdown")
+        maximum = self.limits.max_content_bytes
+        # A character is at least one byte: the length alone can refuse most
+        # oversized texts before anything walks them.
+        if len(content) > maximum:
+            raise InvalidInputError(
+                "content", f"is {len(content):,} characters long; at most {maximum:,} bytes"
+            )
         if not content.strip():
             raise InvalidInputError("content", "must not be empty")
         size = len(content.encode("utf-8"))
-        if size > self.limits.max_content_bytes:
-            raise InvalidInputError(
-                "content", f"is {size} bytes; at most {self.limits.max_content_bytes} bytes"
-            )
+        if size > maximum:
+            raise InvalidInputError("content", f"is {size:,} bytes; at most {maximum:,} bytes")
+        _check_controls("content", content, multiline=True)
         return content
 
     def _check_tags(self, tags: Sequence[str]) -> tuple[str, ...]:
         if isinstance(tags, str) or not isinstance(tags, Sequence):
             raise InvalidInputError("tags", "must be a list of strings")
+        if len(tags) > self.limits.max_tags:
+            raise InvalidInputError(
+                "tags", f"has {len(tags):,} tags; at most {self.limits.max_tags}"
+            )
         cleaned: list[str] = []
         for tag in tags:
             if not isinstance(tag, str):
-                raise InvalidInputError("tags", f"{tag!r} is not a string")
+                raise InvalidInputError("tags", f"{quote(tag)} is not a string")
+            if len(tag) > self.limits.max_tag_chars:
+                raise InvalidInputError(
+                    "tags",
+                    f"tag {quote(tag)} is longer than {self.limits.max_tag_chars} characters",
+                )
             text = unicodedata.normalize("NFC", tag.strip())
             text = text.removeprefix("#").strip()
             if not text:
                 continue
-            if len(text) > self.limits.max_tag_chars:
-                raise InvalidInputError(
-                    "tags", f"tag {text[:20]!r}... is longer than {self.limits.max_tag_chars}"
-                )
+            _check_controls("tags", text)
             if text not in cleaned:
                 cleaned.append(text)
-        if len(cleaned) > self.limits.max_tags:
-            raise InvalidInputError("tags", f"at most {self.limits.max_tags} tags per entry")
         return tuple(cleaned)
 
-    @staticmethod
     def _check_choice(
-        field: str, value: str | None, allowed: tuple[str, ...], stream: Stream | None
+        self, field: str, value: str | None, allowed: tuple[str, ...], stream: Stream | None
     ) -> str | None:
+        value = _clean_text(field, value, self.limits.max_choice_chars)
         if value is None:
-            return None
-        if not isinstance(value, str):
-            raise InvalidInputError(field, "must be a string")
-        value = value.strip()
-        if not value:
             return None
         if stream is not None and allowed and value not in allowed:
             raise InvalidInputError(
-                field, f"{value!r} is not allowed in stream {stream.name!r}", allowed=allowed
+                field,
+                f"{quote(value)} is not allowed in stream {stream.name!r}",
+                allowed=allowed,
             )
         return value
 
@@ -560,7 +586,7 @@ class Trace:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 4:
             raise InvalidInputError(
                 "priority",
-                f"{value!r} is not a priority (0 none, 1 low, 2 medium, 3 high, 4 urgent)",
+                f"{quote(value)} is not a priority (0 none, 1 low, 2 medium, 3 high, 4 urgent)",
                 allowed=[0, 1, 2, 3, 4],
             )
         return value
@@ -572,19 +598,19 @@ class Trace:
             return None
         settings = stream.entry_settings if stream else EntrySettings(rating_type="numeric")
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidInputError("rating", f"{value!r} is not a number")
+            raise InvalidInputError("rating", f"{quote(value)} is not a number")
         maximum = settings.rating_max
         if settings.rating_type == "stars":
             stored = value * 2
             if not 0 <= value <= maximum or stored != int(stored):
                 raise InvalidInputError(
                     "rating",
-                    f"{value!r} is not a star rating: 0 to {maximum} in steps of 0.5",
+                    f"{quote(value)} is not a star rating: 0 to {maximum} in steps of 0.5",
                 )
             return int(stored)
         if not 0 <= value <= maximum or value != int(value):
             raise InvalidInputError(
-                "rating", f"{value!r} is not a whole number from 0 to {maximum}"
+                "rating", f"{quote(value)} is not a whole number from 0 to {maximum}"
             )
         return int(value)
 
@@ -593,26 +619,41 @@ class Trace:
         if value is None:
             return None
         if isinstance(value, datetime) or not isinstance(value, date):
-            raise InvalidInputError(field, f"{value!r} is not a date (YYYY-MM-DD)")
+            raise InvalidInputError(field, f"{quote(value)} is not a date (YYYY-MM-DD)")
         return value
 
     # --- entries: reads ------------------------------------------------------------
 
+    def _check_query(self, field: str, text: object) -> None:
+        if isinstance(text, str):
+            _check_length(field, text, self.limits.max_query_chars)
+            _check_controls(field, text, multiline=True)
+
     async def _check_filters(
         self, uow: UnitOfWork, principal: Principal, filters: EntryFilter
     ) -> EntryFilter:
-        if isinstance(filters.stream, UUID):
-            await self._stream(uow, principal, filters.stream)
-        elif filters.stream not in ("all", "inbox"):
+        if not isinstance(filters.stream, UUID) and filters.stream not in ("all", "inbox"):
             raise InvalidInputError(
-                "stream_id", f"{filters.stream!r} is not a stream id", allowed=["all", "inbox"]
+                "stream_id",
+                f"{quote(filters.stream)} is not a stream id",
+                allowed=["all", "inbox"],
             )
         if filters.tags_mode not in ("any", "all"):
             raise InvalidInputError("tags_mode", "must be any or all", allowed=["any", "all"])
         if filters.start_date and filters.end_date and filters.start_date > filters.end_date:
             raise InvalidInputError("start_date", "is after end_date")
+        for field in ("status", "type"):
+            value = getattr(filters, field)
+            if value is not None:
+                if not isinstance(value, str):
+                    raise InvalidInputError(field, "must be a string")
+                _check_length(field, value, self.limits.max_choice_chars)
+                _check_controls(field, value)
         tags = self._check_tags(filters.tags)
+        self._check_query("query", filters.text)
         text = filters.text.strip() if isinstance(filters.text, str) else None
+        if isinstance(filters.stream, UUID):
+            await self._stream(uow, principal, filters.stream)
         return msgspec.structs.replace(filters, tags=tags, text=text or None)
 
     async def list_entries(
@@ -646,9 +687,14 @@ class Trace:
         offset = self._offset(offset)
         if self.search is not None and filters is not None and _has_text(filters.text):
             return await self._list_by_search(principal, filters, limit, offset, cursor)
-        after = decode_cursor(cursor) if cursor else None
         async with self.storage.unit_of_work() as uow:
             filters = await self._check_filters(uow, principal, filters or EntryFilter())
+            scope = fingerprint(principal.account_id, filters)
+            after = (
+                self.cursors.decode(cursor, "entries", scope, ListPosition)
+                if cursor is not None
+                else None
+            )
             rows = await uow.entries.list(
                 principal.account_id, filters, limit=limit + 1, offset=offset, after=after
             )
@@ -658,7 +704,11 @@ class Trace:
             else:
                 total = await uow.entries.count(principal.account_id, filters)
         items = rows[:limit]
-        next_cursor = encode_cursor(_position(items[-1])) if len(rows) > limit else None
+        next_cursor = (
+            self.cursors.encode("entries", scope, _position(items[-1]))
+            if len(rows) > limit
+            else None
+        )
         return Page(items=items, total=total, limit=limit, offset=offset, next_cursor=next_cursor)
 
     async def _list_by_search(
@@ -678,19 +728,20 @@ class Trace:
                 filters = await self._check_filters(uow, principal, filters)
         else:
             filters = await self._check_filters(_NO_UNIT_OF_WORK, principal, filters)
-        parsed = search_query.parse_query(filters.text)
+        parsed = search_query.parse_query(filters.text, max_chars=self.limits.max_query_chars)
         base = msgspec.structs.replace(filters, text=None)
-        fingerprint = search_query.fingerprint(parsed, base)
+        scope = fingerprint(principal.account_id, parsed, base)
         start = offset
-        if cursor:
-            start += search_query.decode_cursor(cursor, expected_fingerprint=fingerprint).offset
+        if cursor is not None:
+            start += self.cursors.decode(cursor, "entries-search", scope, OffsetPosition).offset
         request = SearchRequest(query=parsed.text, filters=base, limit=limit + 1, offset=start)
         hits = await self.search.search(principal.account_id, request)
         total = await self.search.count(principal.account_id, request)
         next_cursor = None
         if len(hits) > limit:
-            following = search_query.SearchCursor(offset=start + limit, match="all", fp=fingerprint)
-            next_cursor = search_query.encode_cursor(following)
+            next_cursor = self.cursors.encode(
+                "entries-search", scope, OffsetPosition(start + limit)
+            )
         items = [hit.entry for hit in hits[:limit]]
         return Page(items=items, total=total, limit=limit, offset=offset, next_cursor=next_cursor)
 
@@ -752,7 +803,8 @@ class Trace:
 
         """
         self._require(principal, Scope.READ, "search_entries")
-        parsed = search_query.parse_query(query)
+        self._check_query("query", query)
+        parsed = search_query.parse_query(query, max_chars=self.limits.max_query_chars)
         limit = self._limit(
             "limit", limit, self.limits.search_default_limit, self.limits.search_max_limit
         )
@@ -776,20 +828,18 @@ class Trace:
         # The cursor remembers the offset, whether page one had to relax to any
         # word (later pages must too, or they would skip hits), and which
         # query and filters it belongs to.
-        fingerprint = search_query.fingerprint(parsed, filters)
+        scope = fingerprint(principal.account_id, parsed, filters)
         position = (
-            search_query.decode_cursor(cursor, expected_fingerprint=fingerprint)
-            if cursor
-            else search_query.SearchCursor(offset=0, match="all", fp=fingerprint)
+            self.cursors.decode(cursor, "search", scope, SearchPosition)
+            if cursor is not None
+            else SearchPosition(offset=0, match="all")
         )
 
         def next_cursor(more: bool, match: search_query.Match) -> str | None:
             if not more:
                 return None
-            following = search_query.SearchCursor(
-                offset=position.offset + limit, match=match, fp=fingerprint
-            )
-            return search_query.encode_cursor(following)
+            following = SearchPosition(position.offset + limit, match)
+            return self.cursors.encode("search", scope, following)
 
         if self.search is None:
             # No index configured: the reference's substring match, newest first.
@@ -833,26 +883,6 @@ class Trace:
             next_cursor=next_cursor(len(hits) > limit, match),
             relaxed=match == "any",
         )
-
-    @staticmethod
-    def _search_cursor(offset: int) -> str:
-        return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
-
-    @staticmethod
-    def _search_offset(cursor: str | None) -> int:
-        if not cursor:
-            return 0
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            kind, _, number = raw.partition(":")
-            offset = int(number)
-            if kind != "o" or offset < 0:
-                raise ValueError(raw)
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            raise InvalidInputError(
-                "cursor", "not a valid cursor; pass next_cursor from a previous page unchanged"
-            ) from None
-        return offset
 
     # --- entries: writes -----------------------------------------------------------
 
@@ -976,9 +1006,13 @@ class Trace:
         on the fresh entry; with it, the race is a version conflict.
         """
         if expected_version is not None and (
-            isinstance(expected_version, bool) or not isinstance(expected_version, int)
+            isinstance(expected_version, bool)
+            or not isinstance(expected_version, int)
+            or not 1 <= expected_version <= MAX_VERSION
         ):
-            raise InvalidInputError("expected_version", "must be an integer")
+            raise InvalidInputError(
+                "expected_version", f"must be an integer from 1 to {MAX_VERSION:,}"
+            )
         for _attempt in range(5):
             async with self.storage.unit_of_work(write=True) as uow:
                 current = await uow.entries.get(
@@ -1068,17 +1102,34 @@ class Trace:
         return await self._write(principal, entry_id, None, "restore")
 
     async def list_trash(
-        self, principal: Principal, *, limit: int | None = None, offset: int | None = None
+        self,
+        principal: Principal,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        cursor: str | None = None,
     ) -> Page[Entry]:
-        """Return deleted entries, most recently deleted first."""
+        """Return deleted entries, most recently deleted first.
+
+        Pass ``next_cursor`` from a page as ``cursor`` for the next one; ``offset``
+        also works (and counts from the cursor when both are given).
+
+        Raises:
+            InvalidInputError: bad limit, offset or cursor.
+
+        """
         self._require(principal, Scope.READ, "list_trash")
         limit = self._limit(
             "limit", limit, self.limits.list_default_limit, self.limits.list_max_limit
         )
         offset = self._offset(offset)
+        scope = fingerprint(principal.account_id)
+        start = offset
+        if cursor is not None:
+            start += self.cursors.decode(cursor, "trash", scope, OffsetPosition).offset
         async with self.storage.unit_of_work() as uow:
             rows = await uow.entries.list_deleted(
-                principal.account_id, limit=limit + 1, offset=offset
+                principal.account_id, limit=limit + 1, offset=start
             )
             total = await uow.entries.count_deleted(principal.account_id)
         items = rows[:limit]
@@ -1087,8 +1138,10 @@ class Trace:
             items=items,
             total=total,
             limit=limit,
-            offset=offset,
-            next_cursor=self._search_cursor(offset + limit) if more else None,
+            offset=start,
+            next_cursor=self.cursors.encode("trash", scope, OffsetPosition(start + limit))
+            if more
+            else None,
         )
 
     def purge_at(self, entry: Entry) -> datetime | None:
@@ -1189,7 +1242,7 @@ class Trace:
                     created_at=self.clock.now(),
                     blob_key=key,
                     sha256=hashlib.sha256(data).hexdigest(),
-                    filename=_clean_text("filename", filename, 255),
+                    filename=_clean_text("filename", filename, MAX_FILENAME_CHARS),
                 )
                 await uow.attachments.add(attachment)
         except BaseException:

@@ -10,6 +10,11 @@ and servers.
 Import writes through the repositories' bulk ``add_many`` methods, one unit of
 work per batch, which is what makes it fast (thousands of entries a second on
 SQLite) without holding one huge transaction.
+
+Import drops NUL characters from every text it writes. The facade refuses NUL
+(PostgreSQL cannot store it), but SQLite stored it before that rule, so an
+export made there may hold some; dropping them lets every export import into
+every backend. Other control characters are kept: both databases store them.
 """
 
 from __future__ import annotations
@@ -176,8 +181,25 @@ def _entry_record(entry: Entry) -> EntryRecord:
     return EntryRecord(**_fields(entry, "account_id"))
 
 
+def _without_nul(value: Any) -> Any:
+    """Return ``value`` with NUL characters dropped from its text (strings, lists, settings)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, tuple) and any(isinstance(v, str) and "\x00" in v for v in value):
+        # Tags and mentions: "a\x00" and "a" become one, and "\x00" none.
+        return tuple(dict.fromkeys(t for t in (_without_nul(v) for v in value) if t))
+    if isinstance(value, EntrySettings):
+        return EntrySettings(**_clean_fields(value))
+    return value
+
+
+def _clean_fields(obj: msgspec.Struct, *drop: str) -> dict[str, Any]:
+    """Return :func:`_fields` of an imported record with NUL dropped from its text."""
+    return {name: _without_nul(value) for name, value in _fields(obj, *drop).items()}
+
+
 def _entry(record: EntryRecord, account_id: UUID) -> Entry:
-    return Entry(account_id=account_id, **_fields(record))
+    return Entry(account_id=account_id, **_clean_fields(record))
 
 
 def _version_record(version: EntryVersion) -> VersionRecord:
@@ -186,7 +208,7 @@ def _version_record(version: EntryVersion) -> VersionRecord:
 
 
 def _version(record: VersionRecord, account_id: UUID) -> EntryVersion:
-    fields = _fields(record, "snapshot")
+    fields = _clean_fields(record, "snapshot")
     return EntryVersion(
         account_id=account_id, snapshot=_entry(record.snapshot, account_id), **fields
     )
@@ -197,7 +219,7 @@ def _stream_record(stream: Stream) -> StreamRecord:
 
 
 def _stream(record: StreamRecord, account_id: UUID) -> Stream:
-    return Stream(account_id=account_id, **_fields(record))
+    return Stream(account_id=account_id, **_clean_fields(record))
 
 
 def _attachment_record(attachment: Attachment, data: bytes) -> AttachmentRecord:
@@ -213,7 +235,7 @@ def _attachment(record: AttachmentRecord, account_id: UUID) -> Attachment:
     return Attachment(
         account_id=account_id,
         blob_key=blob_key(account_id, record.attachment_id),
-        **_fields(record, "data"),
+        **_clean_fields(record, "data"),
     )
 
 

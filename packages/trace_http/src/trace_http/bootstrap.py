@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     from trace_http.settings import Settings
     from trace_sql import SqlStorage
 
-__all__ = ["build_trace", "make_blobs", "make_search", "make_storage", "migrate", "open_trace"]
+__all__ = [
+    "build_trace",
+    "cursor_key",
+    "make_blobs",
+    "make_search",
+    "make_storage",
+    "migrate",
+    "open_trace",
+]
 
 
 def make_storage(settings: Settings) -> SqlStorage:
@@ -79,6 +87,15 @@ def make_search(settings: Settings, storage: Storage) -> SearchIndex | None:
     return sql_index
 
 
+def cursor_key(settings: Settings) -> bytes:
+    """Return the key that signs page cursors: configured, or generated once into the data dir."""
+    from trace_core.keys import load_or_create_secret
+
+    if settings.server.cursor_secret:
+        return settings.server.cursor_secret.encode()
+    return load_or_create_secret(settings.storage.data_path / "cursor.key")
+
+
 async def migrate(settings: Settings) -> list[str]:
     """Upgrade the database schema to the newest revision of every migration branch.
 
@@ -103,6 +120,7 @@ async def build_trace(
     search: SearchIndex | None = None,
     clock: Clock | None = None,
     run_migrations: bool | None = None,
+    cursor_secret: bytes | None = None,
 ) -> Trace:
     """Build the Trace facade with adapters picked by ``settings``; any can be overridden.
 
@@ -115,6 +133,8 @@ async def build_trace(
         run_migrations: upgrade the schema first; default
             ``settings.storage.migrate_on_start`` when the storage comes from
             the settings, never for a storage passed in.
+        cursor_secret: sign page cursors with this key instead of
+            :func:`cursor_key`'s.
 
     Returns:
         The facade. Close its storage when done (or use :func:`open_trace`).
@@ -136,13 +156,16 @@ async def build_trace(
             blobs = make_blobs(settings)
         if search is None:
             search = make_search(settings, storage)
+        key = cursor_secret if cursor_secret is not None else cursor_key(settings)
     except BaseException:
         # A storage we opened must not leak its connections when setup fails.
         if owned is not None:
             await owned.close()
         raise
     limits = Limits(trash_retention_days=settings.storage.trash_retention_days)
-    return Trace(storage=storage, blobs=blobs, search=search, clock=clock, limits=limits)
+    return Trace(
+        storage=storage, blobs=blobs, search=search, clock=clock, limits=limits, cursor_key=key
+    )
 
 
 @asynccontextmanager
@@ -154,6 +177,7 @@ async def open_trace(
     search: SearchIndex | None = None,
     clock: Clock | None = None,
     run_migrations: bool | None = None,
+    cursor_secret: bytes | None = None,
 ) -> AsyncIterator[Trace]:
     """Build the facade as :func:`build_trace` does, and close what it opened on exit."""
     owns_storage = storage is None
@@ -164,6 +188,7 @@ async def open_trace(
         search=search,
         clock=clock,
         run_migrations=run_migrations,
+        cursor_secret=cursor_secret,
     )
     try:
         yield trace

@@ -96,9 +96,18 @@ class ServerSettings(_Section, frozen=True):
     ignored and the connecting peer is the client.
     """
 
+    cursor_secret: str | None = None
+    """Key for signing page cursors (``next_cursor``).
+
+    Default: generated once into ``{data_dir}/cursor.key`` (mode 0600). Replicas
+    must share it, or a cursor from one is refused by another.
+    """
+
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise SettingsError("server.port", "must be between 1 and 65535")
+        if self.cursor_secret is not None and len(self.cursor_secret) < 32:
+            raise SettingsError("server.cursor_secret", "must be at least 32 characters")
         if self.public_url is not None and not re.match(r"^https?://[^/\s]+", self.public_url):
             raise SettingsError(
                 "server.public_url", "must be an http(s) URL such as https://trace.example.com"

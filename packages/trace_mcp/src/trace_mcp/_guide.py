@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+from trace_core.limits import (
+    MAX_CHOICE_CHARS,
+    MAX_CONTENT_BYTES,
+    MAX_OFFSET,
+    MAX_QUERY_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TITLE_CHARS,
+)
+from trace_core.search import MAX_QUERY_TERMS
+
 __all__ = ["GUIDE"]
 
-GUIDE = """\
+_LIMITS = (
+    f"A query is at most {MAX_QUERY_CHARS:,} characters (only its first {MAX_QUERY_TERMS} words "
+    f"count); a title {MAX_TITLE_CHARS:,};\na tag {MAX_TAG_CHARS:,} characters and "
+    f"{MAX_TAGS:,} tags per entry; a status or type {MAX_CHOICE_CHARS:,}; content "
+    f"{MAX_CONTENT_BYTES:,} bytes.\nText holds no control characters except tabs and line "
+    "breaks in content. A longer value is\nrefused, and the error says the limit."
+)
+
+_TEXT = """\
 # Trace — guide for assistants
 
 Trace keeps a person's notes, journal and tasks. You read and write them with these tools
@@ -54,8 +73,9 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 ## Keeping answers small
 - `include_content: false` returns titles and metadata only; `content_limit: 300` cuts each
   content to 300 characters and sets `content_truncated: true`.
-- Paging: pass `next_cursor` back as `cursor` (stable while entries are added), or use
-  `offset` (`next_offset`). `has_more` says whether more follow; `total` counts all matches.
+- Paging (`list_entries`, `search_entries`, `list_trash`): pass `next_cursor` back as
+  `cursor`, unchanged (stable while entries are added), or use `offset` (`next_offset`, up to
+  <MAX_OFFSET>). `has_more` says whether more follow; `total` counts all matches.
 - No answer exceeds about 25,000 tokens. When one would, it is cut and says
   `truncated: true` with a `note` on how to get the rest (next page, `get_entry`, or
   `get_entry`'s `content_offset` for a very long entry).
@@ -73,6 +93,9 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 - `delete_entry` is a soft delete (restorable for 30 days). Ask before deleting.
 - `create_stream` / `update_stream` organise streams (`entry_settings` are merged on update).
 
+## Limits
+<LIMITS>
+
 ## Errors
 Errors say what to fix: `not_found` (wrong id, another account's id, or deleted),
 `invalid_input` (names the field and the allowed values), `version_conflict` (expected and
@@ -88,3 +111,6 @@ offered then), `rate_limited` (slow down).
 - "Rate it 4 stars" in a stars stream → `update_entry {"entry_id": "...", "rating": 4}`
   (stored as 8).
 """
+
+# The numbers come from core's limits, so the guide cannot drift from what is enforced.
+GUIDE = _TEXT.replace("<LIMITS>", _LIMITS).replace("<MAX_OFFSET>", f"{MAX_OFFSET:,}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trace_core.errors import InvalidInputError
+from trace_core.errors import InvalidInputError, quote
 
 __all__ = [
     "ABSENT",
@@ -121,7 +121,7 @@ def _matches(value: object, kind: str) -> bool:
     return isinstance(value, _JSON_TYPES[kind])
 
 
-def _coerce(value: object, kinds: list[str]) -> object:
+def _coerce(field: str, value: object, kinds: list[str], schema: Schema) -> object:
     """Forgive the usual model slips: ``"20"`` for 20, ``"true"`` for true, ``"a,b"`` for a list."""
     if isinstance(value, str):
         text = value.strip()
@@ -138,6 +138,12 @@ def _coerce(value: object, kinds: list[str]) -> object:
         if "boolean" in kinds and text.lower() in ("true", "false"):
             return text.lower() == "true"
         if "array" in kinds:
+            # Counted before splitting: a huge "a,b,..." never becomes a huge list.
+            items = text.count(",") + 1
+            if "maxItems" in schema and items > schema["maxItems"]:
+                raise InvalidInputError(
+                    field, f"has {items:,} items; at most {schema['maxItems']:,}"
+                )
             return [part.strip() for part in text.split(",") if part.strip()]
     if isinstance(value, float) and "integer" in kinds and value.is_integer():
         return int(value)
@@ -148,7 +154,7 @@ def _check(field: str, value: object, schema: Schema) -> object:
     kind = schema.get("type")
     kinds = [kind] if isinstance(kind, str) else list(kind or [])
     if kinds and not any(_matches(value, k) for k in kinds):
-        value = _coerce(value, kinds)
+        value = _coerce(field, value, kinds, schema)
         if not any(_matches(value, k) for k in kinds):
             expected = " or ".join(k for k in kinds)
             raise InvalidInputError(field, f"must be {expected}, got {_type_name(value)}")
@@ -156,25 +162,32 @@ def _check(field: str, value: object, schema: Schema) -> object:
         return None
     if "enum" in schema and value not in schema["enum"]:
         allowed = [v for v in schema["enum"] if v is not None]
-        raise InvalidInputError(field, f"{value!r} is not allowed", allowed=allowed)
+        raise InvalidInputError(field, f"{quote(value)} is not allowed", allowed=allowed)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
-            raise InvalidInputError(field, f"must be at least {schema['minimum']}, got {value}")
+            raise InvalidInputError(
+                field, f"must be at least {schema['minimum']:,}, got {quote(value)}"
+            )
         if "maximum" in schema and value > schema["maximum"]:
-            raise InvalidInputError(field, f"must be at most {schema['maximum']}, got {value}")
+            raise InvalidInputError(
+                field, f"must be at most {schema['maximum']:,}, got {quote(value)}"
+            )
         if kinds == ["integer"] or (kinds and "number" not in kinds and "integer" in kinds):
             value = int(value)
     if isinstance(value, str):
-        if "minLength" in schema and len(value.strip()) < schema["minLength"]:
-            raise InvalidInputError(field, "must not be empty")
+        # Length first: nothing else walks a string longer than its limit.
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             raise InvalidInputError(
-                field, f"is {len(value)} characters long; at most {schema['maxLength']}"
+                field, f"is {len(value):,} characters long; at most {schema['maxLength']:,}"
             )
+        if "minLength" in schema and len(value.strip()) < schema["minLength"]:
+            raise InvalidInputError(field, "must not be empty")
     if isinstance(value, list | tuple):
         items = schema.get("items")
         if "maxItems" in schema and len(value) > schema["maxItems"]:
-            raise InvalidInputError(field, f"at most {schema['maxItems']} items")
+            raise InvalidInputError(
+                field, f"has {len(value):,} items; at most {schema['maxItems']:,}"
+            )
         if items is not None:
             value = [_check(f"{field}[{i}]", item, items) for i, item in enumerate(value)]
         else:
@@ -184,13 +197,20 @@ def _check(field: str, value: object, schema: Schema) -> object:
     return value
 
 
+def _name(name: str) -> str:
+    # An unknown argument's name is the client's text: quote a short prefix only.
+    return name if len(name) <= 64 else f"{name[:64]}…"
+
+
 def _check_object(values: dict[str, Any], schema: Schema, *, prefix: str = "") -> dict[str, Any]:
     properties: dict[str, Schema] = schema.get("properties", {})
     if schema.get("additionalProperties") is False:
-        unknown = sorted(set(values) - set(properties))
-        if unknown:
+        unknown = next((name for name in values if name not in properties), None)
+        if unknown is not None:
             raise InvalidInputError(
-                f"{prefix}{unknown[0]}", "is not an argument of this tool", allowed=list(properties)
+                f"{prefix}{_name(unknown)}",
+                "is not an argument of this tool",
+                allowed=list(properties),
             )
     for name in schema.get("required", []):
         if values.get(name) is None:

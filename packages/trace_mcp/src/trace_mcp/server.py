@@ -42,7 +42,8 @@ from mcp_types import (
     Tool,
 )
 
-from trace_core.errors import AuthenticationError, TraceError
+from trace_core.errors import AuthenticationError, TraceError, quote
+from trace_core.limits import MAX_STREAM_NAME_CHARS
 from trace_core.model import Principal, Scope
 from trace_core.service import Trace
 from trace_mcp._errors import error_result
@@ -220,7 +221,7 @@ class TraceMcp:
         if spec is None:
             raise MCPError(
                 code=INVALID_PARAMS,
-                message=f"Unknown tool: {params.name}",
+                message=f"Unknown tool: {quote(params.name)}",
                 data={"allowed": sorted(self.tools)},
             )
         try:
@@ -368,9 +369,13 @@ class TraceMcp:
         self, ctx: ServerRequestContext[Any, Any], params: GetPromptRequestParams
     ) -> GetPromptResult:
         if params.name != WEEKLY_REVIEW:
-            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {quote(params.name)}")
         stream = (params.arguments or {}).get("stream")
-        scope = f"the stream named {stream!r}" if stream else "all my streams and the Inbox"
+        scope = (
+            f"the stream named {quote(stream, MAX_STREAM_NAME_CHARS)}"
+            if stream
+            else "all my streams and the Inbox"
+        )
         text = (
             f"Review my Trace entries from the last seven days in {scope}. Use list_streams to "
             "find the stream id if needed, then list_entries with start_date seven days ago "

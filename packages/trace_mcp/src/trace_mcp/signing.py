@@ -13,16 +13,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
-import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
 
-from trace_core.errors import InvalidInputError, PermissionDeniedError
+from trace_core.errors import PermissionDeniedError
+from trace_core.keys import load_or_create_secret
 from trace_core.ports import Clock
 from trace_core.service import SystemClock
 
@@ -122,32 +120,3 @@ class AttachmentUrlSigner:
                 reason="expired",
             )
         return account_uuid, attachment_uuid
-
-
-def load_or_create_secret(path: Path) -> bytes:
-    """Return the secret stored at ``path``, creating it (32 random bytes, mode 0600) once.
-
-    The secret is written to a private temporary file and then hard-linked into
-    place, which fails if the file exists: two processes starting together agree
-    on one complete secret (the loser reads the winner's file).
-
-    Raises:
-        InvalidInputError: the file exists but holds no usable secret.
-
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    text = path.read_text().strip()
-    if len(text) < 32:
-        raise InvalidInputError(str(path), "the secret file is too short (at least 32 characters)")
-    return text.encode()

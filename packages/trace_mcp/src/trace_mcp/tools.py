@@ -28,6 +28,24 @@ from mcp_types import ContentBlock, ImageContent, ToolAnnotations
 
 from trace_core.errors import InvalidInputError, UnavailableError
 from trace_core.inputs import parse_date, parse_uuid
+from trace_core.limits import (
+    MAX_CHOICE_CHARS,
+    MAX_CHOICES,
+    MAX_COLOR_CHARS,
+    MAX_CONTENT_CHARS,
+    MAX_CURSOR_CHARS,
+    MAX_DATE_CHARS,
+    MAX_ICON_CHARS,
+    MAX_ID_CHARS,
+    MAX_OFFSET,
+    MAX_QUERY_CHARS,
+    MAX_STREAM_NAME_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    MAX_VERSION,
+)
 from trace_core.model import (
     Entry,
     EntryDraft,
@@ -125,12 +143,26 @@ class ToolSpec:
 
 # --- schema fragments --------------------------------------------------------------
 
-ID = {"type": "string", "format": "uuid", "minLength": 1}
-DATE = {"type": "string", "format": "date", "description": "YYYY-MM-DD"}
-TAGS = array_of({"type": "string", "minLength": 1}, maxItems=100)
+# Every text argument states its limit (trace_core.limits, which the facade
+# enforces for every transport), so a client sees it and the checker refuses
+# an oversized value before any work is done on it.
+ID = {"type": "string", "format": "uuid", "minLength": 1, "maxLength": MAX_ID_CHARS}
+DATE = {
+    "type": "string",
+    "format": "date",
+    "maxLength": MAX_DATE_CHARS,
+    "description": "YYYY-MM-DD",
+}
+TAGS = array_of({"type": "string", "minLength": 1, "maxLength": MAX_TAG_CHARS}, maxItems=MAX_TAGS)
+CHOICE = {"type": "string", "maxLength": MAX_CHOICE_CHARS}
+TITLE = {"type": ["string", "null"], "maxLength": MAX_TITLE_CHARS}
+CONTENT = {"type": "string", "minLength": 1, "maxLength": MAX_CONTENT_CHARS}
+QUERY = {"type": "string", "maxLength": MAX_QUERY_CHARS}
+VERSION = {"type": "integer", "minimum": 1, "maximum": MAX_VERSION}
 
 STREAM_FILTER = {
     "type": ["string", "null"],
+    "maxLength": MAX_ID_CHARS,
     "description": (
         'Which entries: omit for ALL streams and the Inbox; null or "inbox" for the Inbox '
         'only (entries without a stream); a stream_id for one stream; "all" = omit.'
@@ -150,9 +182,16 @@ CONTENT_LIMIT = {
 }
 CURSOR = {
     "type": "string",
+    "maxLength": MAX_CURSOR_CHARS,
     "description": "next_cursor from the previous page, unchanged. Alternative to offset.",
 }
-OFFSET = {"type": "integer", "minimum": 0, "default": 0, "description": "Entries to skip."}
+OFFSET = {
+    "type": "integer",
+    "minimum": 0,
+    "maximum": MAX_OFFSET,
+    "default": 0,
+    "description": "Entries to skip (beyond 1,000,000 page with next_cursor).",
+}
 
 FILTER_PROPS: dict[str, Schema] = {
     "stream_id": STREAM_FILTER,
@@ -163,8 +202,8 @@ FILTER_PROPS: dict[str, Schema] = {
         "default": "any",
         "description": "any: an entry matches with one of the tags; all: it needs every tag.",
     },
-    "status": {"type": "string", "description": "Only entries with this status."},
-    "type": {"type": "string", "description": "Only entries of this type."},
+    "status": {**CHOICE, "description": "Only entries with this status."},
+    "type": {**CHOICE, "description": "Only entries of this type."},
     "is_archived": {
         "type": ["boolean", "null"],
         "default": False,
@@ -288,16 +327,22 @@ SETTINGS_IN: Schema = obj(
         "use_photos": {"type": "boolean"},
         "use_duedates": {"type": "boolean"},
         "use_type": {"type": "boolean"},
-        "types": {**array_of({"type": "string"}), "description": "Allowed entry types."},
-        "statuses": {**array_of({"type": "string"}), "description": "Allowed statuses."},
-        "default_status": {"type": ["string", "null"]},
+        "types": {
+            **array_of(CHOICE, maxItems=MAX_CHOICES),
+            "description": "Allowed entry types.",
+        },
+        "statuses": {
+            **array_of(CHOICE, maxItems=MAX_CHOICES),
+            "description": "Allowed statuses.",
+        },
+        "default_status": nullable(CHOICE),
         "rating_type": {
             "type": "string",
             "enum": ["stars", "numeric"],
             "description": "stars: 0-5 (halves allowed); numeric: 0-10.",
         },
-        "content_template": {"type": ["string", "null"]},
-        "title_template": {"type": ["string", "null"]},
+        "content_template": {"type": ["string", "null"], "maxLength": MAX_TEXT_CHARS},
+        "title_template": TITLE,
     },
     description="Which entry attributes the stream uses and their allowed values.",
 )
@@ -768,7 +813,10 @@ async def list_tags(ctx: ToolContext, args: Args) -> ToolOutput:
 async def list_trash(ctx: ToolContext, args: Args) -> ToolOutput:
     """List deleted entries, most recently deleted first."""
     page = await ctx.trace.list_trash(
-        ctx.principal, limit=args.get("limit"), offset=args.get("offset") or 0
+        ctx.principal,
+        limit=args.get("limit"),
+        offset=args.get("offset") or 0,
+        cursor=args.get("cursor"),
     )
     streams = await ctx.trace.streams_by_id(ctx.principal)
     rendered = []
@@ -783,7 +831,18 @@ async def list_trash(ctx: ToolContext, args: Args) -> ToolOutput:
         item["restorable_until"] = iso(ctx.trace.purge_at(e))
         rendered.append(item)
     items, truncated = _render_entries(ctx, rendered)
-    has_more = page.next_cursor is not None or len(items) < len(page.items)
+    dropped = len(items) < len(page.items)
+    has_more = page.next_cursor is not None or dropped
+    next_cursor = page.next_cursor
+    if dropped:
+        # As in list_entries: the facade makes the cursor for the shorter page.
+        shorter = await ctx.trace.list_trash(
+            ctx.principal,
+            limit=len(items),
+            offset=args.get("offset") or 0,
+            cursor=args.get("cursor"),
+        )
+        next_cursor = shorter.next_cursor
     data: dict[str, Any] = {
         "entries": items,
         "count": len(items),
@@ -791,6 +850,7 @@ async def list_trash(ctx: ToolContext, args: Args) -> ToolOutput:
         "limit": page.limit,
         "offset": page.offset,
         "has_more": has_more,
+        "next_cursor": next_cursor,
         "next_offset": page.offset + len(items) if has_more else None,
         "truncated": truncated,
     }
@@ -799,7 +859,7 @@ async def list_trash(ctx: ToolContext, args: Args) -> ToolOutput:
         f"{ctx.trace.limits.trash_retention_days} days; restore_entry brings one back)."
     )
     if has_more:
-        header += f" More: offset={data['next_offset']}."
+        header += f" More: cursor={next_cursor!r} or offset={data['next_offset']}."
     return ToolOutput(data=data, text=_page_text(header, items, None))
 
 
@@ -983,7 +1043,7 @@ _LIST_INPUT = obj(
     {
         **FILTER_PROPS,
         "query": {
-            "type": "string",
+            **QUERY,
             "description": "Case-insensitive text that must appear in title, content or tags. "
             "For ranked search use search_entries.",
         },
@@ -997,29 +1057,25 @@ _LIST_INPUT = obj(
 
 _PATCH_PROPS: dict[str, Schema] = {
     "expected_version": {
-        "type": "integer",
-        "minimum": 1,
+        **VERSION,
         "description": "The version you read. If the entry changed since, the update fails "
         "with a version conflict naming both versions (nothing is lost).",
     },
-    "title": {"type": ["string", "null"], "maxLength": 500, "description": "null clears."},
+    "title": {**TITLE, "description": "null clears."},
     "content": {
-        "type": "string",
-        "minLength": 1,
+        **CONTENT,
         "description": "New Markdown content: REPLACES the old content. Send the full text.",
     },
     "stream_id": {
         "type": ["string", "null"],
+        "maxLength": MAX_ID_CHARS,
         "description": 'Move to this stream; null or "inbox" moves to the Inbox.',
     },
     "tags": {
         **nullable(TAGS),
         "description": "REPLACES the tag list (include existing tags you want to keep).",
     },
-    "status": {
-        "type": ["string", "null"],
-        "description": "One of the stream's statuses; null clears.",
-    },
+    "status": {**nullable(CHOICE), "description": "One of the stream's statuses; null clears."},
     "entry_date": DATE,
     "is_archived": {"type": "boolean"},
     "is_pinned": {"type": "boolean"},
@@ -1035,7 +1091,7 @@ _PATCH_PROPS: dict[str, Schema] = {
         "description": "In the stream's display units: stars 0-5 (halves allowed) or 0-10. "
         "null clears.",
     },
-    "type": {"type": ["string", "null"], "description": "One of the stream's types; null clears."},
+    "type": {**nullable(CHOICE), "description": "One of the stream's types; null clears."},
     "due_date": {**nullable(DATE), "description": "YYYY-MM-DD; null clears."},
 }
 
@@ -1126,6 +1182,7 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "content_offset": {
                     "type": "integer",
                     "minimum": 0,
+                    "maximum": MAX_CONTENT_CHARS,
                     "default": 0,
                     "description": "Start the content at this character (to read the rest of "
                     "a very long entry; see next_content_offset).",
@@ -1159,7 +1216,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         "questions about what the person wrote.",
         input_schema=obj(
             {
-                "query": {"type": "string", "minLength": 1, "description": "Words to look for."},
+                "query": {**QUERY, "minLength": 1, "description": "Words to look for."},
                 "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 20},
                 "include_content": INCLUDE_CONTENT,
                 "content_limit": CONTENT_LIMIT,
@@ -1191,17 +1248,15 @@ TOOLS: tuple[ToolSpec, ...] = (
         "the stream's display units (stars 0-5, or 0-10). entry_date defaults to today.",
         input_schema=obj(
             {
-                "content": {"type": "string", "minLength": 1, "description": "Markdown."},
-                "title": {"type": ["string", "null"], "maxLength": 500},
+                "content": {**CONTENT, "description": "Markdown."},
+                "title": TITLE,
                 "stream_id": {
                     "type": ["string", "null"],
+                    "maxLength": MAX_ID_CHARS,
                     "description": 'The stream; omit, null or "inbox" for the Inbox.',
                 },
                 "tags": nullable(TAGS),
-                "status": {
-                    "type": ["string", "null"],
-                    "description": "Default: the stream's default.",
-                },
+                "status": {**nullable(CHOICE), "description": "Default: the stream's default."},
                 "entry_date": {
                     **nullable(DATE),
                     "description": "The day the entry is about; default today.",
@@ -1218,7 +1273,7 @@ TOOLS: tuple[ToolSpec, ...] = (
                     "maximum": 10,
                     "description": "Display units: stars 0-5 (halves allowed) or 0-10.",
                 },
-                "type": {"type": ["string", "null"]},
+                "type": nullable(CHOICE),
                 "due_date": nullable(DATE),
                 "is_pinned": {"type": ["boolean", "null"], "default": False},
             },
@@ -1251,8 +1306,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             {
                 "entry_id": ID,
                 "expected_version": {
-                    "type": "integer",
-                    "minimum": 1,
+                    **VERSION,
                     "description": "Fail with a version conflict if the entry changed since.",
                 },
             },
@@ -1341,6 +1395,7 @@ TOOLS: tuple[ToolSpec, ...] = (
             {
                 "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
                 "offset": OFFSET,
+                "cursor": CURSOR,
                 "include_content": INCLUDE_CONTENT,
                 "content_limit": {**CONTENT_LIMIT, "default": 300},
             }
@@ -1418,10 +1473,18 @@ TOOLS: tuple[ToolSpec, ...] = (
         "statuses, and the rating type. Names are unique.",
         input_schema=obj(
             {
-                "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                "description": {"type": "string"},
-                "color": {"type": "string", "description": "Hex color like #3b82f6."},
-                "icon": {"type": "string", "description": "Icon identifier, e.g. book."},
+                "name": {"type": "string", "minLength": 1, "maxLength": MAX_STREAM_NAME_CHARS},
+                "description": {"type": "string", "maxLength": MAX_TEXT_CHARS},
+                "color": {
+                    "type": "string",
+                    "maxLength": MAX_COLOR_CHARS,
+                    "description": "Hex color like #3b82f6.",
+                },
+                "icon": {
+                    "type": "string",
+                    "maxLength": MAX_ICON_CHARS,
+                    "description": "Icon identifier, e.g. book.",
+                },
                 "is_private": {"type": "boolean", "default": False},
                 "entry_settings": SETTINGS_IN,
             },
@@ -1441,10 +1504,10 @@ TOOLS: tuple[ToolSpec, ...] = (
         input_schema=obj(
             {
                 "stream_id": ID,
-                "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                "description": {"type": ["string", "null"]},
-                "color": {"type": ["string", "null"]},
-                "icon": {"type": ["string", "null"]},
+                "name": {"type": "string", "minLength": 1, "maxLength": MAX_STREAM_NAME_CHARS},
+                "description": {"type": ["string", "null"], "maxLength": MAX_TEXT_CHARS},
+                "color": {"type": ["string", "null"], "maxLength": MAX_COLOR_CHARS},
+                "icon": {"type": ["string", "null"], "maxLength": MAX_ICON_CHARS},
                 "is_private": {"type": "boolean"},
                 "is_archived": {"type": "boolean"},
                 "entry_settings": SETTINGS_IN,
@@ -1462,7 +1525,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         description="Search the person's Trace entries. Returns ids, titles and URLs; read one "
         "with fetch. (For filters, snippets and paging use search_entries.)",
         input_schema=obj(
-            {"query": {"type": "string", "minLength": 1, "description": "What to look for."}},
+            {"query": {**QUERY, "minLength": 1, "description": "What to look for."}},
             required=("query",),
         ),
         output_schema=obj(
@@ -1492,7 +1555,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         description="Fetch one Trace entry by the id that search returned: its full text, "
         "title, URL and metadata.",
         input_schema=obj(
-            {"id": {"type": "string", "minLength": 1, "description": "An id from search."}},
+            {"id": {**ID, "description": "An id from search."}},
             required=("id",),
         ),
         output_schema=obj(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from trace_core.inputs import parse_uuid
+from trace_core.limits import MAX_OFFSET
 from trace_core.model import Entry, Page
 from trace_core.service import Trace
 from trace_http.cli import CliState, cli_principal, pass_state
@@ -20,18 +21,23 @@ def trash() -> None:
 @trash.command("list")
 @click.option("--user", "email", required=True, help="Email of the account.")
 @click.option("--limit", type=click.IntRange(1, 100), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--offset", type=click.IntRange(0, MAX_OFFSET), default=0, show_default=True)
+@click.option("--cursor", help="Start after the page that printed this cursor.")
 @json_option
 @pass_state
-def list_trash(state: CliState, email: str, limit: int, offset: int, as_json: bool) -> None:
+def list_trash(
+    state: CliState, email: str, limit: int, offset: int, cursor: str | None, as_json: bool
+) -> None:
     """List an account's deleted entries, most recently deleted first."""
 
     async def body(trace: Trace) -> tuple[Page[Entry], list[object]]:
         _, principal = await cli_principal(trace, email)
-        page = await trace.list_trash(principal, limit=limit, offset=offset)
+        page = await trace.list_trash(principal, limit=limit, offset=offset, cursor=cursor)
         return page, [trace.purge_at(e) for e in page.items]
 
     page, purge_dates = state.run(body)
+    if page.next_cursor is not None:
+        stderr.print(f"more: --cursor {page.next_cursor}", soft_wrap=True)
     if as_json:
         print_json(page.items)
         return

@@ -31,6 +31,7 @@ import msgspec
 import pytest
 
 from trace_core.errors import InvalidInputError
+from trace_core.limits import MAX_QUERY_CHARS
 from trace_core.model import Account, Entry, EntryFilter, SearchHit, Stream
 from trace_core.ports import SearchIndex, SearchRequest, Storage
 from trace_core.search import HIGHLIGHT_START
@@ -574,7 +575,7 @@ class SearchIndexContract:
             "'single' \\back\\slash; DROP TABLE entries; --",
             "a & b | !c <-> d:* ",
             "{json: [1, 2]} @mention #tag $var %",
-            "x" * 5000,
+            "x" * MAX_QUERY_CHARS,  # the longest the facade lets through
             "ordinary words " * 40,
             "\x00nul\x01control",
         ],

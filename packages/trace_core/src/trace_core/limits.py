@@ -1,0 +1,122 @@
+"""How much one request may ask for: every size limit on input, defined once.
+
+Each transport states these limits (the MCP tool schemas use them as
+``maxLength``/``maxItems``/``maximum``, the CLI and a REST API likewise) and
+the facade enforces them, so a value refused by one door is refused by every
+door with the same message. They bound the work one request can cause: no
+query, id, cursor, tag or title is ever walked character by character beyond
+its limit (``docs/architecture.md`` § Limits has the table).
+
+:class:`Limits` carries the values the facade checks; its defaults are the
+constants below. A deployment may lower them; raising them above the
+constants only helps transports that do not state the constants themselves.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = [
+    "MAX_ATTACHMENT_BYTES",
+    "MAX_CHOICES",
+    "MAX_CHOICE_CHARS",
+    "MAX_COLOR_CHARS",
+    "MAX_CONTENT_BYTES",
+    "MAX_CONTENT_CHARS",
+    "MAX_CURSOR_CHARS",
+    "MAX_DATE_CHARS",
+    "MAX_FILENAME_CHARS",
+    "MAX_ICON_CHARS",
+    "MAX_ID_CHARS",
+    "MAX_OFFSET",
+    "MAX_QUERY_CHARS",
+    "MAX_STREAM_NAME_CHARS",
+    "MAX_TAGS",
+    "MAX_TAG_CHARS",
+    "MAX_TEXT_CHARS",
+    "MAX_TITLE_CHARS",
+    "MAX_VERSION",
+    "QUOTE_CHARS",
+    "Limits",
+]
+
+MAX_QUERY_CHARS = 1_000
+"""A search or list query: a few hundred words (only the first 32 words are searched)."""
+
+MAX_TITLE_CHARS = 500
+"""An entry title (and a stream's ``title_template``)."""
+
+MAX_CONTENT_BYTES = 1_000_000
+"""An entry's Markdown content, in UTF-8 bytes."""
+
+MAX_CONTENT_CHARS = MAX_CONTENT_BYTES
+"""The same limit in characters, as schemas state it (a character is at least one byte)."""
+
+MAX_TAG_CHARS = 100
+"""One tag."""
+
+MAX_TAGS = 100
+"""Tags on one entry, or in one filter."""
+
+MAX_CHOICE_CHARS = 100
+"""A status or type (an entry's, a filter's, or one of a stream's allowed values)."""
+
+MAX_CHOICES = 100
+"""Allowed types, or allowed statuses, of one stream."""
+
+MAX_STREAM_NAME_CHARS = 200
+"""A stream's name (and an account's display name)."""
+
+MAX_TEXT_CHARS = 5_000
+"""A stream's description or ``content_template``."""
+
+MAX_COLOR_CHARS = 7
+"""A hex color: ``#abc`` or ``#aabbcc``."""
+
+MAX_ICON_CHARS = 64
+"""An icon identifier."""
+
+MAX_FILENAME_CHARS = 255
+"""An attachment's file name."""
+
+MAX_ID_CHARS = 100
+"""An id as text (a UUID is 36 characters; braces, ``urn:uuid:`` and spaces fit too)."""
+
+MAX_DATE_CHARS = 40
+"""A date or timestamp as text (``2026-05-01``, ``2026-05-01T09:30:00.000000+02:00``)."""
+
+MAX_CURSOR_CHARS = 512
+"""A ``next_cursor`` as handed out (they are about 100 to 250 characters)."""
+
+MAX_OFFSET = 1_000_000
+"""How many items an ``offset`` may skip; page further with ``next_cursor``."""
+
+MAX_VERSION = 2**31 - 1
+"""The largest ``expected_version`` (the stored version is a 32-bit integer)."""
+
+QUOTE_CHARS = 40
+"""How much of a bad value an error message quotes."""
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+"""One attachment file."""
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True):
+    """Sizes and page limits the facade enforces (defaults: the constants of this module)."""
+
+    max_content_bytes: int = MAX_CONTENT_BYTES
+    max_title_chars: int = MAX_TITLE_CHARS
+    max_tags: int = MAX_TAGS
+    max_tag_chars: int = MAX_TAG_CHARS
+    max_choice_chars: int = MAX_CHOICE_CHARS
+    max_choices: int = MAX_CHOICES
+    max_stream_name_chars: int = MAX_STREAM_NAME_CHARS
+    max_text_chars: int = MAX_TEXT_CHARS
+    max_query_chars: int = MAX_QUERY_CHARS
+    max_offset: int = MAX_OFFSET
+    max_attachment_bytes: int = MAX_ATTACHMENT_BYTES
+    list_default_limit: int = 50
+    list_max_limit: int = 100
+    search_default_limit: int = 20
+    search_max_limit: int = 50
+    trash_retention_days: int = 30
