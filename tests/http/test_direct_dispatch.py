@@ -217,3 +217,39 @@ async def test_read_key_still_gets_403_before_the_direct_path(pair: Pair) -> Non
     )
     assert status == 403
     assert body["error"]["data"]["code"] == "insufficient_scope"
+
+
+def _nested(depth: int) -> bytes:
+    """A ``tools/call`` whose arguments hold a list nested ``depth`` levels deep."""
+    inner = b"[" * depth + b"]" * depth
+    return (
+        b'{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": '
+        b'{"name": "create_entry", "arguments": {"content": "x", "tags": ' + inner + b"}}}"
+    )
+
+
+UNDECODABLE: list[bytes] = [
+    b'{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": '
+    b'{"name": "create_entry", "arguments": {"content": "caf\xe9 \xff\xfe"}}}',
+    b"\xff\xfe\x00{",
+    b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "\xed\xa0\x80"}}',
+    b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "\\ud800"}}',
+    _nested(250),  # deeper than the SDK's JSON parser accepts (200 levels)
+    _nested(1_000),
+    _nested(100_000),
+    b"[" * 5_000,
+]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_undecodable_bodies_get_the_same_parse_error_on_both_paths(
+    answered_directly: list[str], pair: Pair, version: str
+) -> None:
+    for body in UNDECODABLE:
+        direct = await pair.direct.post("/mcp", content=body, headers=_headers(version))
+        sdk = await pair.sdk.post("/mcp", content=body, headers=_headers(version))
+
+        assert direct.status_code == 400, body[:80]
+        assert direct.json()["error"]["code"] == -32700  # JSON-RPC parse error
+        assert (sdk.status_code, sdk.content) == (direct.status_code, direct.content), body[:80]
+    assert answered_directly == []
