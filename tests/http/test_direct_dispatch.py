@@ -10,56 +10,20 @@ content type and the JSON-RPC body. A spy proves the direct path answered.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 import pytest
-from http_support import PUBLIC, SECRET, FakeAuthenticator
+from http_support import Pair
 
 from trace_core.model import EntryDraft, NewStream, Principal
 from trace_core.service import Trace
 from trace_core.testing.images import png_bytes
-from trace_core.testing.memory import FixedClock
-from trace_http.app import create_app
-from trace_http.mcp_endpoint import ResourceServer
 from trace_mcp import TraceMcp
-from trace_mcp.signing import AttachmentUrlSigner
 
 pytestmark = pytest.mark.anyio
 
 VERSIONS = ["2025-06-18", "2025-11-25"]
-
-
-class Pair:
-    """Two clients on the same facade: one app with the direct path, one without."""
-
-    def __init__(self, direct: httpx2.AsyncClient, sdk: httpx2.AsyncClient) -> None:
-        self.direct = direct
-        self.sdk = sdk
-
-
-@pytest.fixture
-async def pair(
-    trace: Trace, keys: dict[str, Principal], authenticator: FakeAuthenticator, clock: FixedClock
-) -> AsyncIterator[Pair]:
-    def app(direct: bool) -> Any:
-        return create_app(
-            trace=trace,
-            resource_server=ResourceServer(public_url=PUBLIC),
-            authenticator=authenticator,
-            signer=AttachmentUrlSigner(SECRET, PUBLIC, clock=clock),
-            direct_dispatch=direct,
-        )
-
-    with_direct, without = app(True), app(False)
-    async with (
-        with_direct.lifespan(),
-        without.lifespan(),
-        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=with_direct), base_url=PUBLIC) as a,
-        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=without), base_url=PUBLIC) as b,
-    ):
-        yield Pair(a, b)
 
 
 @pytest.fixture
