@@ -62,6 +62,8 @@ from trace_http.ratelimit import RateLimiter, retry_after_header
 from trace_mcp import AttachmentUrlSigner, McpOptions, TraceMcp
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from trace_http.settings import Settings
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "create_app",
     "open_app",
     "serve",
+    "server_config",
     "status_for",
     "trace_error_response",
 ]
@@ -434,28 +437,46 @@ async def _test_principal(trace: Trace, email: str | None) -> Principal:
     )
 
 
+def server_config(app: Litestar, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
+    """Return uvicorn's configuration for ``trace serve``, with logging set up.
+
+    Creating the configuration configures uvicorn's loggers (the app's were set
+    up when it was built); then every handler gets the secret filter
+    (:func:`trace_http.logs.redact_secrets_in_logs`): at ``debug`` the access log
+    shows each request's path and query, and signed attachment URLs must not
+    outlive their request there.
+    """
+    import uvicorn
+
+    from trace_http.logs import redact_secrets_in_logs
+
+    if settings.log.level != "debug":
+        # The SDK logs every stateless request at INFO ("Terminating session: None").
+        logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log.level,
+        lifespan="on",
+        server_header=False,
+        proxy_headers=True,
+        access_log=settings.log.level == "debug",
+    )
+    redact_secrets_in_logs()
+    return config
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     """Run the server with uvicorn until interrupted (``trace serve``)."""
     import uvicorn
 
     host = host or settings.server.host
     port = port or settings.server.port
-    if settings.log.level != "debug":
-        # The SDK logs every stateless request at INFO ("Terminating session: None").
-        logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
 
     async def main() -> None:
         async with open_app(settings, host=host, port=port) as app:
-            config = uvicorn.Config(
-                app,
-                host=host,
-                port=port,
-                log_level=settings.log.level,
-                lifespan="on",
-                server_header=False,
-                proxy_headers=True,
-                access_log=settings.log.level == "debug",
-            )
+            config = server_config(app, settings, host=host, port=port)
             await uvicorn.Server(config).serve()
 
     asyncio.run(main())
