@@ -97,7 +97,8 @@ async def timed(calls: list[Callable[[], Awaitable[Any]]]) -> list[float]:
 async def database(backend: str, workdir: Path, label: str) -> AsyncIterator[str]:
     """Yield the URL of a new, empty database; drop it afterwards."""
     if backend.startswith("sqlite"):
-        yield f"sqlite+aiosqlite:///{workdir / f'{backend}-{label}.db'}"
+        # A new file each time, so a backend may be listed twice (alternating runs).
+        yield f"sqlite+aiosqlite:///{workdir / f'{backend}-{label}-{uuid.uuid4().hex[:6]}.db'}"
         return
     admin_url = make_url(os.environ.get("TRACE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     name = f"trace_bench_{os.getpid()}_{label}_{uuid.uuid4().hex[:6]}"
