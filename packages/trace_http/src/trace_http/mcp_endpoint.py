@@ -205,7 +205,7 @@ def _decode(body: bytes) -> Any:
     """Decode a request body with the parser the SDK's transport uses, or return ``_NOT_JSON``.
 
     The same parser accepts and refuses exactly the same bodies (invalid UTF-8,
-    lone surrogates, nesting deeper than 200 levels all raise ``ValueError``), so
+    lone surrogates, nesting deeper than about 200 levels all raise ``ValueError``), so
     a body the direct path would answer is never one the SDK answers with a
     parse error; bodies it refuses go to the SDK, which answers 400 with the
     JSON-RPC parse error (-32700).
