@@ -22,6 +22,8 @@
     uv run python -m benchmarks.mcp                  # 100k entries
     uv run python -m benchmarks.mcp --entries 10000 --quick
     uv run python -m benchmarks.mcp --entries 1000 --startup-only 5   # start-up time only
+    uv run python -m benchmarks.mcp --entries 10000 --compare-synchronous 3
+        # create_entry with storage.sqlite_synchronous full vs normal, alternating servers
 """
 
 from __future__ import annotations
@@ -167,7 +169,9 @@ async def build_data(data_dir: Path, entries: int) -> dict[str, Any]:
 # --- servers ------------------------------------------------------------------------------
 
 
-def start_trace(data_dir: Path, port: int, key: str) -> tuple[subprocess.Popen[bytes], float]:
+def start_trace(
+    data_dir: Path, port: int, key: str, *, synchronous: str = "full"
+) -> tuple[subprocess.Popen[bytes], float]:
     """Start ``trace serve``; return it and the seconds until it first answered an MCP call."""
     env = {
         **{
@@ -181,6 +185,7 @@ def start_trace(data_dir: Path, port: int, key: str) -> tuple[subprocess.Popen[b
         "TRACE_LOG_LEVEL": "warning",
         "TRACE_MCP_RATE_LIMIT_BURST": "100000000",
         "TRACE_MCP_RATE_LIMIT_PER_SECOND": "100000000",
+        "TRACE_STORAGE_SQLITE_SYNCHRONOUS": synchronous,
     }
     trace_bin = Path(sys.executable).parent / "trace"
     started = time.perf_counter()
@@ -487,6 +492,59 @@ def run_startup(entries: int, starts: int, workdir: Path) -> dict[str, Any]:
     }
 
 
+def run_synchronous_comparison(
+    entries: int, rounds: int, calls: int, workdir: Path
+) -> dict[str, Any]:
+    """Time ``create_entry`` under ``storage.sqlite_synchronous`` full and normal.
+
+    One database; servers with either setting are started in turn (full, normal,
+    full, normal, ...) so both see the same machine load; each round sends
+    ``calls`` sequential ``create_entry`` calls after a warm-up.
+    """
+    data_dir = workdir / "data"
+    data = asyncio.run(build_data(data_dir, entries))
+    auth = {**HEADERS, "Authorization": f"Bearer {data['key']}"}
+    runs: dict[str, list[dict[str, float]]] = {"full": [], "normal": []}
+
+    async def creates(url: str, pid: int, label: str) -> dict[str, float]:
+        bodies = [
+            tool_call(i, "create_entry", {"content": f"{label} note {i}", "tags": ["bench"]})
+            for i in range(calls + 20)
+        ]
+        async with httpx.AsyncClient(timeout=60) as client:
+            await sequential(client, url, bodies[:20], auth)
+            return await sequential(client, url, bodies[20:], auth, pid)
+
+    for index in range(rounds):
+        for mode in ("full", "normal"):
+            port = free_port()
+            server, _ = start_trace(data_dir, port, data["key"], synchronous=mode)
+            try:
+                url = f"http://127.0.0.1:{port}/mcp"
+                runs[mode].append(asyncio.run(creates(url, server.pid, f"{mode}{index}")))
+            finally:
+                stop(server)
+            print(f"{mode} round {index + 1}: {runs[mode][-1]}", file=sys.stderr, flush=True)
+
+    def median(mode: str, key: str) -> float:
+        return float(statistics.median(r[key] for r in runs[mode]))
+
+    return {
+        "entries": entries,
+        "rounds": rounds,
+        "calls": calls,
+        "runs": runs,
+        "median": {
+            mode: {k: median(mode, k) for k in ("calls_per_s", "p50_ms", "p95_ms", "server_cpu_ms")}
+            for mode in runs
+        },
+        "ratio_full_vs_normal_calls_per_s": round(
+            median("full", "calls_per_s") / median("normal", "calls_per_s"), 3
+        ),
+        "load_average": os.getloadavg(),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--entries", type=int, default=100_000)
@@ -499,7 +557,21 @@ def main(argv: list[str] | None = None) -> None:
         metavar="N",
         help="only start `trace serve` N times and time each to its first answer",
     )
+    parser.add_argument(
+        "--compare-synchronous",
+        type=int,
+        metavar="ROUNDS",
+        help="only time create_entry with storage.sqlite_synchronous full vs normal",
+    )
+    parser.add_argument("--calls", type=int, default=1000, help="create_entry calls per round")
     args = parser.parse_args(argv)
+    if args.compare_synchronous:
+        with tempfile.TemporaryDirectory(prefix="trace-bench-mcp-") as tmp:
+            figures = run_synchronous_comparison(
+                args.entries, args.compare_synchronous, args.calls, Path(tmp)
+            )
+        print(json.dumps(figures, indent=2))
+        return
     if args.startup_only:
         with tempfile.TemporaryDirectory(prefix="trace-bench-mcp-") as tmp:
             figures = run_startup(args.entries, args.startup_only, Path(tmp))

@@ -16,6 +16,11 @@ sees (process start and JSON decoding included).
 
     uv run python -m benchmarks.storage                       # 10k and 100k, SQLite and Postgres
     uv run python -m benchmarks.storage --sizes 10000 --backends sqlite --quick
+    uv run python -m benchmarks.storage --backends sqlite,sqlite-normal   # the cost of FULL sync
+
+Backend ``sqlite`` runs with the default ``storage.sqlite_synchronous = "full"``;
+``sqlite-normal`` is the same with ``"normal"`` (commits not synced to disk until
+a checkpoint), so one run gives the price of durable commits as a ratio.
 
 Postgres: ``TRACE_TEST_POSTGRES_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``)
 names a server where a throwaway database is created and dropped.
@@ -40,7 +45,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from benchmarks.corpus import account_document
@@ -91,8 +96,9 @@ async def timed(calls: list[Callable[[], Awaitable[Any]]]) -> list[float]:
 @asynccontextmanager
 async def database(backend: str, workdir: Path, label: str) -> AsyncIterator[str]:
     """Yield the URL of a new, empty database; drop it afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{workdir / f'{label}.db'}"
+    if backend.startswith("sqlite"):
+        # A new file each time, so a backend may be listed twice (alternating runs).
+        yield f"sqlite+aiosqlite:///{workdir / f'{backend}-{label}-{uuid.uuid4().hex[:6]}.db'}"
         return
     admin_url = make_url(os.environ.get("TRACE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     name = f"trace_bench_{os.getpid()}_{label}_{uuid.uuid4().hex[:6]}"
@@ -112,9 +118,20 @@ async def database(backend: str, workdir: Path, label: str) -> AsyncIterator[str
         await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def settings_for(url: str, data_dir: Path) -> Settings:
+def sqlite_synchronous(backend: str) -> Literal["full", "normal"]:
+    """``storage.sqlite_synchronous`` for a backend name (``sqlite-normal``: relaxed)."""
+    return "normal" if backend == "sqlite-normal" else "full"
+
+
+def settings_for(url: str, data_dir: Path, backend: str = "sqlite") -> Settings:
     """Settings pointing the composition root at ``url`` and a blob directory."""
-    return Settings(storage=StorageSettings(data_dir=str(data_dir), database_url=url))
+    return Settings(
+        storage=StorageSettings(
+            data_dir=str(data_dir),
+            database_url=url,
+            sqlite_synchronous=sqlite_synchronous(backend),
+        )
+    )
 
 
 # --- the facade benchmark ---------------------------------------------------------------
@@ -154,7 +171,7 @@ async def bench_facade(
     """Run the facade benchmark for one backend and size; return the figures."""
     async with database(backend, workdir, f"facade{size}") as url:
         data_dir = workdir / f"data-{backend}-{size}"
-        async with open_trace(settings_for(url, data_dir)) as trace:
+        async with open_trace(settings_for(url, data_dir, backend)) as trace:
             loaded = await load(trace, size)
             account = loaded["account"]
             document = loaded["document"]
@@ -239,6 +256,7 @@ def bench_cli_import(backend: str, entries: int, workdir: Path) -> dict[str, Any
                 **os.environ,
                 "TRACE_DATA_DIR": str(workdir / f"cli-data-{backend}"),
                 "TRACE_DATABASE_URL": url,
+                "TRACE_STORAGE_SQLITE_SYNCHRONOUS": sqlite_synchronous(backend),
             }
             subprocess.run(  # noqa: ASYNC221 - a benchmark, nothing else runs on this loop
                 [trace_bin, "user", "create", "user0@bench.example"],

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from http_support import PUBLIC, SECRET, FakeAuthenticator, McpConnect
+from http_support import PUBLIC, SECRET, FakeAuthenticator, McpConnect, Pair
 from litestar import Litestar
 from mcp.client.streamable_http import streamable_http_client
 
@@ -119,3 +119,28 @@ def mcp_client(http: httpx2.AsyncClient) -> McpConnect:
             yield client
 
     return connect
+
+
+@pytest.fixture
+async def pair(
+    trace: Trace, keys: dict[str, Principal], authenticator: FakeAuthenticator, clock: FixedClock
+) -> AsyncIterator[Pair]:
+    """Clients of two apps on the same facade: one with the direct answer path, one without."""
+
+    def app(direct: bool) -> Litestar:
+        return create_app(
+            trace=trace,
+            resource_server=ResourceServer(public_url=PUBLIC),
+            authenticator=authenticator,
+            signer=AttachmentUrlSigner(SECRET, PUBLIC, clock=clock),
+            direct_dispatch=direct,
+        )
+
+    with_direct, without = app(True), app(False)
+    async with (
+        with_direct.lifespan(),
+        without.lifespan(),
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=with_direct), base_url=PUBLIC) as a,
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=without), base_url=PUBLIC) as b,
+    ):
+        yield Pair(a, b)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
+import httpx2
+
 from mcp import Client
 from trace_core.errors import AuthenticationError
 from trace_core.model import Principal
@@ -29,3 +31,11 @@ class FakeAuthenticator:
 
 
 McpConnect = Callable[..., AbstractAsyncContextManager[Client]]
+
+
+class Pair:
+    """Two clients on the same facade: one app with the direct path, one without."""
+
+    def __init__(self, direct: httpx2.AsyncClient, sdk: httpx2.AsyncClient) -> None:
+        self.direct = direct
+        self.sdk = sdk

@@ -10,56 +10,20 @@ content type and the JSON-RPC body. A spy proves the direct path answered.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 import pytest
-from http_support import PUBLIC, SECRET, FakeAuthenticator
+from http_support import Pair
 
 from trace_core.model import EntryDraft, NewStream, Principal
 from trace_core.service import Trace
 from trace_core.testing.images import png_bytes
-from trace_core.testing.memory import FixedClock
-from trace_http.app import create_app
-from trace_http.mcp_endpoint import ResourceServer
 from trace_mcp import TraceMcp
-from trace_mcp.signing import AttachmentUrlSigner
 
 pytestmark = pytest.mark.anyio
 
 VERSIONS = ["2025-06-18", "2025-11-25"]
-
-
-class Pair:
-    """Two clients on the same facade: one app with the direct path, one without."""
-
-    def __init__(self, direct: httpx2.AsyncClient, sdk: httpx2.AsyncClient) -> None:
-        self.direct = direct
-        self.sdk = sdk
-
-
-@pytest.fixture
-async def pair(
-    trace: Trace, keys: dict[str, Principal], authenticator: FakeAuthenticator, clock: FixedClock
-) -> AsyncIterator[Pair]:
-    def app(direct: bool) -> Any:
-        return create_app(
-            trace=trace,
-            resource_server=ResourceServer(public_url=PUBLIC),
-            authenticator=authenticator,
-            signer=AttachmentUrlSigner(SECRET, PUBLIC, clock=clock),
-            direct_dispatch=direct,
-        )
-
-    with_direct, without = app(True), app(False)
-    async with (
-        with_direct.lifespan(),
-        without.lifespan(),
-        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=with_direct), base_url=PUBLIC) as a,
-        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=without), base_url=PUBLIC) as b,
-    ):
-        yield Pair(a, b)
 
 
 @pytest.fixture
@@ -217,3 +181,39 @@ async def test_read_key_still_gets_403_before_the_direct_path(pair: Pair) -> Non
     )
     assert status == 403
     assert body["error"]["data"]["code"] == "insufficient_scope"
+
+
+def _nested(depth: int) -> bytes:
+    """A ``tools/call`` whose arguments hold a list nested ``depth`` levels deep."""
+    inner = b"[" * depth + b"]" * depth
+    return (
+        b'{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": '
+        b'{"name": "create_entry", "arguments": {"content": "x", "tags": ' + inner + b"}}}"
+    )
+
+
+UNDECODABLE: list[bytes] = [
+    b'{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": '
+    b'{"name": "create_entry", "arguments": {"content": "caf\xe9 \xff\xfe"}}}',
+    b"\xff\xfe\x00{",
+    b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "\xed\xa0\x80"}}',
+    b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "\\ud800"}}',
+    _nested(250),  # deeper than the SDK's JSON parser accepts (200 levels)
+    _nested(1_000),
+    _nested(100_000),
+    b"[" * 5_000,
+]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_undecodable_bodies_get_the_same_parse_error_on_both_paths(
+    answered_directly: list[str], pair: Pair, version: str
+) -> None:
+    for body in UNDECODABLE:
+        direct = await pair.direct.post("/mcp", content=body, headers=_headers(version))
+        sdk = await pair.sdk.post("/mcp", content=body, headers=_headers(version))
+
+        assert direct.status_code == 400, body[:80]
+        assert direct.json()["error"]["code"] == -32700  # JSON-RPC parse error
+        assert (sdk.status_code, sdk.content) == (direct.status_code, direct.content), body[:80]
+    assert answered_directly == []

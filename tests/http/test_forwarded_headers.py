@@ -3,7 +3,7 @@
 The per-address limits (client registration, sign-in, sign-up) count the client
 address uvicorn puts in the ASGI scope. These tests drive the authorization
 server through the very uvicorn configuration ``trace serve`` runs
-(:func:`trace_http.app.uvicorn_config`, its middleware loaded), from a loopback
+(:func:`trace_http.app.server_config`, its middleware loaded), from a loopback
 peer, and watch the registration limit.
 """
 
@@ -18,7 +18,7 @@ from litestar import Litestar
 
 from trace_core.testing.memory import FixedClock, InMemoryStorage
 from trace_core.testing.memory_credentials import InMemoryCredentialStore
-from trace_http.app import uvicorn_config
+from trace_http.app import server_config
 from trace_http.oauth_routes import oauth_route_handlers
 from trace_http.settings import Settings, SettingsError, load_settings
 from trace_oauth.config import OAuthConfig
@@ -43,7 +43,7 @@ def _served_app(settings: Settings) -> Any:
         clock=FixedClock(),
     )
     app = Litestar(route_handlers=oauth_route_handlers(service, secret=b"s" * 32))
-    config = uvicorn_config(app, settings, host="127.0.0.1", port=8000)
+    config = server_config(app, settings, host="127.0.0.1", port=8000)
     config.load()
     return config.loaded_app
 

@@ -17,7 +17,9 @@ Routes here:
 
 CORS is on for every route (preflights need no token; 401s carry the CORS
 headers too, so browser clients can read the challenge). Core errors raised by
-route handlers become HTTP answers in one place, :func:`trace_error_response`.
+route handlers become HTTP answers in one place, :func:`trace_error_response`;
+every 5xx answer, whichever route gave it, is logged once through
+:class:`~trace_http.errorlog.ServerErrorLog` (outages only where they start and end).
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from uuid import UUID
 
 from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
+from litestar.exceptions import HTTPException
 from litestar.handlers import asgi
 from litestar.params import FromPath, FromQuery
-from litestar.types import ControllerRouterHandler, Receive, Scope, Send
+from litestar.types import ControllerRouterHandler, Message, Receive, Scope, Send
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
@@ -53,6 +56,7 @@ from trace_core.model import Principal
 from trace_core.model import Scope as AuthScope
 from trace_core.ports import Authenticator
 from trace_core.service import Trace
+from trace_http.errorlog import ServerErrorLog
 from trace_http.mcp_endpoint import McpEndpoint, ResourceServer, challenge
 from trace_http.ratelimit import RateLimiter, retry_after_header
 from trace_mcp import AttachmentUrlSigner, McpOptions, TraceMcp
@@ -68,9 +72,10 @@ __all__ = [
     "create_app",
     "open_app",
     "serve",
+    "server_config",
+    "status_for",
     "trace_error_response",
     "trusted_proxies",
-    "uvicorn_config",
 ]
 
 logger = logging.getLogger("trace_http")
@@ -99,11 +104,20 @@ _STATUS: tuple[tuple[type[TraceError], int], ...] = (
 )
 
 
+def status_for(exc: BaseException) -> int:
+    """Return the HTTP status an exception raised by a route handler is answered with."""
+    if isinstance(exc, TraceError):
+        return next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    return 500
+
+
 def trace_error_response(
     exc: TraceError, resource_server: ResourceServer, path: str = "/"
 ) -> Response[Any]:
     """Map a core error to its HTTP answer: status, JSON body, and challenge headers."""
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    status = status_for(exc)
     headers: dict[str, str] = {"Cache-Control": "no-store"}
     if isinstance(exc, AuthenticationError):
         headers["WWW-Authenticate"] = challenge(resource_server, path, error="invalid_token")
@@ -130,6 +144,7 @@ def create_app(
     lifespan: Sequence[Any] = (),
     debug: bool = False,
     direct_dispatch: bool = True,
+    error_log: ServerErrorLog | None = None,
 ) -> Litestar:
     """Build the Litestar application around an existing facade.
 
@@ -148,12 +163,14 @@ def create_app(
         direct_dispatch: answer plain ``tools/call``/``ping`` requests of the
             handshake-era protocols without the SDK's per-request transport (the
             answers are the same; False sends every request through the SDK).
+        error_log: where 5xx answers and outages are logged (default: a new one).
 
     Returns:
         The application; its lifespan runs the MCP session manager.
 
     """
     options = mcp_options or McpOptions(public_url=resource_server.public_url)
+    failures = error_log or ServerErrorLog()
     mcp = TraceMcp(trace, options=options, signer=signer)
     # Host and Origin are checked by McpEndpoint, in one place, from our settings;
     # the SDK's own check (localhost only by default) is switched off.
@@ -186,12 +203,12 @@ def create_app(
         return resource_server.metadata(f"{resource_server.public_url}/mcp")
 
     @get("/health", name="health")
-    async def health() -> Response[Any]:
+    async def health(request: Request[Any, Any, Any]) -> Response[Any]:
         try:
             async with trace.storage.unit_of_work() as uow:
                 await uow.accounts.get(UUID(int=0))
-        except Exception:
-            logger.exception("health check: the database is not answering")
+        except Exception as exc:
+            failures.failed(exc, request.scope, 503)
             return Response({"status": "unavailable", "database": "down"}, status_code=503)
         return Response({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})
 
@@ -232,6 +249,17 @@ def create_app(
     def on_trace_error(request: Request[Any, Any, Any], exc: TraceError) -> Response[Any]:
         return trace_error_response(exc, resource_server, request.url.path)
 
+    # The one place 5xx answers are logged, for every route (the MCP endpoint's
+    # exceptions propagate to Litestar's handler like any route's).
+    async def log_server_error(exc: Exception, scope: Scope) -> None:
+        status = status_for(exc)
+        if status >= 500:
+            failures.failed(exc, scope, status)
+
+    async def note_answer(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            failures.answered(scope, message["status"])
+
     @asynccontextmanager
     async def run_mcp(_: Litestar) -> AsyncIterator[None]:
         async with manager.run():
@@ -251,6 +279,8 @@ def create_app(
         route_handlers=[mcp_route, prm_root, prm_mcp, health, download, *route_handlers],
         cors_config=cors,
         exception_handlers={TraceError: on_trace_error},
+        after_exception=[log_server_error],
+        before_send=[note_answer],
         lifespan=[run_mcp, *lifespan],
         debug=debug,
         openapi_config=None,
@@ -258,6 +288,7 @@ def create_app(
     app.state.trace = trace
     app.state.mcp = mcp
     app.state.resource_server = resource_server
+    app.state.error_log = failures
     return app
 
 
@@ -419,17 +450,28 @@ def trusted_proxies(settings: Settings) -> list[str]:
     ]
 
 
-def uvicorn_config(app: Any, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
-    """Return the uvicorn configuration ``trace serve`` runs ``app`` with.
+def server_config(app: Litestar, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
+    """Return uvicorn's configuration for ``trace serve``, with logging set up.
 
     ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are honoured only on connections
     from ``server.trusted_proxies``; with none configured they are ignored and the
     connecting peer is the client address every per-address limit counts.
+
+    Creating the configuration configures uvicorn's loggers (the app's were set
+    up when it was built); then every handler gets the secret filter
+    (:func:`trace_http.logs.redact_secrets_in_logs`): at ``debug`` the access log
+    shows each request's path and query, and signed attachment URLs must not
+    outlive their request there.
     """
     import uvicorn
 
+    from trace_http.logs import redact_secrets_in_logs
+
+    if settings.log.level != "debug":
+        # The SDK logs every stateless request at INFO ("Terminating session: None").
+        logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
     proxies = trusted_proxies(settings)
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -440,6 +482,8 @@ def uvicorn_config(app: Any, settings: Settings, *, host: str, port: int) -> uvi
         forwarded_allow_ips=proxies or None,
         access_log=settings.log.level == "debug",
     )
+    redact_secrets_in_logs()
+    return config
 
 
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
@@ -448,12 +492,10 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
 
     host = host or settings.server.host
     port = port or settings.server.port
-    if settings.log.level != "debug":
-        # The SDK logs every stateless request at INFO ("Terminating session: None").
-        logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
 
     async def main() -> None:
         async with open_app(settings, host=host, port=port) as app:
-            await uvicorn.Server(uvicorn_config(app, settings, host=host, port=port)).serve()
+            config = server_config(app, settings, host=host, port=port)
+            await uvicorn.Server(config).serve()
 
     asyncio.run(main())

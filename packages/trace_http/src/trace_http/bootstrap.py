@@ -44,7 +44,9 @@ def make_storage(settings: Settings) -> SqlStorage:
 
     if settings.storage.is_sqlite:
         settings.storage.data_path.mkdir(parents=True, exist_ok=True)
-    return create_storage(settings.storage.url)
+    return create_storage(
+        settings.storage.url, sqlite_synchronous=settings.storage.sqlite_synchronous
+    )
 
 
 def make_blobs(settings: Settings) -> BlobStore:

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
+import pydantic_core
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from trace_core.errors import AuthenticationError, PlanRequiredError
@@ -201,9 +202,17 @@ _NOT_JSON = object()
 
 
 def _decode(body: bytes) -> Any:
+    """Decode a request body with the parser the SDK's transport uses, or return ``_NOT_JSON``.
+
+    The same parser accepts and refuses exactly the same bodies (invalid UTF-8,
+    lone surrogates, nesting deeper than about 200 levels all raise ``ValueError``), so
+    a body the direct path would answer is never one the SDK answers with a
+    parse error; bodies it refuses go to the SDK, which answers 400 with the
+    JSON-RPC parse error (-32700).
+    """
     try:
-        return msgspec.json.decode(body)
-    except msgspec.DecodeError:
+        return pydantic_core.from_json(body)
+    except ValueError:
         return _NOT_JSON
 
 

@@ -155,6 +155,13 @@ class StorageSettings(_Section, frozen=True):
     """How long deleted entries stay restorable before they are purged for good."""
     maintenance_interval_seconds: int = 3600
     """How often the server purges expired trash (0 turns the background job off)."""
+    sqlite_synchronous: Literal["full", "normal"] = "full"
+    """SQLite's ``PRAGMA synchronous``: ``full`` = every acknowledged write survives power loss.
+
+    ``normal`` (with WAL) still survives a process crash, but a power loss or OS
+    crash may lose the last acknowledged transactions; writes are faster.
+    Ignored on PostgreSQL.
+    """
     blobs: BlobSettings = BlobSettings()
 
     def __post_init__(self) -> None:

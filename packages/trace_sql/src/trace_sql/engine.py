@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import msgspec
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ __all__ = [
     "BEGIN_MODE_OPTION",
     "PING_AFTER_IDLE_S",
     "SQLITE_BUSY_TIMEOUT_S",
+    "SqliteSynchronous",
     "create_engine",
     "create_sqlite_reader",
     "normalize_url",
@@ -30,6 +31,15 @@ __all__ = [
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 """How long a SQLite writer waits for the write lock before giving up."""
+
+SqliteSynchronous = Literal["full", "normal"]
+"""SQLite's ``PRAGMA synchronous`` for a database file in WAL mode.
+
+``full`` (the default) syncs the WAL to disk on every commit: an acknowledged
+write survives a power loss. ``normal`` syncs only at checkpoints: a process
+crash loses nothing, but a power loss or OS crash may lose the last
+acknowledged transactions (faster writes; see ``docs/benchmarks.md``).
+"""
 
 BEGIN_MODE_OPTION = "trace_begin_mode"
 """Execution option read by the SQLite ``begin`` hook: ``"IMMEDIATE"`` takes the write lock."""
@@ -88,16 +98,28 @@ def _is_memory_sqlite(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or "mode=memory" in str(url)
 
 
+def _checked_synchronous(value: str) -> SqliteSynchronous:
+    if value not in get_args(SqliteSynchronous):
+        raise InvalidInputError(
+            "sqlite_synchronous",
+            f"unknown SQLite synchronous mode {value!r}",
+            allowed=list(get_args(SqliteSynchronous)),
+        )
+    return value  # type: ignore[return-value]
+
+
 def create_engine(
     url: str | URL,
     *,
     echo: bool = False,
     ping_after_idle_s: float = PING_AFTER_IDLE_S,
+    sqlite_synchronous: SqliteSynchronous = "full",
     **kwargs: Any,
 ) -> AsyncEngine:
     """Create an async engine for ``url`` with Trace's connection settings.
 
-    SQLite: WAL journal, ``foreign_keys=ON``, a busy timeout, and SQLAlchemy
+    SQLite: WAL journal with ``synchronous`` as asked (:data:`SqliteSynchronous`,
+    ``FULL`` by default), ``foreign_keys=ON``, a busy timeout, and SQLAlchemy
     (not the sqlite3 module) emits ``BEGIN`` so a unit of work can ask for
     ``BEGIN IMMEDIATE`` (see :data:`BEGIN_MODE_OPTION`). The parent directory of
     a database file is created if missing.
@@ -109,9 +131,14 @@ def create_engine(
         url: a SQLite or PostgreSQL URL (the driver is picked by :func:`normalize_url`).
         echo: log every statement (debugging only).
         ping_after_idle_s: PostgreSQL: ping connections idle at least this long.
+        sqlite_synchronous: SQLite file: ``full`` (durable on power loss) or ``normal``.
         **kwargs: passed on to :func:`sqlalchemy.ext.asyncio.create_async_engine`.
 
+    Raises:
+        InvalidInputError: an unsupported database or synchronous mode.
+
     """
+    synchronous = _checked_synchronous(sqlite_synchronous)
     parsed = normalize_url(url)
     options: dict[str, Any] = {
         "echo": echo,
@@ -125,7 +152,7 @@ def create_engine(
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
         options.update(kwargs)
         engine = create_async_engine(parsed, **options)
-        _configure_sqlite(engine.sync_engine, wal=not memory)
+        _configure_sqlite(engine.sync_engine, wal=not memory, synchronous=synchronous)
         return engine
     options.update(kwargs)
     engine = create_async_engine(parsed, **options)
@@ -160,7 +187,9 @@ def _ping_idle_connections(engine: AsyncEngine, idle_s: float) -> None:
             raise sa.exc.DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
-def create_sqlite_reader(async_engine: AsyncEngine) -> sa.Engine | None:
+def create_sqlite_reader(
+    async_engine: AsyncEngine, *, sqlite_synchronous: SqliteSynchronous = "full"
+) -> sa.Engine | None:
     """Build a synchronous engine on the same SQLite file, for reads without a thread hop.
 
     aiosqlite runs every call (cursor, execute, fetch, close, and the pool's
@@ -169,7 +198,8 @@ def create_sqlite_reader(async_engine: AsyncEngine) -> sa.Engine | None:
     short read transactions run faster on the event loop's thread. Writes keep
     aiosqlite: ``BEGIN IMMEDIATE`` may wait on another writer's lock, which must
     never block the loop. In WAL mode a reader never waits for a writer. Same
-    connection settings as :func:`create_engine`.
+    connection settings as :func:`create_engine` (pass the writer's
+    ``sqlite_synchronous``: a reader may run a checkpoint when it closes).
 
     Returns None for anything but a SQLite file (in memory, each connection
     would see its own database).
@@ -186,11 +216,11 @@ def create_sqlite_reader(async_engine: AsyncEngine) -> sa.Engine | None:
         json_serializer=_json_serializer,
         json_deserializer=msgspec.json.decode,
     )
-    _configure_sqlite(reader, wal=True)
+    _configure_sqlite(reader, wal=True, synchronous=_checked_synchronous(sqlite_synchronous))
     return reader
 
 
-def _configure_sqlite(engine: sa.Engine, *, wal: bool) -> None:
+def _configure_sqlite(engine: sa.Engine, *, wal: bool, synchronous: SqliteSynchronous) -> None:
     busy_ms = int(SQLITE_BUSY_TIMEOUT_S * 1000)
 
     @event.listens_for(engine, "connect")
@@ -203,8 +233,9 @@ def _configure_sqlite(engine: sa.Engine, *, wal: bool) -> None:
         try:
             if wal:
                 cursor.execute("PRAGMA journal_mode=WAL")
-                # Durable at checkpoints; the usual pairing with WAL.
-                cursor.execute("PRAGMA synchronous=NORMAL")
+                # FULL: every commit syncs the WAL, so an acknowledged write
+                # survives a power loss; NORMAL syncs at checkpoints only.
+                cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
                 # 2 MB page cache per connection (SQLite's default), up to 15 pooled
                 # connections. Reads barely notice a bigger cache (the OS caches the
                 # file) but the server's RSS does: peak under the MCP benchmark at

@@ -43,7 +43,12 @@ from trace_core.ports import (
     UnitOfWork,
     VersionRepository,
 )
-from trace_sql.engine import BEGIN_MODE_OPTION, create_engine, create_sqlite_reader
+from trace_sql.engine import (
+    BEGIN_MODE_OPTION,
+    SqliteSynchronous,
+    create_engine,
+    create_sqlite_reader,
+)
 from trace_sql.errors import translated_errors
 from trace_sql.tables import (
     accounts,
@@ -1008,18 +1013,28 @@ class SqlStorage(Storage):
         await self._engine.dispose()
 
 
-def create_storage(url: str | URL, *, echo: bool = False, **engine_options: Any) -> SqlStorage:
+def create_storage(
+    url: str | URL,
+    *,
+    echo: bool = False,
+    sqlite_synchronous: SqliteSynchronous = "full",
+    **engine_options: Any,
+) -> SqlStorage:
     """Build a :class:`SqlStorage` for a SQLite or PostgreSQL URL (no I/O, no migration).
 
     Args:
         url: ``sqlite+aiosqlite:///path``, ``postgresql+asyncpg://…`` (plain
             ``sqlite:///`` and ``postgresql://`` are accepted too).
         echo: log every statement.
+        sqlite_synchronous: SQLite file: ``full`` (every commit durable on power
+            loss) or ``normal``; see :data:`trace_sql.engine.SqliteSynchronous`.
         **engine_options: passed on to SQLAlchemy's ``create_async_engine``.
 
     """
-    engine = create_engine(url, echo=echo, **engine_options)
-    return SqlStorage(engine, reader=create_sqlite_reader(engine))
+    engine = create_engine(url, echo=echo, sqlite_synchronous=sqlite_synchronous, **engine_options)
+    return SqlStorage(
+        engine, reader=create_sqlite_reader(engine, sqlite_synchronous=sqlite_synchronous)
+    )
 
 
 async def open_storage(url: str | URL, *, migrate: bool = True, echo: bool = False) -> SqlStorage:
