@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 
 from trace_core.errors import ConflictError, InvalidInputError, NotFoundError, quote
-from trace_core.model import UNSET, Account, Principal, Scope, UnsetType
+from trace_core.model import UNSET, Account, Principal, Scope, UnsetType, Via
 from trace_core.service._base import FacadeBase
 from trace_core.service._text import CONTROL, EMAIL, clean_text
 
@@ -121,7 +121,7 @@ class AccountUseCases(FacadeBase):
         account: Account,
         *,
         actor: str,
-        via: str = "cli",
+        via: Via = "cli",
         scopes: frozenset[Scope] = frozenset({Scope.FULL}),
         credential_id: str | None = None,
     ) -> Principal:
@@ -130,6 +130,6 @@ class AccountUseCases(FacadeBase):
             account_id=account.account_id,
             scopes=scopes,
             actor=actor,
-            via=via,  # type: ignore[arg-type]
+            via=via,
             credential_id=credential_id,
         )

@@ -37,13 +37,13 @@ if TYPE_CHECKING:
     from trace_oauth.server._service import AuthorizationService
 
 
-class InvalidTargetError(OAuth2Error):  # type: ignore[misc]
+class InvalidTargetError(OAuth2Error):
     """RFC 8707: the requested resource is not one this server issues tokens for."""
 
     error = "invalid_target"
 
 
-class AuthlibClient(ClientMixin):  # type: ignore[misc]
+class AuthlibClient(ClientMixin):
     """A stored client as authlib's client model."""
 
     def __init__(self, record: OAuthClient, hasher: SecretHasher) -> None:
@@ -131,7 +131,7 @@ class _Headers(dict[str, str]):
         return isinstance(key, str) and super().__contains__(key.lower())
 
 
-class AuthlibRequest(OAuth2Request):  # type: ignore[misc]
+class AuthlibRequest(OAuth2Request):
     """An :class:`OAuthRequest` as authlib's request, its URI on the issuer's host."""
 
     def __init__(self, request: OAuthRequest, issuer: str) -> None:
@@ -167,7 +167,7 @@ class AuthlibRequest(OAuth2Request):  # type: ignore[misc]
 CLIENT_AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post"]
 
 
-class _S256Only(CodeChallenge):  # type: ignore[misc]
+class _S256Only(CodeChallenge):
     """PKCE is mandatory and only S256 is accepted (OAuth 2.1, MCP)."""
 
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
@@ -187,7 +187,7 @@ class _S256Only(CodeChallenge):  # type: ignore[misc]
         super().validate_code_verifier(grant, result)
 
 
-class _Issuer(IssuerParameter):  # type: ignore[misc]
+class _Issuer(IssuerParameter):
     def __init__(self, issuer: str) -> None:
         self._issuer = issuer
 
@@ -195,7 +195,7 @@ class _Issuer(IssuerParameter):  # type: ignore[misc]
         return self._issuer
 
 
-class AuthlibServer(AuthorizationServer):  # type: ignore[misc]
+class AuthlibServer(AuthorizationServer):
     """authlib's authorization server with our grants, hooks and extensions."""
 
     def __init__(self, service: AuthorizationService) -> None:
@@ -212,7 +212,8 @@ class AuthlibServer(AuthorizationServer):  # type: ignore[misc]
 
     def get_authorization_grant(self, request: AuthlibRequest) -> _CodeGrant:
         if _CodeGrant.check_authorization_endpoint(request):
-            return super().get_authorization_grant(request)  # type: ignore[no-any-return]
+            grant: _CodeGrant = super().get_authorization_grant(request)
+            return grant
         # authlib's own version makes the raw response_type the error description.
         # As there: redirect with the error only to a URI validated for a known client.
         redirect_uri = None
@@ -277,7 +278,7 @@ class _ResourceIndicator:
         )
 
 
-class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+class _CodeGrant(AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     @staticmethod
@@ -319,7 +320,7 @@ class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         return service._sync(service._active_user, record.account_id, record.scope)
 
 
-class _RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
+class _RefreshGrant(RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
@@ -360,7 +361,7 @@ class _RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         return 200, token, JSON_HEADERS
 
 
-class _Revocation(RevocationEndpoint):  # type: ignore[misc]
+class _Revocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> AuthlibToken | None:

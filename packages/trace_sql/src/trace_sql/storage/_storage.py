@@ -154,7 +154,7 @@ class SqlStorage(Storage):
                 yield SqlUnitOfWork(conn)
             return
         async with self.read() as conn:
-            yield SqlUnitOfWork(conn)  # type: ignore[arg-type]
+            yield SqlUnitOfWork(conn)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -174,6 +174,8 @@ class SqlStorage(Storage):
             sync_conn.begin(),
         ):
             errors.callers_code = True
+            # Duck-typed: InlineConnection offers the AsyncConnection calls the
+            # repositories make, not the class (mypy: yield type mismatch).
             yield InlineConnection(sync_conn)  # type: ignore[misc]
             errors.callers_code = False
 
