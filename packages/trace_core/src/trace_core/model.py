@@ -40,6 +40,7 @@ __all__ = [
     "TrashPolicy",
     "UnsetType",
     "VersionAction",
+    "Via",
 ]
 
 T = TypeVar("T")
@@ -61,6 +62,10 @@ class Scope(enum.StrEnum):
         return self is Scope.FULL or self is other
 
 
+Via = Literal["api_key", "oauth", "cli", "web", "stdio", "system"]
+"""The way a principal came in: a credential kind or a local transport."""
+
+
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
     """Who is calling: an account, the scopes granted, and the credential used.
 
@@ -71,7 +76,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     account_id: UUID
     scopes: frozenset[Scope]
     actor: str
-    via: Literal["api_key", "oauth", "cli", "web", "stdio", "system"] = "cli"
+    via: Via = "cli"
     credential_id: str | None = None
 
     def has(self, scope: Scope) -> bool:

@@ -27,9 +27,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, MutableMapping, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from litestar import Litestar, Request, Response, get
@@ -111,6 +111,11 @@ def status_for(exc: BaseException) -> int:
     if isinstance(exc, HTTPException):
         return exc.status_code
     return 500
+
+
+def _mutable(scope: Any) -> MutableMapping[str, Any]:
+    """An ASGI scope (Litestar types it as a TypedDict union) as the mapping it is."""
+    return cast("MutableMapping[str, Any]", scope)
 
 
 def trace_error_response(
@@ -208,7 +213,7 @@ def create_app(
             async with trace.storage.unit_of_work() as uow:
                 await uow.accounts.get(UUID(int=0))
         except Exception as exc:
-            failures.failed(exc, request.scope, 503)
+            failures.failed(exc, _mutable(request.scope), 503)
             return Response({"status": "unavailable", "database": "down"}, status_code=503)
         return Response({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})
 
@@ -254,11 +259,11 @@ def create_app(
     async def log_server_error(exc: Exception, scope: Scope) -> None:
         status = status_for(exc)
         if status >= 500:
-            failures.failed(exc, scope, status)
+            failures.failed(exc, _mutable(scope), status)
 
     async def note_answer(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
-            failures.answered(scope, message["status"])
+            failures.answered(_mutable(scope), message["status"])
 
     @asynccontextmanager
     async def run_mcp(_: Litestar) -> AsyncIterator[None]:

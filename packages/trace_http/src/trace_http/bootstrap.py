@@ -72,7 +72,18 @@ def make_search(settings: Settings, storage: Storage) -> SearchIndex | None:
     sql_index = create_sql_search_index(storage, language=settings.search.language)
     if settings.search.kind == "meilisearch":
         from trace_core.errors import InvalidInputError
-        from trace_meili import FallbackSearchIndex, MeilisearchIndex, OfficialMeiliClient
+
+        try:
+            from trace_meili import FallbackSearchIndex, MeilisearchIndex, OfficialMeiliClient
+        except ImportError as exc:
+            # Meilisearch is an optional extra of the server (trace-http[meilisearch]).
+            if exc.name not in ("trace_meili", "meilisearch"):
+                raise
+            raise InvalidInputError(
+                "search.kind",
+                "is meilisearch, but the Meilisearch adapter is not installed: "
+                'install "trace-http[meilisearch]" (or choose kind = "sql")',
+            ) from exc
 
         if not settings.search.meilisearch_url:
             raise InvalidInputError(

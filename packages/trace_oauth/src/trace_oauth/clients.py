@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 
-from trace_core.credentials import OAuthClient
+from trace_core.credentials import ClientSource, OAuthClient
 
 if TYPE_CHECKING:
     import httpx
@@ -255,7 +255,7 @@ def client_from_metadata(
     *,
     client_id: str,
     now: datetime,
-    source: str = "dcr",
+    source: ClientSource = "dcr",
     client_secret_hash: str | None = None,
 ) -> OAuthClient:
     """Validate registration metadata and build the client record.
@@ -318,7 +318,7 @@ def client_from_metadata(
         scope=" ".join(known_scopes(scope)) or None,
         application_type=application_type,
         client_secret_hash=client_secret_hash,
-        source=source,  # type: ignore[arg-type]
+        source=source,
         extra=_extra_fields(data),
         created_at=now,
     )

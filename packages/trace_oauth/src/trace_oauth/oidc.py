@@ -170,7 +170,9 @@ class OidcProvider:
         id_token = response.json().get("id_token")
         if not isinstance(id_token, str):
             raise OidcError(f"{self.name} sent no ID token")
-        keys = KeySet.import_key_set(await self._get_json(doc["jwks_uri"]))  # type: ignore[arg-type]
+        # A JWKS document of unknown shape: import_key_set checks it.
+        jwks: Any = await self._get_json(doc["jwks_uri"])
+        keys = KeySet.import_key_set(jwks)
         try:
             token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
             jwt.JWTClaimsRegistry(

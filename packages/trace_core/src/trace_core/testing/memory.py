@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
 from uuid import UUID
 
 import anyio
@@ -388,8 +389,13 @@ class _Handle:
     async def __aenter__(self) -> _UnitOfWork:
         return await self._cm.__aenter__()
 
-    async def __aexit__(self, *exc: object) -> bool | None:
-        return await self._cm.__aexit__(*exc)  # type: ignore[arg-type]
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        return await self._cm.__aexit__(exc_type, exc, traceback)
 
 
 class InMemoryBlobStore:

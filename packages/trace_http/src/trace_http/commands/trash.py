@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from trace_core.inputs import parse_uuid
@@ -30,7 +32,7 @@ def list_trash(
 ) -> None:
     """List an account's deleted entries, most recently deleted first."""
 
-    async def body(trace: Trace) -> tuple[Page[Entry], list[object]]:
+    async def body(trace: Trace) -> tuple[Page[Entry], list[datetime | None]]:
         _, principal = await cli_principal(trace, email)
         page = await trace.list_trash(principal, limit=limit, offset=offset, cursor=cursor)
         return page, [trace.purge_at(e) for e in page.items]

@@ -168,7 +168,9 @@ class CredentialStoreContract:
         await credentials.add_api_key(key)
 
         assert not await credentials.revoke_api_key(mallory, key.key_id, T0)
-        assert (await credentials.get_api_key(alice, key.key_id)).revoked_at is None  # type: ignore[union-attr]
+        still = await credentials.get_api_key(alice, key.key_id)
+        assert still is not None
+        assert still.revoked_at is None
         assert await credentials.revoke_api_key(alice, key.key_id, T0 + timedelta(minutes=1))
         assert not await credentials.revoke_api_key(alice, key.key_id, T0 + timedelta(minutes=2))
         stored = await credentials.get_api_key_by_hash(key.secret_hash)

@@ -10,7 +10,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from trace_core.model import Account, Attachment, Entry, EntrySettings, EntryVersion, Stream
+from trace_core.model import (
+    Account,
+    Attachment,
+    Entry,
+    EntrySettings,
+    EntryVersion,
+    Stream,
+    VersionAction,
+)
 from trace_core.ports import Storage
 
 __all__ = [
@@ -76,14 +84,14 @@ def make_entry(
 
 
 def make_version(
-    entry: Entry, *, action: str = "create", written_at: datetime | None = None
+    entry: Entry, *, action: VersionAction = "create", written_at: datetime | None = None
 ) -> EntryVersion:
     """Build the snapshot of ``entry`` at its version."""
     return EntryVersion(
         entry_id=entry.entry_id,
         account_id=entry.account_id,
         version=entry.version,
-        action=action,  # type: ignore[arg-type]
+        action=action,
         written_by="contract-test",
         written_at=written_at or entry.updated_at,
         snapshot=entry,

@@ -1,0 +1,268 @@
+"""Entries in ``entries`` with their tags mirrored in ``entry_tags``; the shared list filter."""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from trace_core.model import Entry, EntryFilter, TagCount
+from trace_core.ports import EntryRepository, ListPosition
+from trace_sql.storage._base import BULK_ROWS, SqlRepository, chunks
+from trace_sql.storage._rows import entry_tag_rows, entry_to_row, row_to_entry
+from trace_sql.tables import attachments, entries, entry_tags, entry_versions
+from trace_sql.types import casefold
+
+# Point reads built once with bound parameters: building a statement per call costs
+# ~75 µs of SQLAlchemy construction and cache-key work, three times the read itself.
+_ENTRY_BY_ID = sa.select(entries).where(
+    entries.c.account_id == sa.bindparam("account_id"),
+    entries.c.entry_id == sa.bindparam("entry_id"),
+)
+_LIVE_ENTRY_BY_ID = _ENTRY_BY_ID.where(entries.c.deleted_at.is_(None))
+
+
+ENTRY_LIST_ORDER = (
+    entries.c.entry_date.desc(),
+    entries.c.created_at.desc(),
+    entries.c.entry_id.desc(),
+)
+"""ORDER BY of every entry listing: entry_date, created_at, entry_id, all descending."""
+
+
+def entry_filter_clauses(
+    account_id: UUID, filters: EntryFilter
+) -> builtins.list[sa.ColumnElement[bool]]:
+    """Return the WHERE clauses selecting the account's live entries that pass ``filters``.
+
+    Shared with the SQL search adapters so search and listing filter alike.
+    """
+    clauses: builtins.list[sa.ColumnElement[bool]] = [
+        entries.c.account_id == account_id,
+        entries.c.deleted_at.is_(None),
+    ]
+    if filters.stream == "inbox":
+        clauses.append(entries.c.stream_id.is_(None))
+    elif isinstance(filters.stream, UUID):
+        clauses.append(entries.c.stream_id == filters.stream)
+    if filters.tags:
+        tags = builtins.list(dict.fromkeys(filters.tags))
+        tagged = sa.select(entry_tags.c.entry_id).where(
+            entry_tags.c.account_id == account_id, entry_tags.c.tag.in_(tags)
+        )
+        if filters.tags_mode == "all" and len(tags) > 1:
+            tagged = tagged.group_by(entry_tags.c.entry_id).having(sa.func.count() == len(tags))
+        clauses.append(entries.c.entry_id.in_(tagged))
+    if filters.status is not None:
+        clauses.append(entries.c.status == filters.status)
+    if filters.type is not None:
+        clauses.append(entries.c.type == filters.type)
+    if filters.is_archived is not None:
+        clauses.append(entries.c.is_archived.is_(filters.is_archived))
+    if filters.is_pinned is not None:
+        clauses.append(entries.c.is_pinned.is_(filters.is_pinned))
+    if filters.start_date is not None:
+        clauses.append(entries.c.entry_date >= filters.start_date)
+    if filters.end_date is not None:
+        clauses.append(entries.c.entry_date <= filters.end_date)
+    if filters.created_after is not None:
+        clauses.append(entries.c.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        clauses.append(entries.c.created_at < filters.created_before)
+    if filters.updated_after is not None:
+        clauses.append(entries.c.updated_at >= filters.updated_after)
+    if filters.updated_before is not None:
+        clauses.append(entries.c.updated_at < filters.updated_before)
+    if filters.text:
+        # Case-insensitive for every script (not only ASCII), wildcards literal.
+        pattern = "%" + re.sub(r"([/%_])", r"/\1", filters.text) + "%"
+        needle = casefold(sa.literal(pattern, sa.String()))
+
+        def matches(column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+            return casefold(column).like(needle, escape="/")
+
+        tag_match = sa.exists().where(
+            entry_tags.c.entry_id == entries.c.entry_id, matches(entry_tags.c.tag)
+        )
+        clauses.append(sa.or_(matches(entries.c.title), matches(entries.c.content), tag_match))
+    return clauses
+
+
+class SqlEntryRepository(SqlRepository, EntryRepository):
+    """Entries in ``entries``, with their tags mirrored in ``entry_tags``."""
+
+    async def add(self, entry: Entry) -> None:
+        """Store a new entry."""
+        await self.add_many([entry])
+
+    async def add_many(self, entries_: Sequence[Entry]) -> None:
+        """Store many new entries with one executemany per table."""
+        if not entries_:
+            return
+        info = self._conn.info
+        info[BULK_ROWS] = info.get(BULK_ROWS, 0) + len(entries_)
+        await self._execute(
+            sa.insert(entries),
+            [entry_to_row(entry) for entry in entries_],
+            conflict="an entry with this id already exists, or its stream is not in the account",
+        )
+        tag_rows = [row for entry in entries_ for row in entry_tag_rows(entry)]
+        if tag_rows:
+            await self._execute(sa.insert(entry_tags), tag_rows)
+
+    async def get(
+        self, account_id: UUID, entry_id: UUID, *, include_deleted: bool = False
+    ) -> Entry | None:
+        """Return the entry, or None; soft-deleted entries only with ``include_deleted``."""
+        query = _ENTRY_BY_ID if include_deleted else _LIVE_ENTRY_BY_ID
+        result = await self._execute(query, {"account_id": account_id, "entry_id": entry_id})
+        row = result.mappings().first()
+        return row_to_entry(row) if row else None
+
+    async def get_many(self, account_id: UUID, entry_ids: Sequence[UUID]) -> builtins.list[Entry]:
+        """Return the live entries among ``entry_ids``."""
+        found: builtins.list[Entry] = []
+        for chunk in chunks(builtins.list(dict.fromkeys(entry_ids))):
+            result = await self._execute(
+                sa.select(entries).where(
+                    entries.c.account_id == account_id,
+                    entries.c.entry_id.in_(chunk),
+                    entries.c.deleted_at.is_(None),
+                )
+            )
+            found.extend(row_to_entry(row) for row in result.mappings())
+        return found
+
+    async def list(
+        self,
+        account_id: UUID,
+        filters: EntryFilter,
+        *,
+        limit: int,
+        offset: int = 0,
+        after: ListPosition | None = None,
+    ) -> builtins.list[Entry]:
+        """Return live entries matching ``filters`` in list order (``after``, then offset)."""
+        query = sa.select(entries).where(*entry_filter_clauses(account_id, filters))
+        if after is not None:
+            query = query.where(
+                sa.tuple_(entries.c.entry_date, entries.c.created_at, entries.c.entry_id)
+                < sa.tuple_(
+                    sa.literal(after.entry_date, entries.c.entry_date.type),
+                    sa.literal(after.created_at, entries.c.created_at.type),
+                    sa.literal(after.entry_id, entries.c.entry_id.type),
+                )
+            )
+        query = query.order_by(*ENTRY_LIST_ORDER).limit(limit).offset(offset)
+        result = await self._execute(query, slow=bool(filters.tags))
+        return [row_to_entry(row) for row in result.mappings()]
+
+    async def count(self, account_id: UUID, filters: EntryFilter) -> int:
+        """Count live entries matching ``filters``."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(entries)
+            .where(*entry_filter_clauses(account_id, filters))
+        )
+        # Every filter but tags is answered by a covering index; a tag filter probes
+        # each of the account's entries (~60 ms at 100k for a common tag).
+        return int((await self._execute(query, slow=bool(filters.tags))).scalar_one())
+
+    async def update(self, entry: Entry, *, expected_version: int) -> bool:
+        """Replace the entry with ONE conditional UPDATE on its version; True if written."""
+        row = entry_to_row(entry)
+        del row["entry_id"], row["account_id"]
+        result = await self._execute(
+            sa.update(entries)
+            .where(
+                entries.c.account_id == entry.account_id,
+                entries.c.entry_id == entry.entry_id,
+                entries.c.version == expected_version,
+            )
+            .values(row),
+            conflict="the entry's stream is not in the account",
+        )
+        if result.rowcount != 1:
+            return False
+        # Same transaction as the UPDATE: the tag mirror never disagrees with it.
+        await self._execute(
+            sa.delete(entry_tags).where(
+                entry_tags.c.account_id == entry.account_id,
+                entry_tags.c.entry_id == entry.entry_id,
+            )
+        )
+        tag_rows = entry_tag_rows(entry)
+        if tag_rows:
+            await self._execute(sa.insert(entry_tags), tag_rows)
+        return True
+
+    async def list_deleted(
+        self, account_id: UUID, *, limit: int, offset: int = 0
+    ) -> builtins.list[Entry]:
+        """Return soft-deleted entries, most recently deleted first."""
+        result = await self._execute(
+            sa.select(entries)
+            .where(entries.c.account_id == account_id, entries.c.deleted_at.is_not(None))
+            .order_by(entries.c.deleted_at.desc(), entries.c.entry_id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [row_to_entry(row) for row in result.mappings()]
+
+    async def count_deleted(self, account_id: UUID) -> int:
+        """Count soft-deleted entries."""
+        result = await self._execute(
+            sa.select(sa.func.count())
+            .select_from(entries)
+            .where(entries.c.account_id == account_id, entries.c.deleted_at.is_not(None))
+        )
+        return int(result.scalar_one())
+
+    async def deleted_before(
+        self, cutoff: datetime, *, limit: int
+    ) -> builtins.list[tuple[UUID, UUID]]:
+        """Return ``(account_id, entry_id)`` of entries deleted before ``cutoff`` (purge job)."""
+        result = await self._execute(
+            sa.select(entries.c.account_id, entries.c.entry_id)
+            .where(entries.c.deleted_at.is_not(None), entries.c.deleted_at < cutoff)
+            .order_by(entries.c.deleted_at, entries.c.entry_id)
+            .limit(limit)
+        )
+        return [(row.account_id, row.entry_id) for row in result]
+
+    async def purge(self, account_id: UUID, entry_ids: Sequence[UUID]) -> None:
+        """Hard-delete the entries with their tags, versions and attachment rows."""
+        for chunk in chunks(builtins.list(dict.fromkeys(entry_ids))):
+            # Children first and explicitly: correct even where foreign keys
+            # are not enforced, and scoped by account like every statement.
+            for table in (attachments, entry_versions, entry_tags, entries):
+                await self._execute(
+                    sa.delete(table).where(
+                        table.c.account_id == account_id, table.c.entry_id.in_(chunk)
+                    )
+                )
+
+    async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
+        """Return each tag of live entries with its count, most used first, then by name."""
+        result = await self._execute(
+            sa.select(entry_tags.c.tag, sa.func.count().label("n"))
+            .where(entry_tags.c.account_id == account_id)
+            .group_by(entry_tags.c.tag)
+        )
+        # Ties are ordered by code point here, not by the database's collation.
+        counts = sorted(((row.tag, int(row.n)) for row in result), key=lambda t: (-t[1], t[0]))
+        return [TagCount(tag=tag, count=n) for tag, n in counts]
+
+    async def list_all(
+        self, account_id: UUID, *, include_deleted: bool = True
+    ) -> builtins.list[Entry]:
+        """Return every entry of the account, oldest first."""
+        query = sa.select(entries).where(entries.c.account_id == account_id)
+        if not include_deleted:
+            query = query.where(entries.c.deleted_at.is_(None))
+        result = await self._execute(query.order_by(entries.c.created_at, entries.c.entry_id))
+        return [row_to_entry(row) for row in result.mappings()]

@@ -1,0 +1,210 @@
+"""Rows and entities converted explicitly: ``*_to_row`` and ``row_to_*`` per table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from trace_core.model import Account, Attachment, Entry, EntrySettings, EntryVersion, Stream
+
+
+def account_to_row(account: Account) -> dict[str, Any]:
+    """Return the ``accounts`` row of an account."""
+    return {
+        "account_id": account.account_id,
+        "email": account.email,
+        "email_normalized": account.email.casefold(),
+        "name": account.name,
+        "password_hash": account.password_hash,
+        "plan": account.plan,
+        "is_active": account.is_active,
+        "created_at": account.created_at,
+    }
+
+
+def row_to_account(row: Mapping[Any, Any]) -> Account:
+    """Return the account of an ``accounts`` row."""
+    return Account(
+        account_id=row["account_id"],
+        email=row["email"],
+        name=row["name"],
+        password_hash=row["password_hash"],
+        plan=row["plan"],
+        is_active=row["is_active"],
+        created_at=row["created_at"],
+    )
+
+
+def stream_to_row(stream: Stream) -> dict[str, Any]:
+    """Return the ``streams`` row of a stream (``entry_count`` is computed, not stored)."""
+    return {
+        "stream_id": stream.stream_id,
+        "account_id": stream.account_id,
+        "name": stream.name,
+        "name_key": stream.name.casefold(),
+        "description": stream.description,
+        "color": stream.color,
+        "icon": stream.icon,
+        "is_private": stream.is_private,
+        "is_archived": stream.is_archived,
+        "entry_settings": msgspec.to_builtins(stream.entry_settings),
+        "created_at": stream.created_at,
+        "updated_at": stream.updated_at,
+    }
+
+
+def row_to_stream(row: Mapping[Any, Any]) -> Stream:
+    """Return the stream of a ``streams`` row (with ``entry_count`` if selected)."""
+    return Stream(
+        stream_id=row["stream_id"],
+        account_id=row["account_id"],
+        name=row["name"],
+        description=row["description"],
+        color=row["color"],
+        icon=row["icon"],
+        is_private=row["is_private"],
+        is_archived=row["is_archived"],
+        entry_settings=msgspec.convert(row["entry_settings"], EntrySettings),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        entry_count=row.get("entry_count") or 0,
+    )
+
+
+def entry_to_row(entry: Entry) -> dict[str, Any]:
+    """Return the ``entries`` row of an entry."""
+    return {
+        "entry_id": entry.entry_id,
+        "account_id": entry.account_id,
+        "stream_id": entry.stream_id,
+        "title": entry.title,
+        "content": entry.content,
+        "entry_date": entry.entry_date,
+        "tags": list(entry.tags),
+        "status": entry.status,
+        "type": entry.type,
+        "priority": entry.priority,
+        "rating": entry.rating,
+        "due_date": entry.due_date,
+        "is_pinned": entry.is_pinned,
+        "is_archived": entry.is_archived,
+        "latitude": entry.latitude,
+        "longitude": entry.longitude,
+        "place_name": entry.place_name,
+        "city": entry.city,
+        "country": entry.country,
+        "mentions": list(entry.mentions),
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
+        "version": entry.version,
+        "last_edited_by": entry.last_edited_by,
+        "deleted_at": entry.deleted_at,
+    }
+
+
+def row_to_entry(row: Mapping[Any, Any]) -> Entry:
+    """Return the entry of an ``entries`` row."""
+    return Entry(
+        entry_id=row["entry_id"],
+        account_id=row["account_id"],
+        stream_id=row["stream_id"],
+        title=row["title"],
+        content=row["content"],
+        entry_date=row["entry_date"],
+        tags=tuple(row["tags"]),
+        status=row["status"],
+        type=row["type"],
+        priority=row["priority"],
+        rating=row["rating"],
+        due_date=row["due_date"],
+        is_pinned=row["is_pinned"],
+        is_archived=row["is_archived"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        place_name=row["place_name"],
+        city=row["city"],
+        country=row["country"],
+        mentions=tuple(row["mentions"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+        last_edited_by=row["last_edited_by"],
+        deleted_at=row["deleted_at"],
+    )
+
+
+def entry_tag_rows(entry: Entry) -> list[dict[str, Any]]:
+    # Only live entries have tag rows: tag filters and counts then never need
+    # to look at the trash.
+    if entry.deleted_at is not None:
+        return []
+    return [
+        {"entry_id": entry.entry_id, "account_id": entry.account_id, "tag": tag}
+        for tag in dict.fromkeys(entry.tags)
+    ]
+
+
+def version_to_row(version: EntryVersion) -> dict[str, Any]:
+    """Return the ``entry_versions`` row of a snapshot (the entry as JSON via msgspec)."""
+    return {
+        "account_id": version.account_id,
+        "entry_id": version.entry_id,
+        "version": version.version,
+        "action": version.action,
+        "written_by": version.written_by,
+        "written_at": version.written_at,
+        "snapshot": msgspec.to_builtins(version.snapshot),
+    }
+
+
+def row_to_version(row: Mapping[Any, Any]) -> EntryVersion:
+    """Return the snapshot of an ``entry_versions`` row."""
+    return EntryVersion(
+        entry_id=row["entry_id"],
+        account_id=row["account_id"],
+        version=row["version"],
+        action=row["action"],
+        written_by=row["written_by"],
+        written_at=row["written_at"],
+        snapshot=msgspec.convert(row["snapshot"], Entry),
+    )
+
+
+def attachment_to_row(attachment: Attachment) -> dict[str, Any]:
+    """Return the ``attachments`` row of an attachment."""
+    return {
+        "attachment_id": attachment.attachment_id,
+        "account_id": attachment.account_id,
+        "entry_id": attachment.entry_id,
+        "mime_type": attachment.mime_type,
+        "file_size": attachment.file_size,
+        "width": attachment.width,
+        "height": attachment.height,
+        "position": attachment.position,
+        "captured_at": attachment.captured_at,
+        "created_at": attachment.created_at,
+        "blob_key": attachment.blob_key,
+        "sha256": attachment.sha256,
+        "filename": attachment.filename,
+    }
+
+
+def row_to_attachment(row: Mapping[Any, Any]) -> Attachment:
+    """Return the attachment of an ``attachments`` row."""
+    return Attachment(
+        attachment_id=row["attachment_id"],
+        account_id=row["account_id"],
+        entry_id=row["entry_id"],
+        mime_type=row["mime_type"],
+        file_size=row["file_size"],
+        width=row["width"],
+        height=row["height"],
+        position=row["position"],
+        captured_at=row["captured_at"],
+        created_at=row["created_at"],
+        blob_key=row["blob_key"],
+        sha256=row["sha256"],
+        filename=row["filename"],
+    )

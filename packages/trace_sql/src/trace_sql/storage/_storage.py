@@ -1,0 +1,236 @@
+"""The unit of work (one transaction over every repository) and ``SqlStorage``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from trace_core.ports import Storage, UnitOfWork
+from trace_sql.engine import (
+    BEGIN_MODE_OPTION,
+    SqliteSynchronous,
+    create_engine,
+    create_sqlite_reader,
+)
+from trace_sql.errors import translated_errors
+from trace_sql.storage._accounts import SqlAccountRepository
+from trace_sql.storage._attachments import SqlAttachmentRepository
+from trace_sql.storage._base import BULK_ROWS, InlineConnection
+from trace_sql.storage._entries import SqlEntryRepository
+from trace_sql.storage._streams import SqlStreamRepository
+from trace_sql.storage._versions import SqlVersionRepository
+
+# Bulk inserts of at least this many entries in one unit of work may refresh
+# Postgres planner statistics (see _refresh_statistics).
+_ANALYZE_MIN_ROWS = 500
+_ANALYZED_TABLES = ("entries", "entry_tags", "entry_versions")
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """One database transaction; every repository runs on its connection.
+
+    ``connection`` is public so other adapters in ``trace_sql`` (credentials,
+    search) can join the same transaction.
+    """
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self._accounts = SqlAccountRepository(connection)
+        self._streams = SqlStreamRepository(connection)
+        self._entries = SqlEntryRepository(connection)
+        self._versions = SqlVersionRepository(connection)
+        self._attachments = SqlAttachmentRepository(connection)
+
+    @property
+    def dialect_name(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.connection.dialect.name
+
+    @property
+    def accounts(self) -> SqlAccountRepository:
+        """Accounts."""
+        return self._accounts
+
+    @property
+    def streams(self) -> SqlStreamRepository:
+        """Streams."""
+        return self._streams
+
+    @property
+    def entries(self) -> SqlEntryRepository:
+        """Entries."""
+        return self._entries
+
+    @property
+    def versions(self) -> SqlVersionRepository:
+        """Entry snapshots."""
+        return self._versions
+
+    @property
+    def attachments(self) -> SqlAttachmentRepository:
+        """Attachment metadata."""
+        return self._attachments
+
+
+async def _refresh_statistics(conn: AsyncConnection, inserted: int) -> None:
+    # Postgres plans from statistics that autovacuum refreshes only later: right
+    # after a bulk import into a young table the planner believes it nearly empty
+    # and picks nested loops that take seconds. Analyze while a batch is a large
+    # share of the table; past that, the planner scales the stats by table size.
+    async with conn.begin():
+        known = (
+            await conn.execute(
+                sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('entries')")
+            )
+        ).scalar()
+        if known is None or known <= 0 or inserted >= 0.25 * known:
+            await conn.exec_driver_sql(f"ANALYZE {', '.join(_ANALYZED_TABLES)}")
+
+
+class SqlStorage(Storage):
+    """Trace storage on one SQLAlchemy async engine (SQLite or PostgreSQL).
+
+    Args:
+        engine: the async engine every write (and, on Postgres, every read) uses.
+        reader: on a SQLite file, a synchronous engine for read-only units of
+            work (:func:`create_sqlite_reader`); None runs reads on ``engine``.
+
+    """
+
+    def __init__(self, engine: AsyncEngine, reader: sa.Engine | None = None) -> None:
+        self._engine = engine
+        self._reader = reader
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine (for migrations, sibling adapters and tests)."""
+        return self._engine
+
+    @property
+    def dialect_name(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    @property
+    def reader(self) -> sa.Engine | None:
+        """The synchronous engine for reads on a SQLite file (None elsewhere)."""
+        return self._reader
+
+    @asynccontextmanager
+    async def connect(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        """Open a transaction and yield its connection (for sibling adapters in ``trace_sql``).
+
+        Committed when the block exits cleanly, rolled back on error; driver
+        errors are translated into :mod:`trace_core.errors`.
+        """
+        with translated_errors() as errors:
+            async with self._engine.connect() as conn:
+                if write and self.dialect_name == "sqlite":
+                    await conn.execution_options(**{BEGIN_MODE_OPTION: "IMMEDIATE"})
+                conn.info.pop(BULK_ROWS, None)
+                try:
+                    async with conn.begin():
+                        errors.callers_code = True
+                        yield conn
+                        errors.callers_code = False
+                    bulk_rows = conn.info.pop(BULK_ROWS, 0)
+                finally:
+                    # An invalidated connection (dropped mid-use) must not be touched:
+                    # ``info`` would make SQLAlchemy reconnect outside the async bridge.
+                    if not conn.invalidated:
+                        conn.info.pop(BULK_ROWS, None)
+                if bulk_rows >= _ANALYZE_MIN_ROWS and self.dialect_name == "postgresql":
+                    await _refresh_statistics(conn, bulk_rows)
+
+    @asynccontextmanager
+    async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[SqlUnitOfWork]:
+        """Open a transaction over every repository.
+
+        Committed when the block exits cleanly, rolled back on any exception.
+        ``write=True`` takes SQLite's write lock up front (``BEGIN IMMEDIATE``).
+        """
+        if write or self._reader is None:
+            async with self.connect(write=write) as conn:
+                yield SqlUnitOfWork(conn)
+            return
+        async with self.read() as conn:
+            yield SqlUnitOfWork(conn)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """Open a read-only transaction; on SQLite files it runs on the calling thread.
+
+        For short reads (point lookups by key). The connection offers the
+        ``AsyncConnection`` calls the repositories use (``execute``,
+        ``exec_driver_sql``, ``scalar``, ``dialect``, ``info``).
+        """
+        if self._reader is None:
+            async with self.connect() as conn:
+                yield conn
+            return
+        with (
+            translated_errors() as errors,
+            self._reader.connect() as sync_conn,
+            sync_conn.begin(),
+        ):
+            errors.callers_code = True
+            # Duck-typed: InlineConnection offers the AsyncConnection calls the
+            # repositories make, not the class (mypy: yield type mismatch).
+            yield InlineConnection(sync_conn)  # type: ignore[misc]
+            errors.callers_code = False
+
+    async def migrate(self) -> None:
+        """Upgrade the schema to the newest revision (``heads``)."""
+        from trace_sql.migrate import migrate_engine
+
+        await migrate_engine(self._engine)
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        if self._reader is not None:
+            self._reader.dispose()
+        await self._engine.dispose()
+
+
+def create_storage(
+    url: str | URL,
+    *,
+    echo: bool = False,
+    sqlite_synchronous: SqliteSynchronous = "full",
+    **engine_options: Any,
+) -> SqlStorage:
+    """Build a :class:`SqlStorage` for a SQLite or PostgreSQL URL (no I/O, no migration).
+
+    Args:
+        url: ``sqlite+aiosqlite:///path``, ``postgresql+asyncpg://…`` (plain
+            ``sqlite:///`` and ``postgresql://`` are accepted too).
+        echo: log every statement.
+        sqlite_synchronous: SQLite file: ``full`` (every commit durable on power
+            loss) or ``normal``; see :data:`trace_sql.engine.SqliteSynchronous`.
+        **engine_options: passed on to SQLAlchemy's ``create_async_engine``.
+
+    """
+    engine = create_engine(url, echo=echo, sqlite_synchronous=sqlite_synchronous, **engine_options)
+    return SqlStorage(
+        engine, reader=create_sqlite_reader(engine, sqlite_synchronous=sqlite_synchronous)
+    )
+
+
+async def open_storage(url: str | URL, *, migrate: bool = True, echo: bool = False) -> SqlStorage:
+    """Build a :class:`SqlStorage` and, unless ``migrate=False``, upgrade its schema first.
+
+    This is what a server calls on start.
+    """
+    storage = create_storage(url, echo=echo)
+    if migrate:
+        try:
+            await storage.migrate()
+        except BaseException:
+            await storage.close()
+            raise
+    return storage
