@@ -114,7 +114,7 @@ def status_for(exc: BaseException) -> int:
 
 
 def _mutable(scope: Any) -> MutableMapping[str, Any]:
-    """An ASGI scope (Litestar types it as a TypedDict union) as the mapping it is."""
+    """Return an ASGI scope (Litestar types it as a TypedDict union) as the mapping it is."""
     return cast("MutableMapping[str, Any]", scope)
 
 
