@@ -22,6 +22,7 @@ from it:
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -56,11 +57,16 @@ def decode_arguments(args_type: type[ArgsT], arguments: object) -> ArgsT:
     if not isinstance(arguments, Mapping):
         raise InvalidInputError("arguments", f"must be an object, got {_type_name(arguments)}")
     values = plan.normalise(arguments, "")
+    if not values and plan.empty is not None:
+        # No arguments: every field at its default, the same frozen Struct each time.
+        return typing.cast(ArgsT, plan.empty)
     try:
         decoded = msgspec.convert(values, args_type, strict=True)
     except msgspec.ValidationError as exc:
         raise _translate(str(exc), plan, values) from None
     plan.refuse_blanks(decoded, "")
+    if not values:
+        plan.empty = decoded
     return decoded
 
 
@@ -163,8 +169,9 @@ class _Plan:
                 nonblank_items=any(t.min_length for t in items),
             )
         self.literals = declared_literals(info.cls)
-        self.checks_blanks = any(
-            f.nonblank or f.nonblank_items or f.nested is not None for f in self.fields.values()
+        self.empty: msgspec.Struct | None = None
+        self.blank_checked = tuple(
+            f for f in self.fields.values() if f.nonblank or f.nonblank_items or f.nested
         )
 
     def normalise(self, values: Mapping[str, Any], prefix: str) -> Mapping[str, Any]:
@@ -199,9 +206,7 @@ class _Plan:
 
     def refuse_blanks(self, args: msgspec.Struct, prefix: str) -> None:
         """Refuse a text of only spaces where the Struct asks for at least one character."""
-        if not self.checks_blanks:
-            return
-        for field in self.fields.values():
+        for field in self.blank_checked:
             value = getattr(args, field.name)
             if field.nonblank and isinstance(value, str) and not value.strip():
                 raise InvalidInputError(f"{prefix}{field.name}", "must not be empty")
