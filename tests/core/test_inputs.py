@@ -300,6 +300,13 @@ def test_a_bad_day_or_id_is_refused_by_the_conversion_naming_the_field() -> None
     assert (day.value.field, ident.value.field) == ("end_date", "id")
 
 
+def test_a_whole_rating_reaches_the_facade_as_an_integer() -> None:
+    # So the facade's messages quote a rating as it was written: 7, not 7.0.
+    draft = decode_arguments(CreateEntryArgs, {"content": "x", "rating": 7}).to_draft()
+    patch = decode_arguments(UpdateEntryArgs, {"entry_id": str(uuid4()), "rating": 3.5}).to_patch()
+    assert (repr(draft.rating), patch.rating) == ("7", 3.5)
+
+
 def test_a_draft_takes_the_defaults_for_what_is_not_given() -> None:
     draft = decode_arguments(CreateEntryArgs, {"content": "x", "stream_id": "inbox"}).to_draft()
     assert (draft.stream_id, draft.tags, draft.priority, draft.is_pinned) == (None, (), 0, False)

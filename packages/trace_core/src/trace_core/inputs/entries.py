@@ -102,6 +102,14 @@ def _day(field: str, value: str | UnsetType | None) -> date | None:
     return None if isinstance(value, UnsetType) or value is None else parse_date(field, value)
 
 
+def _rating(value: float | UnsetType | None) -> float | None:
+    # A whole rating reaches the facade as the integer it was written as, so its
+    # messages quote 7, not 7.0 (msgspec decodes every number of a float as float).
+    if isinstance(value, UnsetType) or value is None:
+        return None
+    return int(value) if value.is_integer() else value
+
+
 class EntryFilterArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The filters ``list_entries`` and ``search_entries`` share."""
 
@@ -243,7 +251,7 @@ class CreateEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fiel
             status=or_none(self.status),
             entry_date=_day("entry_date", self.entry_date),
             priority=self.priority,
-            rating=or_none(self.rating),
+            rating=_rating(self.rating),
             type=or_none(self.type),
             due_date=_day("due_date", self.due_date),
             is_pinned=bool(self.is_pinned),
@@ -334,6 +342,8 @@ class UpdateEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fiel
                 value = value or ()
             elif name in ("entry_date", "due_date"):
                 value = _day(name, value)
+            elif name == "rating":
+                value = _rating(value)
             changes[name] = value
         if not changes:
             raise InvalidInputError(
