@@ -12,6 +12,7 @@ from typing import Any
 from uuid import uuid4
 
 import msgspec
+import msgspec.inspect
 import pytest
 
 import trace_core.inputs as inputs
@@ -19,6 +20,7 @@ from trace_core.errors import InvalidInputError
 from trace_core.inputs import (
     CreateEntryArgs,
     CreateStreamArgs,
+    EntryFilterArgs,
     EntryHistoryArgs,
     FetchArgs,
     GetEntryArgs,
@@ -57,6 +59,25 @@ def test_every_arguments_struct_is_frozen_keyword_only_and_refuses_unknown_field
     parameters = inspect.signature(args_type).parameters.values()
     assert (config.frozen, config.forbid_unknown_fields) == (True, True)
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+
+
+def test_search_takes_exactly_the_list_filters() -> None:
+    # Declared twice (search lists its own arguments first); held equal here.
+    def fields(struct: type[msgspec.Struct]) -> dict[str, Any]:
+        info = msgspec.inspect.type_info(struct)
+        assert isinstance(info, msgspec.inspect.StructType)
+        return {f.name: (f.type, f.default) for f in info.fields}
+
+    filters = fields(EntryFilterArgs)
+    search = fields(SearchEntriesArgs)
+    assert {name: search[name] for name in filters} == filters
+    assert list(search)[: len(search) - len(filters)] == [
+        "query",
+        "limit",
+        "include_content",
+        "content_limit",
+        "cursor",
+    ]
 
 
 def test_the_arguments_import_nothing_of_a_transport() -> None:

@@ -63,7 +63,7 @@ def decode_arguments(args_type: type[ArgsT], arguments: object) -> ArgsT:
     try:
         decoded = msgspec.convert(values, args_type, strict=True)
     except msgspec.ValidationError as exc:
-        raise _translate(str(exc), plan, values) from None
+        raise _translate(str(exc), plan, values, arguments) from None
     plan.refuse_blanks(decoded, "")
     if not values:
         plan.empty = decoded
@@ -264,8 +264,14 @@ def _from_text(field: str, value: str, spec: _Field) -> object:
 # --- msgspec's error, told as the argument's ----------------------------------------------
 
 
-def _translate(message: str, plan: _Plan, values: Mapping[str, Any]) -> InvalidInputError:
-    """Turn msgspec's ``"<what> - at `$.path`"`` into an error naming the argument."""
+def _translate(
+    message: str, plan: _Plan, values: Mapping[str, Any], given: Mapping[str, Any]
+) -> InvalidInputError:
+    """Turn msgspec's ``"<what> - at `$.path`"`` into an error naming the argument.
+
+    ``values`` are the arguments with the slips forgiven (what msgspec saw);
+    ``given`` are the arguments as sent, whose value the message quotes.
+    """
     what, sep, where = message.rpartition(" - at `")
     if not sep or not where.endswith("`"):
         what, where = message, "$`"
@@ -273,6 +279,7 @@ def _translate(message: str, plan: _Plan, values: Mapping[str, Any]) -> InvalidI
     field = ""
     kind: mi.Type | None = None
     value: object = values
+    sent: object = given
     current: _Plan | None = plan
     for name, index in _STEP.findall(path.removeprefix("$")):
         if name:
@@ -281,15 +288,23 @@ def _translate(message: str, plan: _Plan, values: Mapping[str, Any]) -> InvalidI
                 return _fallback(field or name, what)
             field = f"{field}.{name}" if field else name
             kind, value, current = spec.type, value.get(name), spec.nested
+            sent = sent.get(name) if isinstance(sent, Mapping) else None
         else:
             lists = [m for m in _members(kind) if isinstance(m, mi.CollectionType)] if kind else []
             if not lists or not isinstance(value, list | tuple) or int(index) >= len(value):
                 return _fallback(field, what)
             field = f"{field}[{index}]"
             kind, value, current = lists[0].item_type, value[int(index)], None
+            sent = (
+                sent[int(index)]
+                if isinstance(sent, list | tuple) and len(sent) > int(index)
+                else None
+            )
     if kind is None:
         return _object_error(what, current, field)
-    return _explain(field, value, kind, plan.literals) or _fallback(field, what)
+    # A whole float read as an integer is quoted as sent (1e+308, not its 309 digits).
+    shown = sent if isinstance(sent, float) else value
+    return _explain(field, value, shown, kind, plan.literals) or _fallback(field, what)
 
 
 def _object_error(what: str, plan: _Plan | None, field: str) -> InvalidInputError:
@@ -315,9 +330,13 @@ def _number(bound: float) -> str:
 
 
 def _explain(
-    field: str, value: object, kind: mi.Type, literals: dict[frozenset[Any], tuple[Any, ...]]
+    field: str,
+    value: object,
+    shown: object,
+    kind: mi.Type,
+    literals: dict[frozenset[Any], tuple[Any, ...]],
 ) -> InvalidInputError | None:
-    """Say why ``value`` does not fit ``kind``, in the words the checker always used."""
+    """Say why ``value`` does not fit ``kind``, quoting ``shown`` (the value as sent)."""
     members = _members(kind)
     kinds = list(dict.fromkeys(k for k in map(_kind, members) if k is not None))
     if not any(_matches(value, k) for k in kinds):
@@ -325,14 +344,14 @@ def _explain(
     member = next(m for m in members if _kind(m) is not None and _matches(value, str(_kind(m))))
     if isinstance(member, mi.LiteralType) and value not in member.values:
         allowed = literals.get(frozenset(member.values), member.values)
-        return InvalidInputError(field, f"{quote(value)} is not allowed", allowed=allowed)
+        return InvalidInputError(field, f"{quote(shown)} is not allowed", allowed=allowed)
     if isinstance(member, mi.IntType | mi.FloatType) and isinstance(value, int | float):
         low = member.ge if member.ge is not None else member.gt
         high = member.le if member.le is not None else member.lt
         if low is not None and not value >= low:
-            return InvalidInputError(field, f"must be at least {_number(low)}, got {quote(value)}")
+            return InvalidInputError(field, f"must be at least {_number(low)}, got {quote(shown)}")
         if high is not None and not value <= high:
-            return InvalidInputError(field, f"must be at most {_number(high)}, got {quote(value)}")
+            return InvalidInputError(field, f"must be at most {_number(high)}, got {quote(shown)}")
     if isinstance(member, mi.StrType) and isinstance(value, str):
         if member.max_length is not None and len(value) > member.max_length:
             return InvalidInputError(

@@ -41,14 +41,23 @@ from trace_core.model import EntryDraft, EntryFilter, EntryPatch, StreamSelector
 
 __all__ = [
     "PATCHABLE",
+    "ArchivedFilter",
     "CreateEntryArgs",
     "DeleteEntryArgs",
+    "EndDate",
     "EntryFilterArgs",
     "EntryHistoryArgs",
     "GetEntryArgs",
     "ListEntriesArgs",
+    "PinnedFilter",
     "Priority",
     "Rating",
+    "StartDate",
+    "StatusFilter",
+    "StreamFilter",
+    "TagsFilter",
+    "TagsMode",
+    "TypeFilter",
     "UpdateEntryArgs",
     "stream_selector",
     "target_stream",
@@ -110,47 +119,46 @@ def _rating(value: float | UnsetType | None) -> float | None:
     return int(value) if value.is_integer() else value
 
 
-class EntryFilterArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The filters ``list_entries`` and ``search_entries`` share."""
+StreamFilter = Annotated[
+    StreamRef | None,
+    Meta(
+        description='Which entries: omit for ALL streams and the Inbox; null or "inbox" '
+        "for the Inbox only (entries without a stream); a stream_id for one stream; "
+        '"all" = omit.'
+    ),
+]
+TagsFilter = Annotated[Tags, Meta(description="Entries with ANY of these tags (see tags_mode).")]
+TagsMode = Annotated[
+    Literal["any", "all"],
+    Meta(description="any: an entry matches with one of the tags; all: it needs every tag."),
+]
+StatusFilter = Annotated[Choice, Meta(description="Only entries with this status.")]
+TypeFilter = Annotated[Choice, Meta(description="Only entries of this type.")]
+ArchivedFilter = Annotated[
+    bool | None,
+    Meta(description="false (default): live entries only; true: archived only; null: both."),
+]
+PinnedFilter = Annotated[bool | None, Meta(description="true: pinned only; false: unpinned.")]
+StartDate = Annotated[Day, Meta(description="entry_date on or after this day (YYYY-MM-DD).")]
+EndDate = Annotated[Day, Meta(description="entry_date on or before this day (YYYY-MM-DD).")]
 
-    stream_id: (
-        Annotated[
-            StreamRef | None,
-            Meta(
-                description='Which entries: omit for ALL streams and the Inbox; null or "inbox" '
-                "for the Inbox only (entries without a stream); a stream_id for one stream; "
-                '"all" = omit.'
-            ),
-        ]
-        | UnsetType
-    ) = UNSET
-    tags: (
-        Annotated[Tags, Meta(description="Entries with ANY of these tags (see tags_mode).")]
-        | UnsetType
-    ) = UNSET
-    tags_mode: Annotated[
-        Literal["any", "all"],
-        Meta(description="any: an entry matches with one of the tags; all: it needs every tag."),
-    ] = "any"
-    status: Annotated[Choice, Meta(description="Only entries with this status.")] | UnsetType = (
-        UNSET
-    )
-    type: Annotated[Choice, Meta(description="Only entries of this type.")] | UnsetType = UNSET
-    is_archived: Annotated[
-        bool | None,
-        Meta(description="false (default): live entries only; true: archived only; null: both."),
-    ] = False
-    is_pinned: (
-        Annotated[bool | None, Meta(description="true: pinned only; false: unpinned.")] | UnsetType
-    ) = UNSET
-    start_date: (
-        Annotated[Day, Meta(description="entry_date on or after this day (YYYY-MM-DD).")]
-        | UnsetType
-    ) = UNSET
-    end_date: (
-        Annotated[Day, Meta(description="entry_date on or before this day (YYYY-MM-DD).")]
-        | UnsetType
-    ) = UNSET
+
+class EntryFilterArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The filters ``list_entries`` and ``search_entries`` share.
+
+    ``SearchEntriesArgs`` declares the same fields after its own (its arguments
+    keep the reference's order) and converts through this Struct.
+    """
+
+    stream_id: StreamFilter | UnsetType = UNSET
+    tags: TagsFilter | UnsetType = UNSET
+    tags_mode: TagsMode = "any"
+    status: StatusFilter | UnsetType = UNSET
+    type: TypeFilter | UnsetType = UNSET
+    is_archived: ArchivedFilter = False
+    is_pinned: PinnedFilter | UnsetType = UNSET
+    start_date: StartDate | UnsetType = UNSET
+    end_date: EndDate | UnsetType = UNSET
 
     def to_filter(self) -> EntryFilter:
         """Return the facade's filter (ids and days parsed, naming the field on failure)."""
