@@ -67,7 +67,13 @@ def _inline(node: Any, defs: dict[str, Schema], literals: dict[frozenset[Any], A
         target.pop("title", None)
         beside = {k: v for k, v in node.items() if k != "$ref"}
         return _inline({**target, **beside}, defs, literals)
-    out = {key: _inline(value, defs, literals) for key, value in node.items() if key != "$defs"}
+    out: Schema = {}
+    for key, value in node.items():
+        if key == "properties":
+            # A mapping of argument names (one is called "type"), not a schema.
+            out[key] = {name: _inline(prop, defs, literals) for name, prop in value.items()}
+        elif key != "$defs":
+            out[key] = _inline(value, defs, literals)
     if out.get("required") == []:
         del out["required"]
     enum = out.get("enum")
