@@ -51,10 +51,20 @@ def _kinds(schema: Schema) -> list[str]:
     return [kind] if isinstance(kind, str) else list(kind or [])
 
 
+def _flat(schema: Schema) -> Schema:
+    """One schema for ``anyOf`` branches: their types as a list, their keywords merged."""
+    flat = {key: value for key, value in schema.items() if key != "anyOf"}
+    for branch in schema.get("anyOf", []):
+        flat["type"] = [*_kinds(flat), *_kinds(branch)]
+        flat.update({key: value for key, value in branch.items() if key != "type"})
+    return flat
+
+
 def _arguments(schema: Schema, prefix: str = "") -> list[tuple[str, Schema]]:
     """Every argument path in an object schema (``entry_settings.types`` included)."""
     found: list[tuple[str, Schema]] = []
-    for name, prop in schema.get("properties", {}).items():
+    for name, branches in schema.get("properties", {}).items():
+        prop = _flat(branches)
         path = f"{prefix}{name}"
         found.append((path, prop))
         if "object" in _kinds(prop):
@@ -129,7 +139,10 @@ def test_every_tool_argument_was_fuzzed() -> None:
 
 
 def test_the_schemas_state_core_limits() -> None:
-    props = {s.name: s.input_schema["properties"] for s in TOOLS}
+    props = {
+        s.name: {name: _flat(prop) for name, prop in s.input_schema["properties"].items()}
+        for s in TOOLS
+    }
     assert props["search_entries"]["query"]["maxLength"] == MAX_QUERY_CHARS
     assert props["list_entries"]["query"]["maxLength"] == MAX_QUERY_CHARS
     assert props["search"]["query"]["maxLength"] == MAX_QUERY_CHARS

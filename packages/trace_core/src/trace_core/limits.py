@@ -17,12 +17,15 @@ from __future__ import annotations
 import msgspec
 
 __all__ = [
+    "LIST_DEFAULT_LIMIT",
+    "LIST_MAX_LIMIT",
     "MAX_ATTACHMENT_BYTES",
     "MAX_CHOICES",
     "MAX_CHOICE_CHARS",
     "MAX_COLOR_CHARS",
     "MAX_CONTENT_BYTES",
     "MAX_CONTENT_CHARS",
+    "MAX_CONTENT_LIMIT",
     "MAX_CURSOR_CHARS",
     "MAX_DATE_CHARS",
     "MAX_FILENAME_CHARS",
@@ -37,6 +40,8 @@ __all__ = [
     "MAX_TITLE_CHARS",
     "MAX_VERSION",
     "QUOTE_CHARS",
+    "SEARCH_DEFAULT_LIMIT",
+    "SEARCH_MAX_LIMIT",
     "Limits",
 ]
 
@@ -91,6 +96,21 @@ MAX_CURSOR_CHARS = 512
 MAX_OFFSET = 1_000_000
 """How many items an ``offset`` may skip; page further with ``next_cursor``."""
 
+MAX_CONTENT_LIMIT = 100_000
+"""The largest ``content_limit`` (characters of each entry's content an answer shows)."""
+
+LIST_DEFAULT_LIMIT = 50
+"""Entries on one page of a listing when no ``limit`` is given."""
+
+LIST_MAX_LIMIT = 100
+"""The largest ``limit`` of a listing."""
+
+SEARCH_DEFAULT_LIMIT = 20
+"""Hits on one page of a search when no ``limit`` is given."""
+
+SEARCH_MAX_LIMIT = 50
+"""The largest ``limit`` of a search."""
+
 MAX_VERSION = 2**31 - 1
 """The largest ``expected_version`` (the stored version is a 32-bit integer)."""
 
@@ -115,8 +135,8 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     max_query_chars: int = MAX_QUERY_CHARS
     max_offset: int = MAX_OFFSET
     max_attachment_bytes: int = MAX_ATTACHMENT_BYTES
-    list_default_limit: int = 50
-    list_max_limit: int = 100
-    search_default_limit: int = 20
-    search_max_limit: int = 50
+    list_default_limit: int = LIST_DEFAULT_LIMIT
+    list_max_limit: int = LIST_MAX_LIMIT
+    search_default_limit: int = SEARCH_DEFAULT_LIMIT
+    search_max_limit: int = SEARCH_MAX_LIMIT
     trash_retention_days: int = 30

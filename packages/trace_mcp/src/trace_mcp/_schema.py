@@ -1,26 +1,30 @@
-"""JSON Schema building blocks for tool inputs and outputs, and the argument checker.
+"""The JSON Schemas of the tools: inputs generated from their arguments Structs, outputs written.
 
-Each tool's input schema is written once, here in plain dicts, and the same dict
-both goes to clients in ``tools/list`` and checks the arguments of ``tools/call``
-(:func:`check_arguments`). Only the subset of JSON Schema we write is checked:
-``type`` (one or a list), ``enum``, ``minimum``/``maximum``, ``minLength``/
-``maxLength``, ``items``, ``properties``/``required``/``additionalProperties``.
-Failures raise :class:`~trace_core.errors.InvalidInputError` naming the argument
-and, where there are any, the allowed values, exactly like core does.
+A tool's input schema is :func:`input_schema` of its arguments Struct (in
+``trace_core.inputs``), the same Struct that decodes its arguments, so what a
+client is shown and what is checked cannot drift apart. msgspec writes the
+schema with ``$ref``/``$defs``; several MCP clients do not resolve references,
+so it is inlined, and the Struct's class name and docstring (``title``,
+``description`` at the top) are left out: the tool's own title and
+description say it.
+
+Output schemas are written here in plain dicts (:func:`obj`, :func:`array_of`)
+in a compact form with type lists; :func:`portable` rewrites those as
+``anyOf`` branches for clients that accept one ``type`` per schema.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from trace_core.errors import InvalidInputError, quote
+import msgspec
+
+from trace_core.inputs import declared_literals
 
 __all__ = [
-    "ABSENT",
-    "Absent",
     "array_of",
-    "check_arguments",
-    "nullable",
+    "input_schema",
     "obj",
     "portable",
 ]
@@ -28,24 +32,72 @@ __all__ = [
 Schema = dict[str, Any]
 
 
-class Absent:
-    """The marker for "argument not given" (distinct from an explicit ``null``)."""
-
-    _instance: Absent | None = None
-
-    def __new__(cls) -> Absent:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-    def __bool__(self) -> bool:
-        return False
+@functools.cache
+def _generated(args_type: type[msgspec.Struct]) -> Schema:
+    generated = msgspec.json.schema(args_type)
+    defs: dict[str, Schema] = generated.get("$defs", {})
+    top: Schema = _inline(generated, defs, declared_literals(args_type))
+    top.pop("title", None)
+    top.pop("description", None)
+    return top
 
 
-ABSENT = Absent()
+def input_schema(args_type: type[msgspec.Struct]) -> Schema:
+    """Return the self-contained JSON Schema of an arguments Struct (a fresh copy)."""
+    schema: Schema = msgspec.json.decode(msgspec.json.encode(_generated(args_type)))
+    return schema
+
+
+_REF = "#/$defs/"
+
+
+def _inline(node: Any, defs: dict[str, Schema], literals: dict[frozenset[Any], Any]) -> Any:
+    """Return ``node`` with every ``$ref`` replaced by its definition (keywords beside win).
+
+    An ``enum`` (msgspec sorts a Literal's values) is put back in the order the
+    Literal was written, the default first.
+    """
+    if isinstance(node, list):
+        return [_inline(item, defs, literals) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_REF):
+        target = dict(defs[ref.removeprefix(_REF)])
+        target.pop("title", None)
+        beside = {k: v for k, v in node.items() if k != "$ref"}
+        return _inline({**target, **beside}, defs, literals)
+    out: Schema = {}
+    for key, value in node.items():
+        if key == "properties":
+            # A mapping of argument names (one is called "type"), not a schema.
+            out[key] = {name: _inline(prop, defs, literals) for name, prop in value.items()}
+        elif key != "$defs":
+            out[key] = _inline(value, defs, literals)
+    if out.get("required") == []:
+        del out["required"]
+    enum = out.get("enum")
+    if isinstance(enum, list) and enum:
+        out["enum"] = enum = list(literals.get(frozenset(enum), enum))
+    if "type" not in out and isinstance(enum, list) and enum:
+        # msgspec states a Literal by its values only; a type beside them helps
+        # clients that want one (Gemini's function declarations).
+        kinds = {_json_type(value) for value in enum}
+        if len(kinds) == 1:
+            out["type"] = kinds.pop()
+    return out
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "null" if value is None else "object"
 
 
 def obj(
@@ -66,174 +118,9 @@ def obj(
     return schema
 
 
-def nullable(schema: Schema) -> Schema:
-    """Return ``schema`` that also accepts ``null``."""
-    out = dict(schema)
-    kind = out.get("type")
-    if isinstance(kind, str):
-        out["type"] = [kind, "null"]
-    elif isinstance(kind, list) and "null" not in kind:
-        out["type"] = [*kind, "null"]
-    if "enum" in out and None not in out["enum"]:
-        out["enum"] = [*out["enum"], None]
-    return out
-
-
 def array_of(items: Schema, **extra: Any) -> Schema:
     """Return an array schema of ``items``."""
     return {"type": "array", "items": items, **extra}
-
-
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list, tuple),
-    "object": (dict,),
-    "null": (type(None),),
-}
-
-
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
-def _matches(value: object, kind: str) -> bool:
-    if kind in ("integer", "number") and isinstance(value, bool):
-        return False
-    if kind == "integer" and isinstance(value, float):
-        return value.is_integer()
-    return isinstance(value, _JSON_TYPES[kind])
-
-
-def _coerce(field: str, value: object, kinds: list[str], schema: Schema) -> object:
-    """Forgive the usual model slips: ``"20"`` for 20, ``"true"`` for true, ``"a,b"`` for a list."""
-    if isinstance(value, str):
-        text = value.strip()
-        if "integer" in kinds:
-            try:
-                return int(text)
-            except ValueError:
-                pass
-        if "number" in kinds:
-            try:
-                return float(text)
-            except ValueError:
-                pass
-        if "boolean" in kinds and text.lower() in ("true", "false"):
-            return text.lower() == "true"
-        if "array" in kinds:
-            # Counted before splitting: a huge "a,b,..." never becomes a huge list.
-            items = text.count(",") + 1
-            if "maxItems" in schema and items > schema["maxItems"]:
-                raise InvalidInputError(
-                    field, f"has {items:,} items; at most {schema['maxItems']:,}"
-                )
-            return [part.strip() for part in text.split(",") if part.strip()]
-    if isinstance(value, float) and "integer" in kinds and value.is_integer():
-        return int(value)
-    return value
-
-
-def _check(field: str, value: object, schema: Schema) -> object:
-    kind = schema.get("type")
-    kinds = [kind] if isinstance(kind, str) else list(kind or [])
-    if kinds and not any(_matches(value, k) for k in kinds):
-        value = _coerce(field, value, kinds, schema)
-        if not any(_matches(value, k) for k in kinds):
-            expected = " or ".join(k for k in kinds)
-            raise InvalidInputError(field, f"must be {expected}, got {_type_name(value)}")
-    if value is None:
-        return None
-    if "enum" in schema and value not in schema["enum"]:
-        allowed = [v for v in schema["enum"] if v is not None]
-        raise InvalidInputError(field, f"{quote(value)} is not allowed", allowed=allowed)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            raise InvalidInputError(
-                field, f"must be at least {schema['minimum']:,}, got {quote(value)}"
-            )
-        if "maximum" in schema and value > schema["maximum"]:
-            raise InvalidInputError(
-                field, f"must be at most {schema['maximum']:,}, got {quote(value)}"
-            )
-        if kinds == ["integer"] or (kinds and "number" not in kinds and "integer" in kinds):
-            value = int(value)
-    if isinstance(value, str):
-        # Length first: nothing else walks a string longer than its limit.
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            raise InvalidInputError(
-                field, f"is {len(value):,} characters long; at most {schema['maxLength']:,}"
-            )
-        if "minLength" in schema and len(value.strip()) < schema["minLength"]:
-            raise InvalidInputError(field, "must not be empty")
-    if isinstance(value, list | tuple):
-        items = schema.get("items")
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            raise InvalidInputError(
-                field, f"has {len(value):,} items; at most {schema['maxItems']:,}"
-            )
-        if items is not None:
-            value = [_check(f"{field}[{i}]", item, items) for i, item in enumerate(value)]
-        else:
-            value = list(value)
-    if isinstance(value, dict) and "properties" in schema:
-        value = _check_object(value, schema, prefix=f"{field}.")
-    return value
-
-
-def _name(name: str) -> str:
-    # An unknown argument's name is the client's text: quote a short prefix only.
-    return name if len(name) <= 64 else f"{name[:64]}…"
-
-
-def _check_object(values: dict[str, Any], schema: Schema, *, prefix: str = "") -> dict[str, Any]:
-    properties: dict[str, Schema] = schema.get("properties", {})
-    if schema.get("additionalProperties") is False:
-        unknown = next((name for name in values if name not in properties), None)
-        if unknown is not None:
-            raise InvalidInputError(
-                f"{prefix}{_name(unknown)}",
-                "is not an argument of this tool",
-                allowed=list(properties),
-            )
-    for name in schema.get("required", []):
-        if values.get(name) is None:
-            raise InvalidInputError(f"{prefix}{name}", "is required")
-    return {
-        name: _check(f"{prefix}{name}", value, properties[name]) if name in properties else value
-        for name, value in values.items()
-    }
-
-
-def check_arguments(arguments: dict[str, Any] | None, schema: Schema) -> dict[str, Any]:
-    """Check ``arguments`` against an object ``schema``; return them normalised.
-
-    Arguments that are not given stay absent (``args.get(name, ABSENT)``) so a
-    tool can tell "not given" from an explicit ``null``. Defaults are the
-    tool's to apply.
-
-    Raises:
-        InvalidInputError: an unknown or missing argument, or a value of the
-            wrong type, outside its range or not among the allowed values.
-
-    """
-    return _check_object(dict(arguments or {}), schema)
 
 
 _SHARED_KEYS = frozenset({"description", "default", "title", "examples"})
@@ -245,7 +132,7 @@ def portable(schema: Any) -> Any:
     Type lists are valid JSON Schema, but clients that map tool schemas onto a
     single-``type`` dialect (Gemini's function declarations) reject or mangle
     them. Each branch gets the keywords that constrain its type; ``description``
-    and ``default`` stay on the outside. The checker keeps using the compact form.
+    and ``default`` stay on the outside.
     """
     if isinstance(schema, list):
         return [portable(item) for item in schema]

@@ -139,7 +139,7 @@ class TraceMcp:
         self.options = options or McpOptions()
         self.signer = signer
         self.principal = principal
-        self.tools: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
+        self.tools: dict[str, ToolSpec[Any]] = {tool.name: tool for tool in TOOLS}
         self._described: dict[str, Tool] = {tool.name: self._describe(tool) for tool in TOOLS}
         self.server: Server[Any] = Server(
             self.options.server_name,
@@ -186,18 +186,18 @@ class TraceMcp:
             raise AuthenticationError("this request is not authenticated")
         return principal
 
-    def visible_tools(self, principal: Principal) -> list[ToolSpec]:
+    def visible_tools(self, principal: Principal) -> list[ToolSpec[Any]]:
         """Return the tools ``principal`` is offered, in registry order."""
         full = shows_write_tools(principal)
         return [t for t in self.tools.values() if full or t.scope is Scope.READ]
 
     @staticmethod
-    def _describe(spec: ToolSpec) -> Tool:
+    def _describe(spec: ToolSpec[Any]) -> Tool:
         return Tool(
             name=spec.name,
             title=spec.title,
             description=spec.description,
-            input_schema=portable(spec.input_schema),
+            input_schema=spec.input_schema,
             output_schema=portable(spec.output_schema),
             annotations=spec.annotations,
         )
@@ -231,7 +231,7 @@ class TraceMcp:
             return error_result(exc, tool=spec.name)
 
     async def call(
-        self, spec: ToolSpec, principal: Principal, arguments: dict[str, Any] | None
+        self, spec: ToolSpec[Any], principal: Principal, arguments: dict[str, Any] | None
     ) -> CallToolResult:
         """Run one tool for ``principal`` and shape its answer (errors included)."""
         output = await self._run(spec, principal, arguments)
@@ -299,7 +299,7 @@ class TraceMcp:
         return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
     async def _run(
-        self, spec: ToolSpec, principal: Principal, arguments: dict[str, Any] | None
+        self, spec: ToolSpec[Any], principal: Principal, arguments: dict[str, Any] | None
     ) -> ToolOutput | CallToolResult:
         tool_ctx = ToolContext(
             trace=self.trace,

@@ -1,0 +1,175 @@
+"""What every tool is made of: its spec, the context it runs in, its answer, shared rendering.
+
+A :class:`ToolSpec` holds a tool's public contract (name, title, description,
+annotations, output schema) and its handler; its input schema and argument
+checking both come from one arguments Struct of ``trace_core.inputs``
+(:attr:`ToolSpec.args`), so a handler receives the decoded Struct and reads
+attributes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import msgspec
+from mcp_types import ContentBlock, ToolAnnotations
+
+from trace_core.inputs import decode_arguments
+from trace_core.model import Entry, Principal, Scope, Stream, StreamSelector
+from trace_core.service import Trace
+from trace_mcp._render import entry_dict, entry_text, fit, json_size, shrink_content
+from trace_mcp._schema import input_schema
+from trace_mcp.signing import AttachmentUrlSigner
+
+__all__ = [
+    "READ",
+    "Schema",
+    "ToolContext",
+    "ToolOutput",
+    "ToolSpec",
+    "changed_fields",
+    "entry_output",
+    "page_text",
+    "render_entries",
+    "stream_label",
+    "write",
+]
+
+Schema = dict[str, Any]
+ArgsT = TypeVar("ArgsT", bound=msgspec.Struct)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolContext:
+    """What a tool call runs with: the facade, the caller, and server options."""
+
+    trace: Trace
+    principal: Principal
+    max_response_chars: int
+    max_image_bytes: int
+    signer: AttachmentUrlSigner | None
+    public_url: str | None
+
+    @property
+    def budget(self) -> int:
+        """Characters the structured answer may use.
+
+        The readable text repeats what the structured content holds, so each
+        gets half of the cap and the whole answer stays within it.
+        """
+        return self.max_response_chars // 2
+
+
+@dataclass(kw_only=True)
+class ToolOutput:
+    """A tool's answer: structured content, readable text, and any extra blocks (images)."""
+
+    data: dict[str, Any]
+    text: str
+    blocks: list[ContentBlock] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolSpec(Generic[ArgsT]):
+    """One tool: its public contract, its arguments Struct and its handler."""
+
+    name: str
+    title: str
+    description: str
+    args: type[ArgsT]
+    output_schema: Schema | None
+    annotations: ToolAnnotations
+    scope: Scope
+    handler: Callable[[ToolContext, ArgsT], Awaitable[ToolOutput]]
+
+    @functools.cached_property
+    def input_schema(self) -> Schema:
+        """The JSON Schema of the arguments, generated from :attr:`args`."""
+        return input_schema(self.args)
+
+    async def run(self, ctx: ToolContext, arguments: dict[str, Any] | None) -> ToolOutput:
+        """Decode the arguments through the arguments Struct and run the handler.
+
+        Raises:
+            InvalidInputError: the arguments do not fit the Struct (the field named).
+
+        """
+        return await self.handler(ctx, decode_arguments(self.args, arguments))
+
+
+READ = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+
+
+def write(*, destructive: bool, idempotent: bool) -> ToolAnnotations:
+    """Return the annotations of a write tool."""
+    return ToolAnnotations(
+        read_only_hint=False,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
+    )
+
+
+# --- rendering shared by several tools ----------------------------------------------------
+
+
+def changed_fields(patch: msgspec.Struct) -> list[str]:
+    """Return the names of the fields a patch sets, in its field order."""
+    return [
+        name
+        for name in patch.__struct_fields__
+        if not isinstance(getattr(patch, name), msgspec.UnsetType)
+    ]
+
+
+def stream_label(selector: StreamSelector, streams: dict[UUID, Stream]) -> str:
+    """Name what a stream filter covers, for the first line of a listing."""
+    if selector == "all":
+        return "all streams and the Inbox"
+    if selector == "inbox":
+        return "the Inbox"
+    stream = streams.get(selector) if isinstance(selector, UUID) else None
+    return f"stream {stream.name}" if stream else f"stream {selector}"
+
+
+def render_entries(
+    ctx: ToolContext,
+    entries: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], bool]:
+    """Fit rendered entries into the budget: first cut long contents evenly, then drop the tail."""
+    items, truncated = fit(entries, ctx.budget)
+    if not truncated or len(entries) <= 1:
+        return items, truncated
+    # Give every entry an equal share of what the metadata leaves (at least a few
+    # hundred characters of content each) rather than dropping whole entries.
+    bare = [json_size({**e, "content": ""}) if "content" in e else json_size(e) for e in entries]
+    share = max((ctx.budget - sum(bare) - 2 - len(entries)) // len(entries), 300)
+    cut = [shrink_content(e, size + share) for e, size in zip(entries, bare, strict=True)]
+    return fit(cut, ctx.budget)[0], True
+
+
+def page_text(header: str, items: list[dict[str, Any]], note: str | None) -> str:
+    """Return a page's readable text: the header, the note, then each entry."""
+    blocks = [header]
+    if note:
+        blocks.append(note)
+    blocks.extend(entry_text(item) for item in items)
+    return "\n\n".join(blocks)
+
+
+async def entry_output(ctx: ToolContext, entry: Entry, message: str) -> ToolOutput:
+    """Return a write's answer: a one-line message and the entry as stored."""
+    # The write returned the entry as stored; only its stream (for stream_context)
+    # is read again, and nothing at all for the Inbox.
+    stream = await ctx.trace.get_stream(ctx.principal, entry.stream_id) if entry.stream_id else None
+    item = entry_dict(entry, stream)
+    item = shrink_content(item, ctx.budget)
+    return ToolOutput(
+        data={"entry": item, "message": message}, text=f"{message}\n\n{entry_text(item)}"
+    )
