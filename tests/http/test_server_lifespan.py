@@ -10,13 +10,13 @@ import anyio
 import httpx2
 import pytest
 
-import trace_http.cli_search
 import trace_http.maintenance
 from trace_core.model import EntryDraft
 from trace_core.testing.memory import FixedClock
 from trace_http.app import open_app
 from trace_http.bootstrap import open_trace
 from trace_http.settings import Settings, StorageSettings
+from trace_sql.search import SqlSearchIndex
 
 pytestmark = pytest.mark.anyio
 
@@ -33,11 +33,11 @@ async def test_the_server_starts_search_and_purges_expired_trash_on_start(
         await trace.delete_entry(principal, entry.entry_id)
 
     started: list[Any] = []
-    real_start = trace_http.cli_search.start_search
+    real_start = SqlSearchIndex.start
 
-    async def recording_start(storage: Any, index: Any) -> None:
+    async def recording_start(index: Any) -> None:
         started.append(index)
-        await real_start(storage, index)
+        await real_start(index)
 
     purged = anyio.Event()
     real_purge = trace_http.maintenance.run_maintenance_once
@@ -48,7 +48,7 @@ async def test_the_server_starts_search_and_purges_expired_trash_on_start(
         purged.set()
         return counts[-1]
 
-    monkeypatch.setattr(trace_http.cli_search, "start_search", recording_start)
+    monkeypatch.setattr(SqlSearchIndex, "start", recording_start)
     monkeypatch.setattr(trace_http.maintenance, "run_maintenance_once", recording_purge)
 
     with anyio.fail_after(120):

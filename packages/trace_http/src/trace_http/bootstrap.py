@@ -78,12 +78,16 @@ def make_search(settings: Settings, storage: Storage) -> SearchIndex | None:
             raise InvalidInputError(
                 "search.meilisearch_url", "is required when search.kind is meilisearch"
             )
+        from trace_sql.search_outbox import SqlSearchOutbox
+
         meili = MeilisearchIndex(
             OfficialMeiliClient(
                 settings.search.meilisearch_url,
                 api_key=settings.search.meilisearch_api_key,
                 index_uid=settings.search.meilisearch_index,
-            )
+            ),
+            outbox=SqlSearchOutbox(storage),
+            storage=storage,
         )
         return FallbackSearchIndex(meili, sql_index) if settings.search.fallback_to_sql else meili
     return sql_index

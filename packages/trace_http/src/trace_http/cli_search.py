@@ -1,19 +1,14 @@
 """Search at the terminal and search maintenance: ``trace search`` and ``trace reindex``.
 
-Also the start-up wiring a server needs for search (:func:`start_search`,
-:func:`run_search_worker`): apply Meilisearch settings, switch the outbox on,
-apply the Postgres text-search language, and drain the outbox in the
-background.
+Also the lifespan a server runs for search (:func:`search_lifespan`).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-import anyio
 import click
 
 from trace_core.errors import InvalidInputError
@@ -22,82 +17,29 @@ from trace_http.commands._output import json_option, print_json, stderr
 
 if TYPE_CHECKING:
     from trace_core.model import SearchResult
-    from trace_core.ports import SearchIndex, Storage
     from trace_core.service import Trace
 
-__all__ = ["reindex", "run_search_worker", "search", "search_lifespan", "start_search"]
-
-
-def _meili_classes() -> tuple[type[Any], ...]:
-    # A Meilisearch index exists only if bootstrap imported trace_meili to build
-    # it: look the class up rather than import its client (~0.15 s) on every start.
-    module = sys.modules.get("trace_meili")
-    return () if module is None else (module.MeilisearchIndex,)
-
-
-def _parts(index: SearchIndex | None) -> list[Any]:
-    # The indexes inside a FallbackSearchIndex, or the index itself.
-    if index is None:
-        return []
-    inner = [getattr(index, "primary", None), getattr(index, "fallback", None)]
-    return [i for i in inner if i is not None] or [index]
-
-
-async def start_search(storage: Storage, index: SearchIndex | None) -> None:
-    """Prepare the configured search at server start.
-
-    Meilisearch: create the index with its settings and switch the SQL outbox
-    on (so every write from now on is recorded). PostgreSQL: apply the
-    configured text-search language (re-indexing if it changed).
-    """
-    from trace_sql import SqlStorage
-    from trace_sql.search import PostgresSearchIndex
-    from trace_sql.search_outbox import SqlSearchOutbox
-
-    meili_classes = _meili_classes()
-    for part in _parts(index):
-        if isinstance(part, meili_classes):
-            if isinstance(storage, SqlStorage):
-                await SqlSearchOutbox(storage).enable()
-            await part.configure()
-        elif isinstance(part, PostgresSearchIndex):
-            await part.configure()
-
-
-async def run_search_worker(
-    storage: Storage, index: SearchIndex | None, stop: anyio.Event, *, idle: float = 1.0
-) -> None:
-    """Drain the search outbox into Meilisearch until ``stop`` is set (no-op otherwise)."""
-    from trace_sql import SqlStorage
-
-    meili = [p for p in _parts(index) if isinstance(p, _meili_classes())]
-    if not meili or not isinstance(storage, SqlStorage):
-        return
-    from trace_meili import OutboxWorker
-    from trace_sql.search_outbox import SqlSearchOutbox
-
-    await OutboxWorker(SqlSearchOutbox(storage), storage, meili[0]).run(stop, idle=idle)
+__all__ = ["reindex", "search", "search_lifespan"]
 
 
 def search_lifespan(trace: Trace) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """Return a Litestar lifespan hook: prepare search at start, drain the outbox meanwhile.
+    """Return a Litestar lifespan hook: start the search index, run its background work.
 
-    Add it to the application's ``lifespan`` list. With the SQL index it only
-    applies the Postgres language; with Meilisearch it configures the index,
-    switches the outbox on and runs the :class:`~trace_meili.OutboxWorker`
-    until shutdown.
+    Add it to the application's ``lifespan`` list. What starting means is the
+    index's own business (:meth:`~trace_core.ports.SearchIndex.start`): the
+    PostgreSQL index applies its language; Meilisearch applies its settings,
+    switches the outbox on and drains it until shutdown.
     """
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        await start_search(trace.storage, trace.search)
-        stop = anyio.Event()
-        async with anyio.create_task_group() as group:
-            group.start_soon(run_search_worker, trace.storage, trace.search, stop)
-            try:
-                yield
-            finally:
-                stop.set()
+        index = trace.search
+        if index is None:
+            yield
+            return
+        await index.start()
+        async with index.background():
+            yield
 
     return lifespan
 
@@ -111,7 +53,7 @@ def reindex(state: CliState) -> None:
     async def body(trace: Trace) -> int:
         if trace.search is None:
             raise InvalidInputError("search.kind", "no search index is configured")
-        await start_search(trace.storage, trace.search)
+        await trace.search.start()
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
