@@ -441,7 +441,7 @@ async def test_the_server_lifespan_feeds_meilisearch_while_it_runs(tmp_path: Pat
     from trace_core.model import EntryDraft
     from trace_core.service import Trace
     from trace_core.testing.memory import InMemoryBlobStore
-    from trace_http.cli_search import search_lifespan
+    from trace_http.runtime import search_job
     from trace_sql.search_outbox import SqlSearchOutbox
 
     storage = await open_storage(sqlite_url(tmp_path / "served.db"))
@@ -459,7 +459,7 @@ async def test_the_server_lifespan_feeds_meilisearch_while_it_runs(tmp_path: Pat
     try:
         account = await trace.create_account("ada@example.org")
         ada = trace.principal_for(account, actor="test")
-        async with search_lifespan(trace)(None):
+        async with search_job(trace.search)():
             assert client.settings == INDEX_SETTINGS  # configured at start
             entry = await trace.create_entry(ada, EntryDraft(content="served while running"))
             with anyio.fail_after(10):

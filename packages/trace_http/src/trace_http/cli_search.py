@@ -1,47 +1,20 @@
-"""Search at the terminal and search maintenance: ``trace search`` and ``trace reindex``.
-
-Also the lifespan a server runs for search (:func:`search_lifespan`).
-"""
+"""Search at the terminal and search maintenance: ``trace search`` and ``trace reindex``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from trace_core.errors import InvalidInputError
 from trace_http.cli import CliState, cli_principal, pass_state
 from trace_http.commands._output import json_option, print_json, stderr
+from trace_http.runtime import Runtime
 
 if TYPE_CHECKING:
     from trace_core.model import SearchResult
-    from trace_core.service import Trace
 
-__all__ = ["reindex", "search", "search_lifespan"]
-
-
-def search_lifespan(trace: Trace) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """Return a Litestar lifespan hook: start the search index, run its background work.
-
-    Add it to the application's ``lifespan`` list. What starting means is the
-    index's own business (:meth:`~trace_core.ports.SearchIndex.start`): the
-    PostgreSQL index applies its language; Meilisearch applies its settings,
-    switches the outbox on and drains it until shutdown.
-    """
-
-    @asynccontextmanager
-    async def lifespan(_app: Any) -> AsyncIterator[None]:
-        index = trace.search
-        if index is None:
-            yield
-            return
-        await index.start()
-        async with index.background():
-            yield
-
-    return lifespan
+__all__ = ["reindex", "search"]
 
 
 @click.command()
@@ -50,7 +23,8 @@ def reindex(state: CliState) -> None:
     """Rebuild the search index from the database, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    async def body(trace: Trace) -> int:
+    async def body(runtime: Runtime) -> int:
+        trace = runtime.trace
         if trace.search is None:
             raise InvalidInputError("search.kind", "no search index is configured")
         await trace.search.start()
@@ -82,7 +56,8 @@ def search(state: CliState, email: str, limit: int, as_json: bool, query: tuple[
     """Search an account's entries: ranked, with highlighted snippets."""
     text = " ".join(query)
 
-    async def body(trace: Trace) -> SearchResult:
+    async def body(runtime: Runtime) -> SearchResult:
+        trace = runtime.trace
         _, principal = await cli_principal(trace, email)
         return await trace.search_entries(principal, text, limit=limit)
 

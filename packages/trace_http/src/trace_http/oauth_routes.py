@@ -29,7 +29,7 @@ import hmac
 import html
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from importlib import resources
 from string import Template
@@ -42,7 +42,6 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
-from trace_core.credentials import CredentialStore
 from trace_core.errors import (
     AuthenticationError,
     ConflictError,
@@ -52,32 +51,22 @@ from trace_core.errors import (
     RateLimitedError,
 )
 from trace_core.model import Account, Scope
-from trace_core.ports import Clock, Storage
-from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.authenticator import check_plan
 from trace_oauth.clients import MAX_METADATA_BYTES
-from trace_oauth.config import OAuthConfig
-from trace_oauth.oidc import OidcError, OidcPending, OidcProvider
+from trace_oauth.oidc import OidcError, OidcPending
 from trace_oauth.server import (
     AuthorizationPageError,
     AuthorizationPrompt,
-    AuthorizationService,
     OAuthRequest,
     OAuthResponse,
     registration_too_large,
 )
-from trace_oauth.sessions import SESSION_TTL, WebSessions
+from trace_oauth.sessions import SESSION_TTL
 
 if TYPE_CHECKING:
-    from trace_core.service import Trace
-    from trace_http.settings import Settings
+    from trace_http.runtime import Runtime
 
-__all__ = [
-    "oauth_config",
-    "oauth_handlers_from_settings",
-    "oauth_route_handlers",
-    "session_secret",
-]
+__all__ = ["oauth_route_handlers"]
 
 SESSION_COOKIE = "trace_session"
 OIDC_COOKIE = "trace_oidc"
@@ -177,43 +166,36 @@ def _to_response(result: OAuthResponse) -> Response[Any]:
     return Response(content=result.body or b"", status_code=result.status, headers=headers)
 
 
-SignUp = Callable[[str, str, str | None], Awaitable[Account]]
-"""Creates an account from (email, password, name); raises InvalidInputError or ConflictError."""
-
-
-def oauth_route_handlers(
-    service: AuthorizationService,
-    *,
-    secret: bytes,
-    signup: SignUp | None = None,
-    oidc: OidcProvider | None = None,
-    keys: ApiKeyService | None = None,
-) -> list[ControllerRouterHandler]:
+def oauth_route_handlers(runtime: Runtime) -> list[ControllerRouterHandler]:
     """Return the authorization server's route handlers, for the app to include.
 
-    Args:
-        service: the authorization service (trace_oauth).
-        secret: a server secret (≥ 32 random bytes) for signing the sign-in
-            session cookie and deriving CSRF tokens; the same on every replica.
-        signup: when given, an open sign-up page at ``/signup`` (off by default).
-        oidc: when given, "Sign in with …" through that OpenID Connect provider
-            (``/authorize/oidc`` and its callback); accounts match by verified email.
-        keys: when given, the Settings → Integrations page (``/settings/integrations``,
-            behind ``/signin``): create and revoke API keys, disconnect apps.
+    Everything comes from the runtime: the authorization service, the session
+    secret (signs the sign-in cookie, derives CSRF tokens; the same on every
+    replica), the web sessions, the API keys of the Settings → Integrations
+    page (``/settings/integrations``, behind ``/signin``), and, when configured,
+    the open sign-up page (``/signup``) and "Sign in with …" through an OpenID
+    Connect provider (``/authorize/oidc`` and its callback; accounts match by
+    verified email).
 
     Returns:
         Handlers for ``/.well-known/oauth-authorization-server``,
         ``/.well-known/openid-configuration``, ``/authorize`` (GET, and POST
-        for the login and consent forms), ``/token``, ``/register`` and
-        ``/revoke``. CORS (any origin, no credentials) comes from the app's CORS config.
+        for the login and consent forms), ``/token``, ``/register``,
+        ``/revoke``, the sign-in and integrations pages, and the optional ones.
+        CORS (any origin, no credentials) comes from the app's CORS config.
 
     """
+    service = runtime.oauth
+    secret = runtime.session_secret
     if len(secret) < 32:
         raise ValueError("the session secret must be at least 32 bytes")
+    signup = runtime.signup
+    oidc = runtime.oidc
+    keys = runtime.api_keys
     pages = _Pages()
     signer = _Signer(secret)
-    sessions = WebSessions(service.credentials, service.clock, service.hasher, secret)
-    issuer = service.config.issuer
+    sessions = runtime.web_sessions
+    issuer = runtime.public_url
     own_origin = _origin(issuer)
     secure = issuer.startswith("https://")
 
@@ -714,7 +696,6 @@ def oauth_route_handlers(
         notice: str = "",
         status: int = 200,
     ) -> Response[str]:
-        assert keys is not None
         csrf, cookies = csrf_for(request, session)
         field = f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
         rows = []
@@ -851,7 +832,6 @@ def oauth_route_handlers(
 
     @post("/settings/integrations/keys", include_in_schema=False, status_code=201)
     async def create_key(request: Request[Any, Any, Any]) -> Response[Any]:
-        assert keys is not None
         signed = await signed_in(request)
         if signed is None:
             return to_signin()
@@ -880,7 +860,6 @@ def oauth_route_handlers(
     async def revoke_key(
         request: Request[Any, Any, Any], key_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
-        assert keys is not None
         signed = await signed_in(request)
         if signed is None:
             return to_signin()
@@ -942,21 +921,18 @@ def oauth_route_handlers(
         token,
         revoke,
         register,
+        signin_form,
+        signin_submit,
+        signout,
+        integrations,
+        create_key,
+        revoke_key,
+        disconnect_app,
     ]
     if signup is not None:
         handlers += [signup_form, signup_submit]
     if oidc is not None:
         handlers += [oidc_start, oidc_callback]
-    if keys is not None:
-        handlers += [
-            signin_form,
-            signin_submit,
-            signout,
-            integrations,
-            create_key,
-            revoke_key,
-            disconnect_app,
-        ]
     return handlers
 
 
@@ -972,77 +948,3 @@ def _origin(url: str) -> str:
 def authorize_url(issuer: str, params: dict[str, str]) -> str:
     """Return the ``/authorize`` URL for ``params`` (tests and docs)."""
     return f"{issuer}/authorize?{urlencode(params)}"
-
-
-# --- wiring from settings (called by trace_http.app.open_app) ---------------------------
-
-
-def oauth_config(settings: Settings, public_url: str) -> OAuthConfig:
-    """Return the authorization server's configuration from the ``auth`` settings."""
-    auth = settings.auth
-    return OAuthConfig(
-        issuer=public_url,
-        access_token_ttl=timedelta(seconds=auth.access_token_ttl_seconds),
-        refresh_token_ttl=timedelta(seconds=auth.refresh_token_ttl_seconds),
-        refresh_grace=timedelta(seconds=auth.refresh_grace_seconds),
-        integrations_require_plan=auth.integrations_require_plan,
-        plans_with_integrations=frozenset(auth.plans_with_integrations) or None,
-        hash_key=auth.credential_hash_key,
-        registration_limit=auth.registrations_per_hour,
-        login_attempt_limit=auth.login_attempts_per_15_minutes,
-        unused_client_ttl=timedelta(seconds=auth.unused_client_ttl_seconds),
-        cimd_enabled=auth.client_metadata_documents,
-        cimd_allow_private_addresses=auth.cimd_allow_private_addresses,
-    )
-
-
-def session_secret(settings: Settings) -> bytes:
-    """Return the sign-in cookie key: configured, or generated once into the data directory."""
-    from trace_mcp import load_or_create_secret
-
-    if settings.auth.session_secret:
-        return settings.auth.session_secret.encode()
-    return load_or_create_secret(settings.storage.data_path / "session.key")
-
-
-def oauth_handlers_from_settings(
-    settings: Settings,
-    *,
-    public_url: str,
-    storage: Storage,
-    credentials: CredentialStore,
-    clock: Clock,
-    trace: Trace | None = None,
-) -> list[ControllerRouterHandler]:
-    """Build the authorization service from settings and return its routes.
-
-    ``trace`` is needed for the open sign-up page (``auth.open_signup``).
-    """
-    service = AuthorizationService(
-        config=oauth_config(settings, public_url),
-        credentials=credentials,
-        storage=storage,
-        clock=clock,
-    )
-    signup: SignUp | None = None
-    if settings.auth.open_signup and trace is not None:
-        facade = trace
-
-        async def signup(email: str, password: str, name: str | None) -> Account:
-            password_hash = await service.passwords.hash(password)
-            return await facade.create_account(email, name=name, password_hash=password_hash)
-
-    auth = settings.auth
-    oidc = None
-    if auth.oidc_issuer and auth.oidc_client_id and auth.oidc_client_secret:
-        oidc = OidcProvider(
-            issuer=auth.oidc_issuer,
-            client_id=auth.oidc_client_id,
-            client_secret=auth.oidc_client_secret,
-            redirect_uri=f"{public_url.rstrip('/')}/authorize/oidc/callback",
-            name=auth.oidc_name,
-        )
-    keys = ApiKeyService(credentials, clock, service.hasher)
-    return oauth_route_handlers(
-        service, secret=session_secret(settings), signup=signup, oidc=oidc, keys=keys
-    )

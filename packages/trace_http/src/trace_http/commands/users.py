@@ -7,9 +7,9 @@ import sys
 import click
 
 from trace_core.errors import InvalidInputError
-from trace_core.service import Trace
 from trace_http.cli import CliState, LazyGroup, pass_state
 from trace_http.commands._output import json_option, print_json, print_table, stderr, when
+from trace_http.runtime import Runtime
 
 USER_COMMANDS: dict[str, str] = {
     # Subcommands that live in other modules: name → "module:attribute".
@@ -48,11 +48,12 @@ def create_user(state: CliState, email: str, name: str | None, password_stdin: b
     """
     password_hash = None
     if password_stdin:
-        from trace_oauth.passwords import hash_password
+        from trace_oauth import hash_password
 
         password_hash = hash_password(_read_password())
 
-    async def body(trace: Trace) -> str:
+    async def body(runtime: Runtime) -> str:
+        trace = runtime.trace
         account = await trace.create_account(email, name=name, password_hash=password_hash)
         return str(account.account_id)
 
@@ -67,7 +68,8 @@ def create_user(state: CliState, email: str, name: str | None, password_stdin: b
 def list_users(state: CliState, as_json: bool) -> None:
     """List every account, oldest first."""
 
-    async def body(trace: Trace) -> list[dict[str, object]]:
+    async def body(runtime: Runtime) -> list[dict[str, object]]:
+        trace = runtime.trace
         return [
             {
                 "account_id": str(a.account_id),
