@@ -27,7 +27,7 @@ NOT_NEEDED_TO_SERVE = ("alembic", "trace_meili", "meilisearch", "rich")
 
 _SERVE_WITHOUT_LISTENING = """
 import asyncio, json, sys
-from trace_http.app import create_app
+from trace_http.web.app import create_app
 from trace_http.bootstrap import open_runtime
 
 async def main():

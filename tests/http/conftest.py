@@ -22,9 +22,9 @@ from trace_core.model import Principal, Scope
 from trace_core.service import Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
 from trace_core.testing.memory_search import InMemorySearchIndex
-from trace_http.app import create_app
-from trace_http.ratelimit import TokenBucketLimiter
 from trace_http.runtime import Runtime
+from trace_http.web.app import create_app
+from trace_http.web.ratelimit import TokenBucketLimiter
 from trace_mcp import AttachmentUrlSigner
 
 

@@ -13,9 +13,9 @@ from trace_core.errors import AuthenticationError
 from trace_core.model import Principal
 from trace_core.service import Trace
 from trace_http.bootstrap import runtime_for
-from trace_http.ratelimit import TokenBucketLimiter
 from trace_http.runtime import Runtime
 from trace_http.settings import AuthSettings, McpSettings, ServerSettings, Settings
+from trace_http.web.ratelimit import TokenBucketLimiter
 
 PUBLIC = "http://testserver"
 SECRET = b"k" * 48

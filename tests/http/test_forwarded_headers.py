@@ -3,7 +3,7 @@
 The per-address limits (client registration, sign-in, sign-up) count the client
 address uvicorn puts in the ASGI scope. These tests drive the authorization
 server through the very uvicorn configuration ``trace serve`` runs
-(:func:`trace_http.app.server_config`, its middleware loaded), from a loopback
+(:func:`trace_http.web.app.server_config`, its middleware loaded), from a loopback
 peer, and watch the registration limit.
 """
 
@@ -19,8 +19,8 @@ from http_support import SECRET, runtime_for_tests
 from trace_core.service import Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
 from trace_core.testing.memory_credentials import InMemoryCredentialStore
-from trace_http.app import create_app, server_config
 from trace_http.settings import Settings, SettingsError, load_settings
+from trace_http.web.app import create_app, server_config
 from trace_mcp import AttachmentUrlSigner
 from trace_oauth.config import OAuthConfig
 from trace_oauth.server import AuthorizationService

@@ -2,7 +2,7 @@
 
 The access log at debug level writes every request line with its query
 string; a signed attachment URL is a bearer link for an hour. ``trace serve``'s
-uvicorn configuration (:func:`trace_http.app.server_config`) installs the
+uvicorn configuration (:func:`trace_http.web.app.server_config`) installs the
 secret filter on every handler: here a real uvicorn serves the app on a socket
 and its access line for a signed download is captured.
 """
@@ -26,9 +26,9 @@ from litestar import Litestar
 from trace_core.model import EntryDraft, Principal
 from trace_core.service import Trace
 from trace_core.testing.images import png_bytes
-from trace_http.app import server_config
-from trace_http.logs import RedactSecrets, redact
 from trace_http.runtime import Options
+from trace_http.web.app import server_config
+from trace_http.web.logs import RedactSecrets, redact
 from trace_mcp import AttachmentUrlSigner
 
 pytestmark = pytest.mark.anyio

@@ -25,7 +25,7 @@ from trace_core.errors import UnavailableError
 from trace_core.model import Principal, Scope
 from trace_core.service import SystemClock, Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
-from trace_http.app import create_app
+from trace_http.web.app import create_app
 from trace_mcp import AttachmentUrlSigner
 
 pytestmark = pytest.mark.anyio

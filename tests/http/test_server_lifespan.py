@@ -13,9 +13,9 @@ import pytest
 import trace_http.runtime
 from trace_core.model import EntryDraft
 from trace_core.testing.memory import FixedClock
-from trace_http.app import create_app
 from trace_http.bootstrap import open_runtime, open_trace
 from trace_http.settings import Settings, StorageSettings
+from trace_http.web.app import create_app
 from trace_sql.search import SqlSearchIndex
 
 pytestmark = pytest.mark.anyio

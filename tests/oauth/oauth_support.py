@@ -19,10 +19,10 @@ from trace_core.model import Account
 from trace_core.ports import Storage
 from trace_core.service import Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore
-from trace_http.app import create_app
 from trace_http.bootstrap import runtime_for
 from trace_http.runtime import SignUp
 from trace_http.settings import McpSettings, ServerSettings, Settings
+from trace_http.web.app import create_app
 from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.authenticator import BearerAuthenticator
 from trace_oauth.config import OAuthConfig

@@ -10,10 +10,10 @@ import pytest
 
 from trace_core.service import Trace
 from trace_core.testing.memory import InMemoryBlobStore, InMemoryStorage
-from trace_http.app import create_app
 from trace_http.bootstrap import oauth_config, runtime_for, session_secret
 from trace_http.runtime import Runtime
 from trace_http.settings import AuthSettings, ServerSettings, Settings, StorageSettings
+from trace_http.web.app import create_app
 
 
 def _runtime(tmp_path: Path, auth: AuthSettings | None = None) -> Runtime:

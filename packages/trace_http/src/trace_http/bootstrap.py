@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from trace_core.model import Account, Principal
     from trace_core.ports import Authenticator, BlobStore, Clock, SearchIndex, Storage
     from trace_core.service import Trace
-    from trace_http.ratelimit import RateLimiter
+    from trace_http.web.ratelimit import RateLimiter
     from trace_mcp import AttachmentUrlSigner
     from trace_oauth import (
         ApiKeyService,
@@ -365,7 +365,7 @@ def _builders(settings: Settings, **given: Any) -> Builders:
         )
 
     def limiter(rt: Runtime) -> RateLimiter:
-        from trace_http.ratelimit import SharedWindowLimiter, TokenBucketLimiter
+        from trace_http.web.ratelimit import SharedWindowLimiter, TokenBucketLimiter
 
         mcp = settings.mcp
         shared = mcp.rate_limit_shared

@@ -9,7 +9,7 @@ import click
 from trace_core.inputs import parse_date, parse_uuid, split_tags
 from trace_core.model import Entry, EntryDraft
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import stderr
+from trace_http.cli._output import stderr
 from trace_http.runtime import Runtime
 
 

@@ -8,7 +8,7 @@ import click
 
 from trace_core.errors import InvalidInputError
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import json_option, print_json, stderr
+from trace_http.cli._output import json_option, print_json, stderr
 from trace_http.runtime import Runtime
 
 if TYPE_CHECKING:

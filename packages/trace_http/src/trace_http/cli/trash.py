@@ -8,7 +8,7 @@ from trace_core.inputs import parse_uuid
 from trace_core.limits import MAX_OFFSET
 from trace_core.model import Entry, Page
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import json_option, print_json, print_table, stderr, when
+from trace_http.cli._output import json_option, print_json, print_table, stderr, when
 from trace_http.runtime import Runtime, run_maintenance_once
 
 

@@ -94,7 +94,7 @@ class _Session(NamedTuple):
 
 
 def _template(name: str) -> Template:
-    text = resources.files("trace_http").joinpath("oauth_templates", name).read_text("utf-8")
+    text = resources.files("trace_http.web").joinpath("oauth_templates", name).read_text("utf-8")
     return Template(text)
 
 

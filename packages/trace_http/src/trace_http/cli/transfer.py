@@ -21,7 +21,7 @@ from trace_core.transfer import (
     import_account,
 )
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import stderr
+from trace_http.cli._output import stderr
 from trace_http.runtime import Runtime
 
 PROGRESS_THRESHOLD = 2000

@@ -8,7 +8,7 @@ no adapter and reads no settings. :func:`serve` runs it with uvicorn
 Routes here:
 
 - MCP (``/``, ``/mcp``, ``/mcp/``; POST, GET, DELETE, HEAD, OPTIONS): see
-  :mod:`trace_http.mcp_endpoint`;
+  :mod:`trace_http.web.mcp_endpoint`;
 - Protected Resource Metadata (RFC 9728) at ``/.well-known/oauth-protected-resource``
   (resource ``https://HOST``) and ``/.well-known/oauth-protected-resource/mcp``
   (resource ``https://HOST/mcp``);
@@ -19,7 +19,7 @@ CORS is on for every route (preflights need no token; 401s carry the CORS
 headers too, so browser clients can read the challenge). Core errors raised by
 route handlers become HTTP answers in one place, :func:`trace_error_response`;
 every 5xx answer, whichever route gave it, is logged once through
-:class:`~trace_http.errorlog.ServerErrorLog` (outages only where they start and end).
+:class:`~trace_http.web.errorlog.ServerErrorLog` (outages only where they start and end).
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ from trace_core.errors import (
 )
 from trace_core.model import Principal
 from trace_core.model import Scope as AuthScope
-from trace_http.errorlog import ServerErrorLog
-from trace_http.mcp_endpoint import McpEndpoint, ResourceServer, challenge
-from trace_http.ratelimit import retry_after_header
+from trace_http.web.errorlog import ServerErrorLog
+from trace_http.web.mcp_endpoint import McpEndpoint, ResourceServer, challenge
+from trace_http.web.ratelimit import retry_after_header
 from trace_mcp import McpOptions, TraceMcp
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def create_app(
         runtime's background jobs.
 
     """
-    from trace_http.oauth_routes import oauth_route_handlers
+    from trace_http.web.oauth_routes import oauth_route_handlers
 
     trace = runtime.trace
     options = runtime.options
@@ -309,13 +309,13 @@ def server_config(app: Litestar, options: Options) -> uvicorn.Config:
 
     Creating the configuration configures uvicorn's loggers (the app's were set
     up when it was built); then every handler gets the secret filter
-    (:func:`trace_http.logs.redact_secrets_in_logs`): at ``debug`` the access log
+    (:func:`trace_http.web.logs.redact_secrets_in_logs`): at ``debug`` the access log
     shows each request's path and query, and signed attachment URLs must not
     outlive their request there.
     """
     import uvicorn
 
-    from trace_http.logs import redact_secrets_in_logs
+    from trace_http.web.logs import redact_secrets_in_logs
 
     if options.log_level != "debug":
         # The SDK logs every stateless request at INFO ("Terminating session: None").

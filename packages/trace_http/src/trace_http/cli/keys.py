@@ -1,23 +1,17 @@
-"""``trace key …`` (API keys) and ``trace user passwd`` (set a password).
-
-Registered in :data:`trace_http.cli.COMMANDS` (``key``) and on the ``user``
-group. API keys are printed once, at creation; only their hash is stored. A new
-password ends the account's web sessions (signed in on the server's pages).
-"""
+"""``trace key …``: API keys, printed once at creation; only their hash is stored."""
 
 from __future__ import annotations
 
-import sys
 from uuid import UUID
 
 import click
 
 from trace_core.errors import InvalidInputError, NotFoundError
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import json_option, print_json, print_table, stderr, when
+from trace_http.cli._output import json_option, print_json, print_table, stderr, when
 from trace_http.runtime import Runtime
 
-__all__ = ["key", "passwd"]
+__all__ = ["key"]
 
 
 @click.group()
@@ -123,38 +117,3 @@ def revoke_key(state: CliState, key_id: str, email: str | None) -> None:
 
     name = state.run(body)
     stderr.print(f"revoked key {name!r} ({key_id})")
-
-
-@click.command("passwd")
-@click.argument("email")
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help="Read the new password from the first line of stdin instead of prompting.",
-)
-@pass_state
-def passwd(state: CliState, email: str, password_stdin: bool) -> None:
-    """Set the password EMAIL signs in with (on the OAuth login page).
-
-    Everywhere the account is signed in on the server's pages, it is signed out.
-
-    Example: echo 'a long new password' | trace user passwd ada@example.com --password-stdin
-    """
-    from trace_oauth import hash_password
-
-    if password_stdin or not sys.stdin.isatty():
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    if not password:
-        raise InvalidInputError("password", "nothing was read")
-    password_hash = hash_password(password)
-
-    async def body(runtime: Runtime) -> None:
-        from trace_oauth import set_password
-
-        account = await runtime.trace.get_account_by_email(email)
-        await set_password(runtime.trace, runtime.credentials, account.account_id, password_hash)
-
-    state.run(body)
-    stderr.print(f"password set for {email}")

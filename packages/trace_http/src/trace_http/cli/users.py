@@ -1,4 +1,7 @@
-"""``trace user …``: accounts."""
+"""``trace user …``: accounts and their passwords.
+
+A new password ends the account's web sessions (signed in on the server's pages).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,12 @@ import sys
 import click
 
 from trace_core.errors import InvalidInputError
-from trace_http.cli import CliState, LazyGroup, pass_state
-from trace_http.commands._output import json_option, print_json, print_table, stderr, when
+from trace_http.cli import CliState, pass_state
+from trace_http.cli._output import json_option, print_json, print_table, stderr, when
 from trace_http.runtime import Runtime
 
-USER_COMMANDS: dict[str, str] = {
-    # Subcommands that live in other modules: name → "module:attribute".
-    "passwd": "trace_http.oauth_cli:passwd",
-}
 
-
-@click.group(cls=LazyGroup, lazy=USER_COMMANDS)
+@click.group()
 def user() -> None:
     """Create and list accounts, and set their passwords."""
 
@@ -104,11 +102,36 @@ def list_users(state: CliState, as_json: bool) -> None:
     )
 
 
-def _register_passwd() -> None:
-    # ``trace user passwd`` lives with the other sign-in code (trace_http.oauth_cli).
-    from trace_http.oauth_cli import passwd
+@user.command("passwd")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the new password from the first line of stdin instead of prompting.",
+)
+@pass_state
+def passwd(state: CliState, email: str, password_stdin: bool) -> None:
+    """Set the password EMAIL signs in with (on the OAuth login page).
 
-    user.add_command(passwd)
+    Everywhere the account is signed in on the server's pages, it is signed out.
 
+    Example: echo 'a long new password' | trace user passwd ada@example.com --password-stdin
+    """
+    from trace_oauth import hash_password
 
-_register_passwd()
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise InvalidInputError("password", "nothing was read")
+    password_hash = hash_password(password)
+
+    async def body(runtime: Runtime) -> None:
+        from trace_oauth import set_password
+
+        account = await runtime.trace.get_account_by_email(email)
+        await set_password(runtime.trace, runtime.credentials, account.account_id, password_hash)
+
+    state.run(body)
+    stderr.print(f"password set for {email}")

@@ -1,13 +1,10 @@
-"""The ``trace`` command line.
+"""The ``trace`` command line: the click group, the command registry, and every command.
 
-Commands live in modules under :mod:`trace_http.commands` and are imported only
-when used, so ``trace --help`` and quick commands stay fast. To add a command,
-write a module exposing a ``click.Command`` (or group) and add ONE line to
-:data:`COMMANDS`.
-
-Groups can be extended the same way: ``@click.group(cls=LazyGroup, lazy={...})``
-(``trace user passwd`` lives in :mod:`trace_http.oauth_cli`, registered by one
-line in ``USER_COMMANDS``).
+Each command lives in a module of this package (one per noun: ``users``,
+``keys``, ``streams``, ...) and is imported only when used, so ``trace --help``
+and quick commands stay fast. To add a command, write a module exposing a
+``click.Command`` (or group) and add ONE line to :data:`COMMANDS`. A group can
+load its subcommands the same way: ``@click.group(cls=LazyGroup, lazy={...})``.
 
 A command body is an async function run by :meth:`CliState.run`, which has the
 composition root build the :class:`~trace_http.runtime.Runtime` (the facade and
@@ -51,21 +48,20 @@ T = TypeVar("T")
 
 COMMANDS: dict[str, str] = {
     # name            module:attribute (imported only when the command runs or --help lists it)
-    "migrate": "trace_http.commands.admin:migrate",
-    "serve": "trace_http.commands.admin:serve",
-    "user": "trace_http.commands.users:user",
-    "stream": "trace_http.commands.streams:stream",
-    "entry": "trace_http.commands.entries:entry",
-    "attachment": "trace_http.commands.attachments:attachment",
-    "export": "trace_http.commands.transfer:export",
-    "import": "trace_http.commands.transfer:import_",
-    "mcp": "trace_http.commands.mcp:mcp",
-    "search": "trace_http.cli_search:search",
-    "reindex": "trace_http.cli_search:reindex",
-    "trash": "trace_http.commands.trash:trash",
-    "key": "trace_http.oauth_cli:key",
-    # Other engineers: add one line here, e.g.
-    # "key": "trace_http.commands.keys:key",
+    "migrate": "trace_http.cli.admin:migrate",
+    "serve": "trace_http.cli.admin:serve",
+    "user": "trace_http.cli.users:user",
+    "stream": "trace_http.cli.streams:stream",
+    "entry": "trace_http.cli.entries:entry",
+    "attachment": "trace_http.cli.attachments:attachment",
+    "export": "trace_http.cli.transfer:export",
+    "import": "trace_http.cli.transfer:import_",
+    "mcp": "trace_http.cli.mcp:mcp",
+    "search": "trace_http.cli.search:search",
+    "reindex": "trace_http.cli.search:reindex",
+    "trash": "trace_http.cli.trash:trash",
+    "key": "trace_http.cli.keys:key",
+    # A new command: one line here, e.g. "tag": "trace_http.cli.tags:tag",
 }
 """Every top-level command: name → ``module:attribute`` of its click command."""
 

@@ -39,6 +39,6 @@ def serve(state: CliState, host: str | None, port: int | None) -> None:
 
     Migrates the database first. Stop with Ctrl-C.
     """
-    from trace_http.app import serve as run_server
+    from trace_http.web.app import serve as run_server
 
     state.run(run_server, serving=True, host=host, port=port)

@@ -8,7 +8,7 @@ import msgspec
 from trace_core.errors import InvalidInputError
 from trace_core.model import EntrySettings, NewStream, Stream
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import json_option, print_json, print_table, stderr, when
+from trace_http.cli._output import json_option, print_json, print_table, stderr, when
 from trace_http.runtime import Runtime
 
 
