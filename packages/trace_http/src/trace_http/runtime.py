@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
+from trace_core.model import Account
+
 if TYPE_CHECKING:
     from trace_core.credentials import CredentialStore
-    from trace_core.model import Account, Principal
+    from trace_core.model import Principal
     from trace_core.ports import Authenticator, Clock, SearchIndex
     from trace_core.service import Trace
     from trace_http.web.ratelimit import RateLimiter
@@ -51,7 +53,7 @@ logger = logging.getLogger("trace.maintenance")
 Job = Callable[[], AbstractAsyncContextManager[None]]
 """Background work while a server runs: entered at start-up, left at shutdown."""
 
-SignUp = Callable[[str, str, str | None], Awaitable["Account"]]
+SignUp = Callable[[str, str, str | None], Awaitable[Account]]
 """Creates an account from (email, password, name); raises InvalidInputError or ConflictError."""
 
 

@@ -64,7 +64,7 @@ from trace_core.credentials import (
     OAuthToken,
     RotationStatus,
 )
-from trace_core.errors import AuthenticationError, RateLimitedError
+from trace_core.errors import AuthenticationError, RateLimitedError, retry_after_seconds
 from trace_core.model import Account, Scope
 from trace_core.ports import Clock, Storage
 from trace_oauth.authenticator import check_plan
@@ -975,7 +975,7 @@ def _json_error(status: int, error: str, description: str) -> OAuthResponse:
 
 
 def _rate_limited(retry_after: float) -> OAuthResponse:
-    seconds = max(1, int(retry_after + 0.999))
+    seconds = retry_after_seconds(retry_after)
     response = _json_error(429, "rate_limited", f"too many requests; retry after {seconds} s")
     response.headers.append(("Retry-After", str(seconds)))
     return response

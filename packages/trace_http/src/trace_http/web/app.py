@@ -149,7 +149,7 @@ def create_app(
         runtime's background jobs.
 
     """
-    from trace_http.web.oauth_routes import oauth_route_handlers
+    from trace_http.web.oauth import oauth_router
 
     trace = runtime.trace
     options = runtime.options
@@ -279,7 +279,7 @@ def create_app(
             prm_mcp,
             health,
             download,
-            *oauth_route_handlers(runtime),
+            oauth_router(runtime),
             *route_handlers,
         ],
         cors_config=cors,
