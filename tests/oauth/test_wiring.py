@@ -101,10 +101,8 @@ def test_the_session_secret_is_generated_once_into_the_data_dir(tmp_path: Path) 
     assert session_secret(configured) == b"k" * 40
 
 
-def test_a_command_that_needs_no_oauth_writes_no_key_file(tmp_path: Path) -> None:
+def test_the_session_key_is_written_only_when_the_pages_need_it(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path)
-
-    assert runtime.trace is not None
 
     assert not (tmp_path / "session.key").exists()
     assert not (tmp_path / "attachment-url.key").exists()
