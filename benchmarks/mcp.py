@@ -124,17 +124,14 @@ def current_rss_mb(pid: int) -> float:
 async def build_data(data_dir: Path, entries: int) -> dict[str, Any]:
     """Create, migrate and load the database; return the key and some ids to call with."""
     from trace_core.model import EntryFilter, Principal, Scope
-    from trace_core.service import SystemClock
     from trace_core.transfer import import_account
-    from trace_http.bootstrap import open_trace
+    from trace_http.bootstrap import open_runtime
     from trace_http.settings import Settings, StorageSettings
-    from trace_oauth.api_keys import ApiKeyService
-    from trace_oauth.tokens import SecretHasher
-    from trace_sql.credentials import SqlCredentialStore
 
     settings = Settings(storage=StorageSettings(data_dir=str(data_dir)))
     started = time.perf_counter()
-    async with open_trace(settings) as trace:
+    async with open_runtime(settings) as runtime:
+        trace = runtime.trace
         measured = None
         for index in range(OTHER_ACCOUNTS + 1):
             n = entries if index == 0 else max(1, entries // 10)
@@ -144,12 +141,7 @@ async def build_data(data_dir: Path, entries: int) -> dict[str, Any]:
             if index == 0:
                 measured = account
         assert measured is not None
-        keys = ApiKeyService(
-            SqlCredentialStore(trace.storage),  # type: ignore[arg-type]
-            SystemClock(),
-            SecretHasher(),
-        )
-        key = await keys.create(measured.account_id, "benchmark", Scope.FULL)
+        key = await runtime.api_keys.create(measured.account_id, "benchmark", Scope.FULL)
         principal = Principal(
             account_id=measured.account_id, scopes=frozenset({Scope.READ}), actor="bench"
         )

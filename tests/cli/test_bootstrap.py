@@ -136,3 +136,88 @@ def test_a_short_cursor_secret_is_refused_naming_the_setting() -> None:
     with pytest.raises(SettingsError) as caught:
         ServerSettings(cursor_secret="short")
     assert caught.value.field == "server.cursor_secret"
+
+
+# --- the runtime: every wired part, built once ---------------------------------------
+
+
+async def test_a_runtime_from_settings_keeps_credentials_in_the_same_database(
+    tmp_path: Path,
+) -> None:
+    from trace_core.model import Scope
+    from trace_http.bootstrap import open_runtime
+
+    settings = _settings(tmp_path)
+    async with open_runtime(settings) as runtime:
+        account = await runtime.trace.create_account("ada@example.org")
+        created = await runtime.api_keys.create(account.account_id, "laptop", Scope.READ)
+        principal = await runtime.authenticator.authenticate(created.plaintext)
+        assert principal.account_id == account.account_id
+        assert runtime.public_url == "http://127.0.0.1:8000"
+        assert len(runtime.background) == 2  # search start-up, trash upkeep
+
+    async with open_runtime(settings) as again:  # another process, the same database
+        assert [k.name for k in await again.api_keys.list_keys(account.account_id)] == ["laptop"]
+
+
+async def test_a_runtime_around_in_memory_parts_needs_no_database(tmp_path: Path) -> None:
+    from trace_http.bootstrap import build_runtime
+
+    storage = InMemoryStorage()
+    runtime = await build_runtime(_settings(tmp_path), storage=storage, blobs=InMemoryBlobStore())
+
+    assert runtime.trace.storage is storage
+    assert await runtime.migrate() == []  # not the configured database: nothing to migrate
+    assert not (tmp_path / "data" / "trace.db").exists()
+
+
+async def test_serving_with_auth_switched_off_acts_as_the_test_user(tmp_path: Path) -> None:
+    from trace_http.bootstrap import open_runtime
+    from trace_http.settings import McpSettings
+
+    settings = Settings(
+        storage=StorageSettings(data_dir=str(tmp_path / "data")),
+        mcp=McpSettings(disable_auth_for_tests=True, test_user="tester@example.org"),
+    )
+    async with open_runtime(settings) as command:
+        assert command.test_principal is None  # only the server serves without auth
+    async with open_runtime(settings, serving=True) as server:
+        assert server.test_principal is not None
+        account = await server.trace.get_account_by_email("tester@example.org")
+        assert server.test_principal.account_id == account.account_id
+
+
+_COMMAND_RUNTIME = """
+import asyncio, json, sys
+from trace_http.bootstrap import open_runtime
+
+async def main():
+    async with open_runtime() as runtime:
+        await runtime.trace.list_accounts()
+
+asyncio.run(main())
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def test_a_command_runtime_loads_no_oauth_mcp_or_web_code_until_used(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACE_")}
+    env["TRACE_DATA_DIR"] = str(tmp_path / "data")
+    done = subprocess.run(
+        [sys.executable, "-c", _COMMAND_RUNTIME],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    imported = set(json.loads(done.stdout.splitlines()[-1]))
+    assert not imported & {"authlib", "mcp", "litestar", "trace_oauth", "trace_mcp", "uvicorn"}
+    assert not (tmp_path / "data" / "session.key").exists()
+    assert not (tmp_path / "data" / "attachment-url.key").exists()

@@ -422,7 +422,7 @@ def test_serve_reports_a_refused_configuration_without_a_traceback(cli: RunCli) 
 def test_large_imports_show_a_progress_bar(
     cli: RunCli, ada: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from trace_http.commands import transfer
+    from trace_http.cli import transfer
 
     for i in range(3):
         cli("entry", "create", "--user", ada, "--content", f"note {i}")

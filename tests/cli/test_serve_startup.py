@@ -27,14 +27,15 @@ NOT_NEEDED_TO_SERVE = ("alembic", "trace_meili", "meilisearch", "rich")
 
 _SERVE_WITHOUT_LISTENING = """
 import asyncio, json, sys
-from trace_http.app import open_app
-from trace_http.settings import load_settings
+from trace_http.web.app import create_app
+from trace_http.bootstrap import open_runtime
 
 async def main():
     # Start the whole lifespan (search start-up, outbox worker, trash purge) and stop
     # at once: a round of background work in flight must not hold up the exit.
-    async with open_app(load_settings(None)) as app, app.lifespan():
-        pass
+    async with open_runtime(serving=True) as runtime:
+        async with create_app(runtime).lifespan():
+            pass
 
 asyncio.run(main())
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))

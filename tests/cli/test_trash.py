@@ -15,7 +15,7 @@ from trace_core.model import EntryDraft
 from trace_core.testing.images import png_bytes
 from trace_core.testing.memory import FixedClock
 from trace_http.bootstrap import open_trace
-from trace_http.maintenance import maintenance_lifespan
+from trace_http.runtime import trash_upkeep_job
 from trace_http.settings import load_settings
 
 RunCli = Callable[..., Result]
@@ -101,7 +101,7 @@ class _CountingTrace:
 async def test_the_server_lifespan_purges_the_trash_on_start_and_stops_cleanly() -> None:
     fake: Any = _CountingTrace()
     with anyio.fail_after(5):
-        async with maintenance_lifespan(fake, 3600)(None):
+        async with trash_upkeep_job(fake, 3600)():
             await fake.called.wait()
     assert fake.calls == 1
 
@@ -109,7 +109,7 @@ async def test_the_server_lifespan_purges_the_trash_on_start_and_stops_cleanly()
 @pytest.mark.anyio
 async def test_an_interval_of_zero_turns_the_background_purge_off() -> None:
     fake: Any = _CountingTrace()
-    async with maintenance_lifespan(fake, 0)(None):
+    async with trash_upkeep_job(fake, 0)():
         await anyio.lowlevel.checkpoint()
     assert fake.calls == 0
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from http_support import PUBLIC, SECRET, FakeAuthenticator, McpConnect, Pair
+from http_support import PUBLIC, SECRET, FakeAuthenticator, McpConnect, Pair, runtime_for_tests
 from litestar import Litestar
 from mcp.client.streamable_http import streamable_http_client
 
@@ -22,9 +22,9 @@ from trace_core.model import Principal, Scope
 from trace_core.service import Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
 from trace_core.testing.memory_search import InMemorySearchIndex
-from trace_http.app import create_app
-from trace_http.mcp_endpoint import ResourceServer
-from trace_http.ratelimit import TokenBucketLimiter
+from trace_http.runtime import Runtime
+from trace_http.web.app import create_app
+from trace_http.web.ratelimit import TokenBucketLimiter
 from trace_mcp import AttachmentUrlSigner
 
 
@@ -86,16 +86,21 @@ def limiter(now: list[float]) -> TokenBucketLimiter:
 
 
 @pytest.fixture
-def app(
+def runtime(
     trace: Trace, authenticator: FakeAuthenticator, clock: FixedClock, limiter: TokenBucketLimiter
-) -> Litestar:
-    return create_app(
-        trace=trace,
-        resource_server=ResourceServer(public_url=PUBLIC),
+) -> Runtime:
+    """The composition root's runtime around the in-memory facade, with fakes for auth."""
+    return runtime_for_tests(
+        trace,
         authenticator=authenticator,
         signer=AttachmentUrlSigner(SECRET, PUBLIC, clock=clock),
-        rate_limiter=limiter,
+        limiter=limiter,
     )
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> Litestar:
+    return create_app(runtime)
 
 
 @pytest.fixture
@@ -128,13 +133,14 @@ async def pair(
     """Clients of two apps on the same facade: one with the direct answer path, one without."""
 
     def app(direct: bool) -> Litestar:
-        return create_app(
-            trace=trace,
-            resource_server=ResourceServer(public_url=PUBLIC),
+        runtime = runtime_for_tests(
+            trace,
             authenticator=authenticator,
             signer=AttachmentUrlSigner(SECRET, PUBLIC, clock=clock),
-            direct_dispatch=direct,
+            # No limit: both apps answer every request of a comparison.
+            limiter=TokenBucketLimiter(burst=1_000_000, rate=1_000_000.0),
         )
+        return create_app(runtime, direct_dispatch=direct)
 
     with_direct, without = app(True), app(False)
     async with (

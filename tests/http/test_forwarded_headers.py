@@ -3,7 +3,7 @@
 The per-address limits (client registration, sign-in, sign-up) count the client
 address uvicorn puts in the ASGI scope. These tests drive the authorization
 server through the very uvicorn configuration ``trace serve`` runs
-(:func:`trace_http.app.server_config`, its middleware loaded), from a loopback
+(:func:`trace_http.web.app.server_config`, its middleware loaded), from a loopback
 peer, and watch the registration limit.
 """
 
@@ -14,13 +14,14 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from litestar import Litestar
+from http_support import SECRET, runtime_for_tests
 
-from trace_core.testing.memory import FixedClock, InMemoryStorage
+from trace_core.service import Trace
+from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
 from trace_core.testing.memory_credentials import InMemoryCredentialStore
-from trace_http.app import server_config
-from trace_http.oauth_routes import oauth_route_handlers
 from trace_http.settings import Settings, SettingsError, load_settings
+from trace_http.web.app import create_app, server_config
+from trace_mcp import AttachmentUrlSigner
 from trace_oauth.config import OAuthConfig
 from trace_oauth.server import AuthorizationService
 
@@ -36,14 +37,22 @@ def _settings(**server: Any) -> Settings:
 
 def _served_app(settings: Settings) -> Any:
     """The OAuth routes wrapped the way ``trace serve`` wraps the app."""
+    storage, credentials = InMemoryStorage(), InMemoryCredentialStore()
     service = AuthorizationService(
         config=OAuthConfig(issuer=ISSUER, registration_limit=REGISTRATIONS_ALLOWED),
-        credentials=InMemoryCredentialStore(),
-        storage=InMemoryStorage(),
+        credentials=credentials,
+        storage=storage,
         clock=FixedClock(),
     )
-    app = Litestar(route_handlers=oauth_route_handlers(service, secret=b"s" * 32))
-    config = server_config(app, settings, host="127.0.0.1", port=8000)
+    runtime = runtime_for_tests(
+        Trace(storage=storage, blobs=InMemoryBlobStore()),
+        settings,
+        credentials=credentials,
+        oauth=service,
+        session_secret=SECRET,
+        signer=AttachmentUrlSigner(SECRET, ISSUER),
+    )
+    config = server_config(create_app(runtime), runtime.options)
     config.load()
     return config.loaded_app
 

@@ -2,7 +2,7 @@
 
 The access log at debug level writes every request line with its query
 string; a signed attachment URL is a bearer link for an hour. ``trace serve``'s
-uvicorn configuration (:func:`trace_http.app.server_config`) installs the
+uvicorn configuration (:func:`trace_http.web.app.server_config`) installs the
 secret filter on every handler: here a real uvicorn serves the app on a socket
 and its access line for a signed download is captured.
 """
@@ -20,14 +20,15 @@ import anyio
 import httpx2
 import pytest
 import uvicorn
+from http_support import PUBLIC
 from litestar import Litestar
 
 from trace_core.model import EntryDraft, Principal
 from trace_core.service import Trace
 from trace_core.testing.images import png_bytes
-from trace_http.app import server_config
-from trace_http.logs import RedactSecrets, redact
-from trace_http.settings import LogSettings, Settings
+from trace_http.runtime import Options
+from trace_http.web.app import server_config
+from trace_http.web.logs import RedactSecrets, redact
 from trace_mcp import AttachmentUrlSigner
 
 pytestmark = pytest.mark.anyio
@@ -88,8 +89,8 @@ async def test_the_debug_access_log_shows_signed_download_links_without_their_si
     link = urlsplit(signer.sign(alice.account_id, attachment.attachment_id).url)
     signature = dict(p.split("=", 1) for p in link.query.split("&"))["sig"]
 
-    settings = Settings(log=LogSettings(level="debug"))
-    server = _Server(server_config(app, settings, host="127.0.0.1", port=port))
+    options = Options(public_url=PUBLIC, port=port, log_level="debug")
+    server = _Server(server_config(app, options))
     access_log = io.StringIO()
     for handler in logging.getLogger("uvicorn.access").handlers:
         assert isinstance(handler, logging.StreamHandler)
@@ -115,7 +116,7 @@ async def test_the_debug_access_log_shows_signed_download_links_without_their_si
 async def test_app_log_lines_lose_credentials_once_the_server_configured_logging(
     app: Litestar, restore_logging: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server_config(app, Settings(), host="127.0.0.1", port=8000)
+    server_config(app, Options(public_url=PUBLIC))
 
     logging.getLogger("trace_http.errors").error(
         "GET %s answered 500: %s", "/x?account=a&sig=s3cr3tsignature", ValueError("bad")

@@ -11,7 +11,7 @@ from http_support import PUBLIC, FakeAuthenticator, McpConnect
 from mcp import MCPError
 from trace_core.errors import InvalidInputError, PlanRequiredError
 from trace_core.model import Principal
-from trace_http.app import open_app
+from trace_http.bootstrap import open_runtime
 from trace_http.settings import McpSettings, Settings, StorageSettings
 
 pytestmark = pytest.mark.anyio
@@ -367,7 +367,7 @@ async def test_switching_auth_off_is_refused_on_a_public_address(tmp_path: Path)
     )
 
     with pytest.raises(InvalidInputError) as refused:
-        async with open_app(settings, host="0.0.0.0", port=8000):
+        async with open_runtime(settings, serving=True, host="0.0.0.0", port=8000):
             pass
 
     assert refused.value.field == "mcp.disable_auth_for_tests"

@@ -9,7 +9,7 @@ import pytest
 from trace_core.credentials import CredentialStore
 from trace_core.testing.memory import FixedClock
 from trace_core.testing.memory_credentials import InMemoryCredentialStore
-from trace_http.ratelimit import SharedWindowLimiter, TokenBucketLimiter, retry_after_header
+from trace_http.web.ratelimit import SharedWindowLimiter, TokenBucketLimiter, retry_after_header
 from trace_sql import create_storage
 from trace_sql.credentials import SqlCredentialStore
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from http_support import PUBLIC, SECRET, FakeAuthenticator
+from http_support import PUBLIC, SECRET, FakeAuthenticator, runtime_for_tests
 from litestar import Litestar, Response, get
 from sqlalchemy.engine import make_url
 
@@ -25,8 +25,7 @@ from trace_core.errors import UnavailableError
 from trace_core.model import Principal, Scope
 from trace_core.service import SystemClock, Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
-from trace_http.app import create_app
-from trace_http.mcp_endpoint import ResourceServer
+from trace_http.web.app import create_app
 from trace_mcp import AttachmentUrlSigner
 
 pytestmark = pytest.mark.anyio
@@ -107,13 +106,12 @@ def auth(storage: SwitchableStorage, alice: Principal) -> StorageAuthenticator:
 def app(storage: SwitchableStorage, auth: StorageAuthenticator) -> Litestar:
     # Built in a fixture: Litestar configures logging when an app is made, and
     # pytest attaches its capture handler to the root logger afterwards.
-    return create_app(
-        trace=Trace(storage=storage, blobs=InMemoryBlobStore(), clock=FixedClock()),
-        resource_server=ResourceServer(public_url=PUBLIC),
+    runtime = runtime_for_tests(
+        Trace(storage=storage, blobs=InMemoryBlobStore(), clock=FixedClock()),
         authenticator=auth,
         signer=AttachmentUrlSigner(SECRET, PUBLIC),
-        route_handlers=[boom, gateway],
     )
+    return create_app(runtime, route_handlers=[boom, gateway])
 
 
 @pytest.fixture
@@ -306,15 +304,17 @@ async def postgres_world(postgres_url: str) -> AsyncIterator[PostgresWorld]:
             alice.account_id, "test", Scope.FULL
         )
         app = create_app(
-            trace=trace,
-            resource_server=ResourceServer(public_url=PUBLIC),
-            authenticator=BearerAuthenticator(
-                storage=storage,
+            runtime_for_tests(
+                trace,
                 credentials=credentials,
-                config=OAuthConfig(issuer=PUBLIC),
-                clock=SystemClock(),
-                hasher=hasher,
-            ),
+                authenticator=BearerAuthenticator(
+                    storage=storage,
+                    credentials=credentials,
+                    config=OAuthConfig(issuer=PUBLIC),
+                    clock=SystemClock(),
+                    hasher=hasher,
+                ),
+            )
         )
         yield PostgresWorld(app, gate, key.plaintext)
     finally:

@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from litestar import Litestar
-from oauth_support import ISSUER, PASSWORD, AuthServer
+from oauth_support import ISSUER, PASSWORD, AuthServer, oauth_app
 
 from trace_core.credentials import CredentialStore
 from trace_core.model import Account
@@ -16,7 +15,6 @@ from trace_core.ports import Storage
 from trace_core.service import Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
 from trace_core.testing.memory_credentials import InMemoryCredentialStore
-from trace_http.oauth_routes import oauth_route_handlers
 from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.authenticator import BearerAuthenticator
 from trace_oauth.clients import CimdFetcher
@@ -94,14 +92,13 @@ async def server(
         password_hash = await service.passwords.hash(password)
         return await trace.create_account(email, name=name, password_hash=password_hash)
 
-    app = Litestar(
-        route_handlers=oauth_route_handlers(
-            service,
-            secret=b"s" * 32,
-            signup=signup if signup_enabled else None,
-            oidc=oidc_provider,
-            keys=ApiKeyService(credentials, clock, hasher),
-        )
+    app = oauth_app(
+        service,
+        trace=trace,
+        api_keys=ApiKeyService(credentials, clock, hasher),
+        authenticator=auth,
+        signup=signup if signup_enabled else None,
+        oidc=oidc_provider,
     )
     # The app runs on this test's event loop (a Litestar test client would run it on
     # a portal thread's loop, which an asyncpg pool opened here cannot serve).

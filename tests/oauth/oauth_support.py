@@ -12,16 +12,62 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from litestar import Litestar
 
 from trace_core.credentials import CredentialStore
 from trace_core.model import Account
 from trace_core.ports import Storage
 from trace_core.service import Trace
-from trace_core.testing.memory import FixedClock
+from trace_core.testing.memory import FixedClock, InMemoryBlobStore
+from trace_http.bootstrap import runtime_for
+from trace_http.runtime import SignUp
+from trace_http.settings import McpSettings, ServerSettings, Settings
+from trace_http.web.app import create_app
 from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.authenticator import BearerAuthenticator
 from trace_oauth.config import OAuthConfig
+from trace_oauth.oidc import OidcProvider
 from trace_oauth.server import AuthorizationService
+
+SESSION_SECRET = b"s" * 32
+
+
+def oauth_app(
+    service: AuthorizationService,
+    *,
+    trace: Trace | None = None,
+    api_keys: ApiKeyService | None = None,
+    authenticator: BearerAuthenticator | None = None,
+    signup: SignUp | None = None,
+    oidc: OidcProvider | None = None,
+    session_secret: bytes = SESSION_SECRET,
+) -> Litestar:
+    """The app ``trace serve`` serves, wired by the composition root around ``service``.
+
+    The public URL is the service's issuer; the storage, credentials, hasher and
+    clock are the service's; nothing is written to disk.
+    """
+    settings = Settings(
+        server=ServerSettings(public_url=service.config.issuer),
+        mcp=McpSettings(attachment_url_secret="a" * 32),
+    )
+    if trace is None:
+        trace = Trace(storage=service.storage, blobs=InMemoryBlobStore(), clock=service.clock)
+    runtime = runtime_for(
+        settings,
+        trace=trace,
+        credentials=service.credentials,
+        hasher=service.hasher,
+        oauth=service,
+        api_keys=api_keys,
+        authenticator=authenticator,
+        signup=signup,
+        oidc=oidc,
+        session_secret=session_secret,
+        background=(),
+    )
+    return create_app(runtime)
+
 
 ISSUER = "http://testserver.local"
 PASSWORD = "correct horse battery staple"

@@ -324,10 +324,8 @@ async def test_session_cookies_are_secure_on_https(
     server: AuthServer,
 ) -> None:
     # The test server runs on http; the https case is checked on the route factory.
-    from litestar import Litestar
     from litestar.testing import AsyncTestClient
-
-    from trace_http.oauth_routes import oauth_route_handlers
+    from oauth_support import oauth_app
 
     https = AuthorizationService(
         config=OAuthConfig(issuer="https://trace.example"),
@@ -335,7 +333,7 @@ async def test_session_cookies_are_secure_on_https(
         storage=server.storage,
         clock=server.clock,
     )
-    app = Litestar(route_handlers=oauth_route_handlers(https, secret=b"k" * 32))
+    app = oauth_app(https, session_secret=b"k" * 32)
     client = await server.register()
     flow = Flow(client["client_id"], resource="https://trace.example/mcp")
     async with AsyncTestClient(app, base_url="https://trace.example") as browser:

@@ -7,9 +7,10 @@ import re
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from oauth_support import PASSWORD, AuthServer, hidden
+from oauth_support import ISSUER, PASSWORD, AuthServer, Flow, hidden
 
 from trace_core.errors import AuthenticationError
+from trace_oauth.config import OAuthConfig
 
 
 async def _sign_in(server: AuthServer, email: str = "alice@example.com") -> httpx.Response:
@@ -45,6 +46,33 @@ async def test_a_wrong_password_does_not_sign_in(server: AuthServer) -> None:
     )
     assert response.status_code == 401
     assert (await server.client.get("/settings/integrations")).status_code == 303
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("oauth_config", [OAuthConfig(issuer=ISSUER, login_attempt_limit=3)])
+async def test_the_settings_sign_in_shares_the_flows_limit_and_says_when_to_retry(
+    server: AuthServer,
+) -> None:
+    client = await server.register()
+    login = await server.client.get("/authorize", params=Flow(client["client_id"]).params())
+    wrong = {"email": "alice@example.com", "password": "wrong password"}
+    flow_form = {
+        "csrf_token": hidden(login.text, "csrf_token"),
+        "request": hidden(login.text, "request"),
+    }
+    statuses = [
+        (await server.client.post("/authorize/login", data={**flow_form, **wrong})).status_code
+        for _ in range(2)
+    ]
+    form = await server.client.get("/signin")
+    settings_form = {"csrf_token": hidden(form.text, "csrf_token")}
+    for _ in range(2):
+        response = await server.client.post("/signin", data={**settings_form, **wrong})
+        statuses.append(response.status_code)
+
+    assert statuses == [401, 401, 401, 429]
+    assert int(response.headers["retry-after"]) >= 1
+    assert "Too many sign-in attempts" in response.text
 
 
 @pytest.mark.anyio

@@ -15,7 +15,7 @@ import pytest
 from argon2 import PasswordHasher
 from oauth_support import PASSWORD, AuthServer, hidden, sign_in
 
-from trace_http.oauth_routes import CSRF_COOKIE, SESSION_COOKIE
+from trace_http.web.oauth._pages import CSRF_COOKIE, SESSION_COOKIE
 from trace_oauth.tokens import SecretHasher
 
 pytestmark = pytest.mark.anyio

@@ -14,12 +14,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from litestar import Litestar
-from oauth_support import ISSUER, AuthServer, hidden, sign_in
+from oauth_support import ISSUER, AuthServer, hidden, oauth_app, sign_in
 
 from trace_core.credentials import CredentialStore
 from trace_core.ports import Storage
 from trace_http.cli import main
-from trace_http.oauth_routes import oauth_route_handlers
 from trace_oauth.api_keys import ApiKeyService
 from trace_oauth.server import AuthorizationService
 from trace_oauth.tokens import SecretHasher
@@ -45,11 +44,7 @@ def _replica(server: AuthServer, storage: SqlStorage) -> Litestar:
         clock=server.clock,
         hasher=hasher,
     )
-    return Litestar(
-        route_handlers=oauth_route_handlers(
-            service, secret=b"s" * 32, keys=ApiKeyService(credentials, server.clock, hasher)
-        )
-    )
+    return oauth_app(service, api_keys=ApiKeyService(credentials, server.clock, hasher))
 
 
 async def test_a_session_started_on_one_replica_works_on_another_and_ends_on_both(

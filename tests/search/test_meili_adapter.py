@@ -10,6 +10,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -239,6 +240,56 @@ async def test_the_fallback_answers_while_meilisearch_is_down() -> None:
     assert [h.entry.entry_id for h in hits] == [entry.entry_id]
 
 
+async def test_starting_the_fallback_starts_both_indexes_and_runs_their_background_work() -> None:
+    events: list[str] = []
+
+    class Recording(InMemorySearchIndex):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+        async def start(self) -> None:
+            events.append(f"{self.name} started")
+
+        @asynccontextmanager
+        async def background(self) -> AsyncIterator[None]:
+            events.append(f"{self.name} running")
+            yield
+            events.append(f"{self.name} stopped")
+
+    index = FallbackSearchIndex(Recording("primary"), Recording("fallback"))
+
+    await index.start()
+    async with index.background():
+        events.append("serving")
+
+    assert events == [
+        "primary started",
+        "fallback started",
+        "primary running",
+        "fallback running",
+        "serving",
+        "fallback stopped",
+        "primary stopped",
+    ]
+
+
+async def test_an_index_not_fed_by_an_outbox_starts_by_applying_its_settings_only() -> None:
+    client = FakeMeiliClient()
+    index = MeilisearchIndex(client)
+
+    await index.start()
+    async with index.background():
+        pass
+
+    assert client.settings == INDEX_SETTINGS
+
+
+async def test_an_outbox_fed_index_needs_the_storage_its_worker_reads(storage: SqlStorage) -> None:
+    with pytest.raises(ValueError, match="storage"):
+        MeilisearchIndex(FakeMeiliClient(), outbox=SqlSearchOutbox(storage))
+
+
 async def test_the_official_client_reports_an_unreachable_server_as_unavailable() -> None:
     client = OfficialMeiliClient("http://127.0.0.1:9", timeout=1)
     with pytest.raises(UnavailableError) as caught:
@@ -390,7 +441,8 @@ async def test_the_server_lifespan_feeds_meilisearch_while_it_runs(tmp_path: Pat
     from trace_core.model import EntryDraft
     from trace_core.service import Trace
     from trace_core.testing.memory import InMemoryBlobStore
-    from trace_http.cli_search import search_lifespan
+    from trace_http.runtime import search_job
+    from trace_sql.search_outbox import SqlSearchOutbox
 
     storage = await open_storage(sqlite_url(tmp_path / "served.db"))
     client = FakeMeiliClient()
@@ -402,11 +454,12 @@ async def test_the_server_lifespan_feeds_meilisearch_while_it_runs(tmp_path: Pat
         arrived.set()
 
     client.add_documents = add_documents  # type: ignore[method-assign]
-    trace = Trace(storage=storage, blobs=InMemoryBlobStore(), search=MeilisearchIndex(client))
+    index = MeilisearchIndex(client, outbox=SqlSearchOutbox(storage), storage=storage)
+    trace = Trace(storage=storage, blobs=InMemoryBlobStore(), search=index)
     try:
         account = await trace.create_account("ada@example.org")
         ada = trace.principal_for(account, actor="test")
-        async with search_lifespan(trace)(None):
+        async with search_job(trace.search)():
             assert client.settings == INDEX_SETTINGS  # configured at start
             entry = await trace.create_entry(ada, EntryDraft(content="served while running"))
             with anyio.fail_after(10):

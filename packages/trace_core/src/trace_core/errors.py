@@ -19,6 +19,7 @@ these at their edge; transports map them to their wire form in one place::
 
 from __future__ import annotations
 
+import math
 import reprlib
 from typing import Any, ClassVar
 
@@ -37,6 +38,7 @@ __all__ = [
     "UnavailableError",
     "VersionConflictError",
     "quote",
+    "retry_after_seconds",
 ]
 
 # reprlib stops early inside long lists and dicts, so quoting one costs little too.
@@ -179,6 +181,11 @@ class RateLimitedError(TraceError):
             f"rate limit exceeded; retry after {retry_after:.0f} s", retry_after=retry_after
         )
         self.retry_after = retry_after
+
+
+def retry_after_seconds(seconds: float) -> int:
+    """Return the whole seconds a ``Retry-After`` announces: rounded up, at least 1."""
+    return max(1, math.ceil(seconds))
 
 
 class UnavailableError(TraceError):

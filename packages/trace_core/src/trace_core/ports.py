@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
@@ -386,6 +386,32 @@ class SearchIndex(Protocol):
     async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
         """Rebuild the whole index from storage; return the number of entries indexed."""
         ...
+
+    # The two hooks below have bodies: an index that subclasses this Protocol and
+    # needs no start-up or background work inherits them and does nothing.
+
+    async def start(self) -> None:
+        """Prepare the index for use; called once when the server starts and before a rebuild.
+
+        Creates what the engine needs (an index and its settings, a text-search
+        configuration) and switches on whatever feeds it. Idempotent; the
+        default does nothing.
+
+        Raises:
+            InvalidInputError: the configuration names something the engine lacks.
+            UnavailableError: the search engine cannot be reached.
+
+        """
+        return
+
+    def background(self) -> AbstractAsyncContextManager[None]:
+        """Return the work the index does while the server runs, as a context manager.
+
+        Entered after :meth:`start` when the server starts and left when it
+        stops (an index fed by an outbox drains it meanwhile); leaving lets
+        work in flight finish. The default does nothing.
+        """
+        return nullcontext()
 
 
 class Authenticator(Protocol):

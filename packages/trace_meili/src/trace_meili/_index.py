@@ -8,11 +8,13 @@ anything the caller typed, so Meilisearch itself enforces tenancy.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
 
+import anyio
 import msgspec
 
 from trace_core.errors import InvalidInputError, UnavailableError
@@ -21,6 +23,7 @@ from trace_core.ports import ProgressCallback, SearchIndex, SearchRequest, Stora
 from trace_core.search import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
+    SearchOutbox,
     highlight_snippet,
     parse_query,
 )
@@ -148,17 +151,55 @@ class MeilisearchIndex(SearchIndex):
 
     Fed by the search outbox (``indexed_by_storage``): the facade never calls
     :meth:`index` after a write; the :class:`~trace_meili.OutboxWorker` does.
+    Given the outbox, the index owns its feed: :meth:`start` switches the
+    outbox on and applies the index settings, :meth:`background` runs the
+    worker while the server is up.
 
     Args:
         client: a :class:`~trace_meili.MeiliClient` for the index.
+        outbox: where the storage records changed entries (None: not fed here).
+        storage: read by the worker for each entry's current state (needed with ``outbox``).
 
     """
 
     indexed_by_storage = True
     """Writes reach the index through the outbox, not through the facade."""
 
-    def __init__(self, client: MeiliClient) -> None:
+    def __init__(
+        self,
+        client: MeiliClient,
+        *,
+        outbox: SearchOutbox | None = None,
+        storage: Storage | None = None,
+    ) -> None:
+        if outbox is not None and storage is None:
+            raise ValueError("an outbox-fed index needs the storage its worker reads")
         self._client = client
+        self._outbox = outbox
+        self._storage = storage
+
+    async def start(self) -> None:
+        """Switch the outbox on (every write from now on is recorded) and configure the index."""
+        if self._outbox is not None:
+            await self._outbox.enable()
+        await self.configure()
+
+    @asynccontextmanager
+    async def background(self) -> AsyncIterator[None]:
+        """Drain the outbox into the index until the context is left (nothing without one)."""
+        if self._outbox is None or self._storage is None:
+            yield
+            return
+        from trace_meili._worker import OutboxWorker
+
+        worker = OutboxWorker(self._outbox, self._storage, self)
+        stop = anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(worker.run, stop)
+            try:
+                yield
+            finally:
+                stop.set()
 
     async def configure(self) -> None:
         """Create the index and apply :data:`INDEX_SETTINGS` (call at start)."""
@@ -338,3 +379,14 @@ class FallbackSearchIndex(SearchIndex):
         """Rebuild both; return the primary's count."""
         await self.fallback.rebuild(storage)
         return await self.primary.rebuild(storage, progress=progress)
+
+    async def start(self) -> None:
+        """Start both indexes."""
+        await self.primary.start()
+        await self.fallback.start()
+
+    @asynccontextmanager
+    async def background(self) -> AsyncIterator[None]:
+        """Run both indexes' background work."""
+        async with self.primary.background(), self.fallback.background():
+            yield

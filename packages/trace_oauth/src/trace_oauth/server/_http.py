@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from trace_core.errors import retry_after_seconds
 from trace_core.model import Scope
 from trace_oauth.clients import metadata_too_large
 
@@ -100,7 +101,7 @@ def json_error(status: int, error: str, description: str) -> OAuthResponse:
 
 def rate_limited(retry_after: float) -> OAuthResponse:
     """Return 429 ``rate_limited`` with ``Retry-After`` in whole seconds, rounded up."""
-    seconds = max(1, int(retry_after + 0.999))
+    seconds = retry_after_seconds(retry_after)
     response = json_error(429, "rate_limited", f"too many requests; retry after {seconds} s")
     response.headers.append(("Retry-After", str(seconds)))
     return response

@@ -195,8 +195,8 @@ class PostgresSearchIndex(SqlSearchIndex):
     Args:
         storage: a PostgreSQL storage migrated to ``0100_search``.
         language: the text-search configuration (``english``, ``simple``,
-            ``german`` ...); stemming and stop words follow it. Call
-            :meth:`configure` once at start to apply a change.
+            ``german`` ...); stemming and stop words follow it. :meth:`start`
+            (the server calls it at start) applies a change.
         rank_window: the most matches ``ts_rank_cd`` ranks for one query.
         snippets: ``python`` (default) or ``ts_headline``.
         fast_path: answer searches without tag, status, type, pinned or
@@ -242,6 +242,10 @@ class PostgresSearchIndex(SqlSearchIndex):
 
     async def _query(self, conn: Any, query: ParsedQuery) -> ParsedQuery:
         return _folded(query) if await self._folds_accents(conn) else query
+
+    async def start(self) -> None:
+        """Apply the configured text-search language at start (see :meth:`configure`)."""
+        await self.configure()
 
     async def configure(self, *, progress: ProgressCallback | None = None) -> bool:
         """Make the database index with :attr:`language`; re-index if it changed.

@@ -1,7 +1,7 @@
 """Server errors in the log: one line per 5xx answer with its cause, outages at their edges.
 
 Every request the app serves (Litestar routes, the OAuth pages, the MCP
-endpoint) passes the two hooks :func:`trace_http.app.create_app` installs, and
+endpoint) passes the two hooks :func:`trace_http.web.app.create_app` installs, and
 both report here:
 
 - ``after_exception``: an exception that becomes a 5xx answer is logged once, as
@@ -19,7 +19,7 @@ does not end an outage the MCP endpoint is still in.
 
 Lines hold the method and path, never the query string or headers; exception
 messages are cut to :data:`MAX_MESSAGE_CHARS`. The secret filter of
-:mod:`trace_http.logs` runs on them too when the server logs.
+:mod:`trace_http.web.logs` runs on them too when the server logs.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ import click
 
 from trace_core.inputs import parse_date, parse_uuid, split_tags
 from trace_core.model import Entry, EntryDraft
-from trace_core.service import Trace
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import stderr
+from trace_http.cli._output import stderr
+from trace_http.runtime import Runtime
 
 
 @click.group()
@@ -48,7 +48,8 @@ def create_entry(
         entry_date=parse_date("date", entry_date) if entry_date else None,
     )
 
-    async def body(trace: Trace) -> Entry:
+    async def body(runtime: Runtime) -> Entry:
+        trace = runtime.trace
         _, principal = await cli_principal(trace, email)
         return await trace.create_entry(principal, draft)
 

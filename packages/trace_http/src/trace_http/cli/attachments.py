@@ -9,8 +9,8 @@ import click
 from trace_core.errors import InvalidInputError
 from trace_core.inputs import parse_uuid
 from trace_core.model import Attachment
-from trace_core.service import Trace
 from trace_http.cli import CliState, cli_principal, pass_state
+from trace_http.runtime import Runtime
 
 
 @click.group()
@@ -34,7 +34,8 @@ def add_attachment(state: CliState, entry_id: str, file: Path, email: str) -> No
     except OSError as exc:
         raise InvalidInputError("file", f"cannot read {file}: {exc.strerror}") from None
 
-    async def body(trace: Trace) -> Attachment:
+    async def body(runtime: Runtime) -> Attachment:
+        trace = runtime.trace
         _, principal = await cli_principal(trace, email)
         return await trace.add_attachment(principal, target, data, filename=file.name)
 

@@ -12,7 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from trace_core.errors import InvalidInputError
 from trace_core.ports import ProgressCallback
-from trace_core.service import Trace
 from trace_core.transfer import (
     ExportDocument,
     ImportSummary,
@@ -22,7 +21,8 @@ from trace_core.transfer import (
     import_account,
 )
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import stderr
+from trace_http.cli._output import stderr
+from trace_http.runtime import Runtime
 
 PROGRESS_THRESHOLD = 2000
 """Show a progress bar from this many entries (small imports finish before it would draw)."""
@@ -65,7 +65,8 @@ def export(state: CliState, email: str, output: Path | None) -> None:
     Example: trace export --user ada@example.com > dump.json
     """
 
-    async def body(trace: Trace) -> ExportDocument:
+    async def body(runtime: Runtime) -> ExportDocument:
+        trace = runtime.trace
         account, _ = await cli_principal(trace, email)
         return await export_account(
             trace.storage, trace.blobs, account, exported_at=trace.clock.now()
@@ -103,7 +104,8 @@ def import_(state: CliState, file: Path, email: str, batch_size: int) -> None:
         raise InvalidInputError("file", f"cannot read {file}: {exc.strerror}") from None
     document = decode_document(raw)
 
-    async def body(trace: Trace) -> ImportSummary:
+    async def body(runtime: Runtime) -> ImportSummary:
+        trace = runtime.trace
         account, _ = await cli_principal(trace, email)
         show = len(document.entries) >= PROGRESS_THRESHOLD
         with _progress("importing", show) as progress:

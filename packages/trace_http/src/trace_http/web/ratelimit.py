@@ -18,13 +18,13 @@ overrides the choice.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from trace_core.credentials import CredentialStore
+from trace_core.errors import retry_after_seconds
 
 __all__ = ["RateLimiter", "SharedWindowLimiter", "TokenBucketLimiter"]
 
@@ -126,4 +126,4 @@ class SharedWindowLimiter:
 
 def retry_after_header(seconds: float) -> str:
     """Format a ``Retry-After`` value: whole seconds, at least 1."""
-    return str(max(1, math.ceil(seconds)))
+    return str(retry_after_seconds(seconds))

@@ -1,47 +1,17 @@
-"""``trace key …`` (API keys) and ``trace user passwd`` (set a password).
-
-Registered in :data:`trace_http.cli.COMMANDS` (``key``) and on the ``user``
-group. API keys are printed once, at creation; only their hash is stored. A new
-password ends the account's web sessions (signed in on the server's pages).
-"""
+"""``trace key …``: API keys, printed once at creation; only their hash is stored."""
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 import click
 
 from trace_core.errors import InvalidInputError, NotFoundError
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import json_option, print_json, print_table, stderr, when
+from trace_http.cli._output import json_option, print_json, print_table, stderr, when
+from trace_http.runtime import Runtime
 
-if TYPE_CHECKING:
-    from trace_core.credentials import CredentialStore
-    from trace_core.service import Trace
-    from trace_oauth.api_keys import ApiKeyService
-
-__all__ = ["key", "passwd"]
-
-
-def _credentials(trace: Trace) -> CredentialStore | None:
-    """Return the credential store in the facade's SQL database (None on other storage)."""
-    from trace_sql import SqlStorage
-    from trace_sql.credentials import SqlCredentialStore
-
-    return SqlCredentialStore(trace.storage) if isinstance(trace.storage, SqlStorage) else None
-
-
-def _keys(trace: Trace, state: CliState) -> ApiKeyService:
-    from trace_oauth.api_keys import ApiKeyService
-    from trace_oauth.tokens import SecretHasher
-
-    credentials = _credentials(trace)
-    if credentials is None:
-        raise InvalidInputError("storage", "API keys are kept in the SQL database")
-    hasher = SecretHasher(state.settings.auth.credential_hash_key)
-    return ApiKeyService(credentials, trace.clock, hasher)
+__all__ = ["key"]
 
 
 @click.group()
@@ -66,9 +36,9 @@ def create_key(state: CliState, email: str, name: str, scope: str) -> None:
     Example: trace key create --user ada@example.com --name "Claude Code" --scope full
     """
 
-    async def body(trace: Trace) -> tuple[str, str]:
-        account, _ = await cli_principal(trace, email)
-        created = await _keys(trace, state).create(account.account_id, name, scope)
+    async def body(runtime: Runtime) -> tuple[str, str]:
+        account, _ = await cli_principal(runtime.trace, email)
+        created = await runtime.api_keys.create(account.account_id, name, scope)
         return created.plaintext, str(created.key.key_id)
 
     plaintext, key_id = state.run(body)
@@ -85,8 +55,8 @@ def create_key(state: CliState, email: str, name: str, scope: str) -> None:
 def list_keys(state: CliState, email: str, as_json: bool) -> None:
     """List an account's API keys: name, prefix, scope, created, last used, revoked."""
 
-    async def body(trace: Trace) -> list[dict[str, object]]:
-        account, _ = await cli_principal(trace, email)
+    async def body(runtime: Runtime) -> list[dict[str, object]]:
+        account, _ = await cli_principal(runtime.trace, email)
         return [
             {
                 "key_id": str(k.key_id),
@@ -97,7 +67,7 @@ def list_keys(state: CliState, email: str, as_json: bool) -> None:
                 "last_used_at": k.last_used_at,
                 "revoked_at": k.revoked_at,
             }
-            for k in await _keys(trace, state).list_keys(account.account_id)
+            for k in await runtime.api_keys.list_keys(account.account_id)
         ]
 
     keys = state.run(body)
@@ -133,8 +103,9 @@ def revoke_key(state: CliState, key_id: str, email: str | None) -> None:
     except ValueError:
         raise InvalidInputError("KEY_ID", f"{key_id!r} is not a key id (a UUID)") from None
 
-    async def body(trace: Trace) -> str:
-        keys = _keys(trace, state)
+    async def body(runtime: Runtime) -> str:
+        trace = runtime.trace
+        keys = runtime.api_keys
         accounts = (
             [(await cli_principal(trace, email))[0]] if email else await trace.list_accounts()
         )
@@ -146,42 +117,3 @@ def revoke_key(state: CliState, key_id: str, email: str | None) -> None:
 
     name = state.run(body)
     stderr.print(f"revoked key {name!r} ({key_id})")
-
-
-@click.command("passwd")
-@click.argument("email")
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help="Read the new password from the first line of stdin instead of prompting.",
-)
-@pass_state
-def passwd(state: CliState, email: str, password_stdin: bool) -> None:
-    """Set the password EMAIL signs in with (on the OAuth login page).
-
-    Everywhere the account is signed in on the server's pages, it is signed out.
-
-    Example: echo 'a long new password' | trace user passwd ada@example.com --password-stdin
-    """
-    from trace_oauth.passwords import hash_password
-
-    if password_stdin or not sys.stdin.isatty():
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    if not password:
-        raise InvalidInputError("password", "nothing was read")
-    password_hash = hash_password(password)
-
-    async def body(trace: Trace) -> None:
-        from trace_oauth.sessions import set_password
-
-        account = await trace.get_account_by_email(email)
-        credentials = _credentials(trace)
-        if credentials is None:  # no shared database: no web sessions to end
-            await trace.update_account(account.account_id, password_hash=password_hash)
-        else:
-            await set_password(trace, credentials, account.account_id, password_hash)
-
-    state.run(body)
-    stderr.print(f"password set for {email}")

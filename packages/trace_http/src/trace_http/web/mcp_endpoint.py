@@ -32,7 +32,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from trace_core.errors import AuthenticationError, PlanRequiredError
 from trace_core.model import Principal, Scope
 from trace_core.ports import Authenticator
-from trace_http.ratelimit import RateLimiter, retry_after_header
+from trace_http.web.ratelimit import RateLimiter, retry_after_header
 from trace_mcp import DIRECT_PROTOCOL_VERSIONS, PRINCIPAL_SCOPE_KEY, WRITE_TOOLS
 
 __all__ = ["McpEndpoint", "ResourceServer"]

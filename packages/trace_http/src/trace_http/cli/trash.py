@@ -9,10 +9,9 @@ import click
 from trace_core.inputs import parse_uuid
 from trace_core.limits import MAX_OFFSET
 from trace_core.model import Entry, Page
-from trace_core.service import Trace
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import json_option, print_json, print_table, stderr, when
-from trace_http.maintenance import run_maintenance_once
+from trace_http.cli._output import json_option, print_json, print_table, stderr, when
+from trace_http.runtime import Runtime, run_maintenance_once
 
 
 @click.group()
@@ -32,7 +31,8 @@ def list_trash(
 ) -> None:
     """List an account's deleted entries, most recently deleted first."""
 
-    async def body(trace: Trace) -> tuple[Page[Entry], list[datetime | None]]:
+    async def body(runtime: Runtime) -> tuple[Page[Entry], list[datetime | None]]:
+        trace = runtime.trace
         _, principal = await cli_principal(trace, email)
         page = await trace.list_trash(principal, limit=limit, offset=offset, cursor=cursor)
         return page, [trace.purge_at(e) for e in page.items]
@@ -61,7 +61,8 @@ def restore(state: CliState, entry_id: str, email: str) -> None:
     """Bring ENTRY_ID back from the trash."""
     ident = parse_uuid("entry_id", entry_id)
 
-    async def body(trace: Trace) -> Entry:
+    async def body(runtime: Runtime) -> Entry:
+        trace = runtime.trace
         _, principal = await cli_principal(trace, email)
         return await trace.restore_entry(principal, ident)
 
@@ -78,6 +79,10 @@ def purge(state: CliState) -> None:
     Removes the entries, their versions and their attachment files, in every
     account. The server also does this every storage.maintenance_interval_seconds.
     """
-    purged = state.run(run_maintenance_once)
+
+    async def body(runtime: Runtime) -> int:
+        return await run_maintenance_once(runtime.trace)
+
+    purged = state.run(body)
     click.echo(str(purged))
     stderr.print(f"purged {purged} entr{'y' if purged == 1 else 'ies'}")

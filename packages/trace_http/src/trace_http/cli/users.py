@@ -1,4 +1,7 @@
-"""``trace user …``: accounts."""
+"""``trace user …``: accounts and their passwords.
+
+A new password ends the account's web sessions (signed in on the server's pages).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,12 @@ import sys
 import click
 
 from trace_core.errors import InvalidInputError
-from trace_core.service import Trace
-from trace_http.cli import CliState, LazyGroup, pass_state
-from trace_http.commands._output import json_option, print_json, print_table, stderr, when
-
-USER_COMMANDS: dict[str, str] = {
-    # Subcommands that live in other modules: name → "module:attribute".
-    "passwd": "trace_http.oauth_cli:passwd",
-}
+from trace_http.cli import CliState, pass_state
+from trace_http.cli._output import json_option, print_json, print_table, stderr, when
+from trace_http.runtime import Runtime
 
 
-@click.group(cls=LazyGroup, lazy=USER_COMMANDS)
+@click.group()
 def user() -> None:
     """Create and list accounts, and set their passwords."""
 
@@ -48,11 +46,12 @@ def create_user(state: CliState, email: str, name: str | None, password_stdin: b
     """
     password_hash = None
     if password_stdin:
-        from trace_oauth.passwords import hash_password
+        from trace_oauth import hash_password
 
         password_hash = hash_password(_read_password())
 
-    async def body(trace: Trace) -> str:
+    async def body(runtime: Runtime) -> str:
+        trace = runtime.trace
         account = await trace.create_account(email, name=name, password_hash=password_hash)
         return str(account.account_id)
 
@@ -67,7 +66,8 @@ def create_user(state: CliState, email: str, name: str | None, password_stdin: b
 def list_users(state: CliState, as_json: bool) -> None:
     """List every account, oldest first."""
 
-    async def body(trace: Trace) -> list[dict[str, object]]:
+    async def body(runtime: Runtime) -> list[dict[str, object]]:
+        trace = runtime.trace
         return [
             {
                 "account_id": str(a.account_id),
@@ -102,11 +102,36 @@ def list_users(state: CliState, as_json: bool) -> None:
     )
 
 
-def _register_passwd() -> None:
-    # ``trace user passwd`` lives with the other sign-in code (trace_http.oauth_cli).
-    from trace_http.oauth_cli import passwd
+@user.command("passwd")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the new password from the first line of stdin instead of prompting.",
+)
+@pass_state
+def passwd(state: CliState, email: str, password_stdin: bool) -> None:
+    """Set the password EMAIL signs in with (on the OAuth login page).
 
-    user.add_command(passwd)
+    Everywhere the account is signed in on the server's pages, it is signed out.
 
+    Example: echo 'a long new password' | trace user passwd ada@example.com --password-stdin
+    """
+    from trace_oauth import hash_password
 
-_register_passwd()
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise InvalidInputError("password", "nothing was read")
+    password_hash = hash_password(password)
+
+    async def body(runtime: Runtime) -> None:
+        from trace_oauth import set_password
+
+        account = await runtime.trace.get_account_by_email(email)
+        await set_password(runtime.trace, runtime.credentials, account.account_id, password_hash)
+
+    state.run(body)
+    stderr.print(f"password set for {email}")

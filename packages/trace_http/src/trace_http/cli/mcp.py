@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from trace_http.cli import CliState, pass_state
+
+if TYPE_CHECKING:
+    from trace_http.runtime import Runtime
 
 
 @click.command()
@@ -18,18 +23,10 @@ def mcp(state: CliState, email: str, read_only: bool) -> None:
     Nothing but the protocol is written to stdout.
     """
     from trace_core.model import Principal, Scope
-    from trace_core.service import Trace
-    from trace_mcp import (
-        AttachmentUrlSigner,
-        McpOptions,
-        TraceMcp,
-        load_or_create_secret,
-        serve_stdio,
-    )
+    from trace_mcp import McpOptions, TraceMcp, serve_stdio
 
-    settings = state.settings
-
-    async def body(trace: Trace) -> None:
+    async def body(runtime: Runtime) -> None:
+        trace = runtime.trace
         account = await trace.get_account_by_email(email)
         principal = Principal(
             account_id=account.account_id,
@@ -37,20 +34,13 @@ def mcp(state: CliState, email: str, read_only: bool) -> None:
             actor="stdio",
             via="stdio",
         )
-        public_url = settings.server.origin
-        secret = (
-            settings.mcp.attachment_url_secret.encode()
-            if settings.mcp.attachment_url_secret
-            else load_or_create_secret(settings.storage.data_path / "attachment-url.key")
-        )
+        options = runtime.options
         server = TraceMcp(
             trace,
             options=McpOptions(
-                public_url=public_url, max_response_chars=settings.mcp.max_response_chars
+                public_url=options.public_url, max_response_chars=options.max_response_chars
             ),
-            signer=AttachmentUrlSigner(
-                secret, public_url, ttl_seconds=settings.mcp.attachment_url_ttl_seconds
-            ),
+            signer=runtime.signer,
             principal=principal,
         )
         await serve_stdio(server)

@@ -1,17 +1,15 @@
-"""The ``trace`` command line.
+"""The ``trace`` command line: the click group, the command registry, and every command.
 
-Commands live in modules under :mod:`trace_http.commands` and are imported only
-when used, so ``trace --help`` and quick commands stay fast. To add a command,
-write a module exposing a ``click.Command`` (or group) and add ONE line to
-:data:`COMMANDS`.
+Each command lives in a module of this package (one per noun: ``users``,
+``keys``, ``streams``, ...) and is imported only when used, so ``trace --help``
+and quick commands stay fast. To add a command, write a module exposing a
+``click.Command`` (or group) and add ONE line to :data:`COMMANDS`. A group can
+load its subcommands the same way: ``@click.group(cls=LazyGroup, lazy={...})``.
 
-Groups can be extended the same way: ``@click.group(cls=LazyGroup, lazy={...})``
-(``trace user passwd`` lives in :mod:`trace_http.oauth_cli`, registered by one
-line in ``USER_COMMANDS``).
-
-A command body is usually an async function run by :meth:`CliState.run`, which
-builds the :class:`~trace_core.service.Trace` facade from the settings, hands it
-over, and closes it afterwards. :func:`cli_principal` gives the principal the
+A command body is an async function run by :meth:`CliState.run`, which has the
+composition root build the :class:`~trace_http.runtime.Runtime` (the facade and
+every service), hands it over, and closes it afterwards; commands read no
+settings and build no adapter. :func:`cli_principal` gives the principal the
 CLI acts as for a person's account. A :class:`~trace_core.errors.TraceError`
 raised anywhere is printed as one clean line on stderr (exit code 2 for bad
 input or configuration, 1 otherwise), never as a traceback.
@@ -34,7 +32,7 @@ from trace_core.errors import InvalidInputError, TraceError
 if TYPE_CHECKING:
     from trace_core.model import Account, Principal
     from trace_core.service import Trace
-    from trace_http.settings import Settings
+    from trace_http.runtime import Runtime
 
 __all__ = [
     "COMMANDS",
@@ -50,73 +48,57 @@ T = TypeVar("T")
 
 COMMANDS: dict[str, str] = {
     # name            module:attribute (imported only when the command runs or --help lists it)
-    "migrate": "trace_http.commands.admin:migrate",
-    "serve": "trace_http.commands.admin:serve",
-    "user": "trace_http.commands.users:user",
-    "stream": "trace_http.commands.streams:stream",
-    "entry": "trace_http.commands.entries:entry",
-    "attachment": "trace_http.commands.attachments:attachment",
-    "export": "trace_http.commands.transfer:export",
-    "import": "trace_http.commands.transfer:import_",
-    "mcp": "trace_http.commands.mcp:mcp",
-    "search": "trace_http.cli_search:search",
-    "reindex": "trace_http.cli_search:reindex",
-    "trash": "trace_http.commands.trash:trash",
-    "key": "trace_http.oauth_cli:key",
-    # Other engineers: add one line here, e.g.
-    # "key": "trace_http.commands.keys:key",
+    "migrate": "trace_http.cli.admin:migrate",
+    "serve": "trace_http.cli.admin:serve",
+    "user": "trace_http.cli.users:user",
+    "stream": "trace_http.cli.streams:stream",
+    "entry": "trace_http.cli.entries:entry",
+    "attachment": "trace_http.cli.attachments:attachment",
+    "export": "trace_http.cli.transfer:export",
+    "import": "trace_http.cli.transfer:import_",
+    "mcp": "trace_http.cli.mcp:mcp",
+    "search": "trace_http.cli.search:search",
+    "reindex": "trace_http.cli.search:reindex",
+    "trash": "trace_http.cli.trash:trash",
+    "key": "trace_http.cli.keys:key",
+    # A new command: one line here, e.g. "tag": "trace_http.cli.tags:tag",
 }
 """Every top-level command: name → ``module:attribute`` of its click command."""
 
 
 class CliState:
-    """What every command shares: the configuration file, and the Trace it builds.
+    """What every command shares: the configuration file, and the runtime it builds.
 
     Args:
         config: the TOML file given by ``--config``/``TRACE_CONFIG``.
-        settings: use these settings instead of loading them (tests, embedding).
-        adapters: keyword overrides passed to :func:`~trace_http.bootstrap.open_trace`
-            (``storage=``, ``blobs=``, ``search=``, ``clock=``).
+        parts: keyword arguments for :func:`~trace_http.bootstrap.build_runtime`
+            (``settings=``, ``storage=``, ``blobs=``, ...: tests and embedding).
 
     """
 
-    def __init__(
-        self,
-        config: Path | None = None,
-        *,
-        settings: Settings | None = None,
-        **adapters: Any,
-    ) -> None:
+    def __init__(self, config: Path | None = None, **parts: Any) -> None:
         self.config = config
-        self._settings: Settings | None = settings
-        self.adapters = adapters
+        self.parts = parts
 
-    @property
-    def settings(self) -> Settings:
-        """The settings, loaded on first use (``--help`` never reads them)."""
-        if self._settings is None:
-            from trace_http.settings import load_settings
-
-            self._settings = load_settings(self.config)
-        return self._settings
-
-    def run(self, body: Callable[[Trace], Awaitable[T]]) -> T:
-        """Build the Trace facade, run ``body`` with it on an event loop, close it.
+    def run(self, body: Callable[[Runtime], Awaitable[T]], **options: Any) -> T:
+        """Build the runtime, run ``body`` with it on an event loop, close it.
 
         Args:
             body: the command's async work.
+            options: more keyword arguments for the root (``serving=True``,
+                ``host=``, ``port=``, ``run_migrations=False``).
 
         Returns:
             Whatever ``body`` returns.
 
         """
-        from trace_http.bootstrap import open_trace
+        from trace_http.bootstrap import open_runtime
 
-        settings = self.settings
+        parts = {"config": self.config, **self.parts, **options}
 
         async def go() -> T:
-            async with open_trace(settings, **self.adapters) as trace:
-                return await body(trace)
+            async with open_runtime(**parts) as runtime:
+                return await body(runtime)
 
         return asyncio.run(go())
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
+from typing import TYPE_CHECKING
 
 import click
 
-from trace_http.cli import CliState, echo_error, pass_state
+from trace_http.cli import CliState, pass_state
+
+if TYPE_CHECKING:
+    from trace_http.runtime import Runtime
 
 
 @click.command()
@@ -18,10 +20,11 @@ def migrate(state: CliState) -> None:
     Safe to run any number of times; the server and the other commands also
     migrate on start unless storage.migrate_on_start is false.
     """
-    from trace_http.bootstrap import migrate as run_migrate
 
-    settings = state.settings
-    heads = asyncio.run(run_migrate(settings))
+    async def body(runtime: Runtime) -> list[str]:
+        return await runtime.migrate()
+
+    heads = state.run(body, run_migrations=False)
     click.echo(f"database at {', '.join(heads) or 'base'}")
 
 
@@ -36,13 +39,6 @@ def serve(state: CliState, host: str | None, port: int | None) -> None:
 
     Migrates the database first. Stop with Ctrl-C.
     """
-    if importlib.util.find_spec("trace_http.app") is None:
-        echo_error(
-            "the HTTP server is not part of this build yet (trace_http.app is missing); "
-            "the administrative commands (trace --help) work"
-        )
-        raise SystemExit(1)
-    from trace_http.app import serve as run_server  # type: ignore[import-not-found,unused-ignore]
+    from trace_http.web.app import serve as run_server
 
-    settings = state.settings
-    run_server(settings, host=host, port=port)
+    state.run(run_server, serving=True, host=host, port=port)

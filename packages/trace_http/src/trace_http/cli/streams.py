@@ -7,9 +7,9 @@ import msgspec
 
 from trace_core.errors import InvalidInputError
 from trace_core.model import EntrySettings, NewStream, Stream
-from trace_core.service import Trace
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.commands._output import json_option, print_json, print_table, stderr, when
+from trace_http.cli._output import json_option, print_json, print_table, stderr, when
+from trace_http.runtime import Runtime
 
 
 @click.group()
@@ -61,7 +61,8 @@ def create_stream(
         entry_settings=entry_settings,
     )
 
-    async def body(trace: Trace) -> Stream:
+    async def body(runtime: Runtime) -> Stream:
+        trace = runtime.trace
         _, principal = await cli_principal(trace, email)
         return await trace.create_stream(principal, new)
 
@@ -78,7 +79,8 @@ def create_stream(
 def list_streams(state: CliState, email: str, archived: bool, as_json: bool) -> None:
     """List an account's streams with their entry counts."""
 
-    async def body(trace: Trace) -> list[Stream]:
+    async def body(runtime: Runtime) -> list[Stream]:
+        trace = runtime.trace
         _, principal = await cli_principal(trace, email)
         return await trace.list_streams(principal, include_archived=archived)
 

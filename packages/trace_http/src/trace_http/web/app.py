@@ -1,14 +1,14 @@
 """The Litestar application: MCP at ``/``, ``/mcp`` and ``/mcp/``, and what surrounds it.
 
-:func:`create_app` assembles the app from parts that are already built (the
-facade, an authenticator, a signer, a rate limiter), so tests pass in-memory
-ones; :func:`open_app` builds those parts from the settings; :func:`serve` runs
-it with uvicorn (``trace serve``).
+:func:`create_app` assembles the app from the :class:`~trace_http.runtime.Runtime`
+the composition root built (tests build one with in-memory parts); it builds
+no adapter and reads no settings. :func:`serve` runs it with uvicorn
+(``trace serve``).
 
 Routes here:
 
 - MCP (``/``, ``/mcp``, ``/mcp/``; POST, GET, DELETE, HEAD, OPTIONS): see
-  :mod:`trace_http.mcp_endpoint`;
+  :mod:`trace_http.web.mcp_endpoint`;
 - Protected Resource Metadata (RFC 9728) at ``/.well-known/oauth-protected-resource``
   (resource ``https://HOST``) and ``/.well-known/oauth-protected-resource/mcp``
   (resource ``https://HOST/mcp``);
@@ -19,16 +19,14 @@ CORS is on for every route (preflights need no token; 401s carry the CORS
 headers too, so browser clients can read the challenge). Core errors raised by
 route handlers become HTTP answers in one place, :func:`trace_error_response`;
 every 5xx answer, whichever route gave it, is logged once through
-:class:`~trace_http.errorlog.ServerErrorLog` (outages only where they start and end).
+:class:`~trace_http.web.errorlog.ServerErrorLog` (outages only where they start and end).
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import logging
-from collections.abc import AsyncIterator, MutableMapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, MutableMapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -54,28 +52,24 @@ from trace_core.errors import (
 )
 from trace_core.model import Principal
 from trace_core.model import Scope as AuthScope
-from trace_core.ports import Authenticator
-from trace_core.service import Trace
-from trace_http.errorlog import ServerErrorLog
-from trace_http.mcp_endpoint import McpEndpoint, ResourceServer, challenge
-from trace_http.ratelimit import RateLimiter, retry_after_header
-from trace_mcp import AttachmentUrlSigner, McpOptions, TraceMcp
+from trace_http.web.errorlog import ServerErrorLog
+from trace_http.web.mcp_endpoint import McpEndpoint, ResourceServer, challenge
+from trace_http.web.ratelimit import retry_after_header
+from trace_mcp import McpOptions, TraceMcp
 
 if TYPE_CHECKING:
     import uvicorn
 
-    from trace_http.settings import Settings
+    from trace_http.runtime import Job, Options, Runtime
 
 __all__ = [
     "CORS_ALLOW_HEADERS",
     "CORS_EXPOSE_HEADERS",
     "create_app",
-    "open_app",
     "serve",
     "server_config",
     "status_for",
     "trace_error_response",
-    "trusted_proxies",
 ]
 
 logger = logging.getLogger("trace_http")
@@ -137,46 +131,47 @@ def trace_error_response(
 
 
 def create_app(
+    runtime: Runtime,
     *,
-    trace: Trace,
-    resource_server: ResourceServer,
-    authenticator: Authenticator | None,
-    signer: AttachmentUrlSigner | None = None,
-    rate_limiter: RateLimiter | None = None,
-    mcp_options: McpOptions | None = None,
-    test_principal: Principal | None = None,
     route_handlers: Sequence[ControllerRouterHandler] = (),
-    lifespan: Sequence[Any] = (),
-    debug: bool = False,
     direct_dispatch: bool = True,
     error_log: ServerErrorLog | None = None,
+    debug: bool = False,
 ) -> Litestar:
-    """Build the Litestar application around an existing facade.
+    """Build the Litestar application from the parts the composition root built.
 
     Args:
-        trace: the facade.
-        resource_server: public URL, scopes and Host/Origin allow-lists.
-        authenticator: checks bearer credentials (None only with ``test_principal``).
-        signer: signs and verifies attachment download URLs.
-        rate_limiter: per-credential limit on the MCP endpoint.
-        mcp_options: tool answer options (public URL defaults to the resource server's).
-        test_principal: serve MCP without authentication as this principal
-            (tests and the conformance suite only).
-        route_handlers: more routes (OAuth pages, REST API, web UI).
-        lifespan: more lifespan context managers (e.g. to close storage).
-        debug: Litestar debug mode.
+        runtime: every wired part (:func:`trace_http.bootstrap.build_runtime`).
+        route_handlers: more routes (REST API, web UI; tests add their own).
         direct_dispatch: answer plain ``tools/call``/``ping`` requests of the
             handshake-era protocols without the SDK's per-request transport (the
             answers are the same; False sends every request through the SDK).
         error_log: where 5xx answers and outages are logged (default: a new one).
+        debug: Litestar debug mode.
 
     Returns:
-        The application; its lifespan runs the MCP session manager.
+        The application; its lifespan runs the MCP session manager and the
+        runtime's background jobs.
 
     """
-    options = mcp_options or McpOptions(public_url=resource_server.public_url)
+    from trace_http.web.oauth import oauth_router
+
+    trace = runtime.trace
+    options = runtime.options
+    resource_server = ResourceServer(
+        public_url=options.public_url,
+        allowed_hosts=options.allowed_hosts,
+        allowed_origins=options.allowed_origins,
+    )
+    signer = runtime.signer
     failures = error_log or ServerErrorLog()
-    mcp = TraceMcp(trace, options=options, signer=signer)
+    mcp = TraceMcp(
+        trace,
+        options=McpOptions(
+            public_url=options.public_url, max_response_chars=options.max_response_chars
+        ),
+        signer=signer,
+    )
     # Host and Origin are checked by McpEndpoint, in one place, from our settings;
     # the SDK's own check (localhost only by default) is switched off.
     manager = StreamableHTTPSessionManager(
@@ -186,11 +181,12 @@ def create_app(
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         max_request_body_size=resource_server.max_body_bytes,
     )
+    test_principal = runtime.test_principal
     endpoint = McpEndpoint(
         manager=manager,
         resource_server=resource_server,
-        authenticator=authenticator,
-        rate_limiter=rate_limiter,
+        authenticator=runtime.authenticator if test_principal is None else None,
+        rate_limiter=runtime.limiter,
         fixed_principal=test_principal,
         direct=mcp.answer_directly if direct_dispatch else None,
     )
@@ -224,8 +220,6 @@ def create_app(
         expires: FromQuery[str | None] = None,
         sig: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        if signer is None:
-            raise UnavailableError("attachment downloads are not configured")
         account_id, attachment_uuid = signer.verify(
             attachment_id, account=account, expires=expires, sig=sig
         )
@@ -270,6 +264,9 @@ def create_app(
         async with manager.run():
             yield
 
+    def lifespan(job: Job) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+        return lambda _app: job()
+
     cors = CORSConfig(
         allow_origins=["*"],
         allow_methods=["GET", "POST", "DELETE", "OPTIONS", "HEAD", "PUT", "PATCH"],
@@ -281,12 +278,20 @@ def create_app(
         max_age=86400,
     )
     app = Litestar(
-        route_handlers=[mcp_route, prm_root, prm_mcp, health, download, *route_handlers],
+        route_handlers=[
+            mcp_route,
+            prm_root,
+            prm_mcp,
+            health,
+            download,
+            oauth_router(runtime),
+            *route_handlers,
+        ],
         cors_config=cors,
         exception_handlers={TraceError: on_trace_error},
         after_exception=[log_server_error],
         before_send=[note_answer],
-        lifespan=[run_mcp, *lifespan],
+        lifespan=[run_mcp, *(lifespan(job) for job in runtime.background)],
         debug=debug,
         openapi_config=None,
     )
@@ -297,210 +302,48 @@ def create_app(
     return app
 
 
-# --- from settings -----------------------------------------------------------------
+# --- serving ---------------------------------------------------------------------
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (a bind address or name) is only reachable from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def public_url_for(settings: Settings, host: str, port: int) -> str:
-    """Return the public origin: ``server.public_url``, else the address being served."""
-    if settings.server.public_url:
-        return settings.server.public_url.rstrip("/")
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - display only
-    if ":" in shown and not shown.startswith("["):
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}"
-
-
-@asynccontextmanager
-async def open_app(
-    settings: Settings, *, host: str | None = None, port: int | None = None
-) -> AsyncIterator[Litestar]:
-    """Build every adapter from ``settings`` (migrating the database) and the app on top.
-
-    Closes the storage on exit.
-
-    Raises:
-        InvalidInputError: ``mcp.disable_auth_for_tests`` on a non-loopback address.
-
-    """
-    from trace_core.service import SystemClock
-    from trace_http.bootstrap import open_trace
-    from trace_http.cli_search import search_lifespan
-    from trace_http.maintenance import maintenance_lifespan
-    from trace_http.oauth_routes import oauth_config, oauth_handlers_from_settings
-    from trace_http.ratelimit import SharedWindowLimiter, TokenBucketLimiter
-    from trace_mcp import load_or_create_secret
-    from trace_oauth.authenticator import BearerAuthenticator
-    from trace_sql.credentials import SqlCredentialStore
-
-    host = host or settings.server.host
-    port = port or settings.server.port
-    mcp_settings = settings.mcp
-    if mcp_settings.disable_auth_for_tests and not is_loopback(host):
-        raise InvalidInputError(
-            "mcp.disable_auth_for_tests",
-            f"refusing to serve without authentication on {host}: only on a loopback address",
-        )
-    public_url = public_url_for(settings, host, port)
-    resource_server = ResourceServer(
-        public_url=public_url,
-        allowed_hosts=tuple(mcp_settings.allowed_hosts),
-        allowed_origins=tuple(mcp_settings.allowed_origins),
-    )
-    async with open_trace(settings) as trace:
-        storage = trace.storage
-        credentials = SqlCredentialStore(storage)  # type: ignore[arg-type]
-        clock = SystemClock()
-        secret = (
-            mcp_settings.attachment_url_secret.encode()
-            if mcp_settings.attachment_url_secret
-            else load_or_create_secret(settings.storage.data_path / "attachment-url.key")
-        )
-        signer = AttachmentUrlSigner(
-            secret, public_url, ttl_seconds=mcp_settings.attachment_url_ttl_seconds
-        )
-        shared = mcp_settings.rate_limit_shared
-        if shared is None:
-            shared = not settings.storage.is_sqlite
-        limiter: RateLimiter = (
-            SharedWindowLimiter(
-                credentials,
-                burst=mcp_settings.rate_limit_burst,
-                rate=mcp_settings.rate_limit_per_second,
-            )
-            if shared
-            else TokenBucketLimiter(
-                burst=mcp_settings.rate_limit_burst, rate=mcp_settings.rate_limit_per_second
-            )
-        )
-        test_principal = None
-        authenticator: Authenticator | None = None
-        if mcp_settings.disable_auth_for_tests:
-            test_principal = await _test_principal(trace, mcp_settings.test_user)
-            logger.warning("MCP authentication is DISABLED (tests only) on %s", host)
-        else:
-            authenticator = BearerAuthenticator(
-                storage=storage,
-                credentials=credentials,
-                config=oauth_config(settings, public_url),
-                clock=clock,
-            )
-        yield create_app(
-            trace=trace,
-            resource_server=resource_server,
-            authenticator=authenticator,
-            signer=signer,
-            rate_limiter=limiter,
-            mcp_options=McpOptions(
-                public_url=public_url, max_response_chars=mcp_settings.max_response_chars
-            ),
-            test_principal=test_principal,
-            lifespan=[
-                search_lifespan(trace),
-                maintenance_lifespan(trace, settings.storage.maintenance_interval_seconds),
-            ],
-            route_handlers=[
-                *_extra_routes(settings),
-                *oauth_handlers_from_settings(
-                    settings,
-                    public_url=public_url,
-                    storage=storage,
-                    credentials=credentials,
-                    clock=clock,
-                    trace=trace,
-                ),
-            ],
-        )
-
-
-def _extra_routes(settings: Settings) -> list[ControllerRouterHandler]:
-    """Routes other parts of trace_http contribute (OAuth, REST, web UI), when present."""
-    return []
-
-
-async def _test_principal(trace: Trace, email: str | None) -> Principal:
-    from trace_core.errors import NotFoundError as Missing
-
-    email = email or "test@localhost.localdomain"
-    try:
-        account = await trace.get_account_by_email(email)
-    except Missing:
-        account = await trace.create_account(email)
-    return Principal(
-        account_id=account.account_id,
-        scopes=frozenset({AuthScope.FULL}),
-        actor="tests (auth disabled)",
-        via="system",
-    )
-
-
-def trusted_proxies(settings: Settings) -> list[str]:
-    """Return ``server.trusted_proxies`` as uvicorn's allow-list wants it.
-
-    Networks are normalised (``10.0.0.1/8`` → ``10.0.0.0/8``): uvicorn would
-    otherwise take a network with host bits set for a literal and never match it.
-    """
-    return [
-        str(ipaddress.ip_network(proxy, strict=False)) if "/" in proxy else proxy
-        for proxy in settings.server.trusted_proxies
-    ]
-
-
-def server_config(app: Litestar, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
+def server_config(app: Litestar, options: Options) -> uvicorn.Config:
     """Return uvicorn's configuration for ``trace serve``, with logging set up.
 
     ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are honoured only on connections
-    from ``server.trusted_proxies``; with none configured they are ignored and the
-    connecting peer is the client address every per-address limit counts.
+    from the trusted proxies (``server.trusted_proxies``); with none configured
+    they are ignored and the connecting peer is the client address every per-address limit counts.
 
     Creating the configuration configures uvicorn's loggers (the app's were set
     up when it was built); then every handler gets the secret filter
-    (:func:`trace_http.logs.redact_secrets_in_logs`): at ``debug`` the access log
+    (:func:`trace_http.web.logs.redact_secrets_in_logs`): at ``debug`` the access log
     shows each request's path and query, and signed attachment URLs must not
     outlive their request there.
     """
     import uvicorn
 
-    from trace_http.logs import redact_secrets_in_logs
+    from trace_http.web.logs import redact_secrets_in_logs
 
-    if settings.log.level != "debug":
+    if options.log_level != "debug":
         # The SDK logs every stateless request at INFO ("Terminating session: None").
         logging.getLogger("mcp.server.streamable_http").setLevel(logging.WARNING)
-    proxies = trusted_proxies(settings)
+    proxies = list(options.trusted_proxies)
     config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
-        log_level=settings.log.level,
+        host=options.host,
+        port=options.port,
+        log_level=options.log_level,
         lifespan="on",
         server_header=False,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
-        access_log=settings.log.level == "debug",
+        access_log=options.log_level == "debug",
     )
     redact_secrets_in_logs()
     return config
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+async def serve(runtime: Runtime) -> None:
     """Run the server with uvicorn until interrupted (``trace serve``)."""
     import uvicorn
 
-    host = host or settings.server.host
-    port = port or settings.server.port
-
-    async def main() -> None:
-        async with open_app(settings, host=host, port=port) as app:
-            config = server_config(app, settings, host=host, port=port)
-            await uvicorn.Server(config).serve()
-
-    asyncio.run(main())
+    config = server_config(create_app(runtime), runtime.options)
+    await uvicorn.Server(config).serve()
