@@ -20,8 +20,9 @@ import sys
 import anyio
 from click.testing import CliRunner
 
-from trace_http.app import open_app
+from trace_http.bootstrap import open_runtime
 from trace_http.cli import main
+from trace_http.web.app import create_app
 from trace_http.settings import Settings, StorageSettings
 
 assert CliRunner().invoke(main, ["--help"]).exit_code == 0
@@ -29,8 +30,9 @@ assert CliRunner().invoke(main, ["--help"]).exit_code == 0
 
 async def start_and_stop() -> None:
     settings = Settings(storage=StorageSettings(data_dir=sys.argv[1]))
-    async with open_app(settings) as app, app.lifespan():
-        pass
+    async with open_runtime(settings, serving=True) as runtime:
+        async with create_app(runtime).lifespan():
+            pass
 
 
 anyio.run(start_and_stop)
