@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import anyio
@@ -21,7 +22,9 @@ from trace_core.errors import TraceError
 from trace_core.model import Entry
 from trace_core.ports import Storage
 from trace_core.search import OutboxItem, SearchOutbox
-from trace_meili._index import MeilisearchIndex
+
+if TYPE_CHECKING:
+    from trace_meili._index import MeilisearchIndex
 
 __all__ = ["OutboxWorker"]
 
