@@ -20,13 +20,13 @@ import pytest
 
 from trace_core.errors import ConflictError, NotFoundError
 from trace_core.ports import Storage
+from trace_core.testing.contracts._base import ContractSuite
 from trace_core.testing.contracts.storage_support import T0, add_account, make_account
 
 __all__ = ["AccountRepositoryContract"]
 
 
-@pytest.mark.anyio
-class AccountRepositoryContract:
+class AccountRepositoryContract(ContractSuite):
     """Accounts: stored whole, found by id or email (any case), emails unique."""
 
     async def test_an_added_account_comes_back_with_every_field(self, storage: Storage) -> None:

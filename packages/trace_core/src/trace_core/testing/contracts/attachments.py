@@ -12,6 +12,7 @@ import pytest
 
 from trace_core.errors import ConflictError
 from trace_core.ports import Storage
+from trace_core.testing.contracts._base import ContractSuite
 from trace_core.testing.contracts.storage_support import (
     add_account,
     add_entries,
@@ -23,8 +24,7 @@ from trace_core.testing.contracts.storage_support import (
 __all__ = ["AttachmentRepositoryContract"]
 
 
-@pytest.mark.anyio
-class AttachmentRepositoryContract:
+class AttachmentRepositoryContract(ContractSuite):
     """Attachment metadata: stored whole, ordered by position, scoped by account."""
 
     async def test_an_added_attachment_comes_back_with_every_field(self, storage: Storage) -> None:

@@ -11,14 +11,14 @@ import pytest
 
 from trace_core.errors import NotFoundError
 from trace_core.ports import BlobStore
+from trace_core.testing.contracts._base import ContractSuite
 
 __all__ = ["BlobStoreContract"]
 
 KEY = "0f1e2d3c/attachment-1.png"
 
 
-@pytest.mark.anyio
-class BlobStoreContract:
+class BlobStoreContract(ContractSuite):
     """Bytes by key: exact round-trip, replace, idempotent delete, not-found on get."""
 
     async def test_stored_bytes_come_back_exactly(self, blobs: BlobStore) -> None:

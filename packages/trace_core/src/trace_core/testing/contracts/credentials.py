@@ -32,6 +32,7 @@ from trace_core.credentials import (
 )
 from trace_core.errors import ConflictError
 from trace_core.model import Scope
+from trace_core.testing.contracts._base import ContractSuite
 
 __all__ = ["CredentialStoreContract"]
 
@@ -120,7 +121,7 @@ def make_session(
     )
 
 
-class CredentialStoreContract:
+class CredentialStoreContract(ContractSuite):
     """Behaviour shared by every credential store."""
 
     # --- API keys ---------------------------------------------------------

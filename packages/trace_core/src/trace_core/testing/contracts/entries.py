@@ -20,6 +20,7 @@ import pytest
 from trace_core.errors import ConflictError
 from trace_core.model import Entry, EntryFilter
 from trace_core.ports import ListPosition, Storage
+from trace_core.testing.contracts._base import ContractSuite
 from trace_core.testing.contracts.storage_support import (
     T0,
     add_account,
@@ -56,8 +57,7 @@ async def _count(storage: Storage, account_id: UUID, **filters: Any) -> int:
         return await uow.entries.count(account_id, EntryFilter(**filters))
 
 
-@pytest.mark.anyio
-class EntryRepositoryContract:
+class EntryRepositoryContract(ContractSuite):
     """Entries: every field, tenancy, filters, order, paging, tags, versions, trash."""
 
     # --- storing and reading ----------------------------------------------------

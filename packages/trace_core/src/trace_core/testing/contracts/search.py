@@ -35,6 +35,7 @@ from trace_core.limits import MAX_QUERY_CHARS
 from trace_core.model import Account, Entry, EntryFilter, SearchHit, Stream
 from trace_core.ports import SearchIndex, SearchRequest, Storage
 from trace_core.search import HIGHLIGHT_START
+from trace_core.testing.contracts._base import ContractSuite
 
 __all__ = ["SearchBackend", "SearchIndexContract", "make_entry"]
 
@@ -207,12 +208,8 @@ _FILTER_CASES: dict[str, tuple[dict[str, Any], set[str]]] = {
 }
 
 
-class SearchIndexContract:
+class SearchIndexContract(ContractSuite):
     """Behaviour every search adapter must show. Subclass and provide ``search_backend``."""
-
-    @pytest.fixture
-    def anyio_backend(self) -> str:
-        return "asyncio"
 
     # --- ranking and snippets ------------------------------------------------------
 

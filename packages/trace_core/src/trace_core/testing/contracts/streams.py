@@ -15,6 +15,7 @@ import pytest
 from trace_core.errors import NotFoundError
 from trace_core.model import EntrySettings
 from trace_core.ports import Storage
+from trace_core.testing.contracts._base import ContractSuite
 from trace_core.testing.contracts.storage_support import (
     T0,
     add_account,
@@ -43,8 +44,7 @@ RICH_SETTINGS = EntrySettings(
 )
 
 
-@pytest.mark.anyio
-class StreamRepositoryContract:
+class StreamRepositoryContract(ContractSuite):
     """Streams: stored whole with settings, listed by name, counted, scoped by account."""
 
     async def test_an_added_stream_comes_back_with_every_field_and_settings(

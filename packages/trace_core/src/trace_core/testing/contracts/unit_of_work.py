@@ -11,6 +11,7 @@ import pytest
 
 from trace_core.errors import ConflictError
 from trace_core.ports import Storage
+from trace_core.testing.contracts._base import ContractSuite
 from trace_core.testing.contracts.storage_support import (
     add_account,
     make_account,
@@ -27,8 +28,7 @@ class _BoomError(Exception):
     pass
 
 
-@pytest.mark.anyio
-class UnitOfWorkContract:
+class UnitOfWorkContract(ContractSuite):
     """A unit of work commits all of its writes on a clean exit, and none on an error."""
 
     async def test_writes_are_visible_after_a_clean_exit(self, storage: Storage) -> None:

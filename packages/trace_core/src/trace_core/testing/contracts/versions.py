@@ -11,6 +11,7 @@ import pytest
 
 from trace_core.errors import ConflictError
 from trace_core.ports import Storage
+from trace_core.testing.contracts._base import ContractSuite
 from trace_core.testing.contracts.storage_support import (
     add_account,
     add_entries,
@@ -23,8 +24,7 @@ from trace_core.testing.contracts.storage_support import (
 __all__ = ["VersionRepositoryContract"]
 
 
-@pytest.mark.anyio
-class VersionRepositoryContract:
+class VersionRepositoryContract(ContractSuite):
     """Snapshots: stored exactly, listed newest first, one per version, per account."""
 
     async def test_snapshots_come_back_exactly_newest_version_first(self, storage: Storage) -> None:
