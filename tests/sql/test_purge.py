@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import anyio
 import pytest
 import sqlalchemy as sa
 
@@ -11,7 +12,7 @@ from trace_core.model import EntryDraft, EntryPatch, Principal
 from trace_core.service import Trace
 from trace_core.testing.images import png_bytes
 from trace_core.testing.memory import FixedClock
-from trace_sql import FilesystemBlobStore, SqlStorage
+from trace_sql import FilesystemBlobStore, SqlStorage, create_storage
 from trace_sql.tables import attachments, entries, entry_tags, entry_versions
 
 pytestmark = pytest.mark.anyio
@@ -64,3 +65,62 @@ async def test_entries_deleted_less_than_the_retention_period_ago_survive_a_purg
     clock.advance(days=1, seconds=1)
     assert await trace.purge_expired_trash(now=clock.now() + timedelta(seconds=1)) == 1
     assert await _rows(sql_storage, entries, entry.entry_id) == 0
+
+
+# --- several replicas purging one database -------------------------------------------
+
+
+async def _expired_entries(trace: Trace, alice: Principal, clock: FixedClock, count: int) -> None:
+    for n in range(count):
+        entry = await trace.create_entry(alice, EntryDraft(content=f"doomed {n}"))
+        await trace.delete_entry(alice, entry.entry_id)
+    clock.advance(days=31)
+
+
+@pytest.mark.postgres
+async def test_a_purge_batch_one_replica_holds_is_skipped_by_another(
+    postgres_url: str, files: FilesystemBlobStore, clock: FixedClock
+) -> None:
+    one, two = create_storage(postgres_url), create_storage(postgres_url)
+    trace = Trace(storage=one, blobs=files, clock=clock)
+    try:
+        account = await trace.create_account("carol@example.org")
+        await _expired_entries(trace, trace.principal_for(account, actor="test"), clock, 5)
+        async with one.unit_of_work(write=True) as first:
+            taken = await first.entries.deleted_before(clock.now(), limit=3)
+            with anyio.fail_after(10):
+                async with two.unit_of_work(write=True) as second:
+                    rest = await second.entries.deleted_before(clock.now(), limit=10)
+    finally:
+        await one.close()
+        await two.close()
+    assert len(taken) == 3
+    assert len(rest) == 2
+    assert not set(taken) & set(rest)
+
+
+async def test_replicas_purging_at_once_purge_each_expired_entry_exactly_once(
+    trace: Trace,
+    alice: Principal,
+    sql_url: str,
+    files: FilesystemBlobStore,
+    clock: FixedClock,
+) -> None:
+    await _expired_entries(trace, alice, clock, 40)
+    replicas = [Trace(storage=create_storage(sql_url), blobs=files, clock=clock) for _ in range(3)]
+    purged: list[int] = []
+
+    async def purge(replica: Trace) -> None:
+        purged.append(await replica.purge_expired_trash(batch=4))
+
+    try:
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as tg:
+                for replica in replicas:
+                    tg.start_soon(purge, replica)
+    finally:
+        for replica in replicas:
+            await replica.storage.close()
+    assert sum(purged) == 40
+    async with trace.storage.unit_of_work() as uow:
+        assert await uow.entries.deleted_before(clock.now(), limit=100) == []

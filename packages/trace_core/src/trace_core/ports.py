@@ -205,7 +205,9 @@ class EntryRepository(Protocol):
     ) -> builtins.list[tuple[UUID, UUID]]:
         """Return ``(account_id, entry_id)`` of entries deleted before ``cutoff``, any account.
 
-        Used only by the trash purge job.
+        Used only by the trash purge job, in a write unit of work. The rows are
+        claimed by it until it ends: a concurrent unit of work (another replica
+        purging) gets other rows, never these, and they cannot change meanwhile.
         """
         ...
 

@@ -225,12 +225,20 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
     async def deleted_before(
         self, cutoff: datetime, *, limit: int
     ) -> builtins.list[tuple[UUID, UUID]]:
-        """Return ``(account_id, entry_id)`` of entries deleted before ``cutoff`` (purge job)."""
+        """Return ``(account_id, entry_id)`` of entries deleted before ``cutoff`` (purge job).
+
+        On PostgreSQL the rows are locked until the unit of work ends and rows
+        another transaction holds are skipped (``FOR UPDATE SKIP LOCKED``), so
+        replicas purging at once take different batches and a row cannot be
+        restored between this claim and its purge. SQLite has one writer at a
+        time (``BEGIN IMMEDIATE``) and compiles no locking clause.
+        """
         result = await self._execute(
             sa.select(entries.c.account_id, entries.c.entry_id)
             .where(entries.c.deleted_at.is_not(None), entries.c.deleted_at < cutoff)
             .order_by(entries.c.deleted_at, entries.c.entry_id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         return [(row.account_id, row.entry_id) for row in result]
 
