@@ -39,6 +39,7 @@ from s3_server import (
     moto_installed,
     new_bucket,
     s3_unavailable,
+    shared_session,
     start_moto,
     stop_moto,
 )
@@ -282,6 +283,7 @@ async def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
             region=REGION,
             access_key_id=ACCESS_KEY,
             secret_access_key=SECRET_KEY,
+            session=shared_session(),
             presigned_downloads=True,
         )
     try:

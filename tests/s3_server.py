@@ -10,6 +10,7 @@ under ``CI=true``, where they fail.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import socket
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from aiobotocore.session import AioSession
     from types_aiobotocore_s3 import S3Client
 
 STARTUP_TIMEOUT = 30
@@ -98,12 +100,23 @@ def stop_moto(process: subprocess.Popen[str]) -> None:
         process.stderr.close()
 
 
+@functools.cache
+def shared_session() -> AioSession:
+    """One aiobotocore session for the tests' clients and stores.
+
+    Making a client loads S3's service model into its session (a few tenths of a
+    second); stores with explicit test keys share this one instead of each
+    loading it again. Tests of the credential chain make their own.
+    """
+    from aiobotocore.session import get_session
+
+    return get_session()
+
+
 @asynccontextmanager
 async def s3_client(endpoint: str) -> AsyncIterator[S3Client]:
     """A client for inspecting the test server (buckets, uploads in progress)."""
-    from aiobotocore.session import get_session
-
-    async with get_session().create_client(
+    async with shared_session().create_client(
         "s3",
         endpoint_url=endpoint,
         region_name=REGION,

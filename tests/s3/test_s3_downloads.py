@@ -10,7 +10,7 @@ import anyio.to_thread
 import httpx2
 import pytest
 
-from s3_server import ACCESS_KEY, REGION, SECRET_KEY
+from s3_server import ACCESS_KEY, REGION, SECRET_KEY, shared_session
 from trace_core.model import EntryDraft
 from trace_core.service import Trace
 from trace_core.testing.images import png_bytes
@@ -46,6 +46,7 @@ async def trace(
         region=REGION,
         access_key_id=ACCESS_KEY,
         secret_access_key=SECRET_KEY,
+        session=shared_session(),
         presigned_downloads=request.param,
     )
     try:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from aiobotocore.session import AioSession, get_session
 from botocore.exceptions import ClientError
 
 from trace_core.errors import InvalidInputError
@@ -68,6 +68,9 @@ class S3BlobStore(BlobStore):
         part_size: bytes per part of a streamed upload (at least 5 MiB).
         read_chunk_bytes: largest chunk a streamed read yields.
         max_connections: the connection pool's size.
+        max_attempts: tries per request (the first and the retries) before it fails.
+        session: an aiobotocore session to make the client from, so several stores
+            share its loaded service models (default: a new session).
 
     Raises:
         InvalidInputError: an empty bucket, a bad prefix, a part size below 5 MiB,
@@ -90,6 +93,8 @@ class S3BlobStore(BlobStore):
         part_size: int = DEFAULT_PART_BYTES,
         read_chunk_bytes: int = READ_CHUNK_BYTES,
         max_connections: int = 10,
+        max_attempts: int = 3,
+        session: AioSession | None = None,
     ) -> None:
         if not bucket:
             raise InvalidInputError("storage.blobs.bucket", "is required when kind is s3")
@@ -114,7 +119,7 @@ class S3BlobStore(BlobStore):
             "config": AioConfig(
                 signature_version="s3v4",
                 s3={"addressing_style": {None: "auto", True: "path", False: "virtual"}[path_style]},
-                retries={"mode": "standard", "max_attempts": 3},
+                retries={"mode": "standard", "max_attempts": max_attempts},
                 connect_timeout=10,
                 read_timeout=60,
                 max_pool_connections=max_connections,
@@ -124,6 +129,7 @@ class S3BlobStore(BlobStore):
                 response_checksum_validation="when_required",
             ),
         }
+        self._session = session
         self._stack: AsyncExitStack | None = None
         self._s3: S3Client | None = None
         self._opening = anyio.Lock()
@@ -135,7 +141,9 @@ class S3BlobStore(BlobStore):
                     stack = AsyncExitStack()
                     with translated_errors(self.bucket):
                         client = await stack.enter_async_context(
-                            get_session().create_client("s3", **self._client_args)
+                            (self._session or get_session()).create_client(
+                                "s3", **self._client_args
+                            )
                         )
                     self._stack, self._s3 = stack, client
         return self._s3
