@@ -260,3 +260,25 @@ async def test_a_missing_object_is_not_found(make_store: Any) -> None:
     with pytest.raises(NotFoundError):
         await store.get("acct/none")
     assert not await store.exists("acct/none")
+
+
+async def test_when_the_abort_fails_too_the_streams_own_error_is_reported(
+    make_store: Any,
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    store = make_store(part_size=MIN_PART_BYTES)
+    client = await store._client()  # the adapter's own client, to make its abort fail
+
+    async def unreachable(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    client.abort_multipart_upload = unreachable
+
+    async def broken() -> AsyncIterator[bytes]:
+        for _ in range(6):
+            yield b"z" * MiB
+        raise ConnectionResetError("the uploader went away")
+
+    with anyio.fail_after(60), pytest.raises(ConnectionResetError):
+        await store.write_stream("acct/broken", broken())

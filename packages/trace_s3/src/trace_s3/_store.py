@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.exceptions import ClientError
 
-from trace_core.errors import InvalidInputError
+from trace_core.errors import InvalidInputError, UnavailableError
 from trace_core.ports import BlobStore
 from trace_s3._errors import is_missing, translated_errors
 from trace_s3._keys import content_disposition, normalized_prefix, object_name
@@ -36,6 +37,9 @@ DEFAULT_PART_BYTES = 8 * 1024 * 1024
 
 READ_CHUNK_BYTES = 256 * 1024
 """Largest chunk :meth:`S3BlobStore.open_read` yields."""
+
+ABORT_SECONDS = 30
+"""How long a failed multipart upload's abort may take before it is given up."""
 
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 """The longest a SigV4-presigned URL can work (S3's limit)."""
@@ -277,7 +281,14 @@ class S3BlobStore(BlobStore):
                     MultipartUpload={"Parts": parts},
                 )
         except BaseException:
-            with anyio.CancelScope(shield=True), translated_errors(key):
+            # Abort even when cancelled, for a bounded time; if the store cannot be
+            # reached the original error is the one to report (and the failure to
+            # abort is logged: a lifecycle rule removes the parts, see docs/s3.md).
+            with (
+                anyio.move_on_after(ABORT_SECONDS, shield=True),
+                contextlib.suppress(UnavailableError),
+                translated_errors(key),
+            ):
                 await s3.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
             raise
         return total
