@@ -1,7 +1,8 @@
 """A third-party ``BlobStore``: attachment bytes in one SQLite file, on the standard library.
 
 An adapter implements a port of ``trace_core`` (here :class:`~trace_core.BlobStore`:
-put, get, delete, exists), translates its driver's errors into Trace's errors at
+put, get, delete, exists; the port's streaming reads and writes, presigned URLs and
+``close`` have defaults built on those four, overridden here only by ``close``), translates its driver's errors into Trace's errors at
 its edge, and proves itself with the port's contract suite
 (``test_sqlite_blob_store.py`` beside this file). The Trace facade takes it like
 any other: ``Trace(storage=..., blobs=SqliteBlobStore("blobs.db"))``.
@@ -74,6 +75,6 @@ class SqliteBlobStore(BlobStore):
         query = "SELECT 1 FROM blobs WHERE key = ?"
         return await self._run(lambda: self._db.execute(query, (key,)).fetchone() is not None)
 
-    def close(self) -> None:
-        """Close the database."""
-        self._db.close()
+    async def close(self) -> None:
+        """Close the database (the port's hook for releasing what a store holds)."""
+        await self._run(self._db.close)

@@ -8,7 +8,7 @@ pytest.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,19 +21,19 @@ class TestSqliteBlobStore(BlobStoreContract):
     """The contract every ``BlobStore`` meets, run against ``SqliteBlobStore``."""
 
     @pytest.fixture
-    def blobs(self, tmp_path: Path) -> Iterator[SqliteBlobStore]:
+    async def blobs(self, tmp_path: Path) -> AsyncIterator[SqliteBlobStore]:
         """Yield a fresh, empty store for each test: the one fixture the suite asks for."""
         store = SqliteBlobStore(tmp_path / "blobs.db")
         yield store
-        store.close()
+        await store.close()
 
     async def test_blobs_survive_reopening_the_file(self, tmp_path: Path) -> None:
         """Beyond the contract: what this adapter promises on its own."""
         first = SqliteBlobStore(tmp_path / "kept.db")
         await first.put("a/b", b"kept")
-        first.close()
+        await first.close()
         again = SqliteBlobStore(tmp_path / "kept.db")
         try:
             assert await again.get("a/b") == b"kept"
         finally:
-            again.close()
+            await again.close()
