@@ -1,11 +1,12 @@
 """A third-party ``BlobStore``: attachment bytes in one SQLite file, on the standard library.
 
 An adapter implements a port of ``trace_core`` (here :class:`~trace_core.BlobStore`:
-put, get, delete, exists; the port's streaming reads and writes, presigned URLs and
-``close`` have defaults built on those four, overridden here only by ``close``), translates its driver's errors into Trace's errors at
-its edge, and proves itself with the port's contract suite
-(``test_sqlite_blob_store.py`` beside this file). The Trace facade takes it like
-any other: ``Trace(storage=..., blobs=SqliteBlobStore("blobs.db"))``.
+put, get, delete, exists; the port's streaming reads and writes, presigned URLs
+and ``close`` have defaults built on those four, and only ``close`` is overridden
+here), translates its driver's errors into Trace's errors at its edge, and proves
+itself with the port's contract suite (``test_sqlite_blob_store.py`` beside this
+file). The Trace facade takes it like any other:
+``Trace(storage=..., blobs=SqliteBlobStore("blobs.db"))``.
 """
 
 from __future__ import annotations
