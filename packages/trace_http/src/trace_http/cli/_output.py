@@ -48,7 +48,9 @@ class _LazyConsole:
         self.console.__exit__(*exc_info)
 
 
-stderr = cast("Console", _LazyConsole(stderr=True, highlight=False))
+# soft_wrap: a note is one line however narrow the terminal (or 80 columns when
+# stderr is not one): the terminal folds it, rich never breaks it mid-sentence.
+stderr = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
 """Console for progress and notes, so stdout stays clean for data."""
 
 json_option = click.option(

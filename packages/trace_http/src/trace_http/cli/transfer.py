@@ -62,7 +62,9 @@ def _progress(label: str, show: bool) -> Iterator[ProgressCallback | None]:
 def export(state: CliState, email: str, output: Path | None) -> None:
     """Export an account's streams, entries (trash too), versions and attachments as JSON.
 
-    Example: trace export --user ada@example.com > dump.json
+    \b
+    Example:
+      trace export --user ada@example.com > dump.json
     """
 
     async def body(runtime: Runtime) -> ExportDocument:

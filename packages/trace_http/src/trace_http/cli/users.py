@@ -43,8 +43,9 @@ def _read_password() -> str:
 def create_user(state: CliState, email: str, name: str | None, password_stdin: bool) -> None:
     """Create an account for EMAIL and print its id.
 
-    Example: echo 'correct horse battery' | trace user create ada@example.com --name Ada
-    --password-stdin
+    \b
+    Example:
+      echo 'correct horse battery' | trace user create ada@example.com --name Ada --password-stdin
     """
     password_hash = None
     if password_stdin:
@@ -118,7 +119,9 @@ def passwd(state: CliState, email: str, password_stdin: bool) -> None:
 
     Everywhere the account is signed in on the server's pages, it is signed out.
 
-    Example: echo 'a long new password' | trace user passwd ada@example.com --password-stdin
+    \b
+    Example:
+      echo 'a long new password' | trace user passwd ada@example.com --password-stdin
     """
     from trace_oauth import hash_password
 
@@ -151,7 +154,9 @@ def plan(state: CliState, email: str, plan: str) -> None:
     only for accounts with a plan (one of auth.plans_with_integrations, when
     that list is set). The change counts within seconds on a running server.
 
-    Example: trace user plan ada@example.com pro
+    \b
+    Example:
+      trace user plan ada@example.com pro
     """
     new_plan = None if plan.strip().lower() == "none" else plan
 
