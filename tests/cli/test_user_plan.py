@@ -74,7 +74,6 @@ def test_a_plan_set_from_the_cli_opens_the_integrations_gate(
         }
     )
 
-
     async def authenticate() -> Principal:
         async with open_runtime(gated) as runtime:
             return await runtime.authenticator.authenticate(key)

@@ -302,6 +302,7 @@ def options_for(settings: Settings, *, host: str | None = None, port: int | None
         allowed_hosts=tuple(settings.mcp.allowed_hosts),
         allowed_origins=tuple(settings.mcp.allowed_origins),
         max_response_chars=settings.mcp.max_response_chars,
+        data_dir=str(settings.storage.data_path.absolute()),
     )
 
 

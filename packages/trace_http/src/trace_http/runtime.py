@@ -69,6 +69,7 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
         allowed_hosts: extra ``Host`` names the MCP endpoint answers for.
         allowed_origins: extra browser origins allowed to call it.
         max_response_chars: cap on one MCP tool answer.
+        data_dir: the data directory in use (absolute), shown when the server starts.
 
     """
 
@@ -80,6 +81,7 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     max_response_chars: int = 100_000
+    data_dir: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
