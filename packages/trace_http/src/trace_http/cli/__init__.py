@@ -190,7 +190,9 @@ def main(ctx: click.Context, config: Path | None) -> None:
     """Trace: a self-hostable notes server that AI assistants reach over MCP.
 
     Configuration comes from defaults, the --config file and TRACE_* environment
-    variables (see the README). Without any, data lives in ./trace-data.
+    variables (see the README). Without any, data lives in the per-user data
+    directory (~/.local/share/trace on Linux), whatever the working directory;
+    trace serve prints it. TRACE_DATA_DIR=./trace-data keeps it beside you instead.
     """
     if isinstance(ctx.obj, CliState):  # given by an embedding program or a test
         if config is not None:
