@@ -28,6 +28,7 @@ import msgspec
 from trace_core.model import Account
 
 if TYPE_CHECKING:
+    from trace_core.backup import BackupService
     from trace_core.credentials import CredentialStore
     from trace_core.model import Principal
     from trace_core.ports import Authenticator, Clock, SearchIndex
@@ -98,6 +99,7 @@ class Builders:
     web_sessions: Callable[[Runtime], WebSessions]
     signup: Callable[[Runtime], SignUp | None]
     oidc: Callable[[Runtime], OidcProvider | None]
+    backups: Callable[[Runtime], BackupService]
 
 
 async def _nothing_to_migrate() -> list[str]:
@@ -187,6 +189,15 @@ class Runtime:
     def oidc(self) -> OidcProvider | None:
         """Sign-in through an OpenID Connect provider ("Sign in with …"), or None."""
         return self.build.oidc(self)
+
+    @cached_property
+    def backups(self) -> BackupService:
+        """Writes backups of the database and attachment files (``trace backup``).
+
+        Raises InvalidInputError when the database cannot be backed up this way
+        (PostgreSQL: ``pg_dump``).
+        """
+        return self.build.backups(self)
 
 
 # --- background jobs ---------------------------------------------------------------

@@ -61,6 +61,8 @@ COMMANDS: dict[str, str] = {
     "reindex": "trace_http.cli.search:reindex",
     "trash": "trace_http.cli.trash:trash",
     "key": "trace_http.cli.keys:key",
+    "backup": "trace_http.cli.backups:backup",
+    "restore": "trace_http.cli.backups:restore",
     # A new command: one line here, e.g. "tag": "trace_http.cli.tags:tag",
 }
 """Every top-level command: name → ``module:attribute`` of its click command."""
