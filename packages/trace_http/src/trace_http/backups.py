@@ -114,7 +114,9 @@ async def restore(
     """Restore ``archive`` into the configured data directory, which must be empty or new.
 
     Then upgrades the database to the newest schema (a backup from an older
-    Trace comes back at this version's revisions).
+    Trace comes back at this version's revisions). Attachment files go to the
+    configured blob store: files in the data directory, or the S3 bucket (which
+    restore cannot check for emptiness; keys are unique per attachment).
 
     Args:
         archive: what ``trace backup`` wrote.
@@ -146,7 +148,8 @@ async def restore(
         raise InvalidInputError("storage.data_dir", f"{data.absolute()} is not empty: {refill}")
     if _non_empty(database_path):
         raise InvalidInputError("storage.database_url", f"{database_path} exists: {refill}")
-    if _non_empty(settings.storage.blob_path):
+    files_on_disk = settings.storage.blobs.kind == "filesystem"
+    if files_on_disk and _non_empty(settings.storage.blob_path):
         raise InvalidInputError(
             "storage.blobs.path", f"{settings.storage.blob_path.absolute()} is not empty: {refill}"
         )
@@ -162,15 +165,15 @@ async def restore(
         )
     except BaseException:
         # Leave no trace of a failed restore: the directories it made go too.
-        _remove_empty_dirs(settings, created)
+        _remove_empty_dirs(settings, created, blobs=files_on_disk)
         raise
     await migrate(settings)
     return Restored(manifest, data.absolute())
 
 
-def _remove_empty_dirs(settings: Settings, created: bool) -> None:
+def _remove_empty_dirs(settings: Settings, created: bool, *, blobs: bool) -> None:
     blob_root = settings.storage.blob_path
-    if blob_root.is_dir():
+    if blobs and blob_root.is_dir():
         for directory in sorted(blob_root.rglob("*"), reverse=True):
             if directory.is_dir() and not any(directory.iterdir()):
                 directory.rmdir()

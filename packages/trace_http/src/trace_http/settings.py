@@ -147,10 +147,57 @@ class ServerSettings(_Section, frozen=True):
 class BlobSettings(_Section, frozen=True):
     """Where attachment bytes are kept."""
 
-    kind: Literal["filesystem"] = "filesystem"
-    """Which blob store: ``filesystem`` (files under ``path``)."""
+    kind: Literal["filesystem", "s3"] = "filesystem"
+    """Which blob store: ``filesystem`` (files under ``path``) or ``s3`` (a bucket).
+
+    ``s3`` needs the ``trace-http[s3]`` extra; any S3-compatible server works
+    (AWS S3, MinIO, Cloudflare R2, Ceph, ...).
+    """
     path: str | None = None
     """Directory for attachment files. Default: ``{data_dir}/blobs``."""
+    bucket: str | None = None
+    """The S3 bucket (``kind = "s3"``; required then). It must exist already."""
+    prefix: str = ""
+    """A folder in the bucket for Trace's objects (``trace/``); empty: the bucket's top."""
+    endpoint_url: str | None = None
+    """An S3-compatible server (``https://minio.example.com:9000``).
+
+    Default: AWS S3, or ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` when set.
+    """
+    region: str | None = None
+    """The bucket's region. Default: ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` or the AWS config."""
+    access_key_id: str | None = None
+    """S3 access key id. Default: the standard AWS credential chain.
+
+    That is ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` (``AWS_SESSION_TOKEN``),
+    the shared credentials file and ``AWS_PROFILE``, or an instance, container or
+    web-identity role.
+    """
+    secret_access_key: str | None = None
+    """The secret of ``access_key_id`` (give both or neither)."""
+    presigned_downloads: bool = False
+    """Serve attachment downloads from the bucket with presigned GET URLs.
+
+    ``get_attachment_url`` then hands out a URL of the object store and the
+    signed download route redirects to one, valid ``mcp.attachment_url_ttl_seconds``
+    (at most 7 days). Off: downloads stream through Trace.
+    """
+
+    def __post_init__(self) -> None:
+        if self.kind == "s3" and not self.bucket:
+            raise SettingsError(
+                "storage.blobs.bucket", 'is required when storage.blobs.kind is "s3"'
+            )
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise SettingsError(
+                "storage.blobs.access_key_id",
+                "and storage.blobs.secret_access_key go together: set both or neither",
+            )
+        if self.endpoint_url is not None and not re.match(r"^https?://[^/\s]+", self.endpoint_url):
+            raise SettingsError(
+                "storage.blobs.endpoint_url",
+                "must be an http(s) URL such as https://minio.example.com:9000",
+            )
 
 
 class StorageSettings(_Section, frozen=True):

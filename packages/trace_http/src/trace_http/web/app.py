@@ -12,7 +12,8 @@ Routes here:
 - Protected Resource Metadata (RFC 9728) at ``/.well-known/oauth-protected-resource``
   (resource ``https://HOST``) and ``/.well-known/oauth-protected-resource/mcp``
   (resource ``https://HOST/mcp``);
-- signed attachment downloads at ``/attachments/{id}?account=…&expires=…&sig=…``;
+- signed attachment downloads at ``/attachments/{id}?account=…&expires=…&sig=…``
+  (streamed, or a redirect to the blob store's own presigned URL);
 - ``/health``.
 
 CORS is on for every route (preflights need no token; 401s carry the CORS
@@ -37,6 +38,7 @@ from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException
 from litestar.handlers import asgi
 from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Stream
 from litestar.types import ControllerRouterHandler, Message, Receive, Scope, Send
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
@@ -222,7 +224,7 @@ def create_app(
         account: FromQuery[str | None] = None,
         expires: FromQuery[str | None] = None,
         sig: FromQuery[str | None] = None,
-    ) -> Response[bytes]:
+    ) -> Stream | Redirect:
         account_id, attachment_uuid = signer.verify(
             attachment_id, account=account, expires=expires, sig=sig
         )
@@ -234,11 +236,18 @@ def create_app(
             actor="signed-url",
             via="system",
         )
-        attachment, data = await trace.read_attachment(principal, attachment_uuid)
         remaining = max(0, int(expires or 0) - int(trace.clock.now().timestamp()))
+        # A blob store that serves URLs (S3 with presigned downloads) sends the
+        # bytes itself, for no longer than this link lasts; else they stream through.
+        _, url = await trace.presigned_attachment_url(
+            principal, attachment_uuid, ttl_seconds=max(1, remaining)
+        )
+        if url is not None:
+            return Redirect(url, headers={"Cache-Control": f"private, max-age={remaining}"})
+        attachment, chunks = await trace.open_attachment(principal, attachment_uuid)
         filename = (attachment.filename or f"{attachment.attachment_id}").replace('"', "")
-        return Response(
-            content=data,
+        return Stream(
+            chunks,
             media_type=attachment.mime_type,
             headers={
                 "Cache-Control": f"private, max-age={remaining}",
