@@ -155,14 +155,18 @@ async def restore(
         )
     created = not data.exists()
     try:
-        manifest = await restore_backup(
-            archive,
-            database=SqliteBackup(database_path),
-            database_path=database_path,
-            blobs=make_blobs(settings),
-            files_dir=data,
-            progress=progress,
-        )
+        blobs = make_blobs(settings)
+        try:
+            manifest = await restore_backup(
+                archive,
+                database=SqliteBackup(database_path),
+                database_path=database_path,
+                blobs=blobs,
+                files_dir=data,
+                progress=progress,
+            )
+        finally:
+            await blobs.close()
     except BaseException:
         # Leave no trace of a failed restore: the directories it made go too.
         _remove_empty_dirs(settings, created, blobs=files_on_disk)
