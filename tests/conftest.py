@@ -81,6 +81,23 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def per_user_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point the per-user data directory into a temporary one for the whole run.
+
+    The default ``storage.data_dir`` is ``$XDG_DATA_HOME/trace``: no test (nor a
+    server a test starts, which inherits the environment) may write into the real
+    one of whoever runs the suite. Tests set their own data directory; at the end
+    the default one must not even exist.
+    """
+    home = tmp_path_factory.mktemp("xdg-data-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(home))
+        yield home / "trace"
+    written = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+    assert not written, f"tests wrote into the default data directory: {written[:10]}"
+
+
 # --- SQLite ------------------------------------------------------------------------
 
 

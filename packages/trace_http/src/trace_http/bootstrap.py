@@ -42,6 +42,7 @@ from trace_http.runtime import (
 from trace_http.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from trace_core.backup import BackupService
     from trace_core.credentials import CredentialStore
     from trace_core.model import Account, Principal
     from trace_core.ports import Authenticator, BlobStore, Clock, SearchIndex, Storage
@@ -349,6 +350,7 @@ def options_for(settings: Settings, *, host: str | None = None, port: int | None
         allowed_hosts=tuple(settings.mcp.allowed_hosts),
         allowed_origins=tuple(settings.mcp.allowed_origins),
         max_response_chars=settings.mcp.max_response_chars,
+        data_dir=str(settings.storage.data_path.absolute()),
     )
 
 
@@ -394,7 +396,7 @@ def attachment_url_secret(settings: Settings) -> bytes:
 # --- the parts built on first use ----------------------------------------------------
 
 
-def _builders(settings: Settings, **given: Any) -> Builders:
+def _builders(settings: Settings, *, owns_database: bool, **given: Any) -> Builders:
     """Return how each lazily built part is made: the one given, else from ``settings``."""
 
     def hasher(rt: Runtime) -> SecretHasher:
@@ -483,6 +485,11 @@ def _builders(settings: Settings, **given: Any) -> Builders:
             name=auth.oidc_name,
         )
 
+    def backups(rt: Runtime) -> BackupService:
+        from trace_http.backups import backup_service
+
+        return backup_service(settings, rt.trace, owns_database=owns_database)
+
     made: dict[str, Any] = {
         "hasher": hasher,
         "authenticator": authenticator,
@@ -494,6 +501,7 @@ def _builders(settings: Settings, **given: Any) -> Builders:
         "web_sessions": web_sessions,
         "signup": signup,
         "oidc": oidc,
+        "backups": backups,
     }
     for name, part in given.items():
         if part is not None:
@@ -605,6 +613,7 @@ def runtime_for(
         migrate=_schema_upgrade(settings, owns_database),
         build=_builders(
             settings,
+            owns_database=owns_database,
             hasher=hasher,
             authenticator=authenticator,
             signer=signer,

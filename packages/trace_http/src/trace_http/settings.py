@@ -2,8 +2,8 @@
 
 Settings come from three layers, later ones winning:
 
-1. the defaults written below (the embedded profile: SQLite and files in
-   ``./trace-data``, nothing else to run);
+1. the defaults written below (the embedded profile: SQLite and files in the
+   per-user data directory, see :func:`default_data_dir`; nothing else to run);
 2. a TOML file, named by ``--config`` or ``TRACE_CONFIG``;
 3. environment variables ``TRACE_<SECTION>_<FIELD>`` (e.g. ``TRACE_SERVER_PORT``)
    and the short aliases in :data:`ENV_ALIASES` (``TRACE_DATA_DIR``,
@@ -46,6 +46,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "StorageSettings",
+    "default_data_dir",
     "load_settings",
 ]
 
@@ -60,6 +61,19 @@ ENV_ALIASES: dict[str, str] = {
     "TRACE_PUBLIC_URL": "server.public_url",
 }
 """Short environment names for the settings people set most. The long form wins if both are set."""
+
+
+def default_data_dir() -> Path:
+    """Return the per-user data directory: where Trace keeps its data unless told otherwise.
+
+    ``platformdirs.user_data_dir("trace")``: ``$XDG_DATA_HOME/trace`` (by default
+    ``~/.local/share/trace``) on Linux, ``~/Library/Application Support/trace`` on
+    macOS, ``%LOCALAPPDATA%/trace`` on Windows. Read when asked, so the
+    environment of the moment counts.
+    """
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("trace", appauthor=False))
 
 
 class SettingsError(InvalidInputError):
@@ -189,8 +203,13 @@ class BlobSettings(_Section, frozen=True):
 class StorageSettings(_Section, frozen=True):
     """The database and the data directory."""
 
-    data_dir: str = "./trace-data"
-    """Directory for the SQLite database, attachment files and generated secrets."""
+    data_dir: str | None = None
+    """Directory for the SQLite database, attachment files and generated secrets.
+
+    Default: the per-user data directory (:func:`default_data_dir`), the same
+    whatever the working directory. A relative path (``./trace-data``) is
+    relative to the working directory.
+    """
     database_url: str | None = None
     """SQLAlchemy URL. Default: ``sqlite+aiosqlite:///{data_dir}/trace.db``.
 
@@ -212,7 +231,7 @@ class StorageSettings(_Section, frozen=True):
     blobs: BlobSettings = BlobSettings()
 
     def __post_init__(self) -> None:
-        if not self.data_dir:
+        if self.data_dir is not None and not self.data_dir.strip():
             raise SettingsError("storage.data_dir", "must not be empty")
         if self.trash_retention_days < 1:
             raise SettingsError("storage.trash_retention_days", "must be 1 or more")
@@ -228,7 +247,7 @@ class StorageSettings(_Section, frozen=True):
     @property
     def data_path(self) -> Path:
         """The data directory as a path (relative paths are relative to the working directory)."""
-        return Path(self.data_dir)
+        return Path(self.data_dir) if self.data_dir is not None else default_data_dir()
 
     @property
     def url(self) -> str:
