@@ -8,8 +8,8 @@ description, ``Requires-Python``, classifiers and keywords, and whose
 dependencies on the other Trace packages pin exactly their versions (they are
 released together). Every file git tracks under the package's ``src/`` (Python
 modules, ``py.typed``, migrations, templates, static files) must be in the
-wheel. License and project URLs are reported when missing, not refused: none is
-decided yet. Exits 1 naming every problem.
+wheel, and the license (MIT, the LICENSE file) with it. Project URLs are reported
+when missing, not refused: no public repository is decided yet. Exits 1 naming every problem.
 """
 
 from __future__ import annotations
@@ -22,9 +22,17 @@ from email.parser import Parser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REQUIRED = ("Name", "Version", "Summary", "Requires-Python", "Description-Content-Type")
+REQUIRED = (
+    "Name",
+    "Version",
+    "Summary",
+    "Requires-Python",
+    "Description-Content-Type",
+    "License-Expression",
+    "License-File",
+)
 PLURAL = ("Classifier", "Keywords")
-UNDECIDED = ("License-Expression", "Project-URL")
+UNDECIDED = ("Project-URL",)
 
 
 def _normalized(name: str) -> str:
