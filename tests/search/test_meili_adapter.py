@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -480,3 +480,42 @@ async def test_count_asks_meilisearch_for_the_estimated_total_of_the_account_onl
     assert query == "budget"
     assert params["limit"] == 0
     assert params["filter"].startswith(f'account_id = "{ME}"')
+
+
+class _OvertakenClient(FakeMeiliClient):
+    """Runs ``meanwhile`` once, inside the first document upload, before storing it.
+
+    That is a worker whose request is still on its way while the entry changes and
+    another worker (a second replica) sends the newer state first.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meanwhile: Callable[[], Awaitable[None]] | None = None
+
+    async def add_documents(self, documents: Sequence[Mapping[str, Any]]) -> None:
+        hook, self.meanwhile = self.meanwhile, None
+        if hook is not None:
+            await hook()
+        await super().add_documents(documents)
+
+
+async def test_a_state_overtaken_by_another_workers_newer_one_is_sent_again(
+    storage: SqlStorage,
+) -> None:
+    client, clock = _OvertakenClient(), Clock()
+    backend = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    me = await backend.account()
+    entry = make_entry(me, "the old words")
+    await backend.add(entry)
+    slow, fast = _worker(storage, client, clock), _worker(storage, client, clock)
+
+    async def edited_and_sent_by_the_other_replica() -> None:
+        await backend.update(entry, content="the new words")
+        assert await fast.drain() >= 1
+
+    client.meanwhile = edited_and_sent_by_the_other_replica
+    await slow.drain()
+
+    assert client.documents[str(entry.entry_id)]["content"] == "the new words"
+    assert await SqlSearchOutbox(storage).pending() == 0

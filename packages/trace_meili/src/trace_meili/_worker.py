@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -21,7 +22,7 @@ import anyio
 from trace_core.errors import TraceError
 from trace_core.model import Entry
 from trace_core.ports import Storage
-from trace_core.search import OutboxItem, SearchOutbox
+from trace_core.search import SearchOutbox
 
 if TYPE_CHECKING:
     from trace_meili._index import MeilisearchIndex
@@ -29,6 +30,18 @@ if TYPE_CHECKING:
 __all__ = ["OutboxWorker"]
 
 log = logging.getLogger("trace.meili.outbox")
+
+_Key = tuple[UUID, UUID]
+_State = tuple[int, datetime | None, datetime] | None
+"""What was sent for an entry: version, deleted_at, updated_at (None: no such entry)."""
+
+
+_RESENDS = 3
+"""Rounds of sending an entry that keeps changing while it is sent."""
+
+
+def _state(entry: Entry | None) -> _State:
+    return None if entry is None else (entry.version, entry.deleted_at, entry.updated_at)
 
 
 class OutboxWorker:
@@ -75,12 +88,22 @@ class OutboxWorker:
         return delay
 
     async def run_once(self) -> int:
-        """Apply one batch of due items; return how many were applied (0 if none or failed)."""
+        """Apply one batch of due items; return how many were applied (0 if none or failed).
+
+        An entry that changed between being read and being sent may have reached
+        the index after a newer state another worker sent (replicas share the
+        outbox and both may have completed the newer item), so it is sent again
+        as it is now, until what was sent is still the entry's state.
+        """
         items = await self.outbox.claim(self.batch, now=self.clock())
         if not items:
             return 0
+        keys = list(dict.fromkeys((item.account_id, item.entry_id) for item in items))
         try:
-            await self._apply(items)
+            for _ in range(_RESENDS):
+                keys = sorted(await self._changed_since(await self._apply(keys)))
+                if not keys:
+                    break
         except TraceError as exc:
             attempts = max(item.attempts for item in items)
             retry_at = self.clock() + self.backoff(attempts)
@@ -94,17 +117,23 @@ class OutboxWorker:
                 [item.id for item in items], available_at=retry_at, error=exc.code
             )
             return 0
+        if keys:  # still changing: the writes that change them leave items of their own
+            log.info("search outbox: %d entries changed while being indexed", len(keys))
         await self.outbox.complete([item.id for item in items])
         return len(items)
 
-    async def _apply(self, items: list[OutboxItem]) -> None:
-        keys = list(dict.fromkeys((item.account_id, item.entry_id) for item in items))
-        current: dict[tuple[UUID, UUID], Entry] = {}
+    async def _read(self, keys: list[_Key]) -> dict[_Key, Entry]:
+        current: dict[_Key, Entry] = {}
         async with self.storage.unit_of_work() as uow:
             for account_id, entry_id in keys:
                 entry = await uow.entries.get(account_id, entry_id, include_deleted=True)
                 if entry is not None:
                     current[(account_id, entry_id)] = entry
+        return current
+
+    async def _apply(self, keys: list[_Key]) -> dict[_Key, _State]:
+        """Make the index match each entry as read now; return the states sent."""
+        current = await self._read(keys)
         live = [e for e in current.values() if e.deleted_at is None]
         gone: dict[UUID, list[UUID]] = {}
         for account_id, entry_id in keys:
@@ -115,6 +144,12 @@ class OutboxWorker:
             await self.index.index(live)
         for account_id, entry_ids in gone.items():
             await self.index.remove(account_id, entry_ids)
+        return {key: _state(current.get(key)) for key in keys}
+
+    async def _changed_since(self, sent: dict[_Key, _State]) -> set[_Key]:
+        """Return the entries whose state is no longer the one sent."""
+        now = await self._read(list(sent))
+        return {key for key, state in sent.items() if _state(now.get(key)) != state}
 
     async def drain(self) -> int:
         """Apply every due item now (for ``trace reindex`` and tests); return the count."""

@@ -54,7 +54,8 @@ class SqlSearchOutbox(SearchOutbox):
         """Return up to ``limit`` due items, oldest first.
 
         Items are not locked: two workers may both apply one, which is harmless
-        because applying means "make the index match the entry as it is now".
+        because applying means "make the index match the entry as it is now" (and
+        the worker sends an entry again when it changed while being sent).
         """
         async with self._storage.connect() as conn:
             result = await conn.execute(
