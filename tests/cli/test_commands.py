@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import Result
 
-from trace_core.testing.images import png_bytes
+from trace_core.testing.images import gif_bytes, png_bytes
 from trace_http.cli import COMMANDS, main
 
 RunCli = Callable[..., Result]
@@ -329,7 +329,7 @@ def test_export_then_import_into_a_fresh_data_dir_reproduces_the_account(
         )
     entry_id = cli("entry", "create", "--user", ada, "--content", "inbox note").stdout.strip()
     image = tmp_path / "a.gif"
-    image.write_bytes(b"GIF89a\x02\x00\x03\x00" + b"\x00" * 20)
+    image.write_bytes(gif_bytes(2, 3))
     assert cli("attachment", "add", "--user", ada, entry_id, str(image)).exit_code == 0
 
     dump = tmp_path / "dump.json"

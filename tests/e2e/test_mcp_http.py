@@ -111,9 +111,8 @@ async def test_every_tool_works_over_streamable_http(
 
         async with server_trace(server) as trace:
             image = png(6, 4, payload=path.encode() * 50)
-            attachment = await trace.add_attachment(
-                principal(server, "alice"), UUID(entry_id), image
-            )
+            added = await trace.add_attachment(principal(server, "alice"), UUID(entry_id), image)
+            attachment = added.attachment
         attachment_id = str(attachment.attachment_id)
         picture = await client.call_tool("get_attachment_data", {"attachment_id": attachment_id})
         signed = await call(client, "get_attachment_url", attachment_id=attachment_id)
@@ -159,9 +158,8 @@ async def test_tampered_or_expired_download_links_are_refused(
     async with connect("alice-full") as client:
         entry_id = (await call(client, "create_entry", content="photo"))["entry"]["entry_id"]
         async with server_trace(server) as trace:
-            attachment = await trace.add_attachment(
-                principal(server, "alice"), UUID(entry_id), png()
-            )
+            added = await trace.add_attachment(principal(server, "alice"), UUID(entry_id), png())
+            attachment = added.attachment
         signed = await call(
             client, "get_attachment_url", attachment_id=str(attachment.attachment_id)
         )

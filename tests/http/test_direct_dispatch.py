@@ -78,7 +78,8 @@ async def requests(trace: Trace, keys: dict[str, Principal]) -> list[dict[str, A
             stream_id=stream.stream_id,
         ),
     )
-    attachment = await trace.add_attachment(alice, entry.entry_id, png_bytes(), filename="a.png")
+    added = await trace.add_attachment(alice, entry.entry_id, png_bytes(), filename="a.png")
+    attachment = added.attachment
     entry_id, stream_id = str(entry.entry_id), str(stream.stream_id)
     missing = "00000000-0000-4000-8000-000000000000"
     return [
