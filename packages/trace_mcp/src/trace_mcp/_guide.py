@@ -56,8 +56,9 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 - Every entry in an answer carries `stream_context`: the stream's name, rating type and
   max, allowed types and statuses, and which attributes are enabled. Use it to write valid
   values.
-- **Attachments**: images on an entry (ids in `get_entry`'s `attachments`); every entry in
-  an answer says how many it has in `image_count` (left out when none).
+- **Attachments**: images on an entry (ids in `get_entry`'s `attachments`); entries in
+  `get_entry`, `list_entries` and `search_entries` answers say how many they have in
+  `image_count` (left out when none).
 - **History**: every write keeps a snapshot (`get_entry_history`). **Trash**: `delete_entry`
   moves an entry to the trash for 30 days (`list_trash`, `restore_entry`).
 
