@@ -8,6 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from trace_core.model import Attachment
 from trace_core.ports import AttachmentRepository
@@ -27,6 +28,29 @@ _ATTACHMENTS_OF_ENTRY = (
         _LIVE,
     )
     .order_by(attachments.c.position, attachments.c.attachment_id)
+)
+
+
+# Images per entry of a page. PostgreSQL takes the ids as one array parameter:
+# an IN list of 50 parameters costs ~4x the query's time to bind and send there.
+_COUNT_PER_ENTRY = (
+    sa.select(attachments.c.entry_id, sa.func.count().label("n"))
+    .where(
+        attachments.c.account_id == sa.bindparam("account_id"),
+        attachments.c.entry_id.in_(sa.bindparam("entry_ids", expanding=True)),
+        _LIVE,
+    )
+    .group_by(attachments.c.entry_id)
+)
+_COUNT_PER_ENTRY_PG = (
+    sa.select(attachments.c.entry_id, sa.func.count().label("n"))
+    .where(
+        attachments.c.account_id == sa.bindparam("account_id"),
+        attachments.c.entry_id
+        == sa.any_(sa.bindparam("entry_ids", type_=postgresql.ARRAY(sa.Uuid()))),
+        _LIVE,
+    )
+    .group_by(attachments.c.entry_id)
 )
 
 
@@ -80,17 +104,17 @@ class SqlAttachmentRepository(SqlRepository, AttachmentRepository):
     async def count_for_entries(
         self, account_id: UUID, entry_ids: Sequence[UUID]
     ) -> dict[UUID, int]:
-        """Return how many attachments (not removed) each entry has; one query per 500 entries."""
+        """Return how many attachments (not removed) each entry has, in one query for a page."""
+        ids = builtins.list(dict.fromkeys(entry_ids))
+        batches: builtins.list[Sequence[UUID]]
+        if self._conn.dialect.name == "postgresql":
+            statement, batches = _COUNT_PER_ENTRY_PG, [ids]
+        else:
+            statement, batches = _COUNT_PER_ENTRY, builtins.list(chunks(ids))
         counts: dict[UUID, int] = {}
-        for chunk in chunks(builtins.list(dict.fromkeys(entry_ids))):
+        for batch in batches:
             result = await self._execute(
-                sa.select(attachments.c.entry_id, sa.func.count().label("n"))
-                .where(
-                    attachments.c.account_id == account_id,
-                    attachments.c.entry_id.in_(chunk),
-                    _LIVE,
-                )
-                .group_by(attachments.c.entry_id)
+                statement, {"account_id": account_id, "entry_ids": builtins.list(batch)}
             )
             counts.update((row.entry_id, int(row.n)) for row in result)
         return counts
