@@ -10,6 +10,11 @@ PostgreSQL: one uniquely named database per test session is created from
 migrated once, emptied before each test and dropped at the end. When the server
 cannot be reached the Postgres tests are skipped with the reason, unless
 ``CI=true``: then they fail.
+
+``blobs`` is parametrized over ``memory``, ``filesystem`` and ``s3``; the S3 store
+gets a new bucket on moto's S3 server, started once per session on a free
+loopback port (``s3_endpoint``, see ``s3_server.py``). Without moto the S3 tests
+skip, saying so, unless ``CI=true``: then they fail.
 """
 
 from __future__ import annotations
@@ -27,6 +32,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from s3_server import (
+    ACCESS_KEY,
+    REGION,
+    SECRET_KEY,
+    moto_installed,
+    new_bucket,
+    s3_unavailable,
+    shared_session,
+    start_moto,
+    stop_moto,
+)
 from trace_core.ports import BlobStore, Storage
 from trace_core.testing.memory import InMemoryBlobStore, InMemoryStorage
 from trace_sql import FilesystemBlobStore, SqlStorage, create_storage
@@ -63,6 +79,23 @@ def run_blocking(make: Callable[[], Awaitable[T]]) -> T:
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def per_user_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point the per-user data directory into a temporary one for the whole run.
+
+    The default ``storage.data_dir`` is ``$XDG_DATA_HOME/trace``: no test (nor a
+    server a test starts, which inherits the environment) may write into the real
+    one of whoever runs the suite. Tests set their own data directory; at the end
+    the default one must not even exist.
+    """
+    home = tmp_path_factory.mktemp("xdg-data-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(home))
+        yield home / "trace"
+    written = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+    assert not written, f"tests wrote into the default data directory: {written[:10]}"
 
 
 # --- SQLite ------------------------------------------------------------------------
@@ -227,9 +260,50 @@ async def sql_storage(sql_url: str, anyio_backend: Any) -> AsyncIterator[SqlStor
         await sql.close()
 
 
-@pytest.fixture(params=["memory", "filesystem"])
-def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
-    """An empty blob store: in memory, and files in a temporary directory."""
+# --- blobs ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """URL of a local S3 API server (moto's, in a subprocess) for this test session."""
+    if not moto_installed():
+        s3_unavailable('moto is not installed: uv sync installs "moto[server]" (dev dependency)')
+    process, endpoint = start_moto()
+    try:
+        yield endpoint
+    finally:
+        stop_moto(process)
+
+
+@pytest.fixture
+async def s3_bucket(s3_endpoint: str) -> str:
+    """A new, empty bucket on the test server."""
+    return await new_bucket(s3_endpoint)
+
+
+@pytest.fixture(params=["memory", "filesystem", pytest.param("s3", marks=pytest.mark.s3)])
+async def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
+    """An empty blob store: in memory, files in a temporary directory, a bucket on moto."""
+    store: BlobStore
     if request.param == "memory":
-        return InMemoryBlobStore()
-    return FilesystemBlobStore(tmp_path / "blobs")
+        store = InMemoryBlobStore()
+    elif request.param == "filesystem":
+        store = FilesystemBlobStore(tmp_path / "blobs")
+    else:
+        from trace_s3 import S3BlobStore
+
+        endpoint = request.getfixturevalue("s3_endpoint")
+        store = S3BlobStore(
+            bucket=await new_bucket(endpoint),
+            prefix="trace/blobs",
+            endpoint_url=endpoint,
+            region=REGION,
+            access_key_id=ACCESS_KEY,
+            secret_access_key=SECRET_KEY,
+            session=shared_session(),
+            presigned_downloads=True,
+        )
+    try:
+        yield store
+    finally:
+        await store.close()

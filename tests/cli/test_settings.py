@@ -15,12 +15,12 @@ def _toml(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_no_configuration_gives_the_embedded_default() -> None:
+def test_no_configuration_gives_the_embedded_default(per_user_data_dir: Path) -> None:
     settings = load_settings(env={})
     assert settings == Settings()
-    assert settings.storage.data_dir == "./trace-data"
-    assert settings.storage.url == "sqlite+aiosqlite:///trace-data/trace.db"
-    assert settings.storage.blob_path == Path("trace-data/blobs")
+    assert settings.storage.data_path == per_user_data_dir
+    assert settings.storage.url == f"sqlite+aiosqlite:///{per_user_data_dir}/trace.db"
+    assert settings.storage.blob_path == per_user_data_dir / "blobs"
     assert settings.search.kind == "sql"
     assert settings.server.origin == "http://127.0.0.1:8000"
 

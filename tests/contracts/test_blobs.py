@@ -1,4 +1,4 @@
-"""The BlobStoreContract suite on every blob store (memory, filesystem)."""
+"""The BlobStoreContract suite on every blob store (memory, filesystem, S3 on moto's server)."""
 
 from trace_core.testing.contracts.blobs import BlobStoreContract
 

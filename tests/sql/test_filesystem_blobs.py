@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from trace_core.errors import InvalidInputError
 from trace_sql import FilesystemBlobStore
+from trace_sql.blobs import READ_CHUNK_BYTES
 
 pytestmark = pytest.mark.anyio
 
@@ -77,3 +79,43 @@ async def test_a_failed_write_keeps_the_old_file_whole(
     monkeypatch.undo()
     assert await store.get("k") == b"old"
     assert sorted(os.listdir(tmp_path / "blobs")) == ["k"]
+
+
+async def test_a_file_is_read_in_bounded_chunks(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    data = os.urandom(READ_CHUNK_BYTES * 3 + 17)
+    await store.put("k", data)
+    reader = await store.open_read("k")
+    chunks = [chunk async for chunk in reader]
+    assert b"".join(chunks) == data
+    assert len(chunks) == 4
+    assert max(map(len, chunks)) == READ_CHUNK_BYTES
+
+
+async def test_a_streamed_write_that_fails_leaves_no_temporary_file(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    await store.put("acct/k", b"old")
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"part"
+        raise OSError("the client went away")
+
+    with pytest.raises(OSError, match="went away"):
+        await store.write_stream("acct/k", broken())
+    assert sorted(os.listdir(tmp_path / "blobs" / "acct")) == ["k"]
+    assert await store.get("acct/k") == b"old"
+
+
+async def test_a_streamed_write_to_a_bad_key_is_refused_before_reading(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    read: list[bytes] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        read.append(b"x")
+        yield b"x"
+
+    with pytest.raises(InvalidInputError):
+        await store.write_stream("../outside", chunks())
+    with pytest.raises(InvalidInputError):
+        await store.open_read("../outside")
+    assert read == []

@@ -12,7 +12,7 @@ all.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
@@ -361,7 +361,15 @@ class Storage(Protocol):
 
 
 class BlobStore(Protocol):
-    """Bytes by key (attachment files)."""
+    """Bytes by key (attachment files).
+
+    ``put``, ``get``, ``delete`` and ``exists`` are the whole contract; the
+    streaming methods (:meth:`open_read`, :meth:`write_stream`), :meth:`presigned_url`
+    and :meth:`close` have defaults in terms of them, so a store that subclasses
+    this Protocol gets them for free and overrides them when it can do better
+    (a store that streams from disk or the network, an object store that signs
+    its own download URLs, a client with connections to release).
+    """
 
     async def put(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key`` atomically (readers see all of it or none)."""
@@ -383,6 +391,52 @@ class BlobStore(Protocol):
     async def exists(self, key: str) -> bool:
         """Return whether ``key`` is stored."""
         ...
+
+    async def open_read(self, key: str) -> AsyncGenerator[bytes, None]:
+        """Open ``key`` and return its bytes as chunks, in order.
+
+        Opening checks that the blob exists, so a missing one is reported here,
+        before the first chunk (a download can still answer 404). A reader that
+        stops early calls ``aclose()`` on what it got, which releases the file or
+        connection. Default: :meth:`get`, as one chunk.
+
+        Raises:
+            NotFoundError: nothing is stored under ``key``.
+
+        """
+        return _one_chunk(await self.get(key))
+
+    async def write_stream(self, key: str, chunks: AsyncIterable[bytes]) -> int:
+        """Store the concatenated ``chunks`` under ``key`` atomically; return the byte count.
+
+        If iterating ``chunks`` raises, the error propagates, nothing new is
+        stored and what was under ``key`` before stays. Default: gather the
+        chunks in memory, then :meth:`put`.
+        """
+        data = b"".join([bytes(chunk) async for chunk in chunks])
+        await self.put(key, data)
+        return len(data)
+
+    async def presigned_url(
+        self, key: str, *, ttl_seconds: int, content_type: str, filename: str | None = None
+    ) -> str | None:
+        """Return a URL the store itself serves ``key`` at for ``ttl_seconds``, or None.
+
+        None (the default) means the store serves no URLs: the caller streams
+        the bytes itself (:meth:`open_read`). The URL is a bearer credential for
+        this one blob: call this only after checking that the reader may see it
+        (the facade does). ``content_type`` and ``filename`` are what the
+        download should be answered with.
+        """
+        return None
+
+    async def close(self) -> None:
+        """Release connections or clients the store holds (default: nothing to release)."""
+        return
+
+
+async def _one_chunk(data: bytes) -> AsyncGenerator[bytes, None]:
+    yield data
 
 
 class SearchRequest(msgspec.Struct, frozen=True, kw_only=True):

@@ -42,6 +42,7 @@ from trace_http.runtime import (
 from trace_http.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from trace_core.backup import BackupService
     from trace_core.credentials import CredentialStore
     from trace_core.model import Account, Principal
     from trace_core.ports import Authenticator, BlobStore, Clock, SearchIndex, Storage
@@ -93,12 +94,54 @@ def make_storage(settings: Settings) -> SqlStorage:
 
 
 def make_blobs(settings: Settings) -> BlobStore:
-    """Return the blob store for attachment bytes (``storage.blobs.kind``)."""
+    """Return the blob store for attachment bytes (``storage.blobs.kind``).
+
+    ``filesystem``: files under ``storage.blobs.path``. ``s3``: the S3 adapter
+    (the ``trace-http[s3]`` extra) on ``storage.blobs.bucket``; its client is
+    made on first use, so building it opens no connection.
+    """
+    if settings.storage.blobs.kind == "s3":
+        return _s3_blobs(settings)
     from trace_sql import FilesystemBlobStore
 
     path = settings.storage.blob_path
     path.mkdir(parents=True, exist_ok=True)
     return FilesystemBlobStore(path)
+
+
+def _s3_blobs(settings: Settings) -> BlobStore:
+    from trace_core.errors import InvalidInputError
+
+    try:
+        from trace_s3 import MAX_PRESIGN_SECONDS, S3BlobStore
+    except ImportError as exc:
+        # S3 is an optional extra of the server (trace-http[s3]).
+        if exc.name not in ("trace_s3", "aiobotocore", "botocore", "aiohttp"):
+            raise
+        raise InvalidInputError(
+            "storage.blobs.kind",
+            'is s3, but the S3 blob store is not installed: install "trace-http[s3]" '
+            '(or choose kind = "filesystem")',
+        ) from exc
+
+    blobs = settings.storage.blobs
+    ttl = settings.mcp.attachment_url_ttl_seconds
+    if blobs.presigned_downloads and ttl > MAX_PRESIGN_SECONDS:
+        raise InvalidInputError(
+            "mcp.attachment_url_ttl_seconds",
+            f"must be at most {MAX_PRESIGN_SECONDS} (7 days) with "
+            "storage.blobs.presigned_downloads: S3 URLs work 7 days at most",
+        )
+    assert blobs.bucket is not None  # the settings refuse kind = "s3" without one
+    return S3BlobStore(
+        bucket=blobs.bucket,
+        prefix=blobs.prefix,
+        endpoint_url=blobs.endpoint_url,
+        region=blobs.region,
+        access_key_id=blobs.access_key_id,
+        secret_access_key=blobs.secret_access_key,
+        presigned_downloads=blobs.presigned_downloads,
+    )
 
 
 def make_search(settings: Settings, storage: Storage) -> SearchIndex | None:
@@ -197,12 +240,13 @@ async def build_trace(
             :func:`cursor_key`'s.
 
     Returns:
-        The facade. Close its storage when done (or use :func:`open_trace`).
+        The facade. Close its storage and blob store when done (or use :func:`open_trace`).
 
     """
     from trace_core.service import Limits, Trace
 
     owned: SqlStorage | None = None
+    owned_blobs: BlobStore | None = None
     if storage is None:
         owned = make_storage(settings)
         storage = owned
@@ -213,14 +257,16 @@ async def build_trace(
         elif run_migrations:
             await migrate(settings)
         if blobs is None:
-            blobs = make_blobs(settings)
+            blobs = owned_blobs = make_blobs(settings)
         if search is None:
             search = make_search(settings, storage)
         key = cursor_secret if cursor_secret is not None else cursor_key(settings)
     except BaseException:
-        # A storage we opened must not leak its connections when setup fails.
+        # A storage or blob store we opened must not leak its connections when setup fails.
         if owned is not None:
             await owned.close()
+        if owned_blobs is not None:
+            await owned_blobs.close()
         raise
     limits = Limits(
         trash_retention_days=settings.storage.trash_retention_days,
@@ -243,7 +289,7 @@ async def open_trace(
     cursor_secret: bytes | None = None,
 ) -> AsyncIterator[Trace]:
     """Build the facade as :func:`build_trace` does, and close what it opened on exit."""
-    owns_storage = storage is None
+    owns_storage, owns_blobs = storage is None, blobs is None
     trace = await build_trace(
         settings,
         storage=storage,
@@ -256,6 +302,8 @@ async def open_trace(
     try:
         yield trace
     finally:
+        if owns_blobs:
+            await trace.blobs.close()
         if owns_storage:
             await trace.storage.close()
 
@@ -305,6 +353,7 @@ def options_for(settings: Settings, *, host: str | None = None, port: int | None
         allowed_hosts=tuple(settings.mcp.allowed_hosts),
         allowed_origins=tuple(settings.mcp.allowed_origins),
         max_response_chars=settings.mcp.max_response_chars,
+        data_dir=str(settings.storage.data_path.absolute()),
     )
 
 
@@ -350,7 +399,7 @@ def attachment_url_secret(settings: Settings) -> bytes:
 # --- the parts built on first use ----------------------------------------------------
 
 
-def _builders(settings: Settings, **given: Any) -> Builders:
+def _builders(settings: Settings, *, owns_database: bool, **given: Any) -> Builders:
     """Return how each lazily built part is made: the one given, else from ``settings``."""
 
     def hasher(rt: Runtime) -> SecretHasher:
@@ -439,6 +488,11 @@ def _builders(settings: Settings, **given: Any) -> Builders:
             name=auth.oidc_name,
         )
 
+    def backups(rt: Runtime) -> BackupService:
+        from trace_http.backups import backup_service
+
+        return backup_service(settings, rt.trace, owns_database=owns_database)
+
     made: dict[str, Any] = {
         "hasher": hasher,
         "authenticator": authenticator,
@@ -450,6 +504,7 @@ def _builders(settings: Settings, **given: Any) -> Builders:
         "web_sessions": web_sessions,
         "signup": signup,
         "oidc": oidc,
+        "backups": backups,
     }
     for name, part in given.items():
         if part is not None:
@@ -561,6 +616,7 @@ def runtime_for(
         migrate=_schema_upgrade(settings, owns_database),
         build=_builders(
             settings,
+            owns_database=owns_database,
             hasher=hasher,
             authenticator=authenticator,
             signer=signer,
@@ -614,8 +670,9 @@ async def build_runtime(
             ``authenticator=``, ``oauth=``, ``background=`` ...).
 
     Returns:
-        The runtime. When its storage came from the settings, close it when
-        done (``await runtime.trace.storage.close()``), or use :func:`open_runtime`.
+        The runtime. When its storage or blob store came from the settings, close
+        them when done (``await runtime.trace.storage.close()``,
+        ``await runtime.trace.blobs.close()``), or use :func:`open_runtime`.
 
     Raises:
         InvalidInputError: a bad setting, or ``mcp.disable_auth_for_tests`` on a
@@ -634,6 +691,7 @@ async def build_runtime(
             f"refusing to serve without authentication on {served_on}: only on a loopback address",
         )
     owned = trace is None and storage is None
+    owns_blobs = trace is None and blobs is None
     if trace is None:
         trace = await build_trace(
             settings,
@@ -658,6 +716,8 @@ async def build_runtime(
             **parts,
         )
     except BaseException:
+        if owns_blobs:
+            await trace.blobs.close()
         if owned:
             await trace.storage.close()
         raise
@@ -667,9 +727,12 @@ async def build_runtime(
 async def open_runtime(settings: Settings | None = None, **parts: Any) -> AsyncIterator[Runtime]:
     """Build the runtime as :func:`build_runtime` does; close what it opened on exit."""
     owned = parts.get("trace") is None and parts.get("storage") is None
+    owns_blobs = parts.get("trace") is None and parts.get("blobs") is None
     runtime = await build_runtime(settings, **parts)
     try:
         yield runtime
     finally:
+        if owns_blobs:
+            await runtime.trace.blobs.close()
         if owned:
             await runtime.trace.storage.close()

@@ -28,6 +28,7 @@ import msgspec
 from trace_core.model import Account
 
 if TYPE_CHECKING:
+    from trace_core.backup import BackupService
     from trace_core.credentials import CredentialStore
     from trace_core.model import Principal
     from trace_core.ports import Authenticator, Clock, SearchIndex
@@ -69,6 +70,7 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
         allowed_hosts: extra ``Host`` names the MCP endpoint answers for.
         allowed_origins: extra browser origins allowed to call it.
         max_response_chars: cap on one MCP tool answer.
+        data_dir: the data directory in use (absolute), shown when the server starts.
 
     """
 
@@ -80,6 +82,7 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     max_response_chars: int = 100_000
+    data_dir: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +99,7 @@ class Builders:
     web_sessions: Callable[[Runtime], WebSessions]
     signup: Callable[[Runtime], SignUp | None]
     oidc: Callable[[Runtime], OidcProvider | None]
+    backups: Callable[[Runtime], BackupService]
 
 
 async def _nothing_to_migrate() -> list[str]:
@@ -185,6 +189,15 @@ class Runtime:
     def oidc(self) -> OidcProvider | None:
         """Sign-in through an OpenID Connect provider ("Sign in with …"), or None."""
         return self.build.oidc(self)
+
+    @cached_property
+    def backups(self) -> BackupService:
+        """Writes backups of the database and attachment files (``trace backup``).
+
+        Raises InvalidInputError when the database cannot be backed up this way
+        (PostgreSQL: ``pg_dump``).
+        """
+        return self.build.backups(self)
 
 
 # --- background jobs ---------------------------------------------------------------

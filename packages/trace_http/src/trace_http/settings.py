@@ -2,8 +2,8 @@
 
 Settings come from three layers, later ones winning:
 
-1. the defaults written below (the embedded profile: SQLite and files in
-   ``./trace-data``, nothing else to run);
+1. the defaults written below (the embedded profile: SQLite and files in the
+   per-user data directory, see :func:`default_data_dir`; nothing else to run);
 2. a TOML file, named by ``--config`` or ``TRACE_CONFIG``;
 3. environment variables ``TRACE_<SECTION>_<FIELD>`` (e.g. ``TRACE_SERVER_PORT``)
    and the short aliases in :data:`ENV_ALIASES` (``TRACE_DATA_DIR``,
@@ -47,6 +47,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "StorageSettings",
+    "default_data_dir",
     "load_settings",
 ]
 
@@ -65,6 +66,19 @@ ENV_ALIASES: dict[str, str] = {
 
 MAX_ATTACHMENT_SETTING = 1024**3
 """The largest ``storage.max_attachment_bytes`` accepted: a file is held in memory whole."""
+
+
+def default_data_dir() -> Path:
+    """Return the per-user data directory: where Trace keeps its data unless told otherwise.
+
+    ``platformdirs.user_data_dir("trace")``: ``$XDG_DATA_HOME/trace`` (by default
+    ``~/.local/share/trace``) on Linux, ``~/Library/Application Support/trace`` on
+    macOS, ``%LOCALAPPDATA%/trace`` on Windows. Read when asked, so the
+    environment of the moment counts.
+    """
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("trace", appauthor=False))
 
 
 class SettingsError(InvalidInputError):
@@ -138,17 +152,69 @@ class ServerSettings(_Section, frozen=True):
 class BlobSettings(_Section, frozen=True):
     """Where attachment bytes are kept."""
 
-    kind: Literal["filesystem"] = "filesystem"
-    """Which blob store: ``filesystem`` (files under ``path``)."""
+    kind: Literal["filesystem", "s3"] = "filesystem"
+    """Which blob store: ``filesystem`` (files under ``path``) or ``s3`` (a bucket).
+
+    ``s3`` needs the ``trace-http[s3]`` extra; any S3-compatible server works
+    (AWS S3, MinIO, Cloudflare R2, Ceph, ...).
+    """
     path: str | None = None
     """Directory for attachment files. Default: ``{data_dir}/blobs``."""
+    bucket: str | None = None
+    """The S3 bucket (``kind = "s3"``; required then). It must exist already."""
+    prefix: str = ""
+    """A folder in the bucket for Trace's objects (``trace/``); empty: the bucket's top."""
+    endpoint_url: str | None = None
+    """An S3-compatible server (``https://minio.example.com:9000``).
+
+    Default: AWS S3, or ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` when set.
+    """
+    region: str | None = None
+    """The bucket's region. Default: ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` or the AWS config."""
+    access_key_id: str | None = None
+    """S3 access key id. Default: the standard AWS credential chain.
+
+    That is ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` (``AWS_SESSION_TOKEN``),
+    the shared credentials file and ``AWS_PROFILE``, or an instance, container or
+    web-identity role.
+    """
+    secret_access_key: str | None = None
+    """The secret of ``access_key_id`` (give both or neither)."""
+    presigned_downloads: bool = False
+    """Serve attachment downloads from the bucket with presigned GET URLs.
+
+    ``get_attachment_url`` then hands out a URL of the object store and the
+    signed download route redirects to one, valid ``mcp.attachment_url_ttl_seconds``
+    (at most 7 days). Off: downloads stream through Trace.
+    """
+
+    def __post_init__(self) -> None:
+        if self.kind == "s3" and not self.bucket:
+            raise SettingsError(
+                "storage.blobs.bucket", 'is required when storage.blobs.kind is "s3"'
+            )
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise SettingsError(
+                "storage.blobs.access_key_id",
+                "and storage.blobs.secret_access_key go together: set both or neither",
+            )
+        if self.endpoint_url is not None and not re.match(r"^https?://[^/\s]+", self.endpoint_url):
+            raise SettingsError(
+                "storage.blobs.endpoint_url",
+                "must be an http(s) URL such as https://minio.example.com:9000",
+            )
 
 
 class StorageSettings(_Section, frozen=True):
     """The database and the data directory."""
 
-    data_dir: str = "./trace-data"
-    """Directory for the SQLite database, attachment files and generated secrets."""
+    data_dir: str | None = None
+    """Directory for the SQLite database, attachment files and generated secrets.
+
+    Default: the per-user data directory (:func:`default_data_dir`), the same
+    whatever the working directory. A relative path (``./trace-data``) is
+    relative to the working directory.
+    """
     database_url: str | None = None
     """SQLAlchemy URL. Default: ``sqlite+aiosqlite:///{data_dir}/trace.db``.
 
@@ -177,7 +243,7 @@ class StorageSettings(_Section, frozen=True):
     blobs: BlobSettings = BlobSettings()
 
     def __post_init__(self) -> None:
-        if not self.data_dir:
+        if self.data_dir is not None and not self.data_dir.strip():
             raise SettingsError("storage.data_dir", "must not be empty")
         if self.trash_retention_days < 1:
             raise SettingsError("storage.trash_retention_days", "must be 1 or more")
@@ -198,7 +264,7 @@ class StorageSettings(_Section, frozen=True):
     @property
     def data_path(self) -> Path:
         """The data directory as a path (relative paths are relative to the working directory)."""
-        return Path(self.data_dir)
+        return Path(self.data_dir) if self.data_dir is not None else default_data_dir()
 
     @property
     def url(self) -> str:

@@ -6,6 +6,10 @@ expiry time, and carries an HMAC-SHA256 over exactly those three, keyed with a
 server secret; the download route checks the signature (in constant time) and the
 expiry before it reads anything, and then reads the attachment *as that account*,
 so tenancy is still enforced by core.
+
+When the blob store serves URLs of its own (S3 with presigned downloads),
+:func:`download_link` hands out the store's presigned URL instead, with the same
+lifetime; the facade makes it only after checking the caller's account.
 """
 
 from __future__ import annotations
@@ -14,20 +18,26 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
 
-from trace_core.errors import PermissionDeniedError
+from trace_core.errors import PermissionDeniedError, UnavailableError
 from trace_core.keys import load_or_create_secret
 from trace_core.ports import Clock
 from trace_core.service import SystemClock
+
+if TYPE_CHECKING:
+    from trace_core.model import Attachment, Principal
+    from trace_core.service import Trace
 
 __all__ = [
     "ATTACHMENT_PATH",
     "AttachmentUrlSigner",
     "SignedUrl",
+    "download_link",
     "load_or_create_secret",
 ]
 
@@ -120,3 +130,31 @@ class AttachmentUrlSigner:
                 reason="expired",
             )
         return account_uuid, attachment_uuid
+
+
+async def download_link(
+    trace: Trace,
+    principal: Principal,
+    attachment_id: UUID,
+    signer: AttachmentUrlSigner | None,
+) -> tuple[Attachment, SignedUrl]:
+    """Return the attachment and a URL that downloads it without a bearer token.
+
+    The blob store's own presigned URL when it serves one, else a link to the
+    signed download route; either works for the signer's ``ttl_seconds``.
+
+    Raises:
+        NotFoundError: no such attachment on a live entry of the caller's account.
+        UnavailableError: the store serves no URLs and no signer is configured.
+
+    """
+    ttl = signer.ttl_seconds if signer is not None else DEFAULT_TTL_SECONDS
+    attachment, url = await trace.presigned_attachment_url(
+        principal, attachment_id, ttl_seconds=ttl
+    )
+    if url is not None:
+        expires = int(trace.clock.now().timestamp()) + ttl
+        return attachment, SignedUrl(url=url, expires_at=datetime.fromtimestamp(expires, tz=UTC))
+    if signer is None:
+        raise UnavailableError("download links are not configured on this server")
+    return attachment, signer.sign(attachment.account_id, attachment.attachment_id)

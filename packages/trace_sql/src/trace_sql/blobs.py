@@ -6,7 +6,9 @@ import contextlib
 import os
 import re
 import tempfile
+from collections.abc import AsyncGenerator, AsyncIterable
 from pathlib import Path
+from typing import BinaryIO
 
 import anyio.to_thread
 
@@ -19,6 +21,9 @@ __all__ = ["FilesystemBlobStore"]
 # backslashes, no hidden files; nothing a caller passes can leave the root.
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 _MAX_KEY = 512
+
+READ_CHUNK_BYTES = 256 * 1024
+"""Size of the chunks :meth:`FilesystemBlobStore.open_read` yields (the last may be shorter)."""
 
 
 class FilesystemBlobStore(BlobStore):
@@ -72,6 +77,41 @@ class FilesystemBlobStore(BlobStore):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise NotFoundError("blob", key) from exc
 
+    async def open_read(self, key: str) -> AsyncGenerator[bytes, None]:
+        """Open the file and return its bytes in chunks of :data:`READ_CHUNK_BYTES`.
+
+        The file is opened here (NotFoundError if it is missing) and closed when
+        the chunks run out or the reader calls ``aclose()``. A file replaced
+        while it is read is read to its end as it was when it was opened.
+        """
+        path = self.path_for(key)
+        try:
+            handle = await anyio.to_thread.run_sync(_open_file, path)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise NotFoundError("blob", key) from exc
+        return _read_chunks(handle)
+
+    async def write_stream(self, key: str, chunks: AsyncIterable[bytes]) -> int:
+        """Write the chunks to a temporary file, then rename it over ``key`` (atomic).
+
+        Nothing is kept in memory beyond one chunk; if ``chunks`` raises, the
+        temporary file is removed and the old file stays.
+        """
+        path = self.path_for(key)
+        tmp, handle = await anyio.to_thread.run_sync(_open_temporary, path)
+        written = 0
+        try:
+            async for chunk in chunks:
+                if chunk:
+                    await anyio.to_thread.run_sync(handle.write, chunk)
+                    written += len(chunk)
+            await anyio.to_thread.run_sync(_commit, handle, tmp, path)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_discard, handle, tmp)
+            raise
+        return written
+
     async def delete(self, key: str) -> None:
         """Delete ``key``; a missing key is not an error."""
         path = self.path_for(key)
@@ -81,6 +121,40 @@ class FilesystemBlobStore(BlobStore):
         """Return whether ``key`` is stored."""
         path = self.path_for(key)
         return await anyio.to_thread.run_sync(path.is_file)
+
+
+def _open_file(path: Path) -> BinaryIO:
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    return path.open("rb")
+
+
+async def _read_chunks(handle: BinaryIO) -> AsyncGenerator[bytes, None]:
+    try:
+        while chunk := await anyio.to_thread.run_sync(handle.read, READ_CHUNK_BYTES):
+            yield chunk
+    finally:
+        handle.close()
+
+
+def _open_temporary(path: Path) -> tuple[str, BinaryIO]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    return tmp_name, os.fdopen(fd, "wb")
+
+
+def _commit(handle: BinaryIO, tmp_name: str, path: Path) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
+    os.replace(tmp_name, path)
+    _fsync_dir(path.parent)
+
+
+def _discard(handle: BinaryIO, tmp_name: str) -> None:
+    handle.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp_name)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

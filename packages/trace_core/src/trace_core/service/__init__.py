@@ -16,6 +16,7 @@ scope and tenancy checks:
 - ``_search``: ranked search;
 - ``_trash``: the trash, version history and purging;
 - ``_attachments``: image attachments;
+- ``_downloads``: their bytes as a stream, or a URL the blob store serves;
 - ``_text``: the text checks every area shares.
 """
 
@@ -23,8 +24,8 @@ from __future__ import annotations
 
 from trace_core.limits import Limits
 from trace_core.service._accounts import AccountUseCases
-from trace_core.service._attachments import AttachmentUseCases
 from trace_core.service._base import SystemClock
+from trace_core.service._downloads import DownloadUseCases
 from trace_core.service._search import SearchUseCases
 from trace_core.service._streams import StreamUseCases
 from trace_core.service._text import parse_mentions
@@ -33,7 +34,7 @@ from trace_core.service._trash import TrashUseCases
 __all__ = ["Limits", "SystemClock", "Trace", "parse_mentions"]
 
 
-class Trace(AccountUseCases, StreamUseCases, SearchUseCases, TrashUseCases, AttachmentUseCases):
+class Trace(AccountUseCases, StreamUseCases, SearchUseCases, TrashUseCases, DownloadUseCases):
     """The use cases of Trace. Every method taking a Principal checks scope and tenancy.
 
     Args:

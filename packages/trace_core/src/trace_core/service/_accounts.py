@@ -44,7 +44,7 @@ class AccountUseCases(FacadeBase):
             email=email,
             name=clean_text("name", name, self.limits.max_stream_name_chars),
             password_hash=password_hash,
-            plan=plan,
+            plan=clean_text("plan", plan, self.limits.max_choice_chars),
             created_at=self.clock.now(),
         )
         async with self.storage.unit_of_work(write=True) as uow:
@@ -97,6 +97,7 @@ class AccountUseCases(FacadeBase):
 
         Raises:
             NotFoundError: no such account.
+            InvalidInputError: the name or plan is too long or holds control characters.
 
         """
         changes: dict[str, object] = {}
@@ -105,7 +106,9 @@ class AccountUseCases(FacadeBase):
         if not isinstance(password_hash, UnsetType):
             changes["password_hash"] = password_hash
         if not isinstance(plan, UnsetType):
-            changes["plan"] = plan
+            # A plan is a name the operator picks (``auth.plans_with_integrations``):
+            # one line, trimmed; blank clears it.
+            changes["plan"] = clean_text("plan", plan, self.limits.max_choice_chars)
         if not isinstance(is_active, UnsetType):
             changes["is_active"] = is_active
         async with self.storage.unit_of_work(write=True) as uow:

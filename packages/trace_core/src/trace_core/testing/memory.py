@@ -20,7 +20,7 @@ import msgspec
 
 from trace_core.errors import ConflictError, NotFoundError
 from trace_core.model import Account, Attachment, Entry, EntryFilter, EntryVersion, Stream, TagCount
-from trace_core.ports import ListPosition
+from trace_core.ports import BlobStore, ListPosition
 
 __all__ = [
     "FixedClock",
@@ -444,8 +444,8 @@ class _Handle:
         return await self._cm.__aexit__(exc_type, exc, traceback)
 
 
-class InMemoryBlobStore:
-    """``BlobStore`` in process memory."""
+class InMemoryBlobStore(BlobStore):
+    """``BlobStore`` in process memory; streaming, URLs and closing are the port's defaults."""
 
     def __init__(self) -> None:
         self._blobs: dict[str, bytes] = {}

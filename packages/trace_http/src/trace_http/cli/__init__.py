@@ -61,6 +61,8 @@ COMMANDS: dict[str, str] = {
     "reindex": "trace_http.cli.search:reindex",
     "trash": "trace_http.cli.trash:trash",
     "key": "trace_http.cli.keys:key",
+    "backup": "trace_http.cli.backups:backup",
+    "restore": "trace_http.cli.backups:restore",
     # A new command: one line here, e.g. "tag": "trace_http.cli.tags:tag",
 }
 """Every top-level command: name → ``module:attribute`` of its click command."""
@@ -190,7 +192,9 @@ def main(ctx: click.Context, config: Path | None) -> None:
     """Trace: a self-hostable notes server that AI assistants reach over MCP.
 
     Configuration comes from defaults, the --config file and TRACE_* environment
-    variables (see the README). Without any, data lives in ./trace-data.
+    variables (see the README). Without any, data lives in the per-user data
+    directory (~/.local/share/trace on Linux), whatever the working directory;
+    trace serve prints it. TRACE_DATA_DIR=./trace-data keeps it beside you instead.
     """
     if isinstance(ctx.obj, CliState):  # given by an embedding program or a test
         if config is not None:

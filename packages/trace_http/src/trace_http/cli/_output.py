@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -13,7 +14,9 @@ import msgspec
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["json_option", "print_json", "print_table", "stderr", "when"]
+    from trace_core.ports import ProgressCallback
+
+__all__ = ["json_option", "print_json", "print_table", "progress_bar", "stderr", "when"]
 
 
 class _LazyConsole:
@@ -48,7 +51,9 @@ class _LazyConsole:
         self.console.__exit__(*exc_info)
 
 
-stderr = cast("Console", _LazyConsole(stderr=True, highlight=False))
+# soft_wrap: a note is one line however narrow the terminal (or 80 columns when
+# stderr is not one): the terminal folds it, rich never breaks it mid-sentence.
+stderr = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
 """Console for progress and notes, so stdout stays clean for data."""
 
 json_option = click.option(
@@ -79,3 +84,33 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
     # Not a terminal (a pipe, a test): don't wrap at rich's 80-column default.
     width = None if sys.stdout.isatty() else 200
     Console(highlight=False, soft_wrap=False, width=width).print(table)
+
+
+@contextmanager
+def progress_bar(label: str, show: bool) -> Iterator[ProgressCallback | None]:
+    """Yield a (done, total) callback that drives a rich progress bar on stderr (None: no bar)."""
+    if not show:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

@@ -16,7 +16,7 @@ __all__ = ["key"]
 
 @click.group()
 def key() -> None:
-    """Create, list and revoke API keys (sent as ``Authorization: Bearer KEY``)."""
+    """Create, list and revoke API keys (sent as "Authorization: Bearer KEY")."""
 
 
 @key.command("create")
@@ -33,7 +33,9 @@ def key() -> None:
 def create_key(state: CliState, email: str, name: str, scope: str) -> None:
     """Create an API key and print it once; it cannot be shown again.
 
-    Example: trace key create --user ada@example.com --name "Claude Code" --scope full
+    \b
+    Example:
+      trace key create --user ada@example.com --name "Claude Code" --scope full
     """
 
     async def body(runtime: Runtime) -> tuple[str, str]:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from trace_core.errors import InvalidInputError
-from trace_core.ports import ProgressCallback
 from trace_core.transfer import (
     ExportDocument,
     ImportSummary,
@@ -21,33 +17,11 @@ from trace_core.transfer import (
     import_account,
 )
 from trace_http.cli import CliState, cli_principal, pass_state
-from trace_http.cli._output import stderr
+from trace_http.cli._output import progress_bar, stderr
 from trace_http.runtime import Runtime
 
 PROGRESS_THRESHOLD = 2000
 """Show a progress bar from this many entries (small imports finish before it would draw)."""
-
-
-@contextmanager
-def _progress(label: str, show: bool) -> Iterator[ProgressCallback | None]:
-    """Yield a (done, total) callback that drives a rich progress bar on stderr."""
-    if not show:
-        yield None
-        return
-    with Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=stderr,
-        transient=False,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 @click.command()
@@ -62,7 +36,9 @@ def _progress(label: str, show: bool) -> Iterator[ProgressCallback | None]:
 def export(state: CliState, email: str, output: Path | None) -> None:
     """Export an account's streams, entries (trash too), versions and attachments as JSON.
 
-    Example: trace export --user ada@example.com > dump.json
+    \b
+    Example:
+      trace export --user ada@example.com > dump.json
     """
 
     async def body(runtime: Runtime) -> ExportDocument:
@@ -108,7 +84,7 @@ def import_(state: CliState, file: Path, email: str, batch_size: int) -> None:
         trace = runtime.trace
         account, _ = await cli_principal(trace, email)
         show = len(document.entries) >= PROGRESS_THRESHOLD
-        with _progress("importing", show) as progress:
+        with progress_bar("importing", show) as progress:
             return await import_account(
                 trace.storage,
                 trace.blobs,

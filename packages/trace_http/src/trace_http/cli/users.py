@@ -1,6 +1,8 @@
-"""``trace user …``: accounts and their passwords.
+"""``trace user …``: accounts, their passwords and plans.
 
 A new password ends the account's web sessions (signed in on the server's pages).
+A plan is what ``auth.integrations_require_plan`` checks before an API key or
+OAuth token of the account is accepted.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from trace_http.runtime import Runtime
 
 @click.group()
 def user() -> None:
-    """Create and list accounts, and set their passwords."""
+    """Create and list accounts, and set their passwords and plans."""
 
 
 def _read_password() -> str:
@@ -41,8 +43,9 @@ def _read_password() -> str:
 def create_user(state: CliState, email: str, name: str | None, password_stdin: bool) -> None:
     """Create an account for EMAIL and print its id.
 
-    Example: echo 'correct horse battery' | trace user create ada@example.com --name Ada
-    --password-stdin
+    \b
+    Example:
+      echo 'correct horse battery' | trace user create ada@example.com --name Ada --password-stdin
     """
     password_hash = None
     if password_stdin:
@@ -87,12 +90,13 @@ def list_users(state: CliState, as_json: bool) -> None:
         return
     print_table(
         f"{len(accounts)} account(s)",
-        ["email", "name", "id", "password", "active", "created"],
+        ["email", "name", "id", "plan", "password", "active", "created"],
         [
             [
                 a["email"],
                 a["name"],
                 a["account_id"],
+                a["plan"],
                 "yes" if a["has_password"] else "no",
                 "yes" if a["is_active"] else "no",
                 when(a["created_at"]),  # type: ignore[arg-type]
@@ -115,7 +119,9 @@ def passwd(state: CliState, email: str, password_stdin: bool) -> None:
 
     Everywhere the account is signed in on the server's pages, it is signed out.
 
-    Example: echo 'a long new password' | trace user passwd ada@example.com --password-stdin
+    \b
+    Example:
+      echo 'a long new password' | trace user passwd ada@example.com --password-stdin
     """
     from trace_oauth import hash_password
 
@@ -135,3 +141,32 @@ def passwd(state: CliState, email: str, password_stdin: bool) -> None:
 
     state.run(body)
     stderr.print(f"password set for {email}")
+
+
+@user.command("plan")
+@click.argument("email")
+@click.argument("plan")
+@pass_state
+def plan(state: CliState, email: str, plan: str) -> None:
+    """Set the plan of EMAIL's account to PLAN, or clear it with "none".
+
+    With auth.integrations_require_plan on, API keys and OAuth sign-ins work
+    only for accounts with a plan (one of auth.plans_with_integrations, when
+    that list is set). The change counts within seconds on a running server.
+
+    \b
+    Example:
+      trace user plan ada@example.com pro
+    """
+    new_plan = None if plan.strip().lower() == "none" else plan
+
+    async def body(runtime: Runtime) -> str | None:
+        account = await runtime.trace.get_account_by_email(email)
+        updated = await runtime.trace.update_account(account.account_id, plan=new_plan)
+        return updated.plan
+
+    stored = state.run(body)
+    if stored is None:
+        stderr.print(f"{email} has no plan now")
+    else:
+        stderr.print(f"{email} is on plan {stored!r} now")

@@ -12,7 +12,8 @@ Routes here:
 - Protected Resource Metadata (RFC 9728) at ``/.well-known/oauth-protected-resource``
   (resource ``https://HOST``) and ``/.well-known/oauth-protected-resource/mcp``
   (resource ``https://HOST/mcp``);
-- signed attachment downloads at ``/attachments/{id}?account=…&expires=…&sig=…``;
+- signed attachment downloads at ``/attachments/{id}?account=…&expires=…&sig=…``
+  (streamed, or a redirect to the blob store's own presigned URL);
 - ``/health``.
 
 CORS is on for every route (preflights need no token; 401s carry the CORS
@@ -24,7 +25,9 @@ every 5xx answer, whichever route gave it, is logged once through
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable, MutableMapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
@@ -35,6 +38,7 @@ from litestar.config.cors import CORSConfig
 from litestar.exceptions import HTTPException
 from litestar.handlers import asgi
 from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Stream
 from litestar.types import ControllerRouterHandler, Message, Receive, Scope, Send
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
@@ -66,6 +70,7 @@ __all__ = [
     "CORS_ALLOW_HEADERS",
     "CORS_EXPOSE_HEADERS",
     "create_app",
+    "listening_socket",
     "serve",
     "server_config",
     "status_for",
@@ -219,7 +224,7 @@ def create_app(
         account: FromQuery[str | None] = None,
         expires: FromQuery[str | None] = None,
         sig: FromQuery[str | None] = None,
-    ) -> Response[bytes]:
+    ) -> Stream | Redirect:
         account_id, attachment_uuid = signer.verify(
             attachment_id, account=account, expires=expires, sig=sig
         )
@@ -231,11 +236,18 @@ def create_app(
             actor="signed-url",
             via="system",
         )
-        attachment, data = await trace.read_attachment(principal, attachment_uuid)
         remaining = max(0, int(expires or 0) - int(trace.clock.now().timestamp()))
+        # A blob store that serves URLs (S3 with presigned downloads) sends the
+        # bytes itself, for no longer than this link lasts; else they stream through.
+        _, url = await trace.presigned_attachment_url(
+            principal, attachment_uuid, ttl_seconds=max(1, remaining)
+        )
+        if url is not None:
+            return Redirect(url, headers={"Cache-Control": f"private, max-age={remaining}"})
+        attachment, chunks = await trace.open_attachment(principal, attachment_uuid)
         filename = (attachment.filename or f"{attachment.attachment_id}").replace('"', "")
-        return Response(
-            content=data,
+        return Stream(
+            chunks,
             media_type=attachment.mime_type,
             headers={
                 "Cache-Control": f"private, max-age={remaining}",
@@ -341,9 +353,72 @@ def server_config(app: Litestar, options: Options) -> uvicorn.Config:
     return config
 
 
-async def serve(runtime: Runtime) -> None:
-    """Run the server with uvicorn until interrupted (``trace serve``)."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bind and return the server's listening socket, before anything else starts.
+
+    Binding here, not in uvicorn, turns a taken port into one line saying what to
+    do instead of uvicorn's multi-line log and exit code; uvicorn then serves on
+    this socket, so nothing can take the port in between. Bound as uvicorn binds
+    (IPv6 for an address with a colon, ``SO_REUSEADDR``).
+
+    Raises:
+        InvalidInputError: the port is in use or needs privileges (field
+            ``server.port``), or the address is not one of this machine's
+            (``server.host``).
+
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        shown = f"[{host}]" if family == socket.AF_INET6 else host
+        if exc.errno == errno.EADDRINUSE:
+            raise InvalidInputError(
+                "server.port", f"port {port} on {shown} is in use: choose another with --port"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise InvalidInputError(
+                "server.port",
+                f"port {port} on {shown} needs privileges: choose one above 1023 with --port",
+            ) from None
+        reason = exc.strerror or str(exc)
+        raise InvalidInputError(
+            "server.host", f"cannot listen on {shown} ({reason}): choose another with --host"
+        ) from None
+    return sock
+
+
+async def serve(runtime: Runtime, sock: socket.socket | None = None) -> None:
+    """Run the server with uvicorn until interrupted (``trace serve``).
+
+    Args:
+        runtime: every wired part.
+        sock: the listening socket (:func:`listening_socket`); bound here if not given.
+
+    Raises:
+        InvalidInputError: the host and port cannot be listened on.
+
+    """
     import uvicorn
 
-    config = server_config(create_app(runtime), runtime.options)
-    await uvicorn.Server(config).serve()
+    options = runtime.options
+    if sock is None:
+        sock = listening_socket(options.host, options.port)
+    config = server_config(create_app(runtime), options)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            # uvicorn says where it listens only for sockets it bound itself.
+            host = f"[{options.host}]" if ":" in options.host else options.host
+            logging.getLogger("uvicorn.error").info(
+                "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", host, options.port
+            )
+
+    try:
+        await Server(config).serve(sockets=[sock])
+    finally:
+        sock.close()

@@ -12,12 +12,13 @@ from typing import Any
 
 from mcp_types import ImageContent
 
-from trace_core.errors import InvalidInputError, UnavailableError
+from trace_core.errors import InvalidInputError
 from trace_core.images import same_image_type
 from trace_core.inputs import AddAttachmentArgs, AttachmentArgs, or_none
 from trace_core.model import Scope
 from trace_mcp._render import attachment_dict, iso
 from trace_mcp._schema import obj
+from trace_mcp.signing import download_link
 from trace_mcp.tools._common import READ, ToolContext, ToolOutput, ToolSpec, write
 from trace_mcp.tools._outputs import ATTACHMENT_OUT
 
@@ -28,10 +29,9 @@ MB = 1024 * 1024
 
 async def get_attachment_url(ctx: ToolContext, args: AttachmentArgs) -> ToolOutput:
     """Return a signed download URL for an attachment, valid one hour."""
-    attachment = await ctx.trace.get_attachment(ctx.principal, args.attachment_uuid())
-    if ctx.signer is None:
-        raise UnavailableError("download links are not configured on this server")
-    signed = ctx.signer.sign(attachment.account_id, attachment.attachment_id)
+    attachment, signed = await download_link(
+        ctx.trace, ctx.principal, args.attachment_uuid(), ctx.signer
+    )
     data = {
         "attachment": attachment_dict(attachment),
         "url": signed.url,

@@ -33,7 +33,7 @@ from string import Template
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 
 from trace_core.model import Account, Scope
 from trace_http.web.ratelimit import retry_after_header
@@ -217,7 +217,9 @@ class Pages:
             content=self.templates.render(title, body, wide=wide, **values),
             status_code=status,
             headers=headers,
-            media_type="text/html; charset=utf-8",
+            # Litestar appends "; charset=utf-8" (the response's encoding) to every
+            # text/* type itself: naming it here too sent the charset twice.
+            media_type=MediaType.HTML,
         )
         self.set_cookies(response, cookies or {})
         return response
