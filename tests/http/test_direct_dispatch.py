@@ -110,6 +110,10 @@ async def requests(trace: Trace, keys: dict[str, Principal]) -> list[dict[str, A
         _call("update_entry", {"entry_id": entry_id, "title": "x", "expected_version": 99}),
         _call("delete_entry", {"entry_id": missing}),
         _call("create_entry", {"title": "t", "rating": 9}),
+        _call("add_attachment", {"entry_id": entry_id, "data": "not base64!", "filename": "a"}),
+        _call("add_attachment", {"entry_id": entry_id, "data": "SGVsbG8=", "filename": "a"}),
+        _call("add_attachment", {"entry_id": missing, "data": "R0lGODlh", "filename": "a"}),
+        _call("delete_attachment", {"attachment_id": missing}),
     ]
 
 
