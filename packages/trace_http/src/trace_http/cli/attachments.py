@@ -29,7 +29,7 @@ def add_attachment(state: CliState, entry_id: str, file: Path, email: str) -> No
     """Attach the image FILE (JPEG, PNG, WebP or GIF) to ENTRY_ID and print the attachment id.
 
     The type and pixel size are read from the file itself, not its name; the
-    limits are the server's (``storage.max_attachment_bytes``, pixel counts).
+    limits are the server's (storage.max_attachment_bytes, pixel counts).
     """
     target = parse_uuid("entry_id", entry_id)
 
