@@ -8,7 +8,9 @@ For each backend and size (entries in the measured account):
    accounts hold SIZE/10 each, so every query has other tenants' rows to skip;
 2. ``create_entry`` is called N times in a row (inserts/s, p50/p95);
 3. ``get_entry`` on random live entries, and ``list_entries`` first pages
-   (no filter; one stream; one tag; a date range; offset 500) give p50/p95.
+   (no filter; one stream; one tag; a date range; offset 500) give p50/p95, and
+   ``image_counts`` of the first page (the one query MCP listings add for
+   ``image_count``, with images on a third of the page).
 
 Then ``trace import`` runs as a real process on a 10k-entry export file (sizes:
 ``--import-entries``), on a fresh data directory, to measure what an operator
@@ -53,6 +55,7 @@ from sqlalchemy.engine import make_url
 
 from trace_core.model import EntryDraft, EntryFilter, Principal
 from trace_core.service import Trace
+from trace_core.testing.images import png_bytes
 from trace_core.transfer import encode_document, import_account
 from trace_http.bootstrap import open_trace
 from trace_http.settings import Settings, StorageSettings
@@ -220,6 +223,14 @@ async def bench_facade(
                 [lambda: trace.list_entries(who, EntryFilter(), limit=50, offset=500)] * per_variant
             )
             lists["offset 500"] = summary_ms(times)
+            # What list_entries and search_entries over MCP add: one count of the page's
+            # images (a third of the first page's entries get an image first).
+            page = await trace.list_entries(who, EntryFilter(), limit=50)
+            for n, entry in enumerate(page.items[::3]):
+                await trace.add_attachment(who, entry.entry_id, png_bytes(seed=n))
+            page_ids = [e.entry_id for e in page.items]
+            times = await timed([lambda: trace.image_counts(who, page_ids)] * per_variant)
+            lists["image_counts of that page (what MCP adds)"] = summary_ms(times)
             all_list_times: list[float] = []
             for _name, f in filters.items():
                 all_list_times += await timed(

@@ -9,6 +9,7 @@ import pytest
 from trace_core.errors import InvalidInputError
 from trace_core.model import EntryDraft, Principal
 from trace_core.service import Trace
+from trace_core.testing.images import png_bytes
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
 from trace_http.bootstrap import build_trace, open_trace
 from trace_http.settings import ServerSettings, Settings, SettingsError, StorageSettings
@@ -34,6 +35,19 @@ async def test_settings_alone_give_sqlite_and_files_in_the_data_dir(tmp_path: Pa
         assert (await trace.get_entry(who, entry.entry_id)).entry.content == "hello"
     assert (tmp_path / "data" / "trace.db").exists()
     assert await current_revisions(settings.storage.url) == head_revisions()
+
+
+async def test_the_attachment_size_setting_is_the_facades_limit(tmp_path: Path) -> None:
+    async with open_trace(_settings(tmp_path)) as trace:
+        assert trace.limits.max_attachment_bytes == 10 * 1024**2
+    settings = _settings(tmp_path / "small", max_attachment_bytes=100)
+    async with open_trace(settings) as trace:
+        assert trace.limits.max_attachment_bytes == 100
+        account = await trace.create_account("ada@example.org")
+        who = trace.principal_for(account, actor="test")
+        entry = await trace.create_entry(who, EntryDraft(content="hello"))
+        with pytest.raises(InvalidInputError, match="at most 100 bytes"):
+            await trace.add_attachment(who, entry.entry_id, png_bytes() + bytes(200))
 
 
 async def test_no_migration_when_migrate_on_start_is_off(tmp_path: Path) -> None:

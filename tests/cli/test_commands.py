@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import Result
 
-from trace_core.testing.images import png_bytes
+from trace_core.testing.images import declaring, gif_bytes, png_bytes
 from trace_http.cli import COMMANDS, main
 
 RunCli = Callable[..., Result]
@@ -289,6 +289,36 @@ def test_attachment_add_refuses_a_file_that_is_not_an_image(
     assert "file" in result.stderr
 
 
+def test_attachment_add_refuses_a_file_over_the_limit_and_a_decompression_bomb(
+    cli: RunCli, ada: str, tmp_path: Path
+) -> None:
+    entry_id = cli("entry", "create", "--user", ada, "--content", "x").stdout.strip()
+    big = tmp_path / "big.png"
+    with big.open("wb") as f:  # sparse: 64 MiB that never take up the disk
+        f.write(png_bytes())
+        f.truncate(64 * 1024 * 1024)
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(declaring(png_bytes(), 20_000, 20_000))
+
+    too_big = cli("attachment", "add", "--user", ada, entry_id, str(big))
+    exploding = cli("attachment", "add", "--user", ada, entry_id, str(bomb))
+    smaller = cli(
+        "attachment",
+        "add",
+        "--user",
+        ada,
+        entry_id,
+        str(tmp_path / "big.png"),
+        env={"TRACE_STORAGE_MAX_ATTACHMENT_BYTES": "100"},
+    )
+
+    assert too_big.exit_code == exploding.exit_code == smaller.exit_code == 2
+    assert "at most 10,485,760 bytes" in too_big.stderr
+    assert "20,000x20,000 pixels" in exploding.stderr
+    assert "at most 100 bytes" in smaller.stderr
+    assert json.loads(cli("export", "--user", ada).stdout)["attachments"] == []
+
+
 def test_attachment_add_names_a_missing_file(cli: RunCli, ada: str, tmp_path: Path) -> None:
     entry_id = cli("entry", "create", "--user", ada, "--content", "x").stdout.strip()
     result = cli("attachment", "add", "--user", ada, entry_id, str(tmp_path / "gone.png"))
@@ -329,7 +359,7 @@ def test_export_then_import_into_a_fresh_data_dir_reproduces_the_account(
         )
     entry_id = cli("entry", "create", "--user", ada, "--content", "inbox note").stdout.strip()
     image = tmp_path / "a.gif"
-    image.write_bytes(b"GIF89a\x02\x00\x03\x00" + b"\x00" * 20)
+    image.write_bytes(gif_bytes(2, 3))
     assert cli("attachment", "add", "--user", ada, entry_id, str(image)).exit_code == 0
 
     dump = tmp_path / "dump.json"

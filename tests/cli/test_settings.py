@@ -134,6 +134,8 @@ def test_bad_value_in_the_environment_names_the_field_and_variable() -> None:
         ({"TRACE_DATABASE_URL": "mysql://db/trace"}, "storage.database_url"),
         ({"TRACE_SEARCH_KIND": "elastic"}, "search.kind"),
         ({"TRACE_LOG_LEVEL": "loud"}, "log.level"),
+        ({"TRACE_STORAGE_MAX_ATTACHMENT_BYTES": "0"}, "storage.max_attachment_bytes"),
+        ({"TRACE_STORAGE_MAX_ATTACHMENT_BYTES": str(2**31)}, "storage.max_attachment_bytes"),
     ],
 )
 def test_out_of_range_values_are_refused_naming_the_field(env: dict[str, str], field: str) -> None:

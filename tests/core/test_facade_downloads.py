@@ -38,7 +38,8 @@ def blobs() -> PresigningBlobStore:
 @pytest.fixture
 async def attachment(trace: Trace, alice: Principal) -> Attachment:
     entry = await trace.create_entry(alice, EntryDraft(content="photo day"))
-    return await trace.add_attachment(alice, entry.entry_id, png_bytes(), filename="day.png")
+    added = await trace.add_attachment(alice, entry.entry_id, png_bytes(), filename="day.png")
+    return added.attachment
 
 
 async def test_the_owner_reads_an_attachment_as_a_stream_of_its_bytes(

@@ -210,7 +210,7 @@ async def test_deleted_entries_are_invisible_everywhere_but_the_trash(
     entry = await trace.create_entry(
         alice, EntryDraft(content="findme", stream_id=work.stream_id, tags=("gone",))
     )
-    attachment = await trace.add_attachment(alice, entry.entry_id, png_bytes())
+    attachment = (await trace.add_attachment(alice, entry.entry_id, png_bytes())).attachment
     await trace.delete_entry(alice, entry.entry_id)
     with pytest.raises(NotFoundError):
         await trace.get_entry(alice, entry.entry_id)
@@ -370,8 +370,8 @@ async def test_a_non_image_attachment_is_refused_naming_the_file(
 
 async def test_attachments_keep_their_order_and_dimensions(trace: Trace, alice: Principal) -> None:
     entry = await trace.create_entry(alice, EntryDraft(content="x"))
-    first = await trace.add_attachment(alice, entry.entry_id, png_bytes(4, 5))
-    second = await trace.add_attachment(alice, entry.entry_id, png_bytes(1, 1))
+    first = (await trace.add_attachment(alice, entry.entry_id, png_bytes(4, 5))).attachment
+    second = (await trace.add_attachment(alice, entry.entry_id, png_bytes(1, 1))).attachment
     assert (first.position, second.position) == (0, 1)
     assert (first.mime_type, first.width, first.height) == ("image/png", 4, 5)
     detail = await trace.get_entry(alice, entry.entry_id)

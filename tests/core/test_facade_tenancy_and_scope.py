@@ -29,7 +29,7 @@ async def alices_things(trace: Trace, alice: Principal) -> dict[str, Any]:
     entry = await trace.create_entry(
         alice, EntryDraft(content="secret plans", stream_id=stream.stream_id, tags=("private",))
     )
-    attachment = await trace.add_attachment(alice, entry.entry_id, png_bytes())
+    attachment = (await trace.add_attachment(alice, entry.entry_id, png_bytes())).attachment
     trashed = await trace.create_entry(alice, EntryDraft(content="old"))
     await trace.delete_entry(alice, trashed.entry_id)
     return {"stream": stream, "entry": entry, "attachment": attachment, "trashed": trashed}
@@ -63,6 +63,7 @@ async def test_another_account_sees_none_of_alices_data_in_listings(
     assert await trace.list_tags(bob) == []
     assert (await trace.list_trash(bob)).items == []
     assert (await trace.search_entries(bob, "secret")).hits == []
+    assert await trace.image_counts(bob, [alices_things["entry"].entry_id]) == {}
 
 
 async def test_another_account_gets_not_found_for_every_write_to_alices_data(
@@ -73,6 +74,7 @@ async def test_another_account_gets_not_found_for_every_write_to_alices_data(
         alices_things["entry"],
         alices_things["trashed"],
     )
+    attachment = alices_things["attachment"]
     writes: list[Callable[[], Awaitable[object]]] = [
         lambda: trace.update_stream(bob, stream.stream_id, StreamPatch(name="mine")),
         lambda: trace.archive_stream(bob, stream.stream_id),
@@ -81,6 +83,8 @@ async def test_another_account_gets_not_found_for_every_write_to_alices_data(
         lambda: trace.delete_entry(bob, entry.entry_id),
         lambda: trace.restore_entry(bob, trashed.entry_id),
         lambda: trace.add_attachment(bob, entry.entry_id, png_bytes()),
+        lambda: trace.delete_attachment(bob, attachment.attachment_id),
+        lambda: trace.restore_attachment(bob, attachment.attachment_id),
     ]
     for write in writes:
         with pytest.raises(NotFoundError):
@@ -95,9 +99,11 @@ async def test_failed_cross_account_writes_leave_alices_data_unchanged(
         await trace.update_entry(bob, entry.entry_id, EntryPatch(content="pwned"))
     with pytest.raises(NotFoundError):
         await trace.delete_entry(bob, entry.entry_id)
+    with pytest.raises(NotFoundError):
+        await trace.delete_attachment(bob, alices_things["attachment"].attachment_id)
     detail = await trace.get_entry(alice, entry.entry_id)
     assert detail.entry.content == "secret plans"
-    assert detail.entry.version == 1
+    assert detail.entry.version == 2  # created, then the image added
     assert len(detail.attachments) == 1
 
 
@@ -119,6 +125,7 @@ async def test_a_read_principal_is_refused_on_every_write(
         alices_things["entry"],
         alices_things["trashed"],
     )
+    attachment = alices_things["attachment"]
     writes: list[Callable[[], Awaitable[object]]] = [
         lambda: trace.create_stream(alice_read, NewStream(name="New")),
         lambda: trace.update_stream(alice_read, stream.stream_id, StreamPatch(name="x")),
@@ -128,12 +135,16 @@ async def test_a_read_principal_is_refused_on_every_write(
         lambda: trace.delete_entry(alice_read, entry.entry_id),
         lambda: trace.restore_entry(alice_read, trashed.entry_id),
         lambda: trace.add_attachment(alice_read, entry.entry_id, png_bytes()),
+        lambda: trace.delete_attachment(alice_read, attachment.attachment_id),
+        lambda: trace.restore_attachment(alice_read, attachment.attachment_id),
     ]
     for write in writes:
         with pytest.raises(InsufficientScopeError) as info:
             await write()
         assert info.value.required_scope == "full"
-    assert (await trace.get_entry(alice, entry.entry_id)).entry.version == 1
+    detail = await trace.get_entry(alice, entry.entry_id)
+    assert detail.entry.version == 2
+    assert len(detail.attachments) == 1
 
 
 async def test_a_read_principal_can_use_every_read(
@@ -145,7 +156,8 @@ async def test_a_read_principal_can_use_every_read(
     assert (await trace.list_entries(alice_read)).total == 1
     assert [t.tag for t in await trace.list_tags(alice_read)] == ["private"]
     assert (await trace.list_trash(alice_read)).total == 1
-    assert len(await trace.entry_history(alice_read, entry.entry_id)) == 1
+    assert len(await trace.entry_history(alice_read, entry.entry_id)) == 2
+    assert await trace.image_counts(alice_read, [entry.entry_id]) == {entry.entry_id: 1}
     _, data = await trace.read_attachment(alice_read, alices_things["attachment"].attachment_id)
     assert data == png_bytes()
 

@@ -109,14 +109,17 @@ async def test_every_tool_works_over_streamable_http(
         found = await call(client, "search", query="lighthouse")
         fetched = await call(client, "fetch", id=entry_id)
 
-        async with server_trace(server) as trace:
-            image = png(6, 4, payload=path.encode() * 50)
-            attachment = await trace.add_attachment(
-                principal(server, "alice"), UUID(entry_id), image
-            )
-        attachment_id = str(attachment.attachment_id)
+        image = png(6, 4, payload=path.encode() * 50)
+        encoded = base64.b64encode(image).decode()
+        added = await call(
+            client, "add_attachment", entry_id=entry_id, data=encoded, filename="walk.png"
+        )
+        attachment_id = added["attachment_id"]
         picture = await client.call_tool("get_attachment_data", {"attachment_id": attachment_id})
         signed = await call(client, "get_attachment_url", attachment_id=attachment_id)
+        extra = await call(client, "add_attachment", entry_id=entry_id, data=encoded, filename="b")
+        removed = await call(client, "delete_attachment", attachment_id=extra["attachment_id"])
+        counted = await call(client, "list_entries", stream_id=stream_id)
 
         deleted = await call(client, "delete_entry", entry_id=entry_id)
         trash = await call(client, "list_trash")
@@ -137,7 +140,11 @@ async def test_every_tool_works_over_streamable_http(
     assert renamed["stream"]["description"] == "walks"
     assert entry_id in [r["id"] for r in found["results"]]
     assert fetched["text"] == f"Walked to the lighthouse {path}"
-    # the image round trip: identical bytes, and its metadata block
+    # the image round trip: added over MCP, identical bytes, and its metadata block
+    assert (added["mime_type"], added["width"], added["height"]) == ("image/png", 6, 4)
+    assert added["entry_version"] == 3
+    assert (removed["removed"], removed["entry_version"]) == (True, 5)
+    assert counted["entries"][0]["image_count"] == 1
     assert not picture.is_error
     assert base64.b64decode(picture.content[0].data) == image  # type: ignore[union-attr]
     assert picture.content[0].mime_type == "image/png"  # type: ignore[union-attr]
@@ -159,9 +166,8 @@ async def test_tampered_or_expired_download_links_are_refused(
     async with connect("alice-full") as client:
         entry_id = (await call(client, "create_entry", content="photo"))["entry"]["entry_id"]
         async with server_trace(server) as trace:
-            attachment = await trace.add_attachment(
-                principal(server, "alice"), UUID(entry_id), png()
-            )
+            added = await trace.add_attachment(principal(server, "alice"), UUID(entry_id), png())
+            attachment = added.attachment
         signed = await call(
             client, "get_attachment_url", attachment_id=str(attachment.attachment_id)
         )

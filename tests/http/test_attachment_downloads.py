@@ -69,7 +69,8 @@ def trace(clock: FixedClock, store: ObjectStoreFake) -> Trace:
 async def photo(trace: Trace, keys: dict[str, Principal]) -> Attachment:
     alice = keys["alice-full"]
     entry = await trace.create_entry(alice, EntryDraft(content="photo day"))
-    return await trace.add_attachment(alice, entry.entry_id, png_bytes(), filename="day.png")
+    added = await trace.add_attachment(alice, entry.entry_id, png_bytes(), filename="day.png")
+    return added.attachment
 
 
 def signed_link(attachment: Attachment, clock: FixedClock) -> str:

@@ -78,7 +78,8 @@ async def requests(trace: Trace, keys: dict[str, Principal]) -> list[dict[str, A
             stream_id=stream.stream_id,
         ),
     )
-    attachment = await trace.add_attachment(alice, entry.entry_id, png_bytes(), filename="a.png")
+    added = await trace.add_attachment(alice, entry.entry_id, png_bytes(), filename="a.png")
+    attachment = added.attachment
     entry_id, stream_id = str(entry.entry_id), str(stream.stream_id)
     missing = "00000000-0000-4000-8000-000000000000"
     return [
@@ -109,6 +110,10 @@ async def requests(trace: Trace, keys: dict[str, Principal]) -> list[dict[str, A
         _call("update_entry", {"entry_id": entry_id, "title": "x", "expected_version": 99}),
         _call("delete_entry", {"entry_id": missing}),
         _call("create_entry", {"title": "t", "rating": 9}),
+        _call("add_attachment", {"entry_id": entry_id, "data": "not base64!", "filename": "a"}),
+        _call("add_attachment", {"entry_id": entry_id, "data": "SGVsbG8=", "filename": "a"}),
+        _call("add_attachment", {"entry_id": missing, "data": "R0lGODlh", "filename": "a"}),
+        _call("delete_attachment", {"attachment_id": missing}),
     ]
 
 

@@ -84,7 +84,7 @@ async def test_the_debug_access_log_shows_signed_download_links_without_their_si
     port = _free_port()
     alice = keys["alice-full"]
     entry = await trace.create_entry(alice, EntryDraft(content="photo"))
-    attachment = await trace.add_attachment(alice, entry.entry_id, png_bytes())
+    attachment = (await trace.add_attachment(alice, entry.entry_id, png_bytes())).attachment
     signer: AttachmentUrlSigner = app.state.mcp.signer
     link = urlsplit(signer.sign(alice.account_id, attachment.attachment_id).url)
     signature = dict(p.split("=", 1) for p in link.query.split("&"))["sig"]

@@ -43,6 +43,8 @@ REQUIRED = {
     "stream_id": str(uuid4()),
     "attachment_id": str(uuid4()),
     "id": str(uuid4()),
+    "data": "R0lGODlh",
+    "filename": "a.gif",
 }
 
 

@@ -563,7 +563,7 @@ async def test_get_attachment_data_returns_the_image_and_its_metadata(
 ) -> None:
     entry_id = (await call(client, "create_entry", content="photo"))["entry"]["entry_id"]
     image = png(4, 5, payload=b"hello")
-    attachment = await trace.add_attachment(alice, _uuid(entry_id), image)
+    attachment = (await trace.add_attachment(alice, _uuid(entry_id), image)).attachment
 
     result = await client.call_tool(
         "get_attachment_data", {"attachment_id": str(attachment.attachment_id)}
@@ -586,7 +586,8 @@ async def test_get_attachment_data_refuses_images_over_the_limit(
 ) -> None:
     async with connect(alice, max_image_bytes=1000) as client:
         entry_id = (await call(client, "create_entry", content="big"))["entry"]["entry_id"]
-        attachment = await trace.add_attachment(alice, _uuid(entry_id), png(payload=b"x" * 2000))
+        added = await trace.add_attachment(alice, _uuid(entry_id), png(payload=b"x" * 2000))
+        attachment = added.attachment
         error = await call_error(
             client, "get_attachment_data", attachment_id=str(attachment.attachment_id)
         )
@@ -599,7 +600,7 @@ async def test_get_attachment_url_is_signed_for_one_hour(
     client: Client, trace: Trace, alice: Principal, clock: FixedClock
 ) -> None:
     entry_id = (await call(client, "create_entry", content="photo"))["entry"]["entry_id"]
-    attachment = await trace.add_attachment(alice, _uuid(entry_id), png())
+    attachment = (await trace.add_attachment(alice, _uuid(entry_id), png())).attachment
     verifier = AttachmentUrlSigner(SECRET, PUBLIC_URL, clock=clock)
 
     answer = await call(client, "get_attachment_url", attachment_id=str(attachment.attachment_id))
@@ -630,7 +631,7 @@ async def test_another_accounts_ids_are_not_found(
         entry_id = (await call(client, "create_entry", content="alice", stream_id=stream_id))[
             "entry"
         ]["entry_id"]
-    attachment = await trace.add_attachment(alice, _uuid(entry_id), png())
+    attachment = (await trace.add_attachment(alice, _uuid(entry_id), png())).attachment
 
     async with connect(bob) as client:
         errors = [

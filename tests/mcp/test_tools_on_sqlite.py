@@ -70,7 +70,8 @@ async def test_a_session_on_sqlite_writes_searches_and_returns_images(
             expected_version=1,
         )
         image = png(3, 3)
-        attachment = await sqlite_trace.add_attachment(principal, UUID(entry["entry_id"]), image)
+        added = await sqlite_trace.add_attachment(principal, UUID(entry["entry_id"]), image)
+        attachment = added.attachment
         picture = await client.call_tool(
             "get_attachment_data", {"attachment_id": str(attachment.attachment_id)}
         )

@@ -37,7 +37,7 @@ async def test_a_backup_carries_the_bucket_s_files_into_a_new_bucket(
         account = await trace.create_account("ada@example.org")
         ada = trace.principal_for(account, actor="test")
         entry = await trace.create_entry(ada, EntryDraft(content="a photo"))
-        attachment = await trace.add_attachment(ada, entry.entry_id, png_bytes(seed=3))
+        attachment = (await trace.add_attachment(ada, entry.entry_id, png_bytes(seed=3))).attachment
         manifest = await runtime.backups.create(tmp_path / "backup.tar")
     assert [blob.key for blob in manifest.blobs] == [attachment.blob_key]
 

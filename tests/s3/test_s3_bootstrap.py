@@ -55,7 +55,7 @@ async def test_settings_with_kind_s3_keep_attachments_in_the_bucket_under_the_pr
         account = await trace.create_account("ada@example.org")
         ada = trace.principal_for(account, actor="test")
         entry = await trace.create_entry(ada, EntryDraft(content="a photo"))
-        attachment = await trace.add_attachment(ada, entry.entry_id, png_bytes())
+        attachment = (await trace.add_attachment(ada, entry.entry_id, png_bytes())).attachment
         _, data = await trace.read_attachment(ada, attachment.attachment_id)
         assert data == png_bytes()
     async with s3_client(s3_endpoint) as s3:

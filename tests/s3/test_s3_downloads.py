@@ -60,7 +60,7 @@ async def test_a_signed_link_downloads_the_image_kept_in_s3(trace: Trace) -> Non
     ada = trace.principal_for(account, actor="test")
     entry = await trace.create_entry(ada, EntryDraft(content="photo"))
     image = png_bytes()
-    attachment = await trace.add_attachment(ada, entry.entry_id, image)
+    attachment = (await trace.add_attachment(ada, entry.entry_id, image)).attachment
     runtime = runtime_for(SETTINGS, trace=trace, background=())
     link = runtime.signer.sign(attachment.account_id, attachment.attachment_id).url
     app = create_app(runtime)

@@ -36,11 +36,16 @@ async def test_purge_removes_the_entry_its_versions_tags_attachment_rows_and_fil
     doomed = await trace.create_entry(alice, EntryDraft(content="old", tags=("x", "y")))
     kept = await trace.create_entry(alice, EntryDraft(content="keep", tags=("x",)))
     await trace.update_entry(alice, doomed.entry_id, EntryPatch(content="older"))
-    attachment = await trace.add_attachment(alice, doomed.entry_id, png_bytes(4, 4))
-    kept_attachment = await trace.add_attachment(alice, kept.entry_id, png_bytes(2, 2, seed=1))
+    attachment = (await trace.add_attachment(alice, doomed.entry_id, png_bytes(4, 4))).attachment
+    # An image removed from the doomed entry goes with it too.
+    removed = (await trace.add_attachment(alice, doomed.entry_id, png_bytes(3, 3))).attachment
+    await trace.delete_attachment(alice, removed.attachment_id)
+    kept_attachment = (
+        await trace.add_attachment(alice, kept.entry_id, png_bytes(2, 2, seed=1))
+    ).attachment
     assert await files.exists(attachment.blob_key)
     await trace.delete_entry(alice, doomed.entry_id)
-    assert await _rows(sql_storage, entry_versions, doomed.entry_id) == 3
+    assert await _rows(sql_storage, entry_versions, doomed.entry_id) == 6
 
     clock.advance(days=31)
     assert await trace.purge_expired_trash() == 1
@@ -48,8 +53,9 @@ async def test_purge_removes_the_entry_its_versions_tags_attachment_rows_and_fil
     for table in (entries, entry_versions, entry_tags, attachments):
         assert await _rows(sql_storage, table, doomed.entry_id) == 0, table.name
     assert not await files.exists(attachment.blob_key)
+    assert not await files.exists(removed.blob_key)
     assert await files.exists(kept_attachment.blob_key)
-    assert await _rows(sql_storage, entry_versions, kept.entry_id) == 1
+    assert await _rows(sql_storage, entry_versions, kept.entry_id) == 2
     assert await _rows(sql_storage, attachments, kept.entry_id) == 1
     assert [(t.tag, t.count) for t in await trace.list_tags(alice)] == [("x", 1)]
 
@@ -124,3 +130,30 @@ async def test_replicas_purging_at_once_purge_each_expired_entry_exactly_once(
     assert sum(purged) == 40
     async with trace.storage.unit_of_work() as uow:
         assert await uow.entries.deleted_before(clock.now(), limit=100) == []
+
+
+async def test_an_image_removed_longer_than_the_retention_period_ago_is_purged_with_its_file(
+    trace: Trace,
+    alice: Principal,
+    sql_storage: SqlStorage,
+    files: FilesystemBlobStore,
+    clock: FixedClock,
+) -> None:
+    entry = await trace.create_entry(alice, EntryDraft(content="with pictures"))
+    old = (await trace.add_attachment(alice, entry.entry_id, png_bytes(4, 4))).attachment
+    recent = (await trace.add_attachment(alice, entry.entry_id, png_bytes(3, 3))).attachment
+    kept = (await trace.add_attachment(alice, entry.entry_id, png_bytes(2, 2))).attachment
+    await trace.delete_attachment(alice, old.attachment_id)
+    clock.advance(days=20)
+    await trace.delete_attachment(alice, recent.attachment_id)
+    clock.advance(days=10, seconds=1)
+
+    assert await trace.purge_expired_trash() == 0
+
+    assert not await files.exists(old.blob_key)
+    assert await files.exists(recent.blob_key)
+    assert await files.exists(kept.blob_key)
+    assert await _rows(sql_storage, attachments, entry.entry_id) == 2
+    # The restore window of the recent removal is still open.
+    restored = await trace.restore_attachment(alice, recent.attachment_id)
+    assert restored.attachment.removed_at is None

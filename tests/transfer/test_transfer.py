@@ -152,7 +152,9 @@ async def _populate(trace: Trace, clock: FixedClock) -> Principal:
     clock.advance(minutes=1)
     await trace.add_attachment(ada, entries[0].entry_id, png_bytes(4, 3), filename="a.png")
     await trace.add_attachment(ada, entries[0].entry_id, png_bytes(2, 2, seed=7))
-    await trace.add_attachment(ada, entries[4].entry_id, png_bytes(9, 9, seed=2))
+    removed = await trace.add_attachment(ada, entries[4].entry_id, png_bytes(9, 9, seed=2))
+    # A removed image is still in the export (with its bytes), as trashed entries are.
+    await trace.delete_attachment(ada, removed.attachment.attachment_id)
     return ada
 
 
@@ -178,8 +180,11 @@ async def test_export_import_export_gives_the_same_document(
     assert len(first.streams) == 2
     assert len(first.entries) == 12
     assert sum(1 for e in first.entries if e.deleted_at is not None) == 1
-    assert len(first.versions) == 12 + 3
+    # 12 creations, 3 other writes, 3 images added and 1 removed.
+    assert len(first.versions) == 12 + 3 + 3 + 1
     assert len(first.attachments) == 3
+    assert sum(1 for a in first.attachments if a.removed_at is not None) == 1
+    assert sum(1 for v in first.versions if v.attachment is not None) == 4
 
     async with fresh_storage() as target_storage:
         target = Trace(storage=target_storage, blobs=InMemoryBlobStore(), clock=clock)
@@ -193,7 +198,7 @@ async def test_export_import_export_gives_the_same_document(
             batch_size=5,
             progress=lambda done, total: seen.append((done, total)),
         )
-        assert (summary.entries, summary.versions, summary.attachments) == (12, 15, 3)
+        assert (summary.entries, summary.versions, summary.attachments) == (12, 19, 3)
         assert seen == [(0, 12), (5, 12), (10, 12), (12, 12)]
 
         second = await export_account(

@@ -19,6 +19,7 @@ import msgspec
 __all__ = [
     "LIST_DEFAULT_LIMIT",
     "LIST_MAX_LIMIT",
+    "MAX_ATTACHMENT_BASE64_CHARS",
     "MAX_ATTACHMENT_BYTES",
     "MAX_CHOICES",
     "MAX_CHOICE_CHARS",
@@ -31,6 +32,9 @@ __all__ = [
     "MAX_FILENAME_CHARS",
     "MAX_ICON_CHARS",
     "MAX_ID_CHARS",
+    "MAX_IMAGE_PIXELS",
+    "MAX_IMAGE_SIDE",
+    "MAX_MEDIA_TYPE_CHARS",
     "MAX_OFFSET",
     "MAX_QUERY_CHARS",
     "MAX_STREAM_NAME_CHARS",
@@ -43,6 +47,7 @@ __all__ = [
     "SEARCH_DEFAULT_LIMIT",
     "SEARCH_MAX_LIMIT",
     "Limits",
+    "base64_chars",
 ]
 
 MAX_QUERY_CHARS = 1_000
@@ -117,8 +122,30 @@ MAX_VERSION = 2**31 - 1
 QUOTE_CHARS = 40
 """How much of a bad value an error message quotes."""
 
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-"""One attachment file."""
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+"""One attachment file (10 MiB): the default of the ``storage.max_attachment_bytes`` setting."""
+
+MAX_IMAGE_PIXELS = 50_000_000
+"""Pixels (width x height) an attached image may declare: 50 megapixels.
+
+A small file can declare a huge canvas (a "decompression bomb"); whatever
+decodes it (a browser, an assistant, a thumbnailer) would need gigabytes.
+"""
+
+MAX_IMAGE_SIDE = 20_000
+"""The widest or tallest an attached image may be, in pixels."""
+
+MAX_MEDIA_TYPE_CHARS = 100
+"""A media type as a caller states it (``image/png``)."""
+
+
+def base64_chars(size: int) -> int:
+    """Return the length of ``size`` bytes in padded base64 (4 characters per 3 bytes)."""
+    return 4 * ((size + 2) // 3)
+
+
+MAX_ATTACHMENT_BASE64_CHARS = base64_chars(MAX_ATTACHMENT_BYTES)
+"""The largest attachment as base64 text (an MCP ``add_attachment`` ``data`` argument)."""
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True):
@@ -135,6 +162,8 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     max_query_chars: int = MAX_QUERY_CHARS
     max_offset: int = MAX_OFFSET
     max_attachment_bytes: int = MAX_ATTACHMENT_BYTES
+    max_image_pixels: int = MAX_IMAGE_PIXELS
+    max_image_side: int = MAX_IMAGE_SIDE
     list_default_limit: int = LIST_DEFAULT_LIMIT
     list_max_limit: int = LIST_MAX_LIMIT
     search_default_limit: int = SEARCH_DEFAULT_LIMIT

@@ -19,6 +19,8 @@ __all__ = [
     "UNSET",
     "Account",
     "Attachment",
+    "AttachmentChange",
+    "AttachmentRef",
     "Entry",
     "EntryDetail",
     "EntryDraft",
@@ -46,7 +48,17 @@ __all__ = [
 T = TypeVar("T")
 
 RatingType = Literal["stars", "numeric"]
-VersionAction = Literal["create", "update", "delete", "restore", "import"]
+VersionAction = Literal[
+    "create",
+    "update",
+    "delete",
+    "restore",
+    "import",
+    "attachment_added",
+    "attachment_removed",
+    "attachment_restored",
+]
+"""What a write did to an entry; the ``attachment_*`` ones name the image in ``attachment``."""
 StreamSelector = UUID | Literal["all", "inbox"]
 """Which entries a listing covers: one stream, only the Inbox, or every stream."""
 
@@ -167,7 +179,12 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Attachment(msgspec.Struct, frozen=True, kw_only=True):
-    """An image on an entry; the bytes live in a ``BlobStore`` under ``blob_key``."""
+    """An image on an entry; the bytes live in a ``BlobStore`` under ``blob_key``.
+
+    ``removed_at`` is set when the image was removed from its entry: it is then
+    hidden everywhere, and its row and bytes are purged once the trash retention
+    period has passed (or with the entry), so a removal can be undone until then.
+    """
 
     attachment_id: UUID
     account_id: UUID
@@ -182,6 +199,15 @@ class Attachment(msgspec.Struct, frozen=True, kw_only=True):
     blob_key: str
     sha256: str
     filename: str | None = None
+    removed_at: datetime | None = None
+
+
+class AttachmentRef(msgspec.Struct, frozen=True, kw_only=True):
+    """Which image a version's write added, removed or restored (kept in the history)."""
+
+    attachment_id: UUID
+    mime_type: str
+    filename: str | None = None
 
 
 class EntryVersion(msgspec.Struct, frozen=True, kw_only=True):
@@ -194,6 +220,19 @@ class EntryVersion(msgspec.Struct, frozen=True, kw_only=True):
     written_by: str
     written_at: datetime
     snapshot: Entry
+    attachment: AttachmentRef | None = None
+    """The image an ``attachment_*`` action concerns; None for other actions."""
+
+
+class AttachmentChange(msgspec.Struct, frozen=True, kw_only=True):
+    """What an attachment write answers: the attachment and its entry as the write left it.
+
+    The entry's ``version`` went up by one (adding or removing an image is a
+    write in the entry's history), so pass it as ``expected_version`` next.
+    """
+
+    attachment: Attachment
+    entry: Entry
 
 
 class EntryDetail(msgspec.Struct, frozen=True, kw_only=True):

@@ -247,28 +247,72 @@ class VersionRepository(Protocol):
 
 
 class AttachmentRepository(Protocol):
-    """Attachment metadata; bytes are in a :class:`BlobStore`."""
+    """Attachment metadata; bytes are in a :class:`BlobStore`.
+
+    An attachment whose ``removed_at`` is set was removed from its entry: only
+    ``get(..., include_removed=True)``, ``list_for_entries(..., include_removed=True)``,
+    ``list_all``, ``removed_before`` and ``purge`` see it.
+    """
 
     async def add(self, attachment: Attachment) -> None:
-        """Store attachment metadata."""
+        """Store attachment metadata.
+
+        Raises:
+            ConflictError: an attachment with that id exists.
+
+        """
         ...
 
-    async def get(self, account_id: UUID, attachment_id: UUID) -> Attachment | None:
-        """Return the attachment, or None."""
+    async def get(
+        self, account_id: UUID, attachment_id: UUID, *, include_removed: bool = False
+    ) -> Attachment | None:
+        """Return the attachment, or None; removed ones only with ``include_removed``."""
         ...
 
     async def list_for_entry(self, account_id: UUID, entry_id: UUID) -> builtins.list[Attachment]:
-        """Return the entry's attachments by position."""
+        """Return the entry's attachments (not removed) by position."""
         ...
 
     async def list_for_entries(
-        self, account_id: UUID, entry_ids: Sequence[UUID]
+        self, account_id: UUID, entry_ids: Sequence[UUID], *, include_removed: bool = False
     ) -> builtins.list[Attachment]:
         """Return the attachments of all the given entries, by entry then position."""
         ...
 
+    async def count_for_entries(
+        self, account_id: UUID, entry_ids: Sequence[UUID]
+    ) -> dict[UUID, int]:
+        """Return how many attachments (not removed) each of the given entries has.
+
+        One query for a page of entries; entries without any are left out.
+        """
+        ...
+
+    async def set_removed(
+        self, account_id: UUID, attachment_id: UUID, removed_at: datetime | None
+    ) -> bool:
+        """Mark the attachment removed at ``removed_at``, or not removed with None.
+
+        Returns:
+            True if the row changed: False when there is no such attachment in
+            the account, or it already was in the asked state.
+
+        """
+        ...
+
+    async def removed_before(self, cutoff: datetime, *, limit: int) -> builtins.list[Attachment]:
+        """Return attachments removed before ``cutoff``, in any account, oldest removal first.
+
+        Used only by the trash purge job.
+        """
+        ...
+
+    async def purge(self, account_id: UUID, attachment_ids: Sequence[UUID]) -> None:
+        """Hard-delete the attachment rows (the caller deletes their bytes)."""
+        ...
+
     async def list_all(self, account_id: UUID) -> builtins.list[Attachment]:
-        """Return every attachment of the account (export)."""
+        """Return every attachment of the account, removed ones too (export)."""
         ...
 
 

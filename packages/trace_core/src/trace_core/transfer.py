@@ -31,6 +31,7 @@ from trace_core.errors import InvalidInputError
 from trace_core.model import (
     Account,
     Attachment,
+    AttachmentRef,
     Entry,
     EntrySettings,
     EntryVersion,
@@ -123,6 +124,7 @@ class VersionRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     written_by: str
     written_at: datetime
     snapshot: EntryRecord
+    attachment: AttachmentRef | None = None
 
 
 class AttachmentRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -139,6 +141,7 @@ class AttachmentRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     created_at: datetime
     sha256: str
     filename: str | None = None
+    removed_at: datetime | None = None
     data: bytes
     """The file's bytes (base64 in JSON)."""
 

@@ -268,7 +268,10 @@ async def build_trace(
         if owned_blobs is not None:
             await owned_blobs.close()
         raise
-    limits = Limits(trash_retention_days=settings.storage.trash_retention_days)
+    limits = Limits(
+        trash_retention_days=settings.storage.trash_retention_days,
+        max_attachment_bytes=settings.storage.max_attachment_bytes,
+    )
     return Trace(
         storage=storage, blobs=blobs, search=search, clock=clock, limits=limits, cursor_key=key
     )

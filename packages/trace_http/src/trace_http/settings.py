@@ -33,6 +33,7 @@ from typing import Any, Literal
 import msgspec
 
 from trace_core.errors import InvalidInputError
+from trace_core.limits import MAX_ATTACHMENT_BYTES
 
 __all__ = [
     "CONFIG_ENV",
@@ -61,6 +62,10 @@ ENV_ALIASES: dict[str, str] = {
     "TRACE_PUBLIC_URL": "server.public_url",
 }
 """Short environment names for the settings people set most. The long form wins if both are set."""
+
+
+MAX_ATTACHMENT_SETTING = 1024**3
+"""The largest ``storage.max_attachment_bytes`` accepted: a file is held in memory whole."""
 
 
 def default_data_dir() -> Path:
@@ -228,6 +233,13 @@ class StorageSettings(_Section, frozen=True):
     crash may lose the last acknowledged transactions; writes are faster.
     Ignored on PostgreSQL.
     """
+    max_attachment_bytes: int = MAX_ATTACHMENT_BYTES
+    """The largest image file accepted as an attachment (10 MiB), by every door.
+
+    MCP's ``add_attachment`` also states 10 MiB in its schema (its base64 ``data``
+    is at most 13,981,016 characters), so raising this helps the CLI and the
+    REST API only.
+    """
     blobs: BlobSettings = BlobSettings()
 
     def __post_init__(self) -> None:
@@ -237,6 +249,11 @@ class StorageSettings(_Section, frozen=True):
             raise SettingsError("storage.trash_retention_days", "must be 1 or more")
         if self.maintenance_interval_seconds < 0:
             raise SettingsError("storage.maintenance_interval_seconds", "must be 0 or more")
+        if not 1 <= self.max_attachment_bytes <= MAX_ATTACHMENT_SETTING:
+            raise SettingsError(
+                "storage.max_attachment_bytes",
+                f"must be from 1 to {MAX_ATTACHMENT_SETTING:,} (1 GiB)",
+            )
         url = self.database_url
         if url is not None and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
             raise SettingsError(

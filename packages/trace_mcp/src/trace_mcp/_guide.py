@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from trace_core.limits import (
+    MAX_ATTACHMENT_BYTES,
     MAX_CHOICE_CHARS,
     MAX_CONTENT_BYTES,
+    MAX_IMAGE_PIXELS,
+    MAX_IMAGE_SIDE,
     MAX_OFFSET,
     MAX_QUERY_CHARS,
     MAX_TAG_CHARS,
@@ -20,7 +23,9 @@ _LIMITS = (
     f"count); a title {MAX_TITLE_CHARS:,};\na tag {MAX_TAG_CHARS:,} characters and "
     f"{MAX_TAGS:,} tags per entry; a status or type {MAX_CHOICE_CHARS:,}; content "
     f"{MAX_CONTENT_BYTES:,} bytes.\nText holds no control characters except tabs and line "
-    "breaks in content. A longer value is\nrefused, and the error says the limit."
+    "breaks in content. A longer value is\nrefused, and the error says the limit. An image "
+    f"is at most {MAX_ATTACHMENT_BYTES:,} bytes\n({MAX_ATTACHMENT_BYTES // 1024**2} MiB; the "
+    f"server may set less), {MAX_IMAGE_SIDE:,} pixels a side and {MAX_IMAGE_PIXELS:,} pixels."
 )
 
 _TEXT = """\
@@ -32,7 +37,7 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
   `list_tags`, `list_trash`, `get_entry_history`, `get_attachment_data`,
   `get_attachment_url`, `search`, `fetch`;
 - write (Full Access): `create_entry`, `update_entry`, `delete_entry`, `restore_entry`,
-  `create_stream`, `update_stream`.
+  `create_stream`, `update_stream`, `add_attachment`, `delete_attachment`.
 
 ## Data model
 - **Stream**: a notebook (`stream_id`, `name`, `entry_count`). Each stream has
@@ -51,7 +56,9 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 - Every entry in an answer carries `stream_context`: the stream's name, rating type and
   max, allowed types and statuses, and which attributes are enabled. Use it to write valid
   values.
-- **Attachments**: images on an entry (ids in `get_entry`'s `attachments`).
+- **Attachments**: images on an entry (ids in `get_entry`'s `attachments`); entries in
+  `get_entry`, `list_entries` and `search_entries` answers say how many they have in
+  `image_count` (left out when none).
 - **History**: every write keeps a snapshot (`get_entry_history`). **Trash**: `delete_entry`
   moves an entry to the trash for 30 days (`list_trash`, `restore_entry`).
 
@@ -92,6 +99,13 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
   names both versions; re-read with `get_entry`, merge, retry.
 - `delete_entry` is a soft delete (restorable for 30 days). Ask before deleting.
 - `create_stream` / `update_stream` organise streams (`entry_settings` are merged on update).
+- `add_attachment {"entry_id": "...", "data": "<base64>", "filename": "chart.png"}` attaches
+  an image: JPEG, PNG, WebP or GIF, read from the bytes (`content_type` is only compared;
+  SVG and other formats are refused). `delete_attachment {"attachment_id": "..."}` removes
+  one. Both are writes to the entry: its `version` goes up by one (the answer gives the new
+  `entry_version`; use it as `expected_version` next) and its history records which image
+  was added or removed. A removed image is kept for 30 days before it is purged, like the
+  trash; restoring an older version of an entry changes its text and fields, not its images.
 
 ## Limits
 <LIMITS>

@@ -251,20 +251,26 @@ def version_dict(
     include_content: bool,
     content_limit: int | None,
 ) -> dict[str, Any]:
-    """Return one history snapshot with who wrote it."""
-    return {
+    """Return one history snapshot with who wrote it (and the image an attachment action named)."""
+    out: dict[str, Any] = {
         "version": version.version,
         "action": version.action,
         "written_by": version.written_by,
         "written_at": iso(version.written_at),
-        "snapshot": entry_dict(
-            version.snapshot,
-            stream,
-            include_content=include_content,
-            content_limit=content_limit,
-            with_context=False,
-        ),
     }
+    if version.attachment is not None:
+        ref = version.attachment
+        out["attachment"] = {"attachment_id": str(ref.attachment_id), "mime_type": ref.mime_type}
+        if ref.filename:
+            out["attachment"]["filename"] = ref.filename
+    out["snapshot"] = entry_dict(
+        version.snapshot,
+        stream,
+        include_content=include_content,
+        content_limit=content_limit,
+        with_context=False,
+    )
+    return out
 
 
 # --- readable text ----------------------------------------------------------------
@@ -308,6 +314,8 @@ def entry_text(item: dict[str, Any]) -> str:
         facts.append("pinned")
     if item.get("is_archived"):
         facts.append("archived")
+    if item.get("image_count"):
+        facts.append(f"{item['image_count']} image" + ("s" if item["image_count"] > 1 else ""))
     if item.get("deleted_at"):
         facts.append(f"deleted {item['deleted_at']}")
     facts.append(f"version {item['version']}")

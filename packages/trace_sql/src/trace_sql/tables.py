@@ -186,6 +186,8 @@ entry_versions = sa.Table(
     sa.Column("written_by", sa.String(), nullable=False),
     sa.Column("written_at", UTCDateTime(), nullable=False),
     sa.Column("snapshot", JSONType, nullable=False),
+    # Which image an attachment_* action concerns (id, type, file name); else NULL.
+    sa.Column("attachment", JSONType, nullable=True),
     # One snapshot per version of an entry.
     sa.PrimaryKeyConstraint("entry_id", "version"),
     sa.Index("ix_entry_versions_account_written", "account_id", "written_at"),
@@ -212,5 +214,14 @@ attachments = sa.Table(
     sa.Column("blob_key", sa.String(), nullable=False),
     sa.Column("sha256", sa.String(), nullable=False),
     sa.Column("filename", sa.String(), nullable=True),
+    # Set when the image was removed from its entry; purged after the trash retention.
+    sa.Column("removed_at", UTCDateTime(), nullable=True),
     sa.Index("ix_attachments_entry", "account_id", "entry_id", "position"),
+)
+# The purge job's look-up of images removed long enough ago.
+sa.Index(
+    "ix_attachments_removed_at",
+    attachments.c.removed_at,
+    sqlite_where=attachments.c.removed_at.is_not(None),
+    postgresql_where=attachments.c.removed_at.is_not(None),
 )

@@ -15,7 +15,7 @@
 from trace_core.inputs._decode import decode_arguments
 from trace_core.inputs._parse import parse_date, parse_datetime, parse_uuid, split_tags
 from trace_core.inputs._types import ArgsStruct, NoArgs, declared_literals, or_none
-from trace_core.inputs.attachments import AttachmentArgs
+from trace_core.inputs.attachments import AddAttachmentArgs, AttachmentArgs, decode_base64
 from trace_core.inputs.entries import (
     PATCHABLE,
     CreateEntryArgs,
@@ -38,6 +38,7 @@ from trace_core.inputs.trash import ListTrashArgs, RestoreEntryArgs
 
 __all__ = [
     "PATCHABLE",
+    "AddAttachmentArgs",
     "ArgsStruct",
     "AttachmentArgs",
     "CreateEntryArgs",
@@ -60,6 +61,7 @@ __all__ = [
     "UpdateStreamArgs",
     "declared_literals",
     "decode_arguments",
+    "decode_base64",
     "or_none",
     "parse_date",
     "parse_datetime",

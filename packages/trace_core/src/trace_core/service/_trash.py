@@ -80,8 +80,9 @@ class TrashUseCases(FacadeBase):
         """Delete for good every entry deleted longer ago than the retention period.
 
         Removes the entries, their versions, attachment rows and attachment blobs,
-        in every account (an operator/background job, no principal). Returns how
-        many entries were purged.
+        in every account (an operator/background job, no principal); then the
+        images removed from live entries as long ago (``purge_removed_attachments``).
+        Returns how many entries were purged.
         """
         cutoff = (now or self.clock.now()) - timedelta(days=self.limits.trash_retention_days)
         purged = 0
@@ -93,7 +94,9 @@ class TrashUseCases(FacadeBase):
                     by_account.setdefault(account_id, []).append(entry_id)
                 blob_keys: list[str] = []
                 for account_id, entry_ids in by_account.items():
-                    attachments = await uow.attachments.list_for_entries(account_id, entry_ids)
+                    attachments = await uow.attachments.list_for_entries(
+                        account_id, entry_ids, include_removed=True
+                    )
                     blob_keys.extend(a.blob_key for a in attachments)
                     await uow.entries.purge(account_id, entry_ids)
             # Blobs go after the commit: a crash in between leaves orphan files, never
@@ -103,6 +106,32 @@ class TrashUseCases(FacadeBase):
             if self.search is not None:
                 for account_id, entry_ids in by_account.items():
                     await self.search.remove(account_id, entry_ids)
+            purged += len(expired)
+            if len(expired) < batch:
+                break
+        await self.purge_removed_attachments(now=now, batch=batch)
+        return purged
+
+    async def purge_removed_attachments(
+        self, *, now: datetime | None = None, batch: int = 500
+    ) -> int:
+        """Delete for good the images removed longer ago than the trash retention period.
+
+        Every account (a background job, no principal); rows first, bytes after
+        the commit. Returns how many were purged.
+        """
+        cutoff = (now or self.clock.now()) - timedelta(days=self.limits.trash_retention_days)
+        purged = 0
+        while True:
+            async with self.storage.unit_of_work(write=True) as uow:
+                expired = await uow.attachments.removed_before(cutoff, limit=batch)
+                by_account: dict[UUID, list[UUID]] = {}
+                for a in expired:
+                    by_account.setdefault(a.account_id, []).append(a.attachment_id)
+                for account_id, ids in by_account.items():
+                    await uow.attachments.purge(account_id, ids)
+            for a in expired:
+                await self.blobs.delete(a.blob_key)
             purged += len(expired)
             if len(expired) < batch:
                 return purged

@@ -310,23 +310,69 @@ class _Attachments:
             raise ConflictError(f"attachment {attachment.attachment_id} exists")
         self._d.attachments[attachment.attachment_id] = attachment
 
-    async def get(self, account_id: UUID, attachment_id: UUID) -> Attachment | None:
+    async def get(
+        self, account_id: UUID, attachment_id: UUID, *, include_removed: bool = False
+    ) -> Attachment | None:
         att = self._d.attachments.get(attachment_id)
-        return att if att is not None and att.account_id == account_id else None
+        if att is None or att.account_id != account_id:
+            return None
+        return att if include_removed or att.removed_at is None else None
 
     async def list_for_entry(self, account_id: UUID, entry_id: UUID) -> builtins.list[Attachment]:
         return await self.list_for_entries(account_id, [entry_id])
 
     async def list_for_entries(
-        self, account_id: UUID, entry_ids: Sequence[UUID]
+        self, account_id: UUID, entry_ids: Sequence[UUID], *, include_removed: bool = False
     ) -> builtins.list[Attachment]:
         order = {entry_id: i for i, entry_id in enumerate(dict.fromkeys(entry_ids))}
         rows = [
             a
             for a in self._d.attachments.values()
-            if a.account_id == account_id and a.entry_id in order
+            if a.account_id == account_id
+            and a.entry_id in order
+            and (include_removed or a.removed_at is None)
         ]
         return sorted(rows, key=lambda a: (order[a.entry_id], a.position, a.attachment_id))
+
+    async def count_for_entries(
+        self, account_id: UUID, entry_ids: Sequence[UUID]
+    ) -> dict[UUID, int]:
+        wanted = set(entry_ids)
+        return dict(
+            Counter(
+                a.entry_id
+                for a in self._d.attachments.values()
+                if a.account_id == account_id and a.entry_id in wanted and a.removed_at is None
+            )
+        )
+
+    async def set_removed(
+        self, account_id: UUID, attachment_id: UUID, removed_at: datetime | None
+    ) -> bool:
+        att = self._d.attachments.get(attachment_id)
+        if att is None or att.account_id != account_id:
+            return False
+        if (att.removed_at is None) == (removed_at is None):
+            return False
+        self._d.attachments[attachment_id] = msgspec.structs.replace(att, removed_at=removed_at)
+        return True
+
+    async def removed_before(self, cutoff: datetime, *, limit: int) -> builtins.list[Attachment]:
+        rows = sorted(
+            (
+                a
+                for a in self._d.attachments.values()
+                if a.removed_at is not None and a.removed_at < cutoff
+            ),
+            key=lambda a: (a.removed_at, a.attachment_id),
+        )
+        return rows[:limit]
+
+    async def purge(self, account_id: UUID, attachment_ids: Sequence[UUID]) -> None:
+        for attachment_id in attachment_ids:
+            att = self._d.attachments.get(attachment_id)
+            if att is not None and att.account_id == account_id:
+                del self._d.attachments[attachment_id]
 
     async def list_all(self, account_id: UUID) -> builtins.list[Attachment]:
         rows = [a for a in self._d.attachments.values() if a.account_id == account_id]

@@ -30,12 +30,13 @@ import pydantic_core
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from trace_core.errors import AuthenticationError, PlanRequiredError
+from trace_core.limits import MAX_ATTACHMENT_BASE64_CHARS
 from trace_core.model import Principal, Scope
 from trace_core.ports import Authenticator
 from trace_http.web.ratelimit import RateLimiter, retry_after_header
 from trace_mcp import DIRECT_PROTOCOL_VERSIONS, PRINCIPAL_SCOPE_KEY, WRITE_TOOLS
 
-__all__ = ["McpEndpoint", "ResourceServer"]
+__all__ = ["MAX_BODY_BYTES", "McpEndpoint", "ResourceServer"]
 
 logger = logging.getLogger("trace_http.mcp")
 
@@ -43,6 +44,11 @@ ASGIScope = dict[str, Any]
 Message = dict[str, Any]
 
 MCP_PATHS = ("/", "/mcp", "/mcp/")
+
+MAX_BODY_BYTES = MAX_ATTACHMENT_BASE64_CHARS + 64 * 1024
+"""The largest MCP request body (14,046,552 bytes, about 13.4 MiB): an ``add_attachment``
+call carrying the largest image as base64 (13,981,016 characters for 10 MiB) and the rest
+of its JSON-RPC message. Read only once the caller is authenticated and within its rate."""
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -62,7 +68,7 @@ class ResourceServer(msgspec.Struct, frozen=True, kw_only=True):
     scopes_supported: tuple[str, ...] = ("read", "full")
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
-    max_body_bytes: int = 4 * 1024 * 1024
+    max_body_bytes: int = MAX_BODY_BYTES
 
     def __post_init__(self) -> None:
         if self.public_url.endswith("/"):

@@ -6,8 +6,9 @@ defaults and limits (``get_docs``, ``list_streams``, ``get_stream``,
 ``update_entry``, ``delete_entry``, ``get_attachment_url``,
 ``get_attachment_data``); ours add optional arguments only. Then come the tools
 the reference lacks (``list_tags``, ``list_trash``, ``restore_entry``,
-``get_entry_history``, ``create_stream``, ``update_stream``) and the
-``search``/``fetch`` pair ChatGPT connectors look for.
+``get_entry_history``, ``create_stream``, ``update_stream``), the
+``search``/``fetch`` pair ChatGPT connectors look for, and images from
+assistants (``add_attachment``, ``delete_attachment``).
 
 One module per area (``docs``, ``streams``, ``entries``, ``search``,
 ``attachments``, ``trash``, ``chatgpt``), each tool's spec beside its handler.
@@ -25,7 +26,12 @@ from typing import Any
 
 from trace_core.model import Scope
 from trace_mcp.tools._common import ToolContext, ToolOutput, ToolSpec
-from trace_mcp.tools.attachments import GET_ATTACHMENT_DATA, GET_ATTACHMENT_URL
+from trace_mcp.tools.attachments import (
+    ADD_ATTACHMENT,
+    DELETE_ATTACHMENT,
+    GET_ATTACHMENT_DATA,
+    GET_ATTACHMENT_URL,
+)
 from trace_mcp.tools.chatgpt import FETCH, SEARCH
 from trace_mcp.tools.docs import GET_DOCS
 from trace_mcp.tools.entries import (
@@ -69,6 +75,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
     UPDATE_STREAM,
     SEARCH,
     FETCH,
+    ADD_ATTACHMENT,
+    DELETE_ATTACHMENT,
 )
 """Every tool, in the order ``tools/list`` shows them."""
 

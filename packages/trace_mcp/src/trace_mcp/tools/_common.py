@@ -10,7 +10,7 @@ attributes.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -31,6 +31,7 @@ __all__ = [
     "ToolContext",
     "ToolOutput",
     "ToolSpec",
+    "add_image_counts",
     "changed_fields",
     "entry_output",
     "page_text",
@@ -126,6 +127,16 @@ def changed_fields(patch: msgspec.Struct) -> list[str]:
         for name in patch.__struct_fields__
         if not isinstance(getattr(patch, name), msgspec.UnsetType)
     ]
+
+
+async def add_image_counts(
+    ctx: ToolContext, entries: Sequence[Entry], items: list[dict[str, Any]]
+) -> None:
+    """Set ``image_count`` on each rendered entry that has images (one query for the page)."""
+    counts = await ctx.trace.image_counts(ctx.principal, [e.entry_id for e in entries])
+    for entry, item in zip(entries, items, strict=True):
+        if counts.get(entry.entry_id):
+            item["image_count"] = counts[entry.entry_id]
 
 
 def stream_label(selector: StreamSelector, streams: dict[UUID, Stream]) -> str:

@@ -59,6 +59,7 @@ ENTRY_OUT: Schema = {
         "version": {"type": "integer"},
         "last_edited_by": {"type": ["string", "null"]},
         "deleted_at": {"type": "string"},
+        "image_count": {"type": "integer"},
         "stream_context": STREAM_CONTEXT_OUT,
         "score": {"type": "number"},
         "snippet": {"type": "string"},

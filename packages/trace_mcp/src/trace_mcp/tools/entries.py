@@ -33,6 +33,7 @@ from trace_mcp.tools._common import (
     ToolContext,
     ToolOutput,
     ToolSpec,
+    add_image_counts,
     changed_fields,
     entry_output,
     page_text,
@@ -70,6 +71,7 @@ async def list_entries(ctx: ToolContext, args: ListEntriesArgs) -> ToolOutput:
         )
         for e in page.items
     ]
+    await add_image_counts(ctx, page.items, rendered)
     items, truncated = render_entries(ctx, rendered)
     dropped = len(items) < len(page.items)
     next_cursor = page.next_cursor
@@ -144,6 +146,8 @@ async def get_entry(ctx: ToolContext, args: GetEntryArgs) -> ToolOutput:
         entry = msgspec.structs.replace(entry, content=entry.content[start:])
     item = entry_dict(entry, detail.stream, content_limit=or_none(args.content_limit))
     item["content_length"] = len(detail.entry.content)
+    if detail.attachments:
+        item["image_count"] = len(detail.attachments)
     attachments = [attachment_dict(a) for a in detail.attachments]
     data: dict[str, Any] = {"entry": item, "attachments": attachments, "truncated": False}
     if start:
@@ -329,8 +333,17 @@ async def get_entry_history(ctx: ToolContext, args: EntryHistoryArgs) -> ToolOut
     lines = [f"{len(versions)} versions of entry {entry_id}, newest first."]
     for v in items:
         snap = v["snapshot"]
+        image = v.get("attachment")
+        named = (
+            f" (image {image['attachment_id']}"
+            + (f", {image['filename']}" if image.get("filename") else "")
+            + ")"
+            if image
+            else ""
+        )
         lines.append(
-            f"\n## version {v['version']}: {v['action']} by {v['written_by']} at {v['written_at']}"
+            f"\n## version {v['version']}: {v['action']}{named} by {v['written_by']} "
+            f"at {v['written_at']}"
         )
         lines.append(entry_text(snap))
     if has_more:
@@ -342,8 +355,8 @@ GET_ENTRY_HISTORY = ToolSpec(
     name="get_entry_history",
     title="Entry history",
     description="List an entry's versions, newest first: each snapshot with the action "
-    "(create, update, delete, restore) and who wrote it (key, app). Use it to see what "
-    "changed or to recover old text (then update_entry with it).",
+    "(create, update, delete, restore, attachment_added, attachment_removed) and who wrote it "
+    "(key, app). Use it to see what changed or to recover old text (then update_entry with it).",
     args=EntryHistoryArgs,
     output_schema=obj(
         {
@@ -355,6 +368,16 @@ GET_ENTRY_HISTORY = ToolSpec(
                         "action": {"type": "string"},
                         "written_by": {"type": "string"},
                         "written_at": {"type": "string"},
+                        "attachment": obj(
+                            {
+                                "attachment_id": {"type": "string"},
+                                "mime_type": {"type": "string"},
+                                "filename": {"type": "string"},
+                            },
+                            required=("attachment_id",),
+                            description="The image an attachment_* action added, removed "
+                            "or restored.",
+                        ),
                         "snapshot": ENTRY_OUT,
                     },
                     required=("version", "action", "written_by", "snapshot"),

@@ -13,6 +13,7 @@ from trace_mcp.tools._common import (
     ToolContext,
     ToolOutput,
     ToolSpec,
+    add_image_counts,
     page_text,
     render_entries,
 )
@@ -40,6 +41,7 @@ async def search_entries(ctx: ToolContext, args: SearchEntriesArgs) -> ToolOutpu
         item["score"] = round(hit.score, 4)
         item["snippet"] = hit.snippet
         rendered.append(item)
+    await add_image_counts(ctx, [hit.entry for hit in result.hits], rendered)
     items, truncated = render_entries(ctx, rendered)
     dropped = len(items) < len(result.hits)
     next_cursor = result.next_cursor

@@ -7,7 +7,15 @@ from typing import Any
 
 import msgspec
 
-from trace_core.model import Account, Attachment, Entry, EntrySettings, EntryVersion, Stream
+from trace_core.model import (
+    Account,
+    Attachment,
+    AttachmentRef,
+    Entry,
+    EntrySettings,
+    EntryVersion,
+    Stream,
+)
 
 
 def account_to_row(account: Account) -> dict[str, Any]:
@@ -156,6 +164,9 @@ def version_to_row(version: EntryVersion) -> dict[str, Any]:
         "written_by": version.written_by,
         "written_at": version.written_at,
         "snapshot": msgspec.to_builtins(version.snapshot),
+        "attachment": msgspec.to_builtins(version.attachment)
+        if version.attachment is not None
+        else None,
     }
 
 
@@ -169,6 +180,9 @@ def row_to_version(row: Mapping[Any, Any]) -> EntryVersion:
         written_by=row["written_by"],
         written_at=row["written_at"],
         snapshot=msgspec.convert(row["snapshot"], Entry),
+        attachment=msgspec.convert(row["attachment"], AttachmentRef)
+        if row["attachment"] is not None
+        else None,
     )
 
 
@@ -188,6 +202,7 @@ def attachment_to_row(attachment: Attachment) -> dict[str, Any]:
         "blob_key": attachment.blob_key,
         "sha256": attachment.sha256,
         "filename": attachment.filename,
+        "removed_at": attachment.removed_at,
     }
 
 
@@ -207,4 +222,5 @@ def row_to_attachment(row: Mapping[Any, Any]) -> Attachment:
         blob_key=row["blob_key"],
         sha256=row["sha256"],
         filename=row["filename"],
+        removed_at=row["removed_at"],
     )

@@ -6,10 +6,13 @@ empty :class:`~trace_core.ports.Storage`) and ``anyio_backend`` fixtures.
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import msgspec
 import pytest
 
 from trace_core.errors import ConflictError
+from trace_core.model import AttachmentRef
 from trace_core.ports import Storage
 from trace_core.testing.contracts._base import ContractSuite
 from trace_core.testing.contracts.storage_support import (
@@ -96,3 +99,27 @@ class VersionRepositoryContract(ContractSuite):
             await uow.versions.add_many(list(reversed(snapshots)))
         async with storage.unit_of_work() as uow:
             assert await uow.versions.list_all(account.account_id) == snapshots
+
+    async def test_the_image_an_attachment_action_concerns_comes_back(
+        self, storage: Storage
+    ) -> None:
+        account = await add_account(storage)
+        entry = make_entry(account.account_id)
+        await add_entries(storage, entry)
+        ref = AttachmentRef(attachment_id=uuid4(), mime_type="image/png", filename="a b.png")
+        added = msgspec.structs.replace(
+            make_version(
+                msgspec.structs.replace(entry, version=2, updated_at=later(1)),
+                action="attachment_added",
+            ),
+            attachment=ref,
+        )
+        async with storage.unit_of_work(write=True) as uow:
+            await uow.versions.add_many([make_version(entry), added])
+        async with storage.unit_of_work() as uow:
+            listed = await uow.versions.list(account.account_id, entry.entry_id)
+            every = await uow.versions.list_all(account.account_id)
+        assert listed[0] == added
+        assert listed[0].attachment == ref
+        assert listed[1].attachment is None
+        assert every[-1] == added
