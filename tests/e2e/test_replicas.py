@@ -148,7 +148,9 @@ async def _seed(cluster: Cluster) -> None:
             await trace.create_entry(me, EntryDraft(content=f"note {n}", tags=("paged",)))
         pictured = await trace.create_entry(me, EntryDraft(content="with a picture"))
         cluster.attachment = png(5, 4)
-        attachment = await trace.add_attachment(me, pictured.entry_id, cluster.attachment)
+        attachment = (
+            await trace.add_attachment(me, pictured.entry_id, cluster.attachment)
+        ).attachment
         cluster.attachment_id = str(attachment.attachment_id)
 
 
@@ -421,7 +423,7 @@ async def _trash_expired_entries(cluster: Cluster) -> list[str]:
                 picture = await trace.add_attachment(
                     me, entry.entry_id, png(2, 2, payload=b"%d" % n)
                 )
-                blob_keys.append(picture.blob_key)
+                blob_keys.append(picture.attachment.blob_key)
             await trace.delete_entry(me, entry.entry_id)
     storage = create_storage(cluster.database_url)
     try:
