@@ -16,6 +16,8 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -36,6 +38,18 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _poll(url: str, server: subprocess.Popen[str], log: list[str]) -> str:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310
+                return f"{answer.status} {answer.read().decode()[:80]}"
+        except urllib.error.URLError as error:
+            if server.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"{url} never answered ({error.reason}):\n" + "".join(log))
+            time.sleep(0.2)
 
 
 def main(work: Path) -> None:
@@ -60,7 +74,7 @@ def main(work: Path) -> None:
         assert server.stderr is not None
         for line in server.stderr:
             log.append(line)
-            if "Application startup complete" in line:
+            if "Uvicorn running on" in line:  # logged once the socket is bound
                 ready.set()
         ready.set()
 
@@ -69,8 +83,10 @@ def main(work: Path) -> None:
         if not ready.wait(STARTUP_TIMEOUT) or server.poll() is not None:
             sys.exit("trace serve did not start:\n" + "".join(log))
         base = f"http://127.0.0.1:{port}"
-        with urllib.request.urlopen(f"{base}/health", timeout=30) as answer:  # noqa: S310
-            print("/health:", answer.status, answer.read().decode()[:80])
+        # Uvicorn reports the lifespan's start-up before it binds the socket:
+        # poll until the port answers (or the budget runs out).
+        health = _poll(f"{base}/health", server, log)
+        print("/health:", health)
         with urllib.request.urlopen(f"{base}/signin", timeout=30) as answer:  # noqa: S310
             page = answer.read().decode()
             if "<form" not in page:

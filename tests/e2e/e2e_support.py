@@ -92,7 +92,7 @@ def free_port() -> int:
 def start_server(
     data_dir: Path, extra_env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[str], Server]:
-    """Start ``trace serve`` and wait (without sleeping) for uvicorn's startup line."""
+    """Start ``trace serve``; wait (no sleeping) for uvicorn's "running on" line (bound)."""
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TRACE_")},
@@ -116,7 +116,7 @@ def start_server(
         assert process.stderr is not None
         for line in process.stderr:
             output.append(line)
-            if "Application startup complete" in line:
+            if "Uvicorn running on" in line:  # logged once the socket is bound
                 ready.set()
         ready.set()  # the process ended: let the waiter look at why
 
