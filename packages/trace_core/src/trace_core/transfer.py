@@ -27,7 +27,7 @@ from uuid import UUID
 
 import msgspec
 
-from trace_core.errors import InvalidInputError
+from trace_core.errors import ConflictError, InvalidInputError
 from trace_core.model import (
     Account,
     Attachment,
@@ -373,6 +373,7 @@ async def import_account(
     search: SearchIndex | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
+    atomic: bool = False,
 ) -> ImportSummary:
     """Write the document's data into ``account_id``, keeping every id, date and version.
 
@@ -389,6 +390,9 @@ async def import_account(
             (written in the storage transaction, like the SQL adapters).
         batch_size: entries per unit of work.
         progress: called with (entries written, entries total) after each batch.
+        atomic: write everything in one unit of work (``batch_size`` and
+            ``progress`` are then unused), so a failure leaves nothing behind:
+            the rows roll back and the attachment bytes stored first are deleted.
 
     Returns:
         Counts of what was written.
@@ -401,6 +405,8 @@ async def import_account(
     _check_references(document)
     if batch_size < 1:
         raise InvalidInputError("batch_size", "must be at least 1")
+    if atomic:
+        return await _import_at_once(storage, blobs, account_id, document, search=search)
 
     versions_of: defaultdict[UUID, list[VersionRecord]] = defaultdict(list)
     for v in document.versions:
@@ -442,6 +448,52 @@ async def import_account(
     return ImportSummary(
         streams=len(document.streams),
         entries=total,
+        versions=len(document.versions),
+        attachments=len(document.attachments),
+    )
+
+
+async def _import_at_once(
+    storage: Storage,
+    blobs: BlobStore,
+    account_id: UUID,
+    document: ExportDocument,
+    *,
+    search: SearchIndex | None,
+) -> ImportSummary:
+    """Import the whole document in one unit of work: all of it, or nothing."""
+    stored: list[str] = []
+    entries = [_entry(r, account_id) for r in document.entries]
+    for a in document.attachments:
+        # Never overwrite bytes that are there (and would be deleted on failure).
+        if await blobs.exists(blob_key(account_id, a.attachment_id)):
+            raise ConflictError(
+                f"attachment {a.attachment_id} exists in this account", field="attachments"
+            )
+    try:
+        for a in document.attachments:
+            key = blob_key(account_id, a.attachment_id)
+            await blobs.put(key, a.data)
+            stored.append(key)
+        async with storage.unit_of_work(write=True) as uow:
+            for s in document.streams:
+                await uow.streams.add(_stream(s, account_id))
+            if entries:
+                await uow.entries.add_many(entries)
+            if document.versions:
+                await uow.versions.add_many([_version(v, account_id) for v in document.versions])
+            for a in document.attachments:
+                await uow.attachments.add(_attachment(a, account_id))
+    except BaseException:
+        # Bytes went first so no row ever points at missing bytes; the rows are gone now.
+        for key in stored:
+            await blobs.delete(key)
+        raise
+    if search is not None and not getattr(search, "indexed_by_storage", False):
+        await search.index(entries)
+    return ImportSummary(
+        streams=len(document.streams),
+        entries=len(document.entries),
         versions=len(document.versions),
         attachments=len(document.attachments),
     )

@@ -18,6 +18,7 @@ from trace_core.model import (
     EntryFilter,
     EntryPatch,
     EntrySettings,
+    EntryVersion,
     Page,
     Principal,
     Scope,
@@ -30,6 +31,28 @@ from trace_core.ports import ListPosition, SearchRequest, UnitOfWork
 from trace_core.service._base import NO_UNIT_OF_WORK
 from trace_core.service._text import clean_text, has_text, parse_mentions
 from trace_core.service._validation import EntryValidation
+
+RESTORED_FIELDS = (
+    "title",
+    "content",
+    "mentions",
+    "stream_id",
+    "tags",
+    "status",
+    "type",
+    "priority",
+    "rating",
+    "due_date",
+    "entry_date",
+    "is_pinned",
+    "is_archived",
+    "latitude",
+    "longitude",
+    "place_name",
+    "city",
+    "country",
+)
+"""The fields ``restore_version`` takes from the old version (everything a write can change)."""
 
 
 def _position(entry: Entry) -> ListPosition:
@@ -265,6 +288,7 @@ class EntryUseCases(EntryValidation):
         expected_version: int | None,
         action: VersionAction,
         patch: EntryPatch | None = None,
+        restored: Entry | None = None,
     ) -> Entry:
         """Read, change and conditionally write an entry, with a snapshot, atomically.
 
@@ -297,6 +321,13 @@ class EntryUseCases(EntryValidation):
                     changes = await self._apply_patch(uow, principal, current, patch)
                 elif action == "delete":
                     changes = {"deleted_at": now}
+                elif action == "version_restored":
+                    assert restored is not None
+                    changes = {name: getattr(restored, name) for name in RESTORED_FIELDS}
+                    if restored.stream_id and not await uow.streams.get(
+                        principal.account_id, restored.stream_id
+                    ):
+                        changes["stream_id"] = None
                 else:
                     changes = {"deleted_at": None}
                     if current.stream_id and not await uow.streams.get(
@@ -355,6 +386,52 @@ class EntryUseCases(EntryValidation):
         """
         self._require(principal, Scope.FULL, "delete_entry")
         return await self._write(principal, entry_id, expected_version, "delete")
+
+    async def restore_version(
+        self,
+        principal: Principal,
+        entry_id: UUID,
+        version: int,
+        *,
+        expected_version: int | None = None,
+    ) -> Entry:
+        """Bring a live entry's fields back to what they were at ``version``.
+
+        The restore is a write like any other: the entry gets a new version
+        (``version_restored`` in its history), older versions stay. Images are
+        not part of a version and are left as they are; an entry whose old
+        stream is gone goes to the Inbox.
+
+        Raises:
+            NotFoundError: no such live entry, or no such version of it, in the
+                caller's account.
+            VersionConflictError: ``expected_version`` is not the current version.
+
+        """
+        self._require(principal, Scope.FULL, "restore_version")
+        snapshot = await self.get_entry_version(principal, entry_id, version)
+        return await self._write(
+            principal, entry_id, expected_version, "version_restored", restored=snapshot.snapshot
+        )
+
+    async def get_entry_version(
+        self, principal: Principal, entry_id: UUID, version: int
+    ) -> EntryVersion:
+        """Return one stored version of an entry (deleted entries' too).
+
+        Raises:
+            NotFoundError: no such entry or version in the caller's account.
+
+        """
+        self._require(principal, Scope.READ, "get_entry_history")
+        async with self.storage.unit_of_work() as uow:
+            if await uow.entries.get(principal.account_id, entry_id, include_deleted=True) is None:
+                raise NotFoundError("entry", entry_id)
+            versions = await uow.versions.list(principal.account_id, entry_id)
+        for found in versions:
+            if found.version == version:
+                return found
+        raise NotFoundError("version", f"{version} of entry {entry_id}")
 
     async def restore_entry(self, principal: Principal, entry_id: UUID) -> Entry:
         """Bring an entry back from the trash (into the Inbox if its stream is gone).
