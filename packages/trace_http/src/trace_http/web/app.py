@@ -159,6 +159,7 @@ def create_app(
         runtime's background jobs.
 
     """
+    from trace_http.web.api import ArgsSchemaPlugin, api_openapi_config, api_router
     from trace_http.web.oauth import oauth_router
 
     trace = runtime.trace
@@ -200,15 +201,25 @@ def create_app(
     async def mcp_route(scope: Scope, receive: Receive, send: Send) -> None:
         await endpoint(scope, receive, send)  # type: ignore[arg-type]
 
-    @get("/.well-known/oauth-protected-resource", name="prm-root", sync_to_thread=False)
+    @get(
+        "/.well-known/oauth-protected-resource",
+        name="prm-root",
+        sync_to_thread=False,
+        include_in_schema=False,
+    )
     def prm_root() -> dict[str, Any]:
         return resource_server.metadata(resource_server.public_url)
 
-    @get("/.well-known/oauth-protected-resource/mcp", name="prm-mcp", sync_to_thread=False)
+    @get(
+        "/.well-known/oauth-protected-resource/mcp",
+        name="prm-mcp",
+        sync_to_thread=False,
+        include_in_schema=False,
+    )
     def prm_mcp() -> dict[str, Any]:
         return resource_server.metadata(f"{resource_server.public_url}/mcp")
 
-    @get("/health", name="health")
+    @get("/health", name="health", include_in_schema=False)
     async def health(request: Request[Any, Any, Any]) -> Response[Any]:
         try:
             async with trace.storage.unit_of_work() as uow:
@@ -218,7 +229,7 @@ def create_app(
             return Response({"status": "unavailable", "database": "down"}, status_code=503)
         return Response({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})
 
-    @get("/attachments/{attachment_id:str}", name="attachment-download")
+    @get("/attachments/{attachment_id:str}", name="attachment-download", include_in_schema=False)
     async def download(
         attachment_id: FromPath[str],
         account: FromQuery[str | None] = None,
@@ -297,6 +308,7 @@ def create_app(
             health,
             download,
             oauth_router(runtime),
+            api_router(runtime, resource_server),
             *route_handlers,
         ],
         cors_config=cors,
@@ -305,7 +317,9 @@ def create_app(
         before_send=[note_answer],
         lifespan=[run_mcp, *(lifespan(job) for job in runtime.background)],
         debug=debug,
-        openapi_config=None,
+        # The OpenAPI document (/api/openapi.json) describes the REST API only.
+        openapi_config=api_openapi_config(),
+        plugins=[ArgsSchemaPlugin()],
     )
     app.state.trace = trace
     app.state.mcp = mcp

@@ -1,0 +1,135 @@
+"""Fixtures for the REST API tests: the real app on in-memory adapters, in process.
+
+Bearer tokens ``alice-full``, ``alice-read`` and ``bob-full`` map to principals
+through a fake authenticator (the real one is tested in tests/oauth); the web
+session cookie is a real session of the runtime's ``web_sessions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+import pytest
+from litestar import Litestar
+
+from trace_core.errors import AuthenticationError
+from trace_core.model import Account, Principal, Scope
+from trace_core.service import Trace
+from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
+from trace_core.testing.memory_search import InMemorySearchIndex
+from trace_http.bootstrap import runtime_for
+from trace_http.runtime import Runtime
+from trace_http.settings import AuthSettings, McpSettings, ServerSettings, Settings
+from trace_http.web.app import create_app
+from trace_http.web.oauth._pages import Pages
+from trace_http.web.ratelimit import TokenBucketLimiter
+
+PUBLIC = "http://testserver"
+SECRET = "k" * 48
+SETTINGS = Settings(
+    server=ServerSettings(public_url=PUBLIC),
+    auth=AuthSettings(session_secret=SECRET),
+    mcp=McpSettings(attachment_url_secret=SECRET),
+)
+
+
+class FakeAuthenticator:
+    """Bearer tokens mapped to principals; anything else is invalid."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, Principal] = {}
+
+    async def authenticate(self, bearer: str, *, resource: str | None = None) -> Principal:
+        try:
+            return self.tokens[bearer]
+        except KeyError:
+            raise AuthenticationError("invalid or revoked") from None
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def trace(clock: FixedClock) -> Trace:
+    return Trace(
+        storage=InMemoryStorage(),
+        blobs=InMemoryBlobStore(),
+        search=InMemorySearchIndex(),
+        clock=clock,
+    )
+
+
+@pytest.fixture
+async def accounts(trace: Trace) -> dict[str, Account]:
+    return {
+        "alice": await trace.create_account("alice@example.com", name="Alice"),
+        "bob": await trace.create_account("bob@example.com", name="Bob"),
+    }
+
+
+@pytest.fixture
+async def authenticator(accounts: dict[str, Account]) -> FakeAuthenticator:
+    fake = FakeAuthenticator()
+    for token, who, scope in (
+        ("alice-full", "alice", Scope.FULL),
+        ("alice-read", "alice", Scope.READ),
+        ("bob-full", "bob", Scope.FULL),
+    ):
+        fake.tokens[token] = Principal(
+            account_id=accounts[who].account_id,
+            scopes=frozenset({scope}),
+            actor=token,
+            via="api_key",
+            credential_id=token,
+        )
+    return fake
+
+
+@pytest.fixture
+def limiter() -> TokenBucketLimiter:
+    return TokenBucketLimiter(burst=1_000_000, rate=1_000_000.0)
+
+
+@pytest.fixture
+def runtime(
+    trace: Trace, authenticator: FakeAuthenticator, limiter: TokenBucketLimiter
+) -> Runtime:
+    return runtime_for(
+        SETTINGS, trace=trace, authenticator=authenticator, limiter=limiter, background=()
+    )
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> Litestar:
+    return create_app(runtime)
+
+
+@pytest.fixture
+async def http(app: Litestar) -> AsyncIterator[httpx2.AsyncClient]:
+    async with (
+        app.lifespan(),
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=PUBLIC) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+async def alice_cookie(runtime: Runtime, accounts: dict[str, Account]) -> dict[str, Any]:
+    """A signed-in browser of Alice's: its cookie and the CSRF token of its session."""
+    pages = Pages(
+        sessions=runtime.web_sessions, secret=runtime.session_secret, public_url=PUBLIC
+    )
+    session_id = await runtime.web_sessions.start(accounts["alice"].account_id)
+    return {
+        "cookie": pages.cookies.sign(session_id),
+        "csrf": runtime.web_sessions.csrf_token(session_id=session_id),
+    }
