@@ -100,9 +100,7 @@ def limiter() -> TokenBucketLimiter:
 
 
 @pytest.fixture
-def runtime(
-    trace: Trace, authenticator: FakeAuthenticator, limiter: TokenBucketLimiter
-) -> Runtime:
+def runtime(trace: Trace, authenticator: FakeAuthenticator, limiter: TokenBucketLimiter) -> Runtime:
     return runtime_for(
         SETTINGS, trace=trace, authenticator=authenticator, limiter=limiter, background=()
     )
@@ -125,11 +123,60 @@ async def http(app: Litestar) -> AsyncIterator[httpx2.AsyncClient]:
 @pytest.fixture
 async def alice_cookie(runtime: Runtime, accounts: dict[str, Account]) -> dict[str, Any]:
     """A signed-in browser of Alice's: its cookie and the CSRF token of its session."""
-    pages = Pages(
-        sessions=runtime.web_sessions, secret=runtime.session_secret, public_url=PUBLIC
-    )
+    pages = Pages(sessions=runtime.web_sessions, secret=runtime.session_secret, public_url=PUBLIC)
     session_id = await runtime.web_sessions.start(accounts["alice"].account_id)
     return {
         "cookie": pages.cookies.sign(session_id),
         "csrf": runtime.web_sessions.csrf_token(session_id=session_id),
+    }
+
+
+@pytest.fixture
+async def world(http: httpx2.AsyncClient) -> dict[str, str]:
+    """Alice's things, made through the API: a stream, an entry at version 2 with an image,
+    an entry in the trash, and an API key (ids by name)."""
+    from trace_core.testing.images import png_bytes
+
+    alice = bearer("alice-full")
+    stream = await http.post(
+        "/api/v1/streams",
+        json={"name": "Books", "entry_settings": {"use_status": True, "statuses": ["to read"]}},
+        headers=alice,
+    )
+    assert stream.status_code == 201, stream.text
+    stream_id = stream.json()["stream_id"]
+    entry = await http.post(
+        "/api/v1/entries",
+        json={
+            "content": "Dune, the first",
+            "stream_id": stream_id,
+            "tags": ["sf"],
+            "status": "to read",
+        },
+        headers=alice,
+    )
+    assert entry.status_code == 201, entry.text
+    entry_id = entry.json()["entry_id"]
+    changed = await http.patch(
+        f"/api/v1/entries/{entry_id}", json={"content": "Dune, the second"}, headers=alice
+    )
+    assert changed.status_code == 200, changed.text
+    image = await http.post(
+        f"/api/v1/entries/{entry_id}/attachments?filename=cover.png",
+        content=png_bytes(),
+        headers={**alice, "Content-Type": "image/png"},
+    )
+    assert image.status_code == 201, image.text
+    trashed = await http.post("/api/v1/entries", json={"content": "gone"}, headers=alice)
+    trashed_id = trashed.json()["entry_id"]
+    deleted = await http.delete(f"/api/v1/entries/{trashed_id}", headers=alice)
+    assert deleted.status_code == 200, deleted.text
+    key = await http.post("/api/v1/keys", json={"name": "script", "scope": "read"}, headers=alice)
+    assert key.status_code == 201, key.text
+    return {
+        "stream_id": stream_id,
+        "entry_id": entry_id,
+        "attachment_id": image.json()["attachment_id"],
+        "trashed_id": trashed_id,
+        "key_id": key.json()["key"]["key_id"],
     }

@@ -159,7 +159,12 @@ def create_app(
         runtime's background jobs.
 
     """
-    from trace_http.web.api import ArgsSchemaPlugin, api_openapi_config, api_router
+    from trace_http.web.api import (
+        ArgsSchemaPlugin,
+        api_openapi_config,
+        api_router,
+        unrouted_handlers,
+    )
     from trace_http.web.oauth import oauth_router
 
     trace = runtime.trace
@@ -312,7 +317,7 @@ def create_app(
             *route_handlers,
         ],
         cors_config=cors,
-        exception_handlers={TraceError: on_trace_error},
+        exception_handlers={TraceError: on_trace_error, **unrouted_handlers(resource_server)},
         after_exception=[log_server_error],
         before_send=[note_answer],
         lifespan=[run_mcp, *(lifespan(job) for job in runtime.background)],

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, Router
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -42,6 +42,7 @@ __all__ = [
     "ArgsSchemaPlugin",
     "api_openapi_config",
     "api_router",
+    "unrouted_handlers",
 ]
 
 API_PREFIX = "/api/v1"
@@ -74,6 +75,25 @@ def api_openapi_config() -> OpenAPIConfig:
         ),
         security=[{"bearer": []}],
     )
+
+
+def unrouted_handlers(resource_server: ResourceServer) -> dict[type[Exception], Any]:
+    """Return the app-level handlers that answer unknown ``/api/`` paths and methods as problems.
+
+    A request no route matches never reaches the router's handlers; these see it
+    at the app and answer under ``/api/`` as the API does, elsewhere as before.
+    """
+
+    def handle(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+        if request.url.path.startswith("/api/"):
+            return problem_response(exc, request, resource_server)
+        return Response(
+            content={"status_code": exc.status_code, "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    return {NotFoundException: handle, MethodNotAllowedException: handle}
 
 
 def api_router(runtime: Runtime, resource_server: ResourceServer) -> Router:

@@ -8,6 +8,7 @@ go through ``Trace.require_scope`` before the key service is asked.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
@@ -15,7 +16,6 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from trace_core.credentials import CredentialStore
 from trace_core.errors import InvalidInputError, PermissionDeniedError
 from trace_core.model import Principal, Scope
 from trace_core.service import Trace
@@ -65,7 +65,7 @@ class AccountController(Controller):
     async def set_password(
         self,
         trace: NamedDependency[Trace],
-        credentials: NamedDependency[CredentialStore],
+        credentials: NamedDependency[Any],
         principal: NamedDependency[Principal],
         data: JSONBody[PasswordChange],
     ) -> AccountOut:
