@@ -19,6 +19,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ExceptionHandlersMap
 
 from trace_core.errors import TraceError
 from trace_core.model import Principal
@@ -77,7 +78,9 @@ def api_openapi_config() -> OpenAPIConfig:
     )
 
 
-def unrouted_handlers(resource_server: ResourceServer) -> dict[type[Exception], Any]:
+def unrouted_handlers(
+    resource_server: ResourceServer,
+) -> ExceptionHandlersMap:
     """Return the app-level handlers that answer unknown ``/api/`` paths and methods as problems.
 
     A request no route matches never reaches the router's handlers; these see it
