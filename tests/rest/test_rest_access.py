@@ -219,3 +219,16 @@ async def test_a_forged_or_ended_cookie_is_not_a_sign_in(
     http.cookies.set("trace_session", alice_cookie["cookie"])
     await runtime.web_sessions.end(alice_cookie["cookie"].rsplit(".", 1)[0])
     assert (await http.get("/api/v1/account")).status_code == 401
+
+
+async def test_browser_clients_of_other_origins_can_read_etag_and_link(
+    http: httpx2.AsyncClient, world: dict[str, str]
+) -> None:
+    response = await http.get(
+        f"/api/v1/entries/{world['entry_id']}",
+        headers={**bearer("alice-full"), "Origin": "https://app.example"},
+    )
+    exposed = response.headers["access-control-expose-headers"].lower()
+    assert {"etag", "link", "location"} <= {h.strip() for h in exposed.split(",")}
+    # A cookie never travels cross-origin: credentials are not allowed.
+    assert "access-control-allow-credentials" not in response.headers

@@ -89,7 +89,15 @@ CORS_ALLOW_HEADERS = (
     "Mcp-Name",
     "Last-Event-ID",
 )
-CORS_EXPOSE_HEADERS = ("WWW-Authenticate", "Mcp-Session-Id", "Mcp-Protocol-Version", "Retry-After")
+CORS_EXPOSE_HEADERS = (
+    "WWW-Authenticate",
+    "Mcp-Session-Id",
+    "Mcp-Protocol-Version",
+    "Retry-After",
+    "ETag",
+    "Link",
+    "Location",
+)
 
 _STATUS: tuple[tuple[type[TraceError], int], ...] = (
     (NotFoundError, 404),
