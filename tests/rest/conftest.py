@@ -13,8 +13,8 @@ from typing import Any
 import httpx2
 import pytest
 from litestar import Litestar
+from rest_support import PUBLIC, SECRET, FakeAuthenticator, bearer
 
-from trace_core.errors import AuthenticationError
 from trace_core.model import Account, Principal, Scope
 from trace_core.service import Trace
 from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
@@ -26,31 +26,11 @@ from trace_http.web.app import create_app
 from trace_http.web.oauth._pages import Pages
 from trace_http.web.ratelimit import TokenBucketLimiter
 
-PUBLIC = "http://testserver"
-SECRET = "k" * 48
 SETTINGS = Settings(
     server=ServerSettings(public_url=PUBLIC),
     auth=AuthSettings(session_secret=SECRET),
     mcp=McpSettings(attachment_url_secret=SECRET),
 )
-
-
-class FakeAuthenticator:
-    """Bearer tokens mapped to principals; anything else is invalid."""
-
-    def __init__(self) -> None:
-        self.tokens: dict[str, Principal] = {}
-
-    async def authenticate(self, bearer: str, *, resource: str | None = None) -> Principal:
-        try:
-            return self.tokens[bearer]
-        except KeyError:
-            raise AuthenticationError("invalid or revoked") from None
-
-
-def bearer(token: str) -> dict[str, str]:
-    """The Authorization header for a token."""
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

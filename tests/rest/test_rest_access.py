@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from rest_support import bearer
 
-from conftest import bearer
 from trace_core.testing.images import png_bytes
 from trace_http.web.ratelimit import TokenBucketLimiter
 

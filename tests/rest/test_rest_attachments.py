@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from rest_support import bearer
 
-from conftest import bearer
 from trace_core.limits import Limits
 from trace_core.service import Trace
 from trace_core.testing.images import declaring, gif_bytes, jpeg_bytes, png_bytes

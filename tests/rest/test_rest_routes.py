@@ -6,8 +6,7 @@ from typing import Any
 
 import httpx2
 import pytest
-
-from conftest import bearer
+from rest_support import bearer
 
 pytestmark = pytest.mark.anyio
 
