@@ -10,14 +10,18 @@ from the bundle), ``trace user create``, ``trace key create --scope full``,
 ``trace serve`` on a free port (waits for uvicorn's "running on" line, then
 polls /health), an MCP ``create_entry`` and a ``search_entries`` that finds it
 (with the key, over HTTP), the sign-in page (a template from the bundle) and
-the static files its pages link to. Exits non-zero with the server's log on any
-failure. Stdlib only, modelled on .ci/wheel_smoke.py.
+the static files its pages link to; then every command's ``--help`` (each
+command's module is imported by name), ``trace search``, ``trace mcp`` over
+stdin/stdout, ``trace backup`` and ``trace restore`` into a new data directory.
+Exits non-zero with the server's log on any failure. Stdlib only, modelled on
+.ci/wheel_smoke.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -100,12 +104,18 @@ class Smoke:
         self.log: list[str] = []
         self.server: subprocess.Popen[str] | None = None
 
-    def run(self, *args: str, stdin: str | None = None) -> str:
+    def run(
+        self,
+        *args: str,
+        stdin: str | None = None,
+        env: dict[str, str] | None = None,
+        quiet: bool = False,
+    ) -> str:
         """Run ``trace ARGS`` to completion; return its standard output (exit on failure)."""
         started = time.perf_counter()
         done = subprocess.run(  # noqa: S603 - the executable under test
             [str(self.exe), *args],
-            env=self.env,
+            env=env or self.env,
             cwd=self.work,
             input=stdin,
             capture_output=True,
@@ -115,7 +125,8 @@ class Smoke:
         )
         if done.returncode != 0:
             sys.exit(f"trace {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-        print(f"trace {args[0]}: {time.perf_counter() - started:.2f} s")
+        if not quiet:
+            print(f"trace {' '.join(args[:2])}: {time.perf_counter() - started:.2f} s")
         return done.stdout.strip()
 
     def fail(self, message: str) -> None:
@@ -226,6 +237,78 @@ class Smoke:
                 self.fail(f"{url} (linked from {page}) is empty")
             print(f"static {url}: {status}, {len(body)} bytes")
 
+    def commands(self, word: str) -> None:
+        """Run the other commands: each one's help, search, stdio MCP, backup and restore."""
+        listing = self.run("--help")
+        names = re.findall(r"^  ([a-z]+)  ", listing.split("Commands:", 1)[1], re.MULTILINE)
+        if len(names) < 10:
+            sys.exit(f"trace --help lists only {names}")
+        for name in names:  # each command's module is imported by name: is it bundled?
+            self.run(name, "--help", quiet=True)
+        print(f"trace COMMAND --help: all {len(names)} commands")
+        if word not in self.run("search", "--user", "smoke@example.com", word):
+            sys.exit(f"trace search did not find {word!r}")
+        self.stdio_mcp(word)
+        backup = self.work / "backup.tar.gz"
+        self.run("backup", str(backup))
+        restored = {**self.env, "TRACE_DATA_DIR": str(self.work / "restored")}
+        self.run("restore", str(backup), env=restored)
+        if "smoke@example.com" not in self.run("user", "list", env=restored):
+            sys.exit("trace restore did not bring the account back")
+
+    def stdio_mcp(self, word: str) -> None:
+        """``trace mcp``: initialize, then search_entries over stdin/stdout."""
+        process = subprocess.Popen(  # noqa: S603 - the executable under test
+            [str(self.exe), "mcp", "--user", "smoke@example.com", "--read-only"],
+            env=self.env,
+            cwd=self.work,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdin is not None
+        assert process.stdout is not None
+
+        def send(message: dict[str, Any]) -> None:
+            assert process.stdin is not None
+            process.stdin.write(json.dumps({"jsonrpc": "2.0", **message}) + "\n")
+            process.stdin.flush()
+
+        try:
+            send(
+                {
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": MCP_HEADERS["Mcp-Protocol-Version"],
+                        "capabilities": {},
+                        "clientInfo": {"name": "smoke", "version": "1"},
+                    },
+                }
+            )
+            if "result" not in json.loads(process.stdout.readline() or "{}"):
+                sys.exit("trace mcp: no answer to initialize")
+            send({"method": "notifications/initialized"})
+            arguments = {"query": word}
+            send(
+                {
+                    "id": 2,
+                    "method": "tools/call",
+                    "params": {"name": "search_entries", "arguments": arguments},
+                }
+            )
+            answer = process.stdout.readline()
+            if word not in answer:
+                sys.exit(f"trace mcp: search_entries did not find {word!r}: {answer[:500]}")
+            print(f"trace mcp (stdio): search_entries found {word!r}")
+        finally:
+            process.stdin.close()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
 
 def main(executable: Path) -> None:
     """Smoke-test ``executable`` from a fresh temporary directory."""
@@ -256,6 +339,7 @@ def main(executable: Path) -> None:
             smoke.static_files()
         finally:
             smoke.stop()
+        smoke.commands(word)
     print("executable smoke test passed")
 
 
