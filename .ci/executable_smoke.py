@@ -340,6 +340,9 @@ def main(executable: Path) -> None:
         finally:
             smoke.stop()
         smoke.commands(word)
+        left = sorted(p.name for p in (smoke.work / "tmp").iterdir())
+        if left:  # the onefile bootloader removes what it unpacked when the process exits
+            sys.exit(f"left behind in TMPDIR after the commands exited: {left}")
     print("executable smoke test passed")
 
 
