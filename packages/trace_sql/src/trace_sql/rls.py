@@ -36,6 +36,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trace_core.errors import InvalidInputError
+
 __all__ = [
     "ACCOUNT_SETTING",
     "ALL_ACCOUNTS_SETTING",
@@ -121,8 +123,14 @@ def disable_statements(table: str) -> list[str]:
     ]
 
 
-class AppRoleError(Exception):
-    """The configured application role cannot serve as one (it could bypass the policies)."""
+class AppRoleError(InvalidInputError):
+    """The configured application role is missing or could bypass the policies."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(APP_ROLE_SETTING, message)
+
+
+APP_ROLE_SETTING = "storage.database_app_role"
 
 
 _ROLE = sa.text(
@@ -149,14 +157,20 @@ async def prepare_app_role(conn: Any, role: str) -> None:
     row = (await conn.execute(_ROLE, {"role": role})).first()
     if row is None:
         raise AppRoleError(
-            f"storage.database_app_role: role {role!r} does not exist; create it with "
+            f"role {role!r} does not exist; create it with "
             f"CREATE ROLE {role} NOLOGIN and GRANT {role} TO the migrating user"
         )
     if row.rolsuper or row.rolbypassrls or row.owns:
-        why = "a superuser" if row.rolsuper else "BYPASSRLS" if row.rolbypassrls else "the owner"
+        why = (
+            "a superuser"
+            if row.rolsuper
+            else "a role with BYPASSRLS"
+            if row.rolbypassrls
+            else "the tables' owner (or a member of it)"
+        )
         raise AppRoleError(
-            f"storage.database_app_role: role {role!r} is {why} of the tables and would "
-            "bypass row-level security; use a role that is none of these"
+            f"role {role!r} is {why} and would bypass row-level security; "
+            "use a role that is none of these"
         )
     quoted = conn.dialect.identifier_preparer.quote
     schema = quoted((await conn.execute(sa.text("SELECT current_schema()"))).scalar_one())
