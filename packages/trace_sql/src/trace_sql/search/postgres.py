@@ -341,6 +341,9 @@ class PostgresSearchIndex(SqlSearchIndex):
         # (the id is a UUID's text, nothing else can be in it); the transaction
         # is ended here whatever happens, before the connection goes back to the pool.
         async with super()._driver_connection(account_id) as (driver, dialect):
+            if not self._storage.row_security:
+                yield driver, dialect
+                return
             await driver.execute(
                 f"BEGIN; SELECT set_config('{ACCOUNT_SETTING}', '{UUID(str(account_id))}', true)"
             )

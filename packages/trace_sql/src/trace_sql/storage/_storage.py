@@ -112,16 +112,30 @@ class SqlStorage(Storage):
         app_role: PostgreSQL: the role ``engine``'s connections run as (set by
             :func:`create_storage`); :meth:`migrate` checks it and grants it
             the tables.
+        row_security: PostgreSQL: send the account settings the policies read
+            (default). False only for a database whose tables have row-level
+            security switched off (``benchmarks/rls.py`` compares the two);
+            against the policies of migration ``0400`` nothing would be visible.
 
     """
 
     def __init__(
-        self, engine: AsyncEngine, reader: sa.Engine | None = None, *, app_role: str | None = None
+        self,
+        engine: AsyncEngine,
+        reader: sa.Engine | None = None,
+        *,
+        app_role: str | None = None,
+        row_security: bool = True,
     ) -> None:
         self._engine = engine
         self._reader = reader
         self._app_role = app_role
-        self._enforced = engine.dialect.name == "postgresql"
+        self._enforced = row_security and engine.dialect.name == "postgresql"
+
+    @property
+    def row_security(self) -> bool:
+        """Whether transactions send the account settings of row-level security (PostgreSQL)."""
+        return self._enforced
 
     @property
     def app_role(self) -> str | None:
@@ -276,6 +290,7 @@ def create_storage(
     echo: bool = False,
     sqlite_synchronous: SqliteSynchronous = "full",
     app_role: str | None = None,
+    row_security: bool = True,
     **engine_options: Any,
 ) -> SqlStorage:
     """Build a :class:`SqlStorage` for a SQLite or PostgreSQL URL (no I/O, no migration).
@@ -289,6 +304,7 @@ def create_storage(
         app_role: PostgreSQL: run every query as this role (a startup ``role``
             setting on each connection), one bound by row-level security; the
             login role of ``url`` owns the tables and migrates them. Ignored on SQLite.
+        row_security: see :class:`SqlStorage` (leave it on).
         **engine_options: passed on to SQLAlchemy's ``create_async_engine``.
 
     """
@@ -305,6 +321,7 @@ def create_storage(
         engine,
         reader=create_sqlite_reader(engine, sqlite_synchronous=sqlite_synchronous),
         app_role=role,
+        row_security=row_security,
     )
 
 
