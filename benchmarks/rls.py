@@ -2,7 +2,7 @@
 
 One database, loaded once from the deterministic corpus (the measured account
 holds SIZE entries, four other accounts SIZE/10 each), then measured in
-alternating rounds:
+alternating rounds (after an ``ANALYZE``; the order flips every round):
 
 ``off``
     the tenant tables' row-level security switched off (``DISABLE`` / ``NO
@@ -18,7 +18,7 @@ Each round times, through the ``Trace`` facade: ``get_entry``, ``list_entries``
 the fast path), ``create_entry`` and ``update_entry``. Figures are p50 and mean
 per call over every round, and the ratio on/off.
 
-    uv run python -m benchmarks.rls                # 20k entries, 3 rounds of 300 calls
+    uv run python -m benchmarks.rls                # 20k entries, 4 rounds of 300 calls
     uv run python -m benchmarks.rls --size 5000 --samples 100 --rounds 2
 
 ``TRACE_TEST_POSTGRES_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``)
@@ -139,6 +139,8 @@ async def run(size: int, samples: int, rounds: int) -> dict[str, Any]:
                 loaded = await load(_trace(loader, workdir / "blobs"), size)
             finally:
                 await loader.close()
+            # Fresh planner statistics before either side is measured.
+            await _admin(url, ["ANALYZE"])
             account, document = loaded["account"], loaded["document"]
             live = [e.entry_id for e in document.entries if e.deleted_at is None]
             times: dict[str, dict[str, list[float]]] = {"off": {}, "on": {}}
@@ -199,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--samples", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args(argv)
     result = asyncio.run(run(args.size, args.samples, args.rounds))
     print(report(result))

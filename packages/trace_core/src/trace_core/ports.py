@@ -205,7 +205,9 @@ class EntryRepository(Protocol):
     ) -> builtins.list[tuple[UUID, UUID]]:
         """Return ``(account_id, entry_id)`` of entries deleted before ``cutoff``, any account.
 
-        Used only by the trash purge job, in a write unit of work. The rows are
+        Used only by the trash purge job, in a write unit of work opened with
+        ``all_accounts=True`` (a storage with row-level security shows no rows
+        otherwise). The rows are
         claimed by it until it ends: a concurrent unit of work (another replica
         purging) gets other rows, never these, and they cannot change meanwhile.
         """
@@ -303,7 +305,7 @@ class AttachmentRepository(Protocol):
     async def removed_before(self, cutoff: datetime, *, limit: int) -> builtins.list[Attachment]:
         """Return attachments removed before ``cutoff``, in any account, oldest removal first.
 
-        Used only by the trash purge job.
+        Used only by the trash purge job, in a unit of work opened with ``all_accounts=True``.
         """
         ...
 
