@@ -385,3 +385,49 @@ async def test_a_non_superuser_owner_migrates_and_runs_the_jobs_but_is_walled_in
         assert (await trace.get_entry(bob, bobs.entry_id)).entry.content == "bob private note"
     finally:
         await storage.close()
+
+
+async def _forced(url: str) -> dict[str, bool]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                sa.text(
+                    "SELECT relname, relrowsecurity AND relforcerowsecurity AS forced "
+                    "FROM pg_class WHERE relname = ANY(:names) AND relkind = 'r'"
+                ),
+                {"names": list(TENANT_TABLES)},
+            )
+            return {r.relname: r.forced for r in rows}
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_the_migration_goes_down_and_up_again(owned_database: tuple[str, str]) -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from trace_sql.migrate import alembic_config
+
+    url, _ = owned_database
+    await migrate_async(url)
+    assert await _forced(url) == dict.fromkeys(TENANT_TABLES, True)
+
+    def down(connection: sa.Connection) -> None:
+        # To one of the revisions it follows: 0400 is undone (and nothing it needs).
+        config = alembic_config(connection)
+        parents = ScriptDirectory.from_config(config).get_revision("0400_row_level_security")
+        assert parents is not None
+        assert isinstance(parents.down_revision, tuple)
+        command.downgrade(config, parents.down_revision[0])
+
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(down)
+    finally:
+        await engine.dispose()
+    assert await _forced(url) == dict.fromkeys(TENANT_TABLES, False)
+    await migrate_async(url)
+    assert await _forced(url) == dict.fromkeys(TENANT_TABLES, True)
