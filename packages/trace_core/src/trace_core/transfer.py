@@ -271,7 +271,7 @@ async def export_account(
 
     """
     account_id = account.account_id
-    async with storage.unit_of_work() as uow:
+    async with storage.unit_of_work(account_id=account_id) as uow:
         streams = await uow.streams.list(account_id, include_archived=True)
         entries = await uow.entries.list_all(account_id, include_deleted=True)
         versions = await uow.versions.list_all(account_id)
@@ -416,7 +416,7 @@ async def import_account(
         attachments_of[a.entry_id].append(a)
 
     if document.streams:
-        async with storage.unit_of_work(write=True) as uow:
+        async with storage.unit_of_work(write=True, account_id=account_id) as uow:
             for s in document.streams:
                 await uow.streams.add(_stream(s, account_id))
 
@@ -433,7 +433,7 @@ async def import_account(
         attachments = [a for r in records for a in attachments_of.get(r.entry_id, ())]
         for a in attachments:
             await blobs.put(blob_key(account_id, a.attachment_id), a.data)
-        async with storage.unit_of_work(write=True) as uow:
+        async with storage.unit_of_work(write=True, account_id=account_id) as uow:
             await uow.entries.add_many(entries)
             if versions:
                 await uow.versions.add_many(versions)

@@ -95,7 +95,7 @@ class EntryUseCases(EntryValidation):
         offset = self._offset(offset)
         if self.search is not None and filters is not None and has_text(filters.text):
             return await self._list_by_search(principal, filters, limit, offset, cursor)
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             filters = await self._check_filters(uow, principal, filters or EntryFilter())
             scope = fingerprint(principal.account_id, filters)
             after = (
@@ -132,7 +132,7 @@ class EntryUseCases(EntryValidation):
         # best match first), so a query never means two different things.
         assert self.search is not None
         if isinstance(filters.stream, UUID):
-            async with self.storage.unit_of_work() as uow:
+            async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
                 filters = await self._check_filters(uow, principal, filters)
         else:
             filters = await self._check_filters(NO_UNIT_OF_WORK, principal, filters)
@@ -161,7 +161,7 @@ class EntryUseCases(EntryValidation):
 
         """
         self._require(principal, Scope.READ, "get_entry")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             entry = await self._live_entry(uow, principal, entry_id)
             # The stream is there for its name and settings (stream_context): not counted.
             stream = (
@@ -179,7 +179,7 @@ class EntryUseCases(EntryValidation):
         names and settings, and counting costs a scan per stream.
         """
         self._require(principal, Scope.READ, "list_streams")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             streams = await uow.streams.list(
                 principal.account_id, include_archived=True, with_counts=False
             )
@@ -188,7 +188,7 @@ class EntryUseCases(EntryValidation):
     async def list_tags(self, principal: Principal) -> list[TagCount]:
         """Return the tags on the caller's live entries with counts, most used first."""
         self._require(principal, Scope.READ, "list_tags")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             return await uow.entries.list_tags(principal.account_id)
 
     async def create_entry(self, principal: Principal, draft: EntryDraft) -> Entry:
@@ -206,7 +206,7 @@ class EntryUseCases(EntryValidation):
         self._require(principal, Scope.FULL, "create_entry")
         content = self._check_content(draft.content)
         now = self.clock.now()
-        async with self.storage.unit_of_work(write=True) as uow:
+        async with self.storage.unit_of_work(write=True, account_id=principal.account_id) as uow:
             stream = (
                 await self._stream(uow, principal, draft.stream_id) if draft.stream_id else None
             )
@@ -304,7 +304,9 @@ class EntryUseCases(EntryValidation):
                 "expected_version", f"must be an integer from 1 to {MAX_VERSION:,}"
             )
         for _attempt in range(5):
-            async with self.storage.unit_of_work(write=True) as uow:
+            async with self.storage.unit_of_work(
+                write=True, account_id=principal.account_id
+            ) as uow:
                 current = await uow.entries.get(
                     principal.account_id, entry_id, include_deleted=True
                 )
