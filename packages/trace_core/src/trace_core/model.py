@@ -18,6 +18,7 @@ from msgspec import UNSET, UnsetType
 __all__ = [
     "UNSET",
     "Account",
+    "AccountProfile",
     "Attachment",
     "AttachmentChange",
     "AttachmentRef",
@@ -106,6 +107,31 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     plan: str | None = None
     is_active: bool = True
     created_at: datetime
+    time_zone: str = "UTC"
+    """IANA name of the person's zone: which day "today" is (entry dates, overdue)."""
+
+
+class AccountProfile(msgspec.Struct, frozen=True, kw_only=True):
+    """What the signed-in person may read about their own account (no secrets)."""
+
+    account_id: UUID
+    email: str
+    name: str | None = None
+    plan: str | None = None
+    time_zone: str = "UTC"
+    created_at: datetime
+
+    @classmethod
+    def of(cls, account: Account) -> AccountProfile:
+        """Return the profile of ``account`` (its password hash left out)."""
+        return cls(
+            account_id=account.account_id,
+            email=account.email,
+            name=account.name,
+            plan=account.plan,
+            time_zone=account.time_zone,
+            created_at=account.created_at,
+        )
 
 
 class EntrySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -39,6 +39,7 @@ from trace_core.model import (
     VersionAction,
 )
 from trace_core.ports import BlobStore, ProgressCallback, SearchIndex, Storage
+from trace_core.timezones import check_time_zone
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -64,11 +65,16 @@ DEFAULT_BATCH_SIZE = 1000
 
 
 class AccountRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """Who the dump came from (informational; import never changes the target account)."""
+    """Who the dump came from.
+
+    Informational, except ``time_zone``: import sets the target account's time
+    zone from it (dumps written before it existed carry none and change nothing).
+    """
 
     email: str
     name: str | None = None
     created_at: datetime
+    time_zone: str | None = None
 
 
 class StreamRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -295,7 +301,10 @@ async def export_account(
     return ExportDocument(
         exported_at=exported_at,
         account=AccountRecord(
-            email=account.email, name=account.name, created_at=account.created_at
+            email=account.email,
+            name=account.name,
+            created_at=account.created_at,
+            time_zone=account.time_zone,
         ),
         streams=[_stream_record(s) for s in streams],
         entries=[_entry_record(e) for e in entries],
@@ -401,6 +410,9 @@ async def import_account(
     _check_references(document)
     if batch_size < 1:
         raise InvalidInputError("batch_size", "must be at least 1")
+    zone = document.account.time_zone
+    if zone is not None:
+        zone = check_time_zone(zone, "account.time_zone")
 
     versions_of: defaultdict[UUID, list[VersionRecord]] = defaultdict(list)
     for v in document.versions:
@@ -409,8 +421,12 @@ async def import_account(
     for a in document.attachments:
         attachments_of[a.entry_id].append(a)
 
-    if document.streams:
+    if document.streams or zone is not None:
         async with storage.unit_of_work(write=True) as uow:
+            if zone is not None:
+                target = await uow.accounts.get(account_id)
+                if target is not None and target.time_zone != zone:
+                    await uow.accounts.update(msgspec.structs.replace(target, time_zone=zone))
             for s in document.streams:
                 await uow.streams.add(_stream(s, account_id))
 

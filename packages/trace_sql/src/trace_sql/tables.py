@@ -49,6 +49,8 @@ accounts = sa.Table(
     sa.Column("plan", sa.String(), nullable=True),
     sa.Column("is_active", sa.Boolean(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # An IANA zone name (migration 0200_account_time_zone).
+    sa.Column("time_zone", sa.String(), nullable=False, server_default="UTC"),
 )
 
 streams = sa.Table(

@@ -197,7 +197,8 @@ class EntryUseCases(EntryValidation):
                 stream_id=stream.stream_id if stream else None,
                 title=clean_text("title", draft.title, self.limits.max_title_chars),
                 content=content,
-                entry_date=self._check_date("entry_date", draft.entry_date) or self.clock.today(),
+                entry_date=self._check_date("entry_date", draft.entry_date)
+                or await self._today(uow, principal),
                 tags=self._check_tags(draft.tags),
                 status=self._check_choice("status", status, settings.statuses, stream),
                 type=self._check_choice("type", draft.type, settings.types, stream),

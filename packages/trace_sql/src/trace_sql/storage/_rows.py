@@ -29,6 +29,7 @@ def account_to_row(account: Account) -> dict[str, Any]:
         "plan": account.plan,
         "is_active": account.is_active,
         "created_at": account.created_at,
+        "time_zone": account.time_zone,
     }
 
 
@@ -42,6 +43,7 @@ def row_to_account(row: Mapping[Any, Any]) -> Account:
         plan=row["plan"],
         is_active=row["is_active"],
         created_at=row["created_at"],
+        time_zone=row["time_zone"],
     )
 
 
