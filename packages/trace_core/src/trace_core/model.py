@@ -358,7 +358,12 @@ class EntryDraft(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EntryPatch(msgspec.Struct, frozen=True, kw_only=True):
-    """Input of ``update_entry``: UNSET leaves a field, ``None`` clears it."""
+    """Input of ``update_entry``: UNSET leaves a field, ``None`` clears it.
+
+    ``clear_disallowed`` is not a field: with it, moving the entry to a stream that
+    does not use some of its values (a status where ``use_status`` is off, a type
+    not in its ``types``...) clears them instead of refusing the move.
+    """
 
     title: str | UnsetType | None = UNSET
     content: str | UnsetType = UNSET
@@ -372,6 +377,7 @@ class EntryPatch(msgspec.Struct, frozen=True, kw_only=True):
     rating: float | UnsetType | None = UNSET
     type: str | UnsetType | None = UNSET
     due_date: date | UnsetType | None = UNSET
+    clear_disallowed: bool = False
 
 
 class EntryFilter(msgspec.Struct, frozen=True, kw_only=True):

@@ -327,6 +327,13 @@ class UpdateEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fiel
     due_date: Annotated[Day | None, Meta(description="YYYY-MM-DD; null clears.")] | UnsetType = (
         UNSET
     )
+    clear_disallowed: Annotated[
+        bool,
+        Meta(
+            description="With stream_id: clear the entry's values the new stream does not "
+            "use (e.g. status where use_status is off) instead of refusing the move."
+        ),
+    ] = False
 
     def entry_uuid(self) -> UUID:
         """Return ``entry_id`` parsed."""
@@ -359,7 +366,7 @@ class UpdateEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fiel
                 "nothing to change: pass at least one field to update",
                 allowed=PATCHABLE,
             )
-        return EntryPatch(**changes)
+        return EntryPatch(**changes, clear_disallowed=self.clear_disallowed)
 
 
 class DeleteEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):

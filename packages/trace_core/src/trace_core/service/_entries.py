@@ -29,7 +29,7 @@ from trace_core.model import (
 from trace_core.ports import ListPosition, SearchRequest, UnitOfWork
 from trace_core.service._base import NO_UNIT_OF_WORK
 from trace_core.service._text import clean_text, has_text, parse_mentions
-from trace_core.service._validation import EntryValidation
+from trace_core.service._validation import SETTING_OF, EntryValidation
 
 
 def _position(entry: Entry) -> ListPosition:
@@ -171,13 +171,15 @@ class EntryUseCases(EntryValidation):
     async def create_entry(self, principal: Principal, draft: EntryDraft) -> Entry:
         """Create an entry in a stream or the Inbox (``stream_id`` None).
 
-        ``status`` defaults to the stream's ``default_status``; ``entry_date`` to
-        today; ``rating`` is in the stream's display units (stars 0-5 in halves,
-        or 0-10).
+        ``status`` defaults to the stream's ``default_status`` (when it uses
+        statuses); ``entry_date`` to today in the account's time zone; ``rating`` is
+        in the stream's display units (stars 0-5 in halves, or 0-10).
 
         Raises:
             NotFoundError: the stream is not in the caller's account.
-            InvalidInputError: a value is malformed or not allowed by the stream.
+            InvalidInputError: a value is malformed or not allowed by the stream, or
+                set for a field the stream does not use (the error names the
+                setting, e.g. ``use_status``).
 
         """
         self._require(principal, Scope.FULL, "create_entry")
@@ -188,8 +190,10 @@ class EntryUseCases(EntryValidation):
                 await self._stream(uow, principal, draft.stream_id) if draft.stream_id else None
             )
             settings = stream.entry_settings if stream else EntrySettings()
+            for field in SETTING_OF:
+                self._check_used(field, getattr(draft, field), stream)
             status = draft.status
-            if status is None and stream is not None:
+            if status is None and stream is not None and settings.use_status:
                 status = settings.default_status
             entry = Entry(
                 entry_id=uuid.uuid4(),
@@ -227,6 +231,10 @@ class EntryUseCases(EntryValidation):
             changes["stream_id"] = stream_id
         stream = await self._stream(uow, principal, stream_id) if stream_id else None
         settings = stream.entry_settings if stream else EntrySettings()
+        for field in SETTING_OF:
+            value = getattr(patch, field)
+            if not isinstance(value, UnsetType):
+                self._check_used(field, value, stream)
         if not isinstance(patch.title, UnsetType):
             changes["title"] = clean_text("title", patch.title, self.limits.max_title_chars)
         if not isinstance(patch.content, UnsetType):
@@ -257,7 +265,34 @@ class EntryUseCases(EntryValidation):
                 if not isinstance(value, bool):
                     raise InvalidInputError(flag, "must be true or false")
                 changes[flag] = value
+        if stream_id != current.stream_id:
+            self._clear_or_refuse_move(current, changes, stream, patch.clear_disallowed)
         return changes
+
+    def _clear_or_refuse_move(
+        self,
+        current: Entry,
+        changes: dict[str, object],
+        stream: Stream | None,
+        clear_disallowed: bool,
+    ) -> None:
+        """Refuse moving values the target stream does not take, or clear them if asked."""
+        reasons = self._disallowed_on_move(current, changes, stream)
+        if not reasons:
+            return
+        assert stream is not None
+        if clear_disallowed is True:
+            for field in reasons:
+                changes[field] = self._cleared(field)
+            return
+        listed = "; ".join(f"{field} ({why})" for field, why in reasons.items())
+        clears = ", ".join(f"{field}: null" for field in reasons)
+        raise InvalidInputError(
+            "stream_id",
+            f"stream {stream.name!r} does not take this entry's {listed}. Clear them in the "
+            f"same update ({clears}) or pass clear_disallowed: true to clear them",
+            fields_to_clear=list(reasons),
+        )
 
     async def _write(
         self,
@@ -336,10 +371,16 @@ class EntryUseCases(EntryValidation):
     ) -> Entry:
         """Change an entry; only fields set in ``patch`` change (tags replace the list).
 
+        Values the entry already holds are never rewritten, even if its stream's
+        settings changed since; but moving it (``stream_id``) to a stream that does
+        not take some of them is refused, naming them in ``fields_to_clear``, unless
+        ``patch.clear_disallowed`` asks to clear them.
+
         Raises:
             NotFoundError: no such live entry (or target stream) in the caller's account.
             VersionConflictError: ``expected_version`` is not the current version.
-            InvalidInputError: a value is malformed or not allowed by the stream.
+            InvalidInputError: a value is malformed or not allowed by the stream, set
+                for a field the stream does not use, or a move the target refuses.
 
         """
         self._require(principal, Scope.FULL, "update_entry")
