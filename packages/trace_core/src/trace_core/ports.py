@@ -216,7 +216,26 @@ class EntryRepository(Protocol):
         ...
 
     async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
-        """Return each tag used by live entries with its count, most used first, then by name."""
+        """Return each tag used by live entries with its count, most used first, then by name.
+
+        Tags are told apart by :func:`trace_core.tags.tag_key` (case-insensitive): one
+        row per key, counting the live entries that carry it, shown in its stored
+        spelling (the smallest by code point should an account hold several).
+        """
+        ...
+
+    async def tag_spellings(self, account_id: UUID, keys: Sequence[str]) -> builtins.dict[str, str]:
+        """Return how the account's live entries spell the tags with these keys.
+
+        Args:
+            account_id: whose tags.
+            keys: :func:`trace_core.tags.tag_key` values.
+
+        Returns:
+            ``{key: spelling}`` for the keys some live entry carries (the smallest
+            spelling by code point should there be several); other keys are absent.
+
+        """
         ...
 
     async def list_all(

@@ -39,6 +39,7 @@ from trace_core.model import (
     VersionAction,
 )
 from trace_core.ports import BlobStore, ProgressCallback, SearchIndex, Storage
+from trace_core.tags import tag_key
 from trace_core.timezones import check_time_zone
 
 __all__ = [
@@ -421,6 +422,9 @@ async def import_account(
     for a in document.attachments:
         attachments_of[a.entry_id].append(a)
 
+    all_entries = [_entry(r, account_id) for r in document.entries]
+    spelling = await _tag_spellings(storage, account_id, all_entries)
+
     if document.streams or zone is not None:
         async with storage.unit_of_work(write=True) as uow:
             if zone is not None:
@@ -436,7 +440,7 @@ async def import_account(
         progress(0, total)
     for start in range(0, total, batch_size):
         records = document.entries[start : start + batch_size]
-        entries = [_entry(r, account_id) for r in records]
+        entries = [_spell_tags(e, spelling) for e in all_entries[start : start + batch_size]]
         versions = [
             _version(v, account_id) for r in records for v in versions_of.get(r.entry_id, ())
         ]
@@ -461,6 +465,31 @@ async def import_account(
         versions=len(document.versions),
         attachments=len(document.attachments),
     )
+
+
+async def _tag_spellings(
+    storage: Storage, account_id: UUID, entries: Sequence[Entry]
+) -> dict[str, str]:
+    """Map each tag key of the document to one spelling: the account's, else the first seen.
+
+    Tags compare without case (:mod:`trace_core.tags`); a dump written before that
+    rule may spell one tag several ways, and the account may already use one.
+    """
+    keys = {tag_key(t): t for e in entries for t in e.tags}
+    if not keys:
+        return {}
+    async with storage.unit_of_work() as uow:
+        known = await uow.entries.tag_spellings(account_id, list(keys))
+    first: dict[str, str] = {}
+    for entry in sorted(entries, key=lambda e: (e.created_at, e.entry_id)):
+        for tag in entry.tags:
+            first.setdefault(tag_key(tag), tag)
+    return {**first, **known}
+
+
+def _spell_tags(entry: Entry, spelling: dict[str, str]) -> Entry:
+    tags = tuple(dict.fromkeys(spelling.get(tag_key(t), t) for t in entry.tags))
+    return entry if tags == entry.tags else msgspec.structs.replace(entry, tags=tags)
 
 
 def record_field_drift() -> dict[str, set[str]]:

@@ -47,7 +47,8 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 - **Inbox**: entries without a stream (`stream_id: null`). Inbox entries have no
   `stream_context`.
 - **Entry**: `entry_id`, `stream_id`, `title` (optional), `content` (Markdown), `entry_date`
-  (the day it is about, YYYY-MM-DD), `tags` (free strings), `status`, `type`, `priority`
+  (the day it is about, YYYY-MM-DD), `tags` (free strings without case: `Work`, `work` and
+  `#work` are one tag, kept as first written), `status`, `type`, `priority`
   (0 none, 1 low, 2 medium, 3 high, 4 urgent), `rating`, `due_date`, `is_pinned`,
   `is_archived`, `mentions` (the @names in the content, read-only), `version` (+1 on every
   change), `last_edited_by` (which key or app wrote last).

@@ -203,7 +203,7 @@ class EntryUseCases(EntryValidation):
                 content=content,
                 entry_date=self._check_date("entry_date", draft.entry_date)
                 or await self._today(uow, principal),
-                tags=self._check_tags(draft.tags),
+                tags=await self._spelled(uow, principal, self._check_tags(draft.tags)),
                 status=self._check_choice("status", status, settings.statuses, stream),
                 type=self._check_choice("type", draft.type, settings.types, stream),
                 priority=self._check_priority(draft.priority),
@@ -241,7 +241,9 @@ class EntryUseCases(EntryValidation):
             changes["content"] = self._check_content(patch.content)
             changes["mentions"] = parse_mentions(patch.content)
         if not isinstance(patch.tags, UnsetType):
-            changes["tags"] = self._check_tags(patch.tags or ())
+            changes["tags"] = await self._spelled(
+                uow, principal, self._check_tags(patch.tags or ())
+            )
         if not isinstance(patch.status, UnsetType):
             changes["status"] = self._check_choice(
                 "status", patch.status, settings.statuses, stream
@@ -335,6 +337,10 @@ class EntryUseCases(EntryValidation):
                     changes = {"deleted_at": now}
                 else:
                     changes = {"deleted_at": None}
+                    # Back among the live entries: its tags take the spellings in use.
+                    spelled = await self._spelled(uow, principal, current.tags)
+                    if spelled != current.tags:
+                        changes["tags"] = spelled
                     if current.stream_id and not await uow.streams.get(
                         principal.account_id, current.stream_id
                     ):

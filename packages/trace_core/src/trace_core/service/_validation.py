@@ -14,6 +14,7 @@ from trace_core.model import Entry, EntryFilter, EntrySettings, Principal, Strea
 from trace_core.ports import UnitOfWork
 from trace_core.service._base import FacadeBase
 from trace_core.service._text import check_controls, check_length, clean_text
+from trace_core.tags import tag_key
 
 SETTING_OF: dict[str, str] = {
     "status": "use_status",
@@ -117,6 +118,7 @@ class EntryValidation(FacadeBase):
                 "tags", f"has {len(tags):,} tags; at most {self.limits.max_tags}"
             )
         cleaned: list[str] = []
+        keys: set[str] = set()
         for tag in tags:
             if not isinstance(tag, str):
                 raise InvalidInputError("tags", f"{quote(tag)} is not a string")
@@ -130,9 +132,20 @@ class EntryValidation(FacadeBase):
             if not text:
                 continue
             check_controls("tags", text)
-            if text not in cleaned:
+            key = tag_key(text)
+            if key not in keys:
+                keys.add(key)
                 cleaned.append(text)
         return tuple(cleaned)
+
+    async def _spelled(
+        self, uow: UnitOfWork, principal: Principal, tags: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Return checked ``tags`` in the spellings the account already uses for them."""
+        if not tags:
+            return tags
+        known = await uow.entries.tag_spellings(principal.account_id, [tag_key(t) for t in tags])
+        return tuple(dict.fromkeys(known.get(tag_key(tag), tag) for tag in tags))
 
     def _check_choice(
         self, field: str, value: str | None, allowed: tuple[str, ...], stream: Stream | None
@@ -217,6 +230,13 @@ class EntryValidation(FacadeBase):
                 check_length(field, value, self.limits.max_choice_chars)
                 check_controls(field, value)
         tags = self._check_tags(filters.tags)
+        if tags:
+            # Filters compare stored spellings: ask for the account's spelling of each.
+            if uow is None:
+                async with self.storage.unit_of_work() as reader:
+                    tags = await self._spelled(reader, principal, tags)
+            else:
+                tags = await self._spelled(uow, principal, tags)
         self._check_query("query", filters.text)
         text = filters.text.strip() if isinstance(filters.text, str) else None
         if isinstance(filters.stream, UUID):

@@ -21,6 +21,7 @@ import msgspec
 from trace_core.errors import ConflictError, NotFoundError
 from trace_core.model import Account, Attachment, Entry, EntryFilter, EntryVersion, Stream, TagCount
 from trace_core.ports import BlobStore, ListPosition
+from trace_core.tags import tag_key
 
 __all__ = [
     "FixedClock",
@@ -258,12 +259,30 @@ class _Entries:
             del self._d.attachments[attachment_id]
 
     async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
-        counts = Counter(
-            tag for e in self._mine(account_id) if e.deleted_at is None for tag in e.tags
-        )
-        return [
-            TagCount(tag=t, count=c) for t, c in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
-        ]
+        counts: Counter[str] = Counter()
+        spellings: dict[str, str] = {}
+        for e in self._mine(account_id):
+            if e.deleted_at is not None:
+                continue
+            keys = {tag_key(tag): tag for tag in e.tags}
+            counts.update(keys.keys())
+            for key in keys:
+                spelled = [t for t in e.tags if tag_key(t) == key]
+                spellings[key] = min([spellings.get(key, spelled[0]), *spelled])
+        rows = [(spellings[key], n) for key, n in counts.items()]
+        return [TagCount(tag=t, count=c) for t, c in sorted(rows, key=lambda i: (-i[1], i[0]))]
+
+    async def tag_spellings(self, account_id: UUID, keys: Sequence[str]) -> builtins.dict[str, str]:
+        wanted = set(keys)
+        found: dict[str, str] = {}
+        for e in self._mine(account_id):
+            if e.deleted_at is not None:
+                continue
+            for tag in e.tags:
+                key = tag_key(tag)
+                if key in wanted:
+                    found[key] = min(found.get(key, tag), tag)
+        return found
 
     async def list_all(
         self, account_id: UUID, *, include_deleted: bool = True

@@ -256,14 +256,45 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
         """Return each tag of live entries with its count, most used first, then by name."""
-        result = await self._execute(
-            sa.select(entry_tags.c.tag, sa.func.count().label("n"))
-            .where(entry_tags.c.account_id == account_id)
-            .group_by(entry_tags.c.tag)
+        mine = entry_tags.c.account_id == account_id
+        counted = await self._execute(
+            sa.select(
+                entry_tags.c.tag_key,
+                sa.func.count(sa.distinct(entry_tags.c.entry_id)).label("n"),
+            )
+            .where(mine)
+            .group_by(entry_tags.c.tag_key)
         )
-        # Ties are ordered by code point here, not by the database's collation.
-        counts = sorted(((row.tag, int(row.n)) for row in result), key=lambda t: (-t[1], t[0]))
-        return [TagCount(tag=tag, count=n) for tag, n in counts]
+        counts = {row.tag_key: int(row.n) for row in counted}
+        spelled = await self._execute(
+            sa.select(entry_tags.c.tag_key, entry_tags.c.tag).where(mine).distinct()
+        )
+        # One row per key, shown in its smallest spelling by code point (not by the
+        # database's collation); ties ordered the same way.
+        spellings: dict[str, str] = {}
+        for row in spelled:
+            spellings[row.tag_key] = min(spellings.get(row.tag_key, row.tag), row.tag)
+        ordered = sorted(
+            ((spellings[key], n) for key, n in counts.items()), key=lambda t: (-t[1], t[0])
+        )
+        return [TagCount(tag=tag, count=n) for tag, n in ordered]
+
+    async def tag_spellings(self, account_id: UUID, keys: Sequence[str]) -> builtins.dict[str, str]:
+        """Return how the account's live entries spell the tags with these keys."""
+        if not keys:
+            return {}
+        result = await self._execute(
+            sa.select(entry_tags.c.tag_key, entry_tags.c.tag)
+            .where(
+                entry_tags.c.account_id == account_id,
+                entry_tags.c.tag_key.in_(builtins.list(dict.fromkeys(keys))),
+            )
+            .distinct()
+        )
+        found: dict[str, str] = {}
+        for row in result:
+            found[row.tag_key] = min(found.get(row.tag_key, row.tag), row.tag)
+        return found
 
     async def list_all(
         self, account_id: UUID, *, include_deleted: bool = True

@@ -16,6 +16,7 @@ from trace_core.model import (
     EntryVersion,
     Stream,
 )
+from trace_core.tags import tag_key
 
 
 def account_to_row(account: Account) -> dict[str, Any]:
@@ -151,8 +152,8 @@ def entry_tag_rows(entry: Entry) -> list[dict[str, Any]]:
     if entry.deleted_at is not None:
         return []
     return [
-        {"entry_id": entry.entry_id, "account_id": entry.account_id, "tag": tag}
-        for tag in dict.fromkeys(entry.tags)
+        {"entry_id": entry.entry_id, "account_id": entry.account_id, "tag": tag, "tag_key": key}
+        for tag, key in {tag: tag_key(tag) for tag in entry.tags}.items()
     ]
 
 
