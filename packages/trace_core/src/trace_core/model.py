@@ -386,7 +386,7 @@ class EntryFilter(msgspec.Struct, frozen=True, kw_only=True):
     ``text`` is a plain case-insensitive substring match on title, content and
     tags (the reference's behaviour); ranked search goes through ``SearchIndex``.
     ``is_archived``/``is_pinned`` of ``None`` mean "either". ``start_date`` and
-    ``end_date`` are inclusive; the timestamp ranges are half-open:
+    ``end_date`` are inclusive, ``due_before`` is strict; the timestamp ranges are half-open:
     ``created_after <= created_at < created_before`` (likewise ``updated_*``).
     """
 
@@ -404,3 +404,5 @@ class EntryFilter(msgspec.Struct, frozen=True, kw_only=True):
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     text: str | None = None
+    due_before: date | None = None
+    """Only entries with a ``due_date`` strictly before this day (none without one)."""

@@ -73,6 +73,11 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
   (plain substring). **`stream_id` omitted = every stream and the Inbox; `stream_id: null` or
   `"inbox"` = only the Inbox** (the reference service treated omitted as the Inbox; here
   omitted means everything). `search_entries` takes the same filters.
+- `list_entries` orders: `sort` = `entry_date`, `updated`, `due_date` (entries without one
+  last) or `priority`, with `-` for descending (`-priority` = most urgent first; default
+  `-entry_date`); ties by id, and `next_cursor` pages correctly in any order. Due dates:
+  `due_before: "2026-02-01"` (due before that day), `overdue: true` (due before today in
+  your time zone). With `sort` or a due filter, `query` is a plain substring match.
 - `get_entry {"entry_id": "..."}`: the full content, attachments and `stream_context`.
 - `list_streams`, `get_stream`, `list_tags` (reuse existing tags), `list_trash`,
   `get_entry_history`.

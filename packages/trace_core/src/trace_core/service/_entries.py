@@ -9,7 +9,13 @@ import msgspec
 
 from trace_core import search as search_query
 from trace_core.cursors import OffsetPosition, fingerprint
-from trace_core.errors import ConflictError, InvalidInputError, NotFoundError, VersionConflictError
+from trace_core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    VersionConflictError,
+    quote,
+)
 from trace_core.limits import MAX_VERSION
 from trace_core.model import (
     Entry,
@@ -26,15 +32,26 @@ from trace_core.model import (
     UnsetType,
     VersionAction,
 )
+from trace_core.ordering import DEFAULT_SORT, SORTS, EntrySort
 from trace_core.ports import ListPosition, SearchRequest, UnitOfWork
 from trace_core.service._base import NO_UNIT_OF_WORK
 from trace_core.service._text import clean_text, has_text, parse_mentions
 from trace_core.service._validation import SETTING_OF, EntryValidation
 
 
-def _position(entry: Entry) -> ListPosition:
+def _position(entry: Entry, sort: EntrySort = DEFAULT_SORT) -> ListPosition:
+    if sort == DEFAULT_SORT:
+        # The same cursor as before sorts existed.
+        return ListPosition(
+            entry_date=entry.entry_date, created_at=entry.created_at, entry_id=entry.entry_id
+        )
     return ListPosition(
-        entry_date=entry.entry_date, created_at=entry.created_at, entry_id=entry.entry_id
+        entry_date=entry.entry_date,
+        created_at=entry.created_at,
+        entry_id=entry.entry_id,
+        updated_at=entry.updated_at,
+        due_date=entry.due_date,
+        priority=entry.priority,
     )
 
 
@@ -49,11 +66,16 @@ class EntryUseCases(EntryValidation):
         limit: int | None = None,
         offset: int | None = None,
         cursor: str | None = None,
+        sort: EntrySort = DEFAULT_SORT,
+        overdue: bool = False,
     ) -> Page[Entry]:
-        """Return a page of live entries, newest ``entry_date`` first.
+        """Return a page of live entries, newest ``entry_date`` first unless ``sort`` says.
 
         Pass ``next_cursor`` from a page as ``cursor`` for the next one; ``offset``
-        also works (and counts from the cursor when both are given).
+        also works (and counts from the cursor when both are given). ``sort`` is one
+        of :data:`trace_core.ordering.SORTS` (``-`` first for descending; ties by
+        id). ``overdue`` keeps entries due before today in the account's time zone
+        (with ``filters.due_before``, the earlier of the two days).
 
         With ``filters.text`` and a search index configured, the index decides
         what matches (every word, with the same stemming and prefixes as
@@ -62,7 +84,7 @@ class EntryUseCases(EntryValidation):
 
         Raises:
             NotFoundError: the stream filter names a stream not in the caller's account.
-            InvalidInputError: bad limit, offset, cursor or filter.
+            InvalidInputError: bad limit, offset, cursor, sort or filter.
 
         """
         self._require(principal, Scope.READ, "list_entries")
@@ -70,18 +92,41 @@ class EntryUseCases(EntryValidation):
             "limit", limit, self.limits.list_default_limit, self.limits.list_max_limit
         )
         offset = self._offset(offset)
-        if self.search is not None and filters is not None and has_text(filters.text):
+        if sort not in SORTS:
+            raise InvalidInputError("sort", f"{quote(sort)} is not a sort order", allowed=SORTS)
+        if not isinstance(overdue, bool):
+            raise InvalidInputError("overdue", "must be true or false")
+        # A sort or a due-date filter is the storage's to answer: the search index
+        # ranks by relevance and knows no due dates, so the query is then a plain
+        # substring match, as without an index.
+        plain = sort != DEFAULT_SORT or overdue or (filters and filters.due_before)
+        if self.search is not None and filters is not None and has_text(filters.text) and not plain:
             return await self._list_by_search(principal, filters, limit, offset, cursor)
         async with self.storage.unit_of_work() as uow:
             filters = await self._check_filters(uow, principal, filters or EntryFilter())
-            scope = fingerprint(principal.account_id, filters)
+            if filters.due_before is not None:
+                self._check_date("due_before", filters.due_before)
+            if overdue:
+                today = await self._today(uow, principal)
+                due_before = min(filters.due_before or today, today)
+                filters = msgspec.structs.replace(filters, due_before=due_before)
+            scope = (
+                fingerprint(principal.account_id, filters)
+                if sort == DEFAULT_SORT
+                else fingerprint(principal.account_id, filters, sort)
+            )
             after = (
                 self.cursors.decode(cursor, "entries", scope, ListPosition)
                 if cursor is not None
                 else None
             )
             rows = await uow.entries.list(
-                principal.account_id, filters, limit=limit + 1, offset=offset, after=after
+                principal.account_id,
+                filters,
+                limit=limit + 1,
+                offset=offset,
+                after=after,
+                sort=sort,
             )
             if after is None and offset == 0 and len(rows) <= limit:
                 # The first page holds every match: no need to count them again.
@@ -90,7 +135,7 @@ class EntryUseCases(EntryValidation):
                 total = await uow.entries.count(principal.account_id, filters)
         items = rows[:limit]
         next_cursor = (
-            self.cursors.encode("entries", scope, _position(items[-1]))
+            self.cursors.encode("entries", scope, _position(items[-1], sort))
             if len(rows) > limit
             else None
         )
