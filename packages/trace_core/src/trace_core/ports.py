@@ -31,6 +31,7 @@ from trace_core.model import (
     Stream,
     TagCount,
 )
+from trace_core.ordering import DEFAULT_SORT, EntrySort
 
 __all__ = [
     "AccountRepository",
@@ -54,14 +55,20 @@ ProgressCallback = Callable[[int, int], None]
 
 
 class ListPosition(msgspec.Struct, frozen=True, kw_only=True):
-    """Keyset position in the entry order (entry_date, created_at, entry_id), all descending.
+    """Keyset position in an entry order: the sort fields of the last entry of a page.
 
-    A listing ``after`` a position returns the entries that sort strictly after it.
+    A listing ``after`` a position returns the entries that sort strictly after it
+    in the listing's order (:mod:`trace_core.ordering`). The fields beyond
+    ``entry_date``, ``created_at`` and ``entry_id`` serve the other sorts (cursors
+    handed out before they existed decode with them unset).
     """
 
     entry_date: date
     created_at: datetime
     entry_id: UUID
+    updated_at: datetime | None = None
+    due_date: date | None = None
+    priority: int | None = None
 
 
 @runtime_checkable
@@ -164,11 +171,14 @@ class EntryRepository(Protocol):
         limit: int,
         offset: int = 0,
         after: ListPosition | None = None,
+        sort: EntrySort = DEFAULT_SORT,
     ) -> builtins.list[Entry]:
         """Return live entries matching ``filters``.
 
-        Ordered by entry_date, created_at, entry_id, all descending. ``after``
-        (keyset) and ``offset`` may be combined: offset counts from ``after``.
+        Ordered by ``sort`` (:func:`trace_core.ordering.sort_key` defines each
+        order; the default is entry_date, created_at, entry_id, all descending).
+        ``after`` (keyset, in the same order) and ``offset`` may be combined:
+        offset counts from ``after``.
         """
         ...
 
@@ -218,7 +228,26 @@ class EntryRepository(Protocol):
         ...
 
     async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
-        """Return each tag used by live entries with its count, most used first, then by name."""
+        """Return each tag used by live entries with its count, most used first, then by name.
+
+        Tags are told apart by :func:`trace_core.tags.tag_key` (case-insensitive): one
+        row per key, counting the live entries that carry it, shown in its stored
+        spelling (the smallest by code point should an account hold several).
+        """
+        ...
+
+    async def tag_spellings(self, account_id: UUID, keys: Sequence[str]) -> builtins.dict[str, str]:
+        """Return how the account's live entries spell the tags with these keys.
+
+        Args:
+            account_id: whose tags.
+            keys: :func:`trace_core.tags.tag_key` values.
+
+        Returns:
+            ``{key: spelling}`` for the keys some live entry carries (the smallest
+            spelling by code point should there be several); other keys are absent.
+
+        """
         ...
 
     async def list_all(

@@ -446,9 +446,16 @@ def _builders(settings: Settings, *, owns_database: bool, **given: Any) -> Build
             shared = not settings.storage.is_sqlite
         if shared:
             return SharedWindowLimiter(
-                rt.credentials, burst=mcp.rate_limit_burst, rate=mcp.rate_limit_per_second
+                rt.credentials,
+                burst=mcp.rate_limit_burst,
+                rate=mcp.rate_limit_per_second,
+                other_multiplier=mcp.rate_limit_other_multiplier,
             )
-        return TokenBucketLimiter(burst=mcp.rate_limit_burst, rate=mcp.rate_limit_per_second)
+        return TokenBucketLimiter(
+            burst=mcp.rate_limit_burst,
+            rate=mcp.rate_limit_per_second,
+            other_multiplier=mcp.rate_limit_other_multiplier,
+        )
 
     def api_keys(rt: Runtime) -> ApiKeyService:
         from trace_oauth import ApiKeyService

@@ -400,9 +400,19 @@ class McpSettings(_Section, frozen=True):
     allowed_origins: list[str] = []
     """Extra browser origins allowed to call the endpoint (``https://app.example.com``)."""
     rate_limit_burst: int = 100
-    """Requests one key may make at once (then ``rate_limit_per_second``)."""
+    """Tool calls one key may make at once (then ``rate_limit_per_second``).
+
+    Only work counts against it: MCP ``tools/call`` and REST API requests.
+    """
     rate_limit_per_second: float = 10.0
-    """Sustained requests per second per key; over it the answer is 429 with Retry-After."""
+    """Sustained tool calls per second per key; over it the answer is 429 with Retry-After."""
+    rate_limit_other_multiplier: float = 10.0
+    """The flood guard for everything else (``initialize``, notifications, ``tools/list``...).
+
+    Every request to ``/mcp`` counts against a second budget per key, this many times
+    ``rate_limit_burst`` and ``rate_limit_per_second`` (1000 at once, 100 per second by
+    default), so handshakes never use up the tool-call budget.
+    """
     rate_limit_shared: bool | None = None
     """Count rate limits in the database (shared by replicas). Default: yes on PostgreSQL."""
     max_response_chars: int = 100_000
@@ -424,6 +434,10 @@ class McpSettings(_Section, frozen=True):
             raise SettingsError("mcp.rate_limit_burst", "must be at least 1")
         if self.rate_limit_per_second <= 0:
             raise SettingsError("mcp.rate_limit_per_second", "must be more than 0")
+        if self.rate_limit_other_multiplier < 1:
+            raise SettingsError(
+                "mcp.rate_limit_other_multiplier", "must be at least 1 (for example 10)"
+            )
         if self.max_response_chars < 1000:
             raise SettingsError("mcp.max_response_chars", "must be at least 1000")
         if self.attachment_url_secret is not None and len(self.attachment_url_secret) < 32:

@@ -9,7 +9,13 @@ import msgspec
 
 from trace_core import search as search_query
 from trace_core.cursors import OffsetPosition, fingerprint
-from trace_core.errors import ConflictError, InvalidInputError, NotFoundError, VersionConflictError
+from trace_core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    VersionConflictError,
+    quote,
+)
 from trace_core.limits import MAX_VERSION
 from trace_core.model import (
     Entry,
@@ -27,10 +33,11 @@ from trace_core.model import (
     UnsetType,
     VersionAction,
 )
+from trace_core.ordering import DEFAULT_SORT, SORTS, EntrySort
 from trace_core.ports import ListPosition, SearchRequest, UnitOfWork
 from trace_core.service._base import NO_UNIT_OF_WORK
 from trace_core.service._text import clean_text, has_text, parse_mentions
-from trace_core.service._validation import EntryValidation
+from trace_core.service._validation import SETTING_OF, EntryValidation
 
 RESTORED_FIELDS = (
     "title",
@@ -55,9 +62,19 @@ RESTORED_FIELDS = (
 """The fields ``restore_version`` takes from the old version (everything a write can change)."""
 
 
-def _position(entry: Entry) -> ListPosition:
+def _position(entry: Entry, sort: EntrySort = DEFAULT_SORT) -> ListPosition:
+    if sort == DEFAULT_SORT:
+        # The same cursor as before sorts existed.
+        return ListPosition(
+            entry_date=entry.entry_date, created_at=entry.created_at, entry_id=entry.entry_id
+        )
     return ListPosition(
-        entry_date=entry.entry_date, created_at=entry.created_at, entry_id=entry.entry_id
+        entry_date=entry.entry_date,
+        created_at=entry.created_at,
+        entry_id=entry.entry_id,
+        updated_at=entry.updated_at,
+        due_date=entry.due_date,
+        priority=entry.priority,
     )
 
 
@@ -72,11 +89,16 @@ class EntryUseCases(EntryValidation):
         limit: int | None = None,
         offset: int | None = None,
         cursor: str | None = None,
+        sort: EntrySort = DEFAULT_SORT,
+        overdue: bool = False,
     ) -> Page[Entry]:
-        """Return a page of live entries, newest ``entry_date`` first.
+        """Return a page of live entries, newest ``entry_date`` first unless ``sort`` says.
 
         Pass ``next_cursor`` from a page as ``cursor`` for the next one; ``offset``
-        also works (and counts from the cursor when both are given).
+        also works (and counts from the cursor when both are given). ``sort`` is one
+        of :data:`trace_core.ordering.SORTS` (``-`` first for descending; ties by
+        id). ``overdue`` keeps entries due before today in the account's time zone
+        (with ``filters.due_before``, the earlier of the two days).
 
         With ``filters.text`` and a search index configured, the index decides
         what matches (every word, with the same stemming and prefixes as
@@ -85,7 +107,7 @@ class EntryUseCases(EntryValidation):
 
         Raises:
             NotFoundError: the stream filter names a stream not in the caller's account.
-            InvalidInputError: bad limit, offset, cursor or filter.
+            InvalidInputError: bad limit, offset, cursor, sort or filter.
 
         """
         self._require(principal, Scope.READ, "list_entries")
@@ -93,18 +115,41 @@ class EntryUseCases(EntryValidation):
             "limit", limit, self.limits.list_default_limit, self.limits.list_max_limit
         )
         offset = self._offset(offset)
-        if self.search is not None and filters is not None and has_text(filters.text):
+        if sort not in SORTS:
+            raise InvalidInputError("sort", f"{quote(sort)} is not a sort order", allowed=SORTS)
+        if not isinstance(overdue, bool):
+            raise InvalidInputError("overdue", "must be true or false")
+        # A sort or a due-date filter is the storage's to answer: the search index
+        # ranks by relevance and knows no due dates, so the query is then a plain
+        # substring match, as without an index.
+        plain = sort != DEFAULT_SORT or overdue or (filters and filters.due_before)
+        if self.search is not None and filters is not None and has_text(filters.text) and not plain:
             return await self._list_by_search(principal, filters, limit, offset, cursor)
         async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             filters = await self._check_filters(uow, principal, filters or EntryFilter())
-            scope = fingerprint(principal.account_id, filters)
+            if filters.due_before is not None:
+                self._check_date("due_before", filters.due_before)
+            if overdue:
+                today = await self._today(uow, principal)
+                due_before = min(filters.due_before or today, today)
+                filters = msgspec.structs.replace(filters, due_before=due_before)
+            scope = (
+                fingerprint(principal.account_id, filters)
+                if sort == DEFAULT_SORT
+                else fingerprint(principal.account_id, filters, sort)
+            )
             after = (
                 self.cursors.decode(cursor, "entries", scope, ListPosition)
                 if cursor is not None
                 else None
             )
             rows = await uow.entries.list(
-                principal.account_id, filters, limit=limit + 1, offset=offset, after=after
+                principal.account_id,
+                filters,
+                limit=limit + 1,
+                offset=offset,
+                after=after,
+                sort=sort,
             )
             if after is None and offset == 0 and len(rows) <= limit:
                 # The first page holds every match: no need to count them again.
@@ -113,7 +158,7 @@ class EntryUseCases(EntryValidation):
                 total = await uow.entries.count(principal.account_id, filters)
         items = rows[:limit]
         next_cursor = (
-            self.cursors.encode("entries", scope, _position(items[-1]))
+            self.cursors.encode("entries", scope, _position(items[-1], sort))
             if len(rows) > limit
             else None
         )
@@ -194,13 +239,15 @@ class EntryUseCases(EntryValidation):
     async def create_entry(self, principal: Principal, draft: EntryDraft) -> Entry:
         """Create an entry in a stream or the Inbox (``stream_id`` None).
 
-        ``status`` defaults to the stream's ``default_status``; ``entry_date`` to
-        today; ``rating`` is in the stream's display units (stars 0-5 in halves,
-        or 0-10).
+        ``status`` defaults to the stream's ``default_status`` (when it uses
+        statuses); ``entry_date`` to today in the account's time zone; ``rating`` is
+        in the stream's display units (stars 0-5 in halves, or 0-10).
 
         Raises:
             NotFoundError: the stream is not in the caller's account.
-            InvalidInputError: a value is malformed or not allowed by the stream.
+            InvalidInputError: a value is malformed or not allowed by the stream, or
+                set for a field the stream does not use (the error names the
+                setting, e.g. ``use_status``).
 
         """
         self._require(principal, Scope.FULL, "create_entry")
@@ -211,8 +258,10 @@ class EntryUseCases(EntryValidation):
                 await self._stream(uow, principal, draft.stream_id) if draft.stream_id else None
             )
             settings = stream.entry_settings if stream else EntrySettings()
+            for field in SETTING_OF:
+                self._check_used(field, getattr(draft, field), stream)
             status = draft.status
-            if status is None and stream is not None:
+            if status is None and stream is not None and settings.use_status:
                 status = settings.default_status
             entry = Entry(
                 entry_id=uuid.uuid4(),
@@ -220,8 +269,9 @@ class EntryUseCases(EntryValidation):
                 stream_id=stream.stream_id if stream else None,
                 title=clean_text("title", draft.title, self.limits.max_title_chars),
                 content=content,
-                entry_date=self._check_date("entry_date", draft.entry_date) or self.clock.today(),
-                tags=self._check_tags(draft.tags),
+                entry_date=self._check_date("entry_date", draft.entry_date)
+                or await self._today(uow, principal),
+                tags=await self._spelled(uow, principal, self._check_tags(draft.tags)),
                 status=self._check_choice("status", status, settings.statuses, stream),
                 type=self._check_choice("type", draft.type, settings.types, stream),
                 priority=self._check_priority(draft.priority),
@@ -249,13 +299,19 @@ class EntryUseCases(EntryValidation):
             changes["stream_id"] = stream_id
         stream = await self._stream(uow, principal, stream_id) if stream_id else None
         settings = stream.entry_settings if stream else EntrySettings()
+        for field in SETTING_OF:
+            value = getattr(patch, field)
+            if not isinstance(value, UnsetType):
+                self._check_used(field, value, stream)
         if not isinstance(patch.title, UnsetType):
             changes["title"] = clean_text("title", patch.title, self.limits.max_title_chars)
         if not isinstance(patch.content, UnsetType):
             changes["content"] = self._check_content(patch.content)
             changes["mentions"] = parse_mentions(patch.content)
         if not isinstance(patch.tags, UnsetType):
-            changes["tags"] = self._check_tags(patch.tags or ())
+            changes["tags"] = await self._spelled(
+                uow, principal, self._check_tags(patch.tags or ())
+            )
         if not isinstance(patch.status, UnsetType):
             changes["status"] = self._check_choice(
                 "status", patch.status, settings.statuses, stream
@@ -279,7 +335,34 @@ class EntryUseCases(EntryValidation):
                 if not isinstance(value, bool):
                     raise InvalidInputError(flag, "must be true or false")
                 changes[flag] = value
+        if stream_id != current.stream_id:
+            self._clear_or_refuse_move(current, changes, stream, patch.clear_disallowed)
         return changes
+
+    def _clear_or_refuse_move(
+        self,
+        current: Entry,
+        changes: dict[str, object],
+        stream: Stream | None,
+        clear_disallowed: bool,
+    ) -> None:
+        """Refuse moving values the target stream does not take, or clear them if asked."""
+        reasons = self._disallowed_on_move(current, changes, stream)
+        if not reasons:
+            return
+        assert stream is not None
+        if clear_disallowed is True:
+            for field in reasons:
+                changes[field] = self._cleared(field)
+            return
+        listed = "; ".join(f"{field} ({why})" for field, why in reasons.items())
+        clears = ", ".join(f"{field}: null" for field in reasons)
+        raise InvalidInputError(
+            "stream_id",
+            f"stream {stream.name!r} does not take this entry's {listed}. Clear them in the "
+            f"same update ({clears}) or pass clear_disallowed: true to clear them",
+            fields_to_clear=list(reasons),
+        )
 
     async def _write(
         self,
@@ -332,6 +415,10 @@ class EntryUseCases(EntryValidation):
                         changes["stream_id"] = None
                 else:
                     changes = {"deleted_at": None}
+                    # Back among the live entries: its tags take the spellings in use.
+                    spelled = await self._spelled(uow, principal, current.tags)
+                    if spelled != current.tags:
+                        changes["tags"] = spelled
                     if current.stream_id and not await uow.streams.get(
                         principal.account_id, current.stream_id
                     ):
@@ -368,10 +455,16 @@ class EntryUseCases(EntryValidation):
     ) -> Entry:
         """Change an entry; only fields set in ``patch`` change (tags replace the list).
 
+        Values the entry already holds are never rewritten, even if its stream's
+        settings changed since; but moving it (``stream_id``) to a stream that does
+        not take some of them is refused, naming them in ``fields_to_clear``, unless
+        ``patch.clear_disallowed`` asks to clear them.
+
         Raises:
             NotFoundError: no such live entry (or target stream) in the caller's account.
             VersionConflictError: ``expected_version`` is not the current version.
-            InvalidInputError: a value is malformed or not allowed by the stream.
+            InvalidInputError: a value is malformed or not allowed by the stream, set
+                for a field the stream does not use, or a move the target refuses.
 
         """
         self._require(principal, Scope.FULL, "update_entry")

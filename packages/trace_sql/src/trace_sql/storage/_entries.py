@@ -5,12 +5,14 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from trace_core.model import Entry, EntryFilter, TagCount
+from trace_core.ordering import DEFAULT_SORT, EntrySort, descending, position_key
 from trace_core.ports import EntryRepository, ListPosition
 from trace_sql.storage._base import BULK_ROWS, SqlRepository, chunks
 from trace_sql.storage._rows import entry_tag_rows, entry_to_row, row_to_entry
@@ -33,6 +35,21 @@ ENTRY_LIST_ORDER = (
     entries.c.entry_id.desc(),
 )
 """ORDER BY of every entry listing: entry_date, created_at, entry_id, all descending."""
+
+
+def sort_columns(sort: EntrySort) -> tuple[sa.ColumnElement[Any], ...]:
+    """Return the columns of ``sort``, the SQL twin of :func:`trace_core.ordering.sort_key`."""
+    field = sort.removeprefix("-")
+    if field == "entry_date":
+        return (entries.c.entry_date, entries.c.created_at, entries.c.entry_id)
+    if field == "updated":
+        return (entries.c.updated_at, entries.c.entry_id)
+    if field == "due_date":
+        # No due date sorts after every date, in both directions (as sort_key does).
+        missing = date.min if descending(sort) else date.max
+        due = sa.func.coalesce(entries.c.due_date, sa.literal(missing, entries.c.due_date.type))
+        return (sa.type_coerce(due, entries.c.due_date.type), entries.c.entry_id)
+    return (entries.c.priority, entries.c.entry_id)
 
 
 def entry_filter_clauses(
@@ -78,6 +95,8 @@ def entry_filter_clauses(
         clauses.append(entries.c.updated_at >= filters.updated_after)
     if filters.updated_before is not None:
         clauses.append(entries.c.updated_at < filters.updated_before)
+    if filters.due_before is not None:
+        clauses.append(entries.c.due_date < filters.due_before)
     if filters.text:
         # Case-insensitive for every script (not only ASCII), wildcards literal.
         pattern = "%" + re.sub(r"([/%_])", r"/\1", filters.text) + "%"
@@ -150,21 +169,25 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         limit: int,
         offset: int = 0,
         after: ListPosition | None = None,
+        sort: EntrySort = DEFAULT_SORT,
     ) -> builtins.list[Entry]:
-        """Return live entries matching ``filters`` in list order (``after``, then offset)."""
+        """Return live entries matching ``filters`` in ``sort`` order (``after``, then offset)."""
         await self._scope.enter(account_id)
         query = sa.select(entries).where(*entry_filter_clauses(account_id, filters))
+        columns = sort_columns(sort)
+        down = descending(sort)
         if after is not None:
-            query = query.where(
-                sa.tuple_(entries.c.entry_date, entries.c.created_at, entries.c.entry_id)
-                < sa.tuple_(
-                    sa.literal(after.entry_date, entries.c.entry_date.type),
-                    sa.literal(after.created_at, entries.c.created_at.type),
-                    sa.literal(after.entry_id, entries.c.entry_id.type),
-                )
+            values = tuple(
+                sa.literal(value, column.type)
+                for value, column in zip(position_key(after, sort), columns, strict=True)
             )
-        query = query.order_by(*ENTRY_LIST_ORDER).limit(limit).offset(offset)
-        result = await self._execute(query, slow=bool(filters.tags))
+            row, at = sa.tuple_(*columns), sa.tuple_(*values)
+            query = query.where(row < at if down else row > at)
+        order = [c.desc() if down else c.asc() for c in columns]
+        query = query.order_by(*order).limit(limit).offset(offset)
+        # Only the default order has an index to walk; the others sort the matches.
+        slow = bool(filters.tags) or sort != DEFAULT_SORT
+        result = await self._execute(query, slow=slow)
         return [row_to_entry(row) for row in result.mappings()]
 
     async def count(self, account_id: UUID, filters: EntryFilter) -> int:
@@ -268,14 +291,46 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
     async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
         """Return each tag of live entries with its count, most used first, then by name."""
         await self._scope.enter(account_id)
-        result = await self._execute(
-            sa.select(entry_tags.c.tag, sa.func.count().label("n"))
-            .where(entry_tags.c.account_id == account_id)
-            .group_by(entry_tags.c.tag)
+        mine = entry_tags.c.account_id == account_id
+        counted = await self._execute(
+            sa.select(
+                entry_tags.c.tag_key,
+                sa.func.count(sa.distinct(entry_tags.c.entry_id)).label("n"),
+            )
+            .where(mine)
+            .group_by(entry_tags.c.tag_key)
         )
-        # Ties are ordered by code point here, not by the database's collation.
-        counts = sorted(((row.tag, int(row.n)) for row in result), key=lambda t: (-t[1], t[0]))
-        return [TagCount(tag=tag, count=n) for tag, n in counts]
+        counts = {row.tag_key: int(row.n) for row in counted}
+        spelled = await self._execute(
+            sa.select(entry_tags.c.tag_key, entry_tags.c.tag).where(mine).distinct()
+        )
+        # One row per key, shown in its smallest spelling by code point (not by the
+        # database's collation); ties ordered the same way.
+        spellings: dict[str, str] = {}
+        for row in spelled:
+            spellings[row.tag_key] = min(spellings.get(row.tag_key, row.tag), row.tag)
+        ordered = sorted(
+            ((spellings[key], n) for key, n in counts.items()), key=lambda t: (-t[1], t[0])
+        )
+        return [TagCount(tag=tag, count=n) for tag, n in ordered]
+
+    async def tag_spellings(self, account_id: UUID, keys: Sequence[str]) -> builtins.dict[str, str]:
+        """Return how the account's live entries spell the tags with these keys."""
+        if not keys:
+            return {}
+        await self._scope.enter(account_id)
+        result = await self._execute(
+            sa.select(entry_tags.c.tag_key, entry_tags.c.tag)
+            .where(
+                entry_tags.c.account_id == account_id,
+                entry_tags.c.tag_key.in_(builtins.list(dict.fromkeys(keys))),
+            )
+            .distinct()
+        )
+        found: dict[str, str] = {}
+        for row in result:
+            found[row.tag_key] = min(found.get(row.tag_key, row.tag), row.tag)
+        return found
 
     async def list_all(
         self, account_id: UUID, *, include_deleted: bool = True

@@ -15,7 +15,8 @@ of the merged tree, so row-level security is switched on after every table exist
 
 Revision ID: 0400_row_level_security
 Revises: 0002_credentials, 0011_entry_counts, 0020_web_sessions,
-    0030_attachment_removal, 0102_search_shards
+    0030_attachment_removal, 0102_search_shards, 0200_account_time_zone,
+    0210_tag_case_merge
 Create Date: 2026-12-05
 """
 
@@ -34,6 +35,8 @@ down_revision: str | Sequence[str] | None = (
     "0020_web_sessions",
     "0030_attachment_removal",
     "0102_search_shards",
+    "0200_account_time_zone",
+    "0210_tag_case_merge",
 )
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
