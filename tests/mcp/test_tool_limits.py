@@ -1,7 +1,8 @@
-"""Every tool argument is bounded: stated in the schema, refused above it, quoted short.
+"""Every tool argument is bounded: declared in its Struct, refused above it, quoted short.
 
-The fuzz part walks every tool's input schema: each text, list and number
-argument (nested ones too) must state its limit, and a value over it is
+The fuzz part walks every tool's checked schema (the arguments Struct's, with
+the length caps ``tools/list`` leaves out to save context): each text, list and
+number argument (nested ones too) must have a limit, and a value over it is
 answered with ``invalid_input`` naming the argument, never ``internal``. The
 limits are core's (``trace_core.limits``), so every transport refuses the same.
 """
@@ -29,6 +30,7 @@ from trace_core.limits import (
 )
 from trace_core.model import Principal
 from trace_mcp import TOOLS
+from trace_mcp._schema import checked_schema
 
 pytestmark = pytest.mark.anyio
 
@@ -103,7 +105,7 @@ def _nest(path: str, value: Any) -> dict[str, Any]:
 CASES = [
     pytest.param(spec.name, path, value, id=f"{spec.name}.{path}-{i}")
     for spec in TOOLS
-    for path, prop in _arguments(spec.input_schema)
+    for path, prop in _arguments(checked_schema(spec.args))
     for i, value in enumerate(_oversized(prop))
 ]
 
