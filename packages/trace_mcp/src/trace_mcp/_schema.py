@@ -52,9 +52,7 @@ def _generated(args_type: type[msgspec.Struct], *, published: bool) -> Schema:
 
 def input_schema(args_type: type[msgspec.Struct]) -> Schema:
     """Return the self-contained JSON Schema of an arguments Struct as published (a fresh copy)."""
-    schema: Schema = msgspec.json.decode(
-        msgspec.json.encode(_generated(args_type, published=True))
-    )
+    schema: Schema = msgspec.json.decode(msgspec.json.encode(_generated(args_type, published=True)))
     return schema
 
 

@@ -31,14 +31,11 @@ async def get_attachment_url(ctx: ToolContext, args: AttachmentArgs) -> ToolOutp
     attachment, signed = await download_link(
         ctx.trace, ctx.principal, args.attachment_uuid(), ctx.signer
     )
-    data = {
-        "attachment": attachment_dict(attachment),
-        "url": signed.url,
-        "expires_at": iso(signed.expires_at),
-    }
+    meta = attachment_dict(attachment)
+    data = {"attachment": meta, "url": signed.url, "expires_at": iso(signed.expires_at)}
     text = (
         f"Download URL (no sign-in needed, valid until {data['expires_at']}) for "
-        f"{attachment_text(data['attachment'])}:\n{signed.url}"
+        f"{attachment_text(meta)}:\n{signed.url}"
     )
     return ToolOutput(data=data, text=text)
 
@@ -46,7 +43,8 @@ async def get_attachment_url(ctx: ToolContext, args: AttachmentArgs) -> ToolOutp
 GET_ATTACHMENT_URL = ToolSpec(
     name="get_attachment_url",
     title="Get an attachment URL",
-    description="Signed download URL for an image (ids from get_entry), valid 1 hour, no login. To look at it yourself use get_attachment_data.",
+    description="Signed download URL for an image (ids from get_entry), valid 1 hour, no login."
+    " To look at it yourself use get_attachment_data.",
     args=AttachmentArgs,
     output_schema=shape({"url": "string", "expires_at": "string", "attachment": "object"}),
     annotations=READ,
@@ -84,7 +82,8 @@ async def get_attachment_data(ctx: ToolContext, args: AttachmentArgs) -> ToolOut
 GET_ATTACHMENT_DATA = ToolSpec(
     name="get_attachment_data",
     title="Get attachment image",
-    description="An image inline (base64) with its metadata, to look at it. Over 5 MB: use get_attachment_url.",
+    description="An image inline (base64) with its metadata, to look at it. Over 5 MB: use "
+    "get_attachment_url.",
     args=AttachmentArgs,
     output_schema=shape({"attachment": "object"}),
     annotations=READ,
@@ -124,7 +123,8 @@ async def add_attachment(ctx: ToolContext, args: AddAttachmentArgs) -> ToolOutpu
 ADD_ATTACHMENT = ToolSpec(
     name="add_attachment",
     title="Add an image",
-    description="Attach an image (base64 in data, with filename): JPEG, PNG, WebP or GIF, up to 10 MiB. The entry's version goes up by one.",
+    description="Attach an image (base64 in data, with filename): JPEG, PNG, WebP or GIF, up to"
+    " 10 MiB. The entry's version goes up by one.",
     args=AddAttachmentArgs,
     output_schema=shape(
         {"attachment_id": "string", "entry_id": "string", "entry_version": "integer"},
@@ -157,7 +157,8 @@ async def delete_attachment(ctx: ToolContext, args: AttachmentArgs) -> ToolOutpu
 DELETE_ATTACHMENT = ToolSpec(
     name="delete_attachment",
     title="Remove an image",
-    description="Remove an image from its entry (ids from get_entry). The entry's version goes up by one. Ask first.",
+    description="Remove an image from its entry (ids from get_entry). The entry's version goes "
+    "up by one. Ask first.",
     args=AttachmentArgs,
     output_schema=shape(
         {

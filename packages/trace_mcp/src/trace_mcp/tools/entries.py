@@ -126,7 +126,9 @@ async def list_entries(ctx: ToolContext, args: ListEntriesArgs) -> ToolOutput:
 LIST_ENTRIES = ToolSpec(
     name="list_entries",
     title="List entries",
-    description='List entries, newest entry_date first, with filters. stream_id omitted: all streams and the Inbox; null/"inbox": the Inbox. Page with next_cursor. For questions about content use search_entries.',
+    description="List entries, newest entry_date first, with filters. stream_id omitted: all "
+    'streams and the Inbox; null/"inbox": the Inbox. Page with next_cursor. For '
+    "questions about content use search_entries.",
     args=ListEntriesArgs,
     output_schema=ENTRY_PAGE_OUT,
     annotations=READ,
@@ -180,7 +182,8 @@ async def get_entry(ctx: ToolContext, args: GetEntryArgs) -> ToolOutput:
 GET_ENTRY = ToolSpec(
     name="get_entry",
     title="Get an entry",
-    description="Get one entry: full content, images, its stream's rules. Pass its version as expected_version when updating.",
+    description="Get one entry: full content, images, its stream's rules. Pass its version as "
+    "expected_version when updating.",
     args=GetEntryArgs,
     output_schema=shape(
         {"entry": "object"},
@@ -201,7 +204,9 @@ async def create_entry(ctx: ToolContext, args: CreateEntryArgs) -> ToolOutput:
 CREATE_ENTRY = ToolSpec(
     name="create_entry",
     title="Create an entry",
-    description="Create an entry (Markdown). No stream_id: the Inbox. type/status must be the stream's (get_stream); rating in its scale. Answers id, version, title, stream; include_content for the whole entry.",
+    description="Create an entry (Markdown). No stream_id: the Inbox. type/status must be the "
+    "stream's (get_stream); rating in its scale. Answers id, version, title, "
+    "stream; include_content for the whole entry.",
     args=CreateEntryArgs,
     output_schema=ENTRY_WRITTEN,
     annotations=write(destructive=False, idempotent=False),
@@ -231,7 +236,8 @@ async def update_entry(ctx: ToolContext, args: UpdateEntryArgs) -> ToolOutput:
 UPDATE_ENTRY = ToolSpec(
     name="update_entry",
     title="Update an entry",
-    description="Change an entry: only fields passed change; null clears; tags and content REPLACE. Pass expected_version. Answers id, version and what changed.",
+    description="Change an entry: only fields passed change; null clears; tags and content "
+    "REPLACE. Pass expected_version. Answers id, version and what changed.",
     args=UpdateEntryArgs,
     output_schema=ENTRY_WRITTEN,
     annotations=write(destructive=True, idempotent=False),
@@ -331,7 +337,8 @@ async def get_entry_history(ctx: ToolContext, args: EntryHistoryArgs) -> ToolOut
 GET_ENTRY_HISTORY = ToolSpec(
     name="get_entry_history",
     title="Entry history",
-    description="An entry's versions, newest first: snapshot, action and who wrote it. To recover old text, update_entry with it.",
+    description="An entry's versions, newest first: snapshot, action and who wrote it. To "
+    "recover old text, update_entry with it.",
     args=EntryHistoryArgs,
     output_schema=shape(
         {"entry_id": "string", "versions": "array", "total": "integer", "has_more": "boolean"},
@@ -363,7 +370,8 @@ async def list_tags(ctx: ToolContext, args: NoArgs) -> ToolOutput:
 LIST_TAGS = ToolSpec(
     name="list_tags",
     title="List tags",
-    description="Tags in use with entry counts, most used first. Reuse them rather than inventing near-duplicates.",
+    description="Tags in use with entry counts, most used first. Reuse them rather than "
+    "inventing near-duplicates.",
     args=NoArgs,
     output_schema=shape({"tags": "object", "total": "integer"}),
     annotations=READ,

@@ -89,7 +89,9 @@ async def search_entries(ctx: ToolContext, args: SearchEntriesArgs) -> ToolOutpu
 SEARCH_ENTRIES = ToolSpec(
     name="search_entries",
     title="Search entries",
-    description="Ranked full-text search, best first: each hit has a snippet and the entry's opening words; content only with include_content or content_limit (then get_entry for one entry). Same filters as list_entries.",
+    description="Ranked full-text search, best first: each hit has a snippet and the entry's "
+    "opening words; content only with include_content or content_limit (then "
+    "get_entry for one entry). Same filters as list_entries.",
     args=SearchEntriesArgs,
     output_schema=shape(
         {"entries": "array", "query": "string", "has_more": "boolean", "streams": "object"},

@@ -54,7 +54,8 @@ async def list_streams(ctx: ToolContext, args: ListStreamsArgs) -> ToolOutput:
 LIST_STREAMS = ToolSpec(
     name="list_streams",
     title="List streams",
-    description="List streams (notebooks) with entry counts and the Inbox count. Find a stream_id here.",
+    description="List streams (notebooks) with entry counts and the Inbox count. Find a "
+    "stream_id here.",
     args=ListStreamsArgs,
     output_schema=shape({"streams": "array", "total": "integer", "inbox_entry_count": "integer"}),
     annotations=READ,
@@ -73,7 +74,8 @@ async def get_stream(ctx: ToolContext, args: GetStreamArgs) -> ToolOutput:
 GET_STREAM = ToolSpec(
     name="get_stream",
     title="Get a stream",
-    description="Get a stream and the entry settings that are on (fields used, allowed types and statuses, rating scale).",
+    description="Get a stream and the entry settings that are on (fields used, allowed types "
+    "and statuses, rating scale).",
     args=GetStreamArgs,
     output_schema=STREAM_WRITTEN,
     annotations=READ,
@@ -118,7 +120,8 @@ async def update_stream(ctx: ToolContext, args: UpdateStreamArgs) -> ToolOutput:
 UPDATE_STREAM = ToolSpec(
     name="update_stream",
     title="Update a stream",
-    description="Change a stream: only fields passed change; entry_settings merge into the current ones. Archiving hides it; entries stay.",
+    description="Change a stream: only fields passed change; entry_settings merge into the "
+    "current ones. Archiving hides it; entries stay.",
     args=UpdateStreamArgs,
     output_schema=STREAM_WRITTEN,
     annotations=write(destructive=True, idempotent=True),

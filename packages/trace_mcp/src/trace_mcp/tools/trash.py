@@ -87,7 +87,8 @@ async def restore_entry(ctx: ToolContext, args: RestoreEntryArgs) -> ToolOutput:
 RESTORE_ENTRY = ToolSpec(
     name="restore_entry",
     title="Restore an entry",
-    description="Bring an entry back from the trash (to its stream, or the Inbox if the stream is gone).",
+    description="Bring an entry back from the trash (to its stream, or the Inbox if the stream "
+    "is gone).",
     args=RestoreEntryArgs,
     output_schema=ENTRY_WRITTEN,
     annotations=write(destructive=False, idempotent=True),
