@@ -400,6 +400,8 @@ def _facts(item: dict[str, Any], streams: Mapping[str, Mapping[str, Any]]) -> li
         facts.append(f"restorable until {item['restorable_until']}")
     if "version" in item:
         facts.append(f"v{item['version']}")
+    if "content" not in item and "content_length" in item:
+        facts.append(f"{item['content_length']:,} characters")
     return facts
 
 
