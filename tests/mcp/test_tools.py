@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
@@ -744,3 +745,66 @@ async def test_history_of_a_long_entry_stays_under_the_cap(
     assert len(str(history)) < 8000
     assert [v["version"] for v in history["versions"]] == [2, 1]
     assert history["versions"][0]["snapshot"]["content_truncated"] is True
+
+
+# --- answer sizes (issue 12) ------------------------------------------------------------
+
+
+async def test_writes_answer_in_a_line_whatever_the_entrys_size(client: Client) -> None:
+    stream_id = await stars_stream(client)
+    text = "word " * 12_000  # 60,000 characters
+
+    created = await client.call_tool(
+        "create_entry", {"content": text, "title": "Draft", "stream_id": stream_id}
+    )
+    entry_id = created.structured_content["entry_id"]  # type: ignore[index]
+    updated = await client.call_tool("update_entry", {"entry_id": entry_id, "content": text + "!"})
+    deleted = await client.call_tool("delete_entry", {"entry_id": entry_id})
+    restored = await client.call_tool("restore_entry", {"entry_id": entry_id})
+
+    for result in (created, updated, deleted, restored):
+        assert len(result.content[0].text) < 400  # type: ignore[union-attr]
+        assert len(json.dumps(result.structured_content)) < 400
+    assert created.structured_content == {
+        "entry_id": entry_id,
+        "version": 1,
+        "title": "Draft",
+        "stream_id": stream_id,
+        "stream_name": "Journal",
+        "entry_date": "2026-01-15",
+        "status": "todo",
+        "content_length": 60_000,
+    }
+    assert updated.structured_content["changed"] == ["content"]  # type: ignore[index]
+    assert updated.structured_content["content_length"] == 60_001  # type: ignore[index]
+    text_answer = updated.content[0].text  # type: ignore[union-attr]
+    assert "Updated entry" in text_answer
+    assert "(content)" in text_answer
+    assert "version 2" in text_answer
+
+
+async def test_include_content_on_a_write_answers_the_whole_entry(client: Client) -> None:
+    created = await call(client, "create_entry", content="all of it", include_content=True)
+
+    assert created["entry"]["content"] == "all of it"
+    assert created["entry"]["entry_id"] == created["entry_id"]
+    assert created["entry"]["last_edited_by"] == "alice-laptop"
+
+
+async def test_a_page_of_one_stream_says_its_id_once(client: Client) -> None:
+    stream_id = await stars_stream(client)
+    for n in range(3):
+        await call(client, "create_entry", content=f"n{n}", stream_id=stream_id)
+
+    page = await call(client, "list_entries", stream_id=stream_id)
+
+    assert page["stream_id"] == stream_id
+    assert all("stream_id" not in e for e in page["entries"])
+    assert list(page["streams"]) == [stream_id]
+
+
+async def test_the_guide_says_what_changed_from_the_reference(client: Client) -> None:
+    guide = (await call(client, "get_docs"))["guide"]
+
+    assert "here it is opt-in" in guide  # search_entries content
+    assert "include_content: true" in guide  # writes answer in one line
