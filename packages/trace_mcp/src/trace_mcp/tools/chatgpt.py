@@ -86,7 +86,10 @@ FETCH = ToolSpec(
     title="Fetch (connectors)",
     description="Fetch an entry by an id from search: full text, title, URL, metadata.",
     args=FetchArgs,
-    output_schema=shape({"id": "string", "title": "string", "text": "string", "url": "string"}),
+    output_schema=shape(
+        {"id": "string", "title": "string", "text": "string", "url": "string"},
+        {"metadata": "object"},
+    ),
     annotations=READ,
     scope=Scope.READ,
     handler=fetch,
