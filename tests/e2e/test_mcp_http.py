@@ -260,12 +260,23 @@ async def test_protected_resource_metadata_is_served_at_both_paths(
 async def test_a_burst_over_the_rate_limit_gets_429_with_retry_after(
     server: Server, http: httpx2.AsyncClient
 ) -> None:
-    headers = {**JSON, "Authorization": f"Bearer {server.keys['alice-burst']}"}
+    # Tool calls spend the key's budget (handshakes have a larger flood guard).
+    headers = {
+        **JSON,
+        "Authorization": f"Bearer {server.keys['alice-burst']}",
+        "Mcp-Protocol-Version": "2025-06-18",
+    }
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "list_tags", "arguments": {}},
+    }
     statuses: list[int] = []
     retry_after: list[str] = []
 
     async def one() -> None:
-        response = await http.post("/mcp", json=INIT, headers=headers)
+        response = await http.post("/mcp", json=call, headers=headers)
         statuses.append(response.status_code)
         if response.status_code == 429:
             retry_after.append(response.headers["retry-after"])
