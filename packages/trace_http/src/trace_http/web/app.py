@@ -316,6 +316,8 @@ def create_app(
         lifespan=[run_mcp, *(lifespan(job) for job in runtime.background)],
         debug=debug,
         openapi_config=None,
+        # Logging is the server's (trace_http.web.logformat), not a root handler of Litestar's.
+        logging_config=None,
     )
     app.state.trace = trace
     app.state.mcp = mcp

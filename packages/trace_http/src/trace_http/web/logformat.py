@@ -36,8 +36,9 @@ APP_LOGGERS = (
     "trace_meili",
     "trace_s3",
     "mcp",
+    "litestar",
 )
-"""Loggers of Trace's packages and the MCP SDK, written by the server's handler."""
+"""Loggers of Trace's packages, the MCP SDK and Litestar, written by the server's handler."""
 
 ACCESS_FIELDS = ("method", "path", "route", "status", "duration_ms", "client", "tool")
 """Fields of the access line (``extra=`` of its record) that become keys of the event."""
