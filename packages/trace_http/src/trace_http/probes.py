@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from trace_http.web.observe import Probes, probes_for
+from trace_http.web.probes import Probes, probes_for
 
 if TYPE_CHECKING:
     from trace_core.service import Trace
@@ -25,12 +25,13 @@ __all__ = ["masked_url", "probes_for_storage"]
 def probes_for_storage(trace: Trace) -> Probes:
     """Return the facade's probes plus, on SQL storage, the pool and outbox figures."""
     from trace_sql import SqlStorage
-    from trace_sql.search_outbox import SqlSearchOutbox
 
     base = probes_for(trace)
     storage = trace.storage
     if not isinstance(storage, SqlStorage):
         return base
+    from trace_sql.search_outbox import SqlSearchOutbox
+
     outbox = SqlSearchOutbox(storage)
 
     async def figures() -> Mapping[str, float]:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from trace_core.model import Principal
     from trace_core.ports import Authenticator, Clock, SearchIndex
     from trace_core.service import Trace
-    from trace_http.web.observe import Probes
+    from trace_http.web.probes import Probes
     from trace_http.web.ratelimit import RateLimiter
     from trace_mcp import AttachmentUrlSigner
     from trace_oauth import ApiKeyService, AuthorizationService, SecretHasher, WebSessions

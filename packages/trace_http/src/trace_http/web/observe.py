@@ -27,11 +27,9 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 import structlog
 from litestar import Response, get
@@ -39,12 +37,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from trace_core.errors import TraceError
-from trace_core.ports import SearchRequest
+from trace_http.web.probes import Probes, probes_for
 
 if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
-
-    from trace_core.service import Trace
 
 __all__ = [
     "METRICS",
@@ -93,40 +89,6 @@ _FIGURES = (
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 _request_state: ContextVar[dict[str, Any] | None] = ContextVar("trace_request", default=None)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Probes:
-    """Checks and figures the composition root provides for health and metrics.
-
-    Attributes:
-        database: returns when the database answers; raises otherwise.
-        search: returns when the search index answers; raises otherwise (None: no check).
-        figures: read-at-scrape figures, by name (``db_pool_size``,
-            ``db_pool_checked_out``, ``db_pool_overflow``, ``search_outbox_pending``,
-            ``search_outbox_lag_seconds``); absent names are not reported.
-
-    """
-
-    database: Callable[[], Awaitable[None]]
-    search: Callable[[], Awaitable[None]] | None = None
-    figures: Callable[[], Awaitable[Mapping[str, float]]] | None = None
-
-
-def probes_for(trace: Trace) -> Probes:
-    """Return the probes every deployment has: database and search, through the ports."""
-
-    async def database() -> None:
-        async with trace.storage.unit_of_work() as uow:
-            await uow.accounts.get(UUID(int=0))
-
-    index = trace.search
-
-    async def search() -> None:
-        assert index is not None
-        await index.count(UUID(int=0), SearchRequest(query="health"))
-
-    return Probes(database=database, search=search if index is not None else None)
 
 
 def _route(scope: MutableMapping[str, Any]) -> str:
