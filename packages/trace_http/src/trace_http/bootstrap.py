@@ -90,7 +90,9 @@ def make_storage(settings: Settings) -> SqlStorage:
     if settings.storage.is_sqlite:
         settings.storage.data_path.mkdir(parents=True, exist_ok=True)
     return create_storage(
-        settings.storage.url, sqlite_synchronous=settings.storage.sqlite_synchronous
+        settings.storage.url,
+        sqlite_synchronous=settings.storage.sqlite_synchronous,
+        app_role=settings.storage.database_app_role,
     )
 
 
@@ -212,7 +214,15 @@ async def migrate(settings: Settings) -> list[str]:
 
     if settings.storage.is_sqlite:
         settings.storage.data_path.mkdir(parents=True, exist_ok=True)
-    await migrate_async(settings.storage.url)
+    if settings.storage.database_app_role:
+        # Migrates as the login role, then checks and grants the application role.
+        storage = make_storage(settings)
+        try:
+            await storage.migrate()
+        finally:
+            await storage.close()
+    else:
+        await migrate_async(settings.storage.url)
     return sorted(await current_revisions(settings.storage.url))
 
 
@@ -444,9 +454,16 @@ def _builders(settings: Settings, *, owns_database: bool, **given: Any) -> Build
             shared = not settings.storage.is_sqlite
         if shared:
             return SharedWindowLimiter(
-                rt.credentials, burst=mcp.rate_limit_burst, rate=mcp.rate_limit_per_second
+                rt.credentials,
+                burst=mcp.rate_limit_burst,
+                rate=mcp.rate_limit_per_second,
+                other_multiplier=mcp.rate_limit_other_multiplier,
             )
-        return TokenBucketLimiter(burst=mcp.rate_limit_burst, rate=mcp.rate_limit_per_second)
+        return TokenBucketLimiter(
+            burst=mcp.rate_limit_burst,
+            rate=mcp.rate_limit_per_second,
+            other_multiplier=mcp.rate_limit_other_multiplier,
+        )
 
     def api_keys(rt: Runtime) -> ApiKeyService:
         from trace_oauth import ApiKeyService

@@ -229,6 +229,17 @@ class StorageSettings(_Section, frozen=True):
 
     For Postgres: ``postgresql+asyncpg://user:password@host:5432/trace``.
     """
+    database_app_role: str | None = None
+    """PostgreSQL: the role every query runs as, bound by row-level security (hosted profile).
+
+    The login role of ``database_url`` owns the tables and runs the migrations;
+    each pooled connection then switches to this role (a ``role`` startup
+    setting), which must not be a superuser, have ``BYPASSRLS`` or be the owner
+    (checked at start). Create it once: ``CREATE ROLE trace_app NOLOGIN;
+    GRANT trace_app TO <login role>``; Trace grants it the tables after each
+    migration. Unset: queries run as the login role (still under the policies,
+    which bind the owner too). See docs/deploy.md.
+    """
     migrate_on_start: bool = True
     """Upgrade the database schema when the server or a command starts."""
     trash_retention_days: int = 30
@@ -269,6 +280,20 @@ class StorageSettings(_Section, frozen=True):
                 "storage.database_url",
                 "must be a sqlite+aiosqlite:/// or postgresql+asyncpg:// URL",
             )
+        role = self.database_app_role
+        if role is not None:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", role):
+                raise SettingsError(
+                    "storage.database_app_role",
+                    "must be a role name of letters, digits and underscores "
+                    "(not starting with a digit, at most 63 characters)",
+                )
+            if url is None or url.startswith("sqlite"):
+                raise SettingsError(
+                    "storage.database_app_role",
+                    "applies to PostgreSQL only: set storage.database_url to a "
+                    "postgresql+asyncpg:// URL, or remove it",
+                )
 
     @property
     def data_path(self) -> Path:
@@ -384,9 +409,19 @@ class McpSettings(_Section, frozen=True):
     allowed_origins: list[str] = []
     """Extra browser origins allowed to call the endpoint (``https://app.example.com``)."""
     rate_limit_burst: int = 100
-    """Requests one key may make at once (then ``rate_limit_per_second``)."""
+    """Tool calls one key may make at once (then ``rate_limit_per_second``).
+
+    Only work counts against it: MCP ``tools/call`` and REST API requests.
+    """
     rate_limit_per_second: float = 10.0
-    """Sustained requests per second per key; over it the answer is 429 with Retry-After."""
+    """Sustained tool calls per second per key; over it the answer is 429 with Retry-After."""
+    rate_limit_other_multiplier: float = 10.0
+    """The flood guard for everything else (``initialize``, notifications, ``tools/list``...).
+
+    Every request to ``/mcp`` counts against a second budget per key, this many times
+    ``rate_limit_burst`` and ``rate_limit_per_second`` (1000 at once, 100 per second by
+    default), so handshakes never use up the tool-call budget.
+    """
     rate_limit_shared: bool | None = None
     """Count rate limits in the database (shared by replicas). Default: yes on PostgreSQL."""
     max_response_chars: int = 100_000
@@ -408,6 +443,10 @@ class McpSettings(_Section, frozen=True):
             raise SettingsError("mcp.rate_limit_burst", "must be at least 1")
         if self.rate_limit_per_second <= 0:
             raise SettingsError("mcp.rate_limit_per_second", "must be more than 0")
+        if self.rate_limit_other_multiplier < 1:
+            raise SettingsError(
+                "mcp.rate_limit_other_multiplier", "must be at least 1 (for example 10)"
+            )
         if self.max_response_chars < 1000:
             raise SettingsError("mcp.max_response_chars", "must be at least 1000")
         if self.attachment_url_secret is not None and len(self.attachment_url_secret) < 32:

@@ -47,7 +47,8 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 - **Inbox**: entries without a stream (`stream_id: null`). Inbox entries have no
   `stream_context`.
 - **Entry**: `entry_id`, `stream_id`, `title` (optional), `content` (Markdown), `entry_date`
-  (the day it is about, YYYY-MM-DD), `tags` (free strings), `status`, `type`, `priority`
+  (the day it is about, YYYY-MM-DD), `tags` (free strings without case: `Work`, `work` and
+  `#work` are one tag, kept as first written), `status`, `type`, `priority`
   (0 none, 1 low, 2 medium, 3 high, 4 urgent), `rating`, `due_date`, `is_pinned`,
   `is_archived`, `mentions` (the @names in the content, read-only), `version` (+1 on every
   change), `last_edited_by` (which key or app wrote last).
@@ -72,6 +73,11 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
   (plain substring). **`stream_id` omitted = every stream and the Inbox; `stream_id: null` or
   `"inbox"` = only the Inbox** (the reference service treated omitted as the Inbox; here
   omitted means everything). `search_entries` takes the same filters.
+- `list_entries` orders: `sort` = `entry_date`, `updated`, `due_date` (entries without one
+  last) or `priority`, with `-` for descending (`-priority` = most urgent first; default
+  `-entry_date`); ties by id, and `next_cursor` pages correctly in any order. Due dates:
+  `due_before: "2026-02-01"` (due before that day), `overdue: true` (due before today in
+  your time zone). With `sort` or a due filter, `query` is a plain substring match.
 - `get_entry {"entry_id": "..."}`: the full content, attachments and `stream_context`.
 - `list_streams`, `get_stream`, `list_tags` (reuse existing tags), `list_trash`,
   `get_entry_history`.
@@ -91,10 +97,15 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 - `create_entry {"content": "...", "title": "...", "stream_id": "...", "tags": ["work"]}`.
   No `stream_id` = the Inbox. `entry_date` defaults to today; `status` to the stream's
   `default_status`. A `type` or `status` the stream does not allow is refused with the list
-  of allowed values: pick one of them.
+  of allowed values: pick one of them. A stream takes only the fields it uses (`get_stream`
+  shows its `use_*` settings): status, type, rating, priority or due_date where the setting
+  is off is refused naming the setting (`use_status`...); leave the field out. The Inbox
+  takes every field.
 - `update_entry`: only the fields you pass change. `null` clears a field (`due_date: null`),
   `tags` **replace** the whole list, `content` **replaces** the whole text (send all of it),
-  `stream_id` moves the entry (`null` = to the Inbox). Always pass `expected_version` = the
+  `stream_id` moves the entry (`null` = to the Inbox); a move to a stream that does not use
+  some of the entry's values is refused with `fields_to_clear`: clear them in the same
+  update (`status: null`...) or pass `clear_disallowed: true`. Always pass `expected_version` = the
   `version` you read: if someone changed the entry meanwhile you get a version conflict that
   names both versions; re-read with `get_entry`, merge, retry.
 - `delete_entry` is a soft delete (restorable for 30 days). Ask before deleting.
@@ -112,9 +123,10 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 
 ## Errors
 Errors say what to fix: `not_found` (wrong id, another account's id, or deleted),
-`invalid_input` (names the field and the allowed values), `version_conflict` (expected and
+`invalid_input` (names the field and the allowed values, or the stream setting that is
+off), `version_conflict` (expected and
 current version), `insufficient_scope` (this connection is Read Only; write tools are not
-offered then), `rate_limited` (slow down).
+offered then), `rate_limited` (slow down: the message says after how many seconds).
 
 ## Examples
 - "What did I plan for the trip?" → `search_entries {"query": "trip plan"}` → `get_entry`.

@@ -238,9 +238,32 @@ def stream_dict(stream: Stream, *, with_settings: bool = False) -> dict[str, Any
         "updated_at": iso(stream.updated_at),
     }
     if with_settings:
-        settings = msgspec.to_builtins(stream.entry_settings)
-        settings["rating_max"] = stream.entry_settings.rating_max
-        out["entry_settings"] = settings
+        out["entry_settings"] = settings_dict(stream.entry_settings)
+    return out
+
+
+def settings_dict(s: EntrySettings) -> dict[str, Any]:
+    """Return a stream's entry settings, describing only the attributes it uses.
+
+    Every ``use_*`` switch is there; the details of one that is off (the rating
+    scale without ``use_rating``, ``types`` without ``use_type``, ``statuses`` and
+    ``default_status`` without ``use_status``) are left out: entries there cannot
+    hold those values, so describing them would only mislead.
+    """
+    out: dict[str, Any] = {
+        name: value for name, value in msgspec.structs.asdict(s).items() if name.startswith("use_")
+    }
+    if s.use_rating:
+        out["rating_type"] = s.rating_type
+        out["rating_max"] = s.rating_max
+    if s.use_type:
+        out["types"] = list(s.types)
+    if s.use_status:
+        out["statuses"] = list(s.statuses)
+        out["default_status"] = s.default_status
+    for template in ("content_template", "title_template"):
+        if getattr(s, template) is not None:
+            out[template] = getattr(s, template)
     return out
 
 
@@ -343,7 +366,8 @@ def stream_text(item: dict[str, Any]) -> str:
             k.removeprefix("use_") for k, v in settings.items() if k.startswith("use_") and v
         ]
         line += "\n  enabled: " + (", ".join(enabled) or "nothing extra")
-        line += f"; rating {settings['rating_type']} (max {settings['rating_max']})"
+        if "rating_type" in settings:
+            line += f"; rating {settings['rating_type']} (max {settings['rating_max']})"
         if settings.get("types"):
             line += "; types " + ", ".join(settings["types"])
         if settings.get("statuses"):

@@ -38,6 +38,7 @@ from trace_core.limits import (
     MAX_CONTENT_CHARS,
 )
 from trace_core.model import EntryDraft, EntryFilter, EntryPatch, StreamSelector
+from trace_core.ordering import DEFAULT_SORT, EntrySort
 
 __all__ = [
     "PATCHABLE",
@@ -193,10 +194,32 @@ class ListEntriesArgs(EntryFilterArgs, frozen=True, kw_only=True, forbid_unknown
     cursor: Cursor | UnsetType = UNSET
     include_content: IncludeContent = True
     content_limit: ContentLimit | UnsetType = UNSET
+    sort: Annotated[
+        EntrySort,
+        Meta(
+            description="Order: entry_date, updated, due_date (entries without one last) or "
+            "priority; a leading - for descending. Default -entry_date (newest first). Ties "
+            "by id. With a sort, query is a plain substring match."
+        ),
+    ] = DEFAULT_SORT
+    due_before: (
+        Annotated[
+            Day, Meta(description="Only entries with a due_date before this day (YYYY-MM-DD).")
+        ]
+        | UnsetType
+    ) = UNSET
+    overdue: Annotated[
+        bool,
+        Meta(description="true: only entries whose due_date is before today (your time zone)."),
+    ] = False
 
     def to_filter(self) -> EntryFilter:
         """Return the facade's filter, with ``query`` as its plain-text match."""
-        return msgspec.structs.replace(super().to_filter(), text=or_none(self.query))
+        return msgspec.structs.replace(
+            super().to_filter(),
+            text=or_none(self.query),
+            due_before=_day("due_before", self.due_before),
+        )
 
 
 class GetEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -327,6 +350,13 @@ class UpdateEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fiel
     due_date: Annotated[Day | None, Meta(description="YYYY-MM-DD; null clears.")] | UnsetType = (
         UNSET
     )
+    clear_disallowed: Annotated[
+        bool,
+        Meta(
+            description="With stream_id: clear the entry's values the new stream does not "
+            "use (e.g. status where use_status is off) instead of refusing the move."
+        ),
+    ] = False
 
     def entry_uuid(self) -> UUID:
         """Return ``entry_id`` parsed."""
@@ -359,7 +389,7 @@ class UpdateEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fiel
                 "nothing to change: pass at least one field to update",
                 allowed=PATCHABLE,
             )
-        return EntryPatch(**changes)
+        return EntryPatch(**changes, clear_disallowed=self.clear_disallowed)
 
 
 class DeleteEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -59,7 +59,13 @@ async def list_entries(ctx: ToolContext, args: ListEntriesArgs) -> ToolOutput:
     filters = args.to_filter()
     cursor = or_none(args.cursor)
     page = await ctx.trace.list_entries(
-        ctx.principal, filters, limit=args.limit, offset=args.offset, cursor=cursor
+        ctx.principal,
+        filters,
+        limit=args.limit,
+        offset=args.offset,
+        cursor=cursor,
+        sort=args.sort,
+        overdue=args.overdue,
     )
     streams = await ctx.trace.streams_by_id(ctx.principal)
     rendered = [
@@ -80,7 +86,13 @@ async def list_entries(ctx: ToolContext, args: ListEntriesArgs) -> ToolOutput:
         # The cursor for "after the last entry shown" is the facade's to make (keyset
         # or search cursor, depending on the query): ask it for the shorter page.
         shorter = await ctx.trace.list_entries(
-            ctx.principal, filters, limit=len(items), offset=args.offset, cursor=cursor
+            ctx.principal,
+            filters,
+            limit=len(items),
+            offset=args.offset,
+            cursor=cursor,
+            sort=args.sort,
+            overdue=args.overdue,
         )
         next_cursor = shorter.next_cursor
     note = None
@@ -121,8 +133,9 @@ async def list_entries(ctx: ToolContext, args: ListEntriesArgs) -> ToolOutput:
 LIST_ENTRIES = ToolSpec(
     name="list_entries",
     title="List entries",
-    description="List entries newest first (by entry_date), filtered by stream, tags, "
-    "status, type, archived/pinned flags, a date range and plain text. stream_id omitted = "
+    description="List entries newest first (by entry_date; sort for other orders), "
+    "filtered by stream, tags, status, type, archived/pinned flags, a date range, due dates "
+    "(due_before, overdue) and plain text. stream_id omitted = "
     'every stream and the Inbox; null or "inbox" = the Inbox only. Page with next_cursor '
     "(or offset). For a question about content, prefer search_entries.",
     args=ListEntriesArgs,
