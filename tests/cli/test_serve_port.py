@@ -25,7 +25,11 @@ def taken_port() -> Iterator[int]:
 
 
 def _trace(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACE_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TRACE_") or k.startswith("TRACE_METRICS_")
+    }
     env["TRACE_DATA_DIR"] = str(tmp_path / "data")
     return subprocess.run(
         [sys.executable, "-c", "from trace_http.cli import main; main()", *args],
@@ -68,6 +72,24 @@ def test_the_listening_socket_is_the_one_uvicorn_serves_on(taken_port: int) -> N
         assert sock.getsockname()[0] == "127.0.0.1"
     finally:
         sock.close()
+
+
+def test_serve_with_the_metrics_port_in_use_names_metrics_port_and_exits_2(
+    tmp_path: Path, taken_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACE_METRICS_ENABLED", "true")
+    monkeypatch.setenv("TRACE_METRICS_PORT", str(taken_port))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+
+    done = _trace(tmp_path, "serve", "--port", str(free))
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"Error: metrics.port: port {taken_port} on 127.0.0.1 is in use: "
+        "choose another with metrics.port (metrics listener)"
+    )
 
 
 @pytest.mark.anyio

@@ -30,6 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trace_http.probes import masked_url, probes_for_storage
 from trace_http.runtime import (
     Builders,
     Job,
@@ -364,6 +365,13 @@ def options_for(settings: Settings, *, host: str | None = None, port: int | None
         allowed_origins=tuple(settings.mcp.allowed_origins),
         max_response_chars=settings.mcp.max_response_chars,
         data_dir=str(settings.storage.data_path.absolute()),
+        database=masked_url(settings.storage.url),
+        log_format=settings.log.format,
+        shutdown_timeout_seconds=settings.server.shutdown_timeout_seconds,
+        metrics=settings.metrics.enabled,
+        metrics_host=settings.metrics.host,
+        metrics_port=settings.metrics.port,
+        metrics_on_public_port=settings.metrics.on_public_port,
     )
 
 
@@ -631,6 +639,7 @@ def runtime_for(
         background=tuple(background),
         test_principal=test_principal,
         migrate=_schema_upgrade(settings, owns_database),
+        probes=probes_for_storage(trace),
         build=_builders(
             settings,
             owns_database=owns_database,

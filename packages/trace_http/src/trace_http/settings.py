@@ -42,6 +42,7 @@ __all__ = [
     "BlobSettings",
     "LogSettings",
     "McpSettings",
+    "MetricsSettings",
     "SearchSettings",
     "ServerSettings",
     "Settings",
@@ -115,6 +116,12 @@ class ServerSettings(_Section, frozen=True):
     ignored and the connecting peer is the client.
     """
 
+    shutdown_timeout_seconds: int = 30
+    """On SIGTERM or Ctrl-C, how long requests in flight may take to finish before they are cut.
+
+    New connections are refused at once; 0 cuts requests in flight at once.
+    """
+
     cursor_secret: str | None = None
     """Key for signing page cursors (``next_cursor``).
 
@@ -125,6 +132,8 @@ class ServerSettings(_Section, frozen=True):
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise SettingsError("server.port", "must be between 1 and 65535")
+        if not 0 <= self.shutdown_timeout_seconds <= 3600:
+            raise SettingsError("server.shutdown_timeout_seconds", "must be from 0 to 3600")
         if self.cursor_secret is not None and len(self.cursor_secret) < 32:
             raise SettingsError("server.cursor_secret", "must be at least 32 characters")
         if self.public_url is not None and not re.match(r"^https?://[^/\s]+", self.public_url):
@@ -449,6 +458,29 @@ class LogSettings(_Section, frozen=True):
 
     level: Literal["debug", "info", "warning", "error"] = "info"
     """Lowest level written to the log."""
+    format: Literal["text", "json"] = "text"
+    """``text``: one readable line per event; ``json``: one JSON object per line (log shippers).
+
+    Either way the server writes an access line per request (method, path without
+    the query, route, status, duration, request id) and never a credential.
+    """
+
+
+class MetricsSettings(_Section, frozen=True):
+    """Prometheus metrics (``/metrics``)."""
+
+    enabled: bool = False
+    """Serve ``/metrics`` in the Prometheus text format."""
+    host: str = "127.0.0.1"
+    """Interface of the metrics listener (its own port, never the public one)."""
+    port: int = 9464
+    """TCP port of the metrics listener."""
+    on_public_port: bool = False
+    """Serve ``/metrics`` on the public port instead (only behind a proxy that hides it)."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise SettingsError("metrics.port", "must be between 1 and 65535")
 
 
 class Settings(_Section, frozen=True):
@@ -460,6 +492,7 @@ class Settings(_Section, frozen=True):
     auth: AuthSettings = AuthSettings()
     mcp: McpSettings = McpSettings()
     log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
 
 # --- loading ----------------------------------------------------------------------

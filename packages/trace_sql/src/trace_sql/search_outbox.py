@@ -104,6 +104,17 @@ class SqlSearchOutbox(SearchOutbox):
                 )
             )
 
+    async def lag(self, *, now: float) -> tuple[int, float]:
+        """Return how many items wait and the age in seconds of the oldest (0 when none)."""
+        async with self._storage.connect() as conn:
+            result = await conn.execute(
+                sa.select(sa.func.count(), sa.func.min(search_outbox.c.enqueued_at)).select_from(
+                    search_outbox
+                )
+            )
+            count, oldest = result.one()
+        return int(count), max(0.0, now - float(oldest)) if oldest is not None else 0.0
+
     async def pending(self) -> int:
         """Return how many items wait."""
         async with self._storage.connect(all_accounts=True) as conn:

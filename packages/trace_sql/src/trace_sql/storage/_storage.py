@@ -147,6 +147,20 @@ class SqlStorage(Storage):
         """The engine (for migrations, sibling adapters and tests)."""
         return self._engine
 
+    def pool_status(self) -> dict[str, int]:
+        """Return the connection pool's ``size``, ``checked_out`` and ``overflow`` (what it has)."""
+        pool = self._engine.pool
+        out: dict[str, int] = {}
+        for name, method in (
+            ("size", "size"),
+            ("checked_out", "checkedout"),
+            ("overflow", "overflow"),
+        ):
+            read = getattr(pool, method, None)
+            if callable(read):
+                out[name] = int(read())
+        return out
+
     @property
     def dialect_name(self) -> str:
         """``sqlite`` or ``postgresql``."""
