@@ -9,7 +9,13 @@ import msgspec
 
 from trace_core import search as search_query
 from trace_core.cursors import OffsetPosition, fingerprint
-from trace_core.errors import ConflictError, InvalidInputError, NotFoundError, VersionConflictError
+from trace_core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    VersionConflictError,
+    quote,
+)
 from trace_core.limits import MAX_VERSION
 from trace_core.model import (
     Entry,
@@ -30,6 +36,22 @@ from trace_core.ports import ListPosition, SearchRequest, UnitOfWork
 from trace_core.service._base import NO_UNIT_OF_WORK
 from trace_core.service._text import clean_text, has_text, parse_mentions
 from trace_core.service._validation import EntryValidation
+
+_RESTORED_FIELDS = (
+    "title",
+    "content",
+    "mentions",
+    "tags",
+    "status",
+    "type",
+    "priority",
+    "rating",
+    "entry_date",
+    "due_date",
+    "is_pinned",
+    "is_archived",
+)
+"""What ``restore_version`` takes from the old version (not images, not the stream)."""
 
 
 def _position(entry: Entry) -> ListPosition:
@@ -265,6 +287,8 @@ class EntryUseCases(EntryValidation):
         expected_version: int | None,
         action: VersionAction,
         patch: EntryPatch | None = None,
+        *,
+        restore_version: int | None = None,
     ) -> Entry:
         """Read, change and conditionally write an entry, with a snapshot, atomically.
 
@@ -292,7 +316,9 @@ class EntryUseCases(EntryValidation):
                     raise VersionConflictError(entry_id, expected_version, current.version)
                 now = max(self.clock.now(), current.updated_at)
                 changes: dict[str, object]
-                if action == "update":
+                if restore_version is not None:
+                    changes = await self._version_changes(uow, principal, current, restore_version)
+                elif action == "update":
                     assert patch is not None
                     changes = await self._apply_patch(uow, principal, current, patch)
                 elif action == "delete":
@@ -324,6 +350,53 @@ class EntryUseCases(EntryValidation):
             raise ConflictError(f"entry {entry_id} is changing too fast; retry", field="entry_id")
         await self._index([new])
         return new
+
+    async def _version_changes(
+        self, uow: UnitOfWork, principal: Principal, current: Entry, version: int
+    ) -> dict[str, object]:
+        """Return the fields that bring ``current`` back to what ``version`` of it held."""
+        versions = await uow.versions.list(principal.account_id, current.entry_id)
+        old = next((v.snapshot for v in versions if v.version == version), None)
+        if old is None:
+            raise InvalidInputError(
+                "version",
+                f"entry {current.entry_id} has no version {quote(version)}",
+                allowed=sorted(v.version for v in versions),
+            )
+        changes: dict[str, object] = {field: getattr(old, field) for field in _RESTORED_FIELDS}
+        # The old stream only if it still exists (else the entry stays where it is).
+        if old.stream_id is None or await uow.streams.get(
+            principal.account_id, old.stream_id, with_counts=False
+        ):
+            changes["stream_id"] = old.stream_id
+        return changes
+
+    async def restore_version(
+        self,
+        principal: Principal,
+        entry_id: UUID,
+        version: int,
+        expected_version: int | None = None,
+    ) -> Entry:
+        """Bring a live entry back to what one of its versions held, as a new version.
+
+        Title, content, tags, dates, status, type, priority, rating, pinned and
+        archived flags come back as they were (the stream too, if it still
+        exists); images are not touched. The history keeps every version: the
+        restore is an ``update`` on top of them.
+
+        Raises:
+            NotFoundError: no such live entry in the caller's account.
+            InvalidInputError: (``version``) the entry has no such version.
+            VersionConflictError: ``expected_version`` is not the current version.
+
+        """
+        self._require(principal, Scope.FULL, "restore_version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise InvalidInputError("version", f"{quote(version)} is not a version number")
+        return await self._write(
+            principal, entry_id, expected_version, "update", restore_version=version
+        )
 
     async def update_entry(
         self,
