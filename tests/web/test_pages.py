@@ -343,3 +343,24 @@ async def test_export_downloads_the_account_and_import_reads_it_back(
         )
         assert bad.status_code == 400
         assert "not valid JSON" in bad.text
+
+
+async def test_integrations_offers_client_configs_and_asks_before_revoking(
+    site: Site, alice_browser: httpx.AsyncClient
+) -> None:
+    page = await alice_browser.get("/settings/integrations")
+    assert "Claude Desktop" in page.text
+    assert "claude mcp add --transport http trace http://testserver.local/mcp" in page.text
+    assert "httpUrl" in page.text
+    created = await alice_browser.post(
+        "/settings/integrations/keys",
+        data={"csrf_token": hidden(page.text, "csrf_token"), "name": "laptop", "scope": "full"},
+    )
+    key = created.text.split('class="secret">', 1)[1].split("<", 1)[0]
+    assert f"Bearer {key}" in created.text  # the configurations come with the key in them
+    listing = await alice_browser.get("/settings/integrations")
+    link = listing.text.split('href="/settings/integrations/keys/', 1)[1].split('"', 1)[0]
+    confirm = await alice_browser.get(f"/settings/integrations/keys/{link}")
+    assert confirm.status_code == 200
+    assert "Revoke the key “laptop”?" in confirm.text
+    assert 'method="post"' in confirm.text

@@ -220,7 +220,8 @@ class Pages:
         headers = {
             **PAGE_HEADERS,
             "Content-Security-Policy": (
-                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+                "img-src 'self'; "
                 f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
             ),
         }
