@@ -153,7 +153,7 @@ def report(result: dict[str, Any]) -> str:
         "|---|---:|---:|---:|",
     ]
     for name, f in figures.items():
-        lines.append(f"| {name} | {f['p50']:.2f} | {f['p95']:.2f} | {f['p50'] / bare:.1f}× |")
+        lines.append(f"| {name} | {f['p50']:.2f} | {f['p95']:.2f} | {f['p50'] / bare:.1f}x |")
     for page in ("entry page /entries/{id}", "stream page /streams/{id} (50 entries)"):
         p50 = figures[page]["p50"]
         verdict = "meets" if p50 <= 30 else "misses"
