@@ -48,6 +48,11 @@ def serve(state: CliState, host: str | None, port: int | None) -> None:
         sock = listening_socket(options.host, options.port)
         if options.data_dir is not None:
             click.echo(f"data: {options.data_dir}", err=True)  # (rich is not loaded to serve)
+        click.echo(
+            f"open {options.public_url}/ in a browser and sign in; "
+            f"assistants connect to {options.public_url}/mcp",
+            err=True,
+        )
         await run_server(runtime, sock)
 
     state.run(body, serving=True, host=host, port=port)
