@@ -55,7 +55,9 @@ async def site() -> Site:
         session_secret=b"s" * 32,
         background=(),
     )
-    return Site(app=create_app(runtime), trace=trace, alice=alice, bob=bob, clock=clock)
+    return Site(
+        app=create_app(runtime), trace=trace, alice=alice, bob=bob, clock=clock, runtime=runtime
+    )
 
 
 @pytest.fixture

@@ -272,3 +272,46 @@ async def test_a_refused_upload_says_why_and_stores_nothing(
     detail = await site.trace.get_entry(site.as_(site.alice), uuid.UUID(base.rsplit("/", 1)[1]))
     assert detail.attachments == []
     assert detail.entry.version == 1
+
+
+async def test_the_url_fetch_hands_out_opens_the_entry_for_its_owner_only(site: Site) -> None:
+    entry = await site.trace.create_entry(
+        site.as_(site.alice), EntryDraft(content="the owner's words", title="Mine")
+    )
+    key = await site.runtime.api_keys.create(site.alice.account_id, "ChatGPT", "read")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=site.app),  # type: ignore[arg-type]
+        base_url="http://testserver.local",
+    ) as assistant:
+        answer = await assistant.post(
+            "/mcp",
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "fetch", "arguments": {"id": str(entry.entry_id)}},
+            },
+            headers={
+                "Accept": "application/json, text/event-stream",
+                "Mcp-Protocol-Version": "2025-06-18",
+                "Authorization": f"Bearer {key.plaintext}",
+            },
+        )
+    url = re.search(r'\\"url\\": ?\\"([^"\\]+)\\"', answer.text) or re.search(
+        r'"url": ?"([^"]+)"', answer.text
+    )
+    assert url, answer.text
+    path = url.group(1).removeprefix("http://testserver.local")
+    assert path == f"/entries/{entry.entry_id}"
+    async with site.browser() as owner:
+        await sign_in(owner)
+        page = await owner.get(path)
+        assert page.status_code == 200
+        assert "<h1>Mine</h1>" in page.text
+        assert "words</p>" in page.text
+    async with site.browser() as other:
+        await sign_in(other, "bob@example.com")
+        page = await other.get(path)
+        assert page.status_code == 404
+        assert "owner" not in page.text
+        assert "Sign in with another account" in page.text

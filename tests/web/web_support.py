@@ -11,6 +11,7 @@ import httpx
 from trace_core.model import Account, Principal
 from trace_core.service import Trace
 from trace_core.testing.memory import FixedClock
+from trace_http.runtime import Runtime
 
 ORIGIN = "http://testserver.local"
 PASSWORD = "correct horse battery staple"
@@ -31,6 +32,7 @@ class Site:
     alice: Account
     bob: Account
     clock: FixedClock
+    runtime: Runtime
 
     def browser(self) -> httpx.AsyncClient:
         """A browser of its own (cookies), sending our Origin on POSTs like a real one."""
