@@ -364,3 +364,29 @@ async def test_integrations_offers_client_configs_and_asks_before_revoking(
     assert confirm.status_code == 200
     assert "Revoke the key “laptop”?" in confirm.text
     assert 'method="post"' in confirm.text
+
+
+async def test_editing_a_stream_keeps_the_settings_the_form_does_not_show(
+    site: Site, alice_browser: httpx.AsyncClient
+) -> None:
+    alice = site.as_(site.alice)
+    stream = await site.trace.create_stream(
+        alice,
+        NewStream(
+            name="Trips",
+            entry_settings=EntrySettings(use_location=True, title_template="Trip {date}"),
+        ),
+    )
+    form = await alice_browser.get(f"/streams/{stream.stream_id}/edit")
+    saved = await alice_browser.post(
+        f"/streams/{stream.stream_id}/edit",
+        data={
+            "csrf_token": hidden(form.text, "csrf_token"),
+            "name": "Journeys",
+            "statuses": "planned\ndone",
+        },
+    )
+    assert saved.status_code == 303
+    settings = (await site.trace.get_stream(alice, stream.stream_id)).entry_settings
+    assert (settings.use_location, settings.title_template) == (True, "Trip {date}")
+    assert settings.statuses == ("planned", "done")

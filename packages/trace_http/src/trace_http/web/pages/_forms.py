@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+import msgspec
 from msgspec import UNSET
 
 from trace_core.errors import InvalidInputError
@@ -115,8 +116,8 @@ def _choices(form: dict[str, str], name: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def entry_settings(form: dict[str, str]) -> EntrySettings:
-    """Return a stream's entry settings from the stream form."""
+def entry_settings(form: dict[str, str], base: EntrySettings | None = None) -> EntrySettings:
+    """Return a stream's entry settings from the stream form (others kept from ``base``)."""
     rating_type = form.get("rating_type", "stars")
     if rating_type not in ("stars", "numeric"):
         raise InvalidInputError(
@@ -124,13 +125,13 @@ def entry_settings(form: dict[str, str]) -> EntrySettings:
         )
     statuses = _choices(form, "statuses")
     default_status = _text(form, "default_status")
-    return EntrySettings(
+    return msgspec.structs.replace(
+        base or EntrySettings(),
         use_rating=form.get("use_rating") == "on",
         use_status=bool(statuses) or form.get("use_status") == "on",
         use_priority=form.get("use_priority") == "on",
         use_duedates=form.get("use_duedates") == "on",
         use_type=bool(_choices(form, "types")) or form.get("use_type") == "on",
-        use_photos=True,
         statuses=statuses,
         types=_choices(form, "types"),
         default_status=default_status,

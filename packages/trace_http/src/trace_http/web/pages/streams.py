@@ -134,7 +134,7 @@ class StreamsController(Controller):
                     name=form.get("name", "").strip(),
                     description=form.get("description", "").strip() or None,
                     is_archived=form.get("is_archived") == "on",
-                    entry_settings=entry_settings(form),
+                    entry_settings=entry_settings(form, stream.entry_settings),
                 ),
             )
         except (InvalidInputError, ConflictError) as exc:
