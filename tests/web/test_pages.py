@@ -390,3 +390,14 @@ async def test_editing_a_stream_keeps_the_settings_the_form_does_not_show(
     settings = (await site.trace.get_stream(alice, stream.stream_id)).entry_settings
     assert (settings.use_location, settings.title_template) == (True, "Trip {date}")
     assert settings.statuses == ("planned", "done")
+
+
+def test_times_are_shown_in_the_persons_zone() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from trace_http.web.pages._render import show_time, zone_of
+
+    moment = datetime(2026, 7, 1, 12, 30, tzinfo=UTC)
+    assert show_time(moment, ZoneInfo("Europe/Paris")) == "2026-07-01 14:30 CEST"
+    assert show_time(moment, zone_of(object())) == "2026-07-01 12:30 UTC"

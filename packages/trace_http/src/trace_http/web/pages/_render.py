@@ -22,9 +22,11 @@ import re
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import nh3
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -37,7 +39,9 @@ __all__ = [
     "line_diff",
     "render_markdown",
     "show_rating",
+    "show_time",
     "snippet_html",
+    "zone_of",
 ]
 
 _ALLOWED_TAGS = {
@@ -156,12 +160,28 @@ def entry_fields_diff(old: Entry | None, new: Entry) -> list[tuple[str, str, str
     ]
 
 
-def _when(value: datetime | date | None) -> str:
+def zone_of(account: object) -> ZoneInfo:
+    """Return the person's time zone (``Account.time_zone``; UTC when unset or unknown)."""
+    name = getattr(account, "time_zone", None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def show_time(value: datetime | date | None, zone: ZoneInfo) -> str:
+    """Return a timestamp in the person's zone, to the minute, with the zone's abbreviation."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        local = value.astimezone(zone)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
     return value.isoformat()
+
+
+@pass_context
+def _when(context: Context, value: datetime | date | None) -> str:
+    return show_time(value, zone_of(context.get("me")))
 
 
 @lru_cache(maxsize=1)

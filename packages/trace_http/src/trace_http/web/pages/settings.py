@@ -6,7 +6,9 @@ Settings → Integrations (API keys, connected apps) is the OAuth pages' room:
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -28,6 +30,11 @@ __all__ = ["SettingsController"]
 
 IMPORT_MAX_BODY = 512 * 1024 * 1024
 """The largest export document the import form takes (images are inside it, base64)."""
+
+
+@cache
+def _zones() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z or z == "UTC")
 
 
 class SettingsController(Controller):
@@ -111,6 +118,33 @@ class SettingsController(Controller):
         )
         web.pages.set_cookies(response, cookies)
         return response
+
+    @post("/time-zone", status_code=200)
+    async def set_time_zone(
+        self, request: Request[Any, Any, Any], web: NamedDependency[Web]
+    ) -> Response[Any]:
+        """Set the zone dates are shown in and "today" is counted in (an IANA name)."""
+        signed = await web.who(request)
+        if signed is None:
+            return web.to_sign_in(request)
+        form = await web.form(request, signed)
+        if isinstance(form, Response):
+            return form
+        setter = getattr(web.trace, "set_time_zone", None)
+        if setter is None:
+            return self._account(
+                web, signed, status=400, error="time_zone: this server cannot keep a time zone yet."
+            )
+        try:
+            await setter(signed.principal, form.get("time_zone", "").strip())
+        except InvalidInputError as exc:
+            return self._account(web, signed, status=400, error=exc.message)
+        account = await web.trace.get_account(signed.account.account_id)
+        return self._account(
+            web,
+            signed._replace(account=account),
+            notice=f"Time zone set to {getattr(account, 'time_zone', 'UTC')}.",
+        )
 
     # --- data ------------------------------------------------------------------
 

@@ -25,6 +25,25 @@
     });
   });
 
+  // Time zone: on first sign-in (zone still the default), propose the browser's.
+  var proposal = document.getElementById("tz-proposal");
+  var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+  var asked = false;
+  try { asked = window.localStorage.getItem("trace-tz-asked") === "1"; } catch (e) { asked = false; }
+  function remember() {
+    try { window.localStorage.setItem("trace-tz-asked", "1"); } catch (e) { /* private mode */ }
+  }
+  if (proposal && zone && !asked && zone !== proposal.getAttribute("data-current")) {
+    proposal.querySelector("input[name=time_zone]").value = zone;
+    proposal.querySelector("[data-zone-name]").textContent = zone;
+    proposal.hidden = false;
+    proposal.addEventListener("submit", remember);
+    proposal.querySelector("[data-keep-zone]").addEventListener("click", function () {
+      remember();
+      proposal.hidden = true;
+    });
+  }
+
   // Images: drop files on the page or paste them; they go through the upload form.
   function uploadFiles(files) {
     var form = document.getElementById("upload-form");
