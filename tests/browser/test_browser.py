@@ -91,6 +91,17 @@ def test_a_person_keeps_notes_in_the_browser(browser: Browser, live_server: Live
         pasted,
     )
     expect(page.locator("img[alt='pasted.png']")).to_be_visible()
+    # ... and one dropped on the page.
+    page.evaluate(
+        """bytes => {
+            const file = new File([new Uint8Array(bytes)], "dropped.png", {type: "image/png"});
+            const data = new DataTransfer();
+            data.items.add(file);
+            document.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true}));
+        }""",
+        list(png_bytes(12, 12, seed=2)),
+    )
+    expect(page.locator("img[alt='dropped.png']")).to_be_visible()
 
     # Edit.
     page.get_by_role("link", name="Edit", exact=True).click()
