@@ -418,7 +418,9 @@ class EntriesController(Controller):
             expected = (
                 int(form.get("expected_version", "")) if form.get("expected_version") else None
             )
-            await web.trace.restore_version(signed.principal, entry_id, version, expected)
+            await web.trace.restore_version(
+                signed.principal, entry_id, version, expected_version=expected
+            )
         except NotFoundError:
             return web.not_found(signed, "entry")
         except VersionConflictError:
