@@ -315,3 +315,4 @@ async def test_the_url_fetch_hands_out_opens_the_entry_for_its_owner_only(site: 
         assert page.status_code == 404
         assert "owner" not in page.text
         assert "Sign in with another account" in page.text
+        assert f'href="/signin?next=%2Fentries%2F{entry.entry_id}"' in page.text

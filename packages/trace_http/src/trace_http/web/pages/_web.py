@@ -111,9 +111,17 @@ class Web:
             headers={**PAGE_HEADERS, "Content-Security-Policy": CSP, **(headers or {})},
         )
 
-    def not_found(self, signed: Signed | None, what: str = "page") -> Response[str]:
-        """Answer 404 with a page that offers to sign in as someone else."""
-        return self.render("not_found.html", signed, status=404, what=what)
+    def not_found(
+        self, signed: Signed | None, what: str = "page", here: str = "/home"
+    ) -> Response[str]:
+        """Answer 404 with a page that offers to sign in as someone else (then back ``here``)."""
+        return self.render(
+            "not_found.html",
+            signed,
+            status=404,
+            what=what,
+            sign_in=f"/signin?next={quote(here, safe='')}",
+        )
 
     def image_url(self, account_id: uuid.UUID, attachment_id: uuid.UUID) -> str:
         """Return a signed (expiring) URL for one of the person's images."""

@@ -68,7 +68,7 @@ class EntriesController(Controller):
         try:
             return await web.trace.get_entry(signed.principal, entry_id)
         except NotFoundError:
-            return web.not_found(signed, "entry")
+            return web.not_found(signed, "entry", f"/entries/{entry_id}")
 
     async def _entry_page(
         self,
