@@ -187,6 +187,11 @@ def test_the_pages_fit_a_phone(browser: Browser, live_server: LiveServer, tmp_pa
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width)
     page.goto(live_server.url + "/home")
+    # By keyboard: the first Tab reaches "Skip to content", then the menu, in order.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Trace"
     shot = tmp_path / "home-390.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 0
