@@ -103,5 +103,6 @@ def test_serve_prints_the_data_directory_database_and_addresses_first(tmp_path: 
     assert first == (
         f"data: {data_dir} · database: sqlite+aiosqlite:///{data_dir}/trace.db"
         f" · public URL: http://127.0.0.1:{port}"
-        f" · open http://127.0.0.1:{port}/settings/integrations\n"
+        f" · open http://127.0.0.1:{port}/ in a browser and sign in;"
+        f" assistants connect to http://127.0.0.1:{port}/mcp\n"
     )

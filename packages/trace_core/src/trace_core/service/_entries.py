@@ -487,7 +487,6 @@ class EntryUseCases(EntryValidation):
         principal: Principal,
         entry_id: UUID,
         version: int,
-        *,
         expected_version: int | None = None,
     ) -> Entry:
         """Bring a live entry's fields back to what they were at ``version``.

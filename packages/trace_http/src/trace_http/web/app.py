@@ -129,6 +129,18 @@ def _mutable(scope: Any) -> MutableMapping[str, Any]:
     return cast("MutableMapping[str, Any]", scope)
 
 
+def _headers(scope: Any) -> dict[str, str]:
+    """Return an ASGI scope's headers as a lower-case name → value mapping."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+async def _see_other(send: Any, location: str) -> None:
+    """Answer 303 See Other to ``location`` (a browser opening ``/``)."""
+    headers = [(b"location", location.encode()), (b"cache-control", b"no-store")]
+    await send({"type": "http.response.start", "status": 303, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
 def trace_error_response(
     exc: TraceError, resource_server: ResourceServer, path: str = "/"
 ) -> Response[Any]:
@@ -177,10 +189,12 @@ def create_app(
         api_router,
         unrouted_handlers,
     )
-    from trace_http.web.oauth import oauth_router
+    from trace_http.web.oauth import oauth_router, pages_for
+    from trace_http.web.pages import pages_router, wants_page
 
     trace = runtime.trace
     options = runtime.options
+    pages = pages_for(runtime)
     resource_server = ResourceServer(
         public_url=options.public_url,
         allowed_hosts=options.allowed_hosts,
@@ -219,6 +233,12 @@ def create_app(
 
     @asgi(path=["/", "/mcp"], name="mcp", copy_scope=False)
     async def mcp_route(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("path") == "/" and wants_page(
+            str(scope.get("method", "GET")), _headers(scope)
+        ):
+            # A browser opening the server: the people's app (or its sign-in page).
+            await _see_other(send, "/home")
+            return
         await endpoint(scope, receive, send)  # type: ignore[arg-type]
 
     @get(
@@ -329,7 +349,8 @@ def create_app(
             prm_mcp,
             health,
             download,
-            oauth_router(runtime),
+            oauth_router(runtime, pages),
+            pages_router(runtime, pages),
             api_router(runtime, resource_server),
             *health_routes(probes, observer=observer if options.metrics_on_public_port else None),
             *route_handlers,

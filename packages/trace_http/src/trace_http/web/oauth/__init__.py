@@ -36,7 +36,7 @@ from trace_http.web.oauth.signin import SignInController, SignUpController
 if TYPE_CHECKING:
     from trace_http.runtime import Runtime
 
-__all__ = ["authorize_url", "oauth_router"]
+__all__ = ["authorize_url", "oauth_router", "pages_for"]
 
 
 def _constant(value: Any) -> Provide:
@@ -46,20 +46,28 @@ def _constant(value: Any) -> Provide:
     return Provide(provide, use_cache=True, sync_to_thread=False)
 
 
-def oauth_router(runtime: Runtime) -> Router:
-    """Return the authorization server's routes, wired to ``runtime``'s parts.
-
-    Sign-up and "Sign in with …" are routed only when the runtime has them
-    (``auth.open_signup``, ``auth.oidc_*``).
-    """
-    signup, oidc = runtime.signup, runtime.oidc
-    pages = Pages(
+def pages_for(runtime: Runtime) -> Pages:
+    """Return the pages' sessions, cookies and CSRF checks for ``runtime``."""
+    oidc = runtime.oidc
+    return Pages(
         sessions=runtime.web_sessions,
         secret=runtime.session_secret,
         public_url=runtime.public_url,
         oidc_name=oidc.name if oidc is not None else None,
-        signup_open=signup is not None,
+        signup_open=runtime.signup is not None,
     )
+
+
+def oauth_router(runtime: Runtime, pages: Pages | None = None) -> Router:
+    """Return the authorization server's routes, wired to ``runtime``'s parts.
+
+    Sign-up and "Sign in with …" are routed only when the runtime has them
+    (``auth.open_signup``, ``auth.oidc_*``). ``pages`` is shared with the
+    people's pages (one sign-in session for both); built here if not given.
+    """
+    signup, oidc = runtime.signup, runtime.oidc
+    if pages is None:
+        pages = pages_for(runtime)
     handlers: list[ControllerRouterHandler] = [
         OAuthEndpoints,
         AuthorizeController,

@@ -59,6 +59,7 @@ __all__ = [
     "oauth_request",
     "origin",
     "prompt_for",
+    "safe_next",
     "to_response",
 ]
 
@@ -94,6 +95,16 @@ def origin(url: str) -> str:
     """Return the ``scheme://host[:port]`` of a URL."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def safe_next(value: str | None, default: str = "/home") -> str:
+    """Return a local path to go to after sign-in; anything else becomes ``default``."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in value):
+        return default
+    return value
 
 
 def when(value: datetime | None) -> str:
@@ -209,7 +220,8 @@ class Pages:
         headers = {
             **PAGE_HEADERS,
             "Content-Security-Policy": (
-                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+                "img-src 'self'; "
                 f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
             ),
         }

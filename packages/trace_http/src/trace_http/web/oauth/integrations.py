@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import html
+import json
 import uuid
+from string import Template
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -26,6 +29,71 @@ def _access(scope: Scope) -> str:
     return "Full Access" if scope is Scope.FULL else "Read Only"
 
 
+def client_configs(mcp_url: str, key: str = "trace_YOUR_KEY") -> list[tuple[str, str, str]]:
+    """Return ``(client, where it goes, text)`` for the clients people paste a key into."""
+    desktop = json.dumps(
+        {
+            "mcpServers": {
+                "trace": {
+                    "command": "npx",
+                    "args": [
+                        "-y",
+                        "mcp-remote",
+                        mcp_url,
+                        "--header",
+                        "Authorization:${TRACE_AUTH}",
+                    ],
+                    "env": {"TRACE_AUTH": f"Bearer {key}"},
+                }
+            }
+        },
+        indent=2,
+    )
+    gemini = json.dumps(
+        {
+            "mcpServers": {
+                "trace": {"httpUrl": mcp_url, "headers": {"Authorization": f"Bearer {key}"}}
+            }
+        },
+        indent=2,
+    )
+    code = f'claude mcp add --transport http trace {mcp_url} --header "Authorization: Bearer {key}"'
+    return [
+        (
+            "Claude Desktop",
+            "claude_desktop_config.json (Settings → Developer → Edit Config)",
+            desktop,
+        ),
+        ("Claude Code", "run in a terminal", code),
+        ("Gemini CLI", "~/.gemini/settings.json", gemini),
+    ]
+
+
+def configs_html(mcp_url: str, key: str = "trace_YOUR_KEY") -> str:
+    """Return the ready-to-copy client configurations as HTML (escaped), with copy buttons."""
+    blocks = []
+    for i, (client, where, text) in enumerate(client_configs(mcp_url, key)):
+        block_id = f"config-{i}"
+        blocks.append(
+            f'<h3>{html.escape(client)}</h3><p class="hint">{html.escape(where)}</p>'
+            f'<pre class="config" id="{block_id}">{html.escape(text)}</pre>'
+            f'<button type="button" class="secondary" data-copy="{block_id}">'
+            f"Copy {html.escape(client)} configuration</button>"
+        )
+    return "".join(blocks)
+
+
+def confirm_html(question: str, action: str, csrf: str, label: str, hidden: str = "") -> str:
+    """Return a confirmation form: the destructive POST, and a way back."""
+    return (
+        f"<h1>{html.escape(question)}</h1>"
+        f'<form method="post" action="{html.escape(action, quote=True)}">'
+        f'<input type="hidden" name="csrf_token" value="{html.escape(csrf, quote=True)}">{hidden}'
+        f'<div class="actions"><button class="primary" type="submit">{html.escape(label)}</button>'
+        f'<a class="button" href="{HOME}">Cancel</a></div></form>'
+    )
+
+
 async def integrations_page(
     request: Request[Any, Any, Any],
     pages: Pages,
@@ -39,13 +107,11 @@ async def integrations_page(
 ) -> Response[str]:
     """Render the page: keys (create, revoke), apps (disconnect), forms with CSRF tokens."""
     csrf, cookies = pages.csrf_for(request, session)
-    field = f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
     rows = []
     for key in await api_keys.list_keys(account.account_id):
         action = (
-            f'<form method="post" action="{HOME}/keys/{key.key_id}/revoke">'
-            f'{field}<button class="secondary" type="submit" '
-            f'aria-label="Revoke {html.escape(key.name)}">Revoke</button></form>'
+            f'<a class="button" href="{HOME}/keys/{key.key_id}/revoke" '
+            f'aria-label="Revoke {html.escape(key.name)}">Revoke</a>'
             if key.revoked_at is None
             else f"revoked {when(key.revoked_at)}"
         )
@@ -67,12 +133,10 @@ async def integrations_page(
             f"<tr><td>{html.escape(client.client_name)}</td>"
             f"<td>{_access(token.scope)}</td>"
             f"<td>{when(token.issued_at)}</td><td>"
-            f'<form method="post" action="{HOME}/apps/disconnect">'
-            f'{field}<input type="hidden" name="client_id" '
-            f'value="{html.escape(client.client_id, quote=True)}">'
-            f'<button class="secondary" type="submit" '
-            f'aria-label="Disconnect {html.escape(client.client_name)}">Disconnect</button>'
-            "</form></td></tr>"
+            f'<a class="button" href="{HOME}/apps/disconnect?'
+            f'{html.escape(urlencode({"client_id": client.client_id}), quote=True)}" '
+            f'aria-label="Disconnect {html.escape(client.client_name)}">Disconnect</a>'
+            "</td></tr>"
         )
     apps_html = (
         "<table><thead><tr><th>App</th><th>Access</th><th>Last authorized</th><th></th>"
@@ -92,6 +156,7 @@ async def integrations_page(
         _notice=notice,
         _keys=keys_html,
         _apps=apps_html,
+        _configs=configs_html(f"{pages.public_url}/mcp"),
     )
 
 
@@ -142,11 +207,74 @@ class IntegrationsController(Controller):
             )
         notice = (
             '<div role="status"><p>Your new key — copy it now, it will not be shown again:</p>'
-            f'<p class="secret">{html.escape(created.plaintext)}</p></div>'
+            f'<p id="new-key" class="secret">{html.escape(created.plaintext)}</p>'
+            '<button type="button" class="secondary" data-copy="new-key">Copy key</button>'
+            "<p>Or copy a client's configuration with the key in it:</p>"
+            f"{configs_html(f'{pages.public_url}/mcp', created.plaintext)}</div>"
         )
         return await integrations_page(
             request, pages, oauth, api_keys, account, session, notice=notice, status=201
         )
+
+    @get("/keys/{key_id:uuid}/revoke")
+    async def confirm_revoke(
+        self,
+        request: Request[Any, Any, Any],
+        key_id: FromPath[uuid.UUID],
+        pages: NamedDependency[Pages],
+        oauth: NamedDependency[AuthorizationService],
+        api_keys: NamedDependency[ApiKeyService],
+    ) -> Response[Any]:
+        """Ask before revoking a key."""
+        signed = await pages.signed_in(request, oauth)
+        if signed is None:
+            return pages.redirect(SIGN_IN)
+        account, session = signed
+        keys = {k.key_id: k for k in await api_keys.list_keys(account.account_id)}
+        key = keys.get(key_id)
+        if key is None or key.revoked_at is not None:
+            return pages.error_page(404, "No such key", "That key does not exist on your account.")
+        csrf, _ = pages.csrf_for(request, session)
+        body = confirm_html(
+            f"Revoke the key “{key.name}”? Whatever uses it stops working at once.",
+            f"{HOME}/keys/{key_id}/revoke",
+            csrf,
+            "Revoke key",
+        )
+        return pages.page(200, "Revoke key", Template("$body"), _body=body)
+
+    @get("/apps/disconnect")
+    async def confirm_disconnect(
+        self,
+        request: Request[Any, Any, Any],
+        pages: NamedDependency[Pages],
+        oauth: NamedDependency[AuthorizationService],
+    ) -> Response[Any]:
+        """Ask before disconnecting an app."""
+        signed = await pages.signed_in(request, oauth)
+        if signed is None:
+            return pages.redirect(SIGN_IN)
+        account, session = signed
+        client_id = request.query_params.get("client_id", "")
+        apps = {c.client_id: c for c, _ in await oauth.connected_apps(account.account_id)}
+        client = apps.get(client_id)
+        if client is None:
+            return pages.error_page(
+                404, "No such app", "That app is not connected to your account."
+            )
+        csrf, _ = pages.csrf_for(request, session)
+        hidden = (
+            '<input type="hidden" name="client_id" '
+            f'value="{html.escape(client.client_id, quote=True)}">'
+        )
+        body = confirm_html(
+            f"Disconnect “{client.client_name}”? It loses access until you connect it again.",
+            f"{HOME}/apps/disconnect",
+            csrf,
+            "Disconnect app",
+            hidden,
+        )
+        return pages.page(200, "Disconnect app", Template("$body"), _body=body)
 
     @post("/keys/{key_id:uuid}/revoke", status_code=303)
     async def revoke_key(

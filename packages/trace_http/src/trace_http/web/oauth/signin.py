@@ -32,6 +32,7 @@ from trace_http.web.oauth._pages import (
     error_html,
     form_of,
     prompt_for,
+    safe_next,
 )
 from trace_oauth.server import AuthorizationService
 
@@ -92,8 +93,9 @@ def signin_page(
     status: int = 200,
     error: str = "",
     email: str = "",
+    next_url: str = "",
 ) -> Response[str]:
-    """Render the Settings sign-in page."""
+    """Render the sign-in page (``next_url``: the local page to go to after it)."""
     csrf, cookies = pages.csrf_for(request, session)
     return pages.page(
         status,
@@ -102,6 +104,7 @@ def signin_page(
         cookies=cookies,
         csrf=csrf,
         email=email,
+        next=safe_next(next_url, ""),
         _error=error_html(error),
     )
 
@@ -116,8 +119,13 @@ class SignInController(Controller):
     async def form(
         self, request: Request[Any, Any, Any], pages: NamedDependency[Pages]
     ) -> Response[Any]:
-        """Show the sign-in form."""
-        return signin_page(request, pages, session=await pages.current_session(request))
+        """Show the sign-in form (``?next=/path``: where to go after it)."""
+        return signin_page(
+            request,
+            pages,
+            session=await pages.current_session(request),
+            next_url=request.query_params.get("next", ""),
+        )
 
     @post("/signin", status_code=303)
     async def submit(
@@ -126,20 +134,27 @@ class SignInController(Controller):
         pages: NamedDependency[Pages],
         oauth: NamedDependency[AuthorizationService],
     ) -> Response[Any]:
-        """Sign in and go to Settings → Integrations."""
+        """Sign in and go to ``next`` (a local page), else Settings → Integrations."""
         form = dict(await form_of(request))
         session = await pages.current_session(request)
         email = form.get("email", "")
+        next_url = safe_next(form.get("next"), "/settings/integrations")
 
         def again(status: int, error: str) -> Response[str]:
             return signin_page(
-                request, pages, session=session, status=status, error=error, email=email
+                request,
+                pages,
+                session=session,
+                status=status,
+                error=error,
+                email=email,
+                next_url=next_url,
             )
 
         started = await sign_in(request, form, session, oauth=oauth, pages=pages, again=again)
         if isinstance(started, Response):
             return started
-        response = pages.redirect("/settings/integrations")
+        response = pages.redirect(next_url)
         pages.set_cookies(response, started[1])
         return response
 
