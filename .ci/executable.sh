@@ -26,10 +26,15 @@ if [[ -x "$exe" ]]; then
     echo "executable from the cache ($key)"
 else
     mkdir -p "$cache"
-    rm -rf "$cache/$key.partial"
-    TRACE_EXE_DIST="$cache/$key.partial" .ci/build-executable.sh
-    find "$cache" -mindepth 1 -maxdepth 1 ! -name "$key.partial" -exec rm -rf {} +
-    mv "$cache/$key.partial" "$cache/$key"
+    partial="$cache/$key.$$.partial"  # several checkouts on one machine may build at once
+    TRACE_EXE_DIST="$partial" .ci/build-executable.sh
+    # Older builds go; another run's build in progress (*.partial) is left alone.
+    find "$cache" -mindepth 1 -maxdepth 1 ! -name '*.partial' ! -name "$key" -exec rm -rf {} +
+    if [[ -e "$cache/$key" ]]; then
+        rm -rf "$partial"  # the same sources were built meanwhile
+    else
+        mv "$partial" "$cache/$key"
+    fi
 fi
 
 # On PostgreSQL too (the asyncpg driver inside the bundle), in a database made for it.
