@@ -28,8 +28,10 @@ else
     mkdir -p "$cache"
     partial="$cache/$key.$$.partial"  # several checkouts on one machine may build at once
     TRACE_EXE_DIST="$partial" .ci/build-executable.sh
-    # Older builds go; another run's build in progress (*.partial) is left alone.
+    # Older builds go; another run's build in progress (*.partial) is left alone unless it
+    # is over an hour old (a build that failed).
     find "$cache" -mindepth 1 -maxdepth 1 ! -name '*.partial' ! -name "$key" -exec rm -rf {} +
+    find "$cache" -mindepth 1 -maxdepth 1 -name '*.partial' -mmin +60 -exec rm -rf {} +
     if [[ -e "$cache/$key" ]]; then
         rm -rf "$partial"  # the same sources were built meanwhile
     else
