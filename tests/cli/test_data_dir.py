@@ -80,7 +80,7 @@ def test_trace_data_dir_still_puts_the_data_beside_you(tmp_path: Path) -> None:
     assert (tmp_path / "trace-data" / "trace.db").is_file()
 
 
-def test_serve_prints_the_data_directory_first(tmp_path: Path) -> None:
+def test_serve_prints_the_data_directory_database_and_addresses_first(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -99,4 +99,9 @@ def test_serve_prints_the_data_directory_first(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=60)
-    assert first == f"data: {home / '.local/share/trace'}\n"
+    data_dir = home / ".local/share/trace"
+    assert first == (
+        f"data: {data_dir} · database: sqlite+aiosqlite:///{data_dir}/trace.db"
+        f" · public URL: http://127.0.0.1:{port}"
+        f" · open http://127.0.0.1:{port}/settings/integrations\n"
+    )

@@ -25,7 +25,11 @@ def taken_port() -> Iterator[int]:
 
 
 def _trace(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACE_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TRACE_") or k.startswith("TRACE_METRICS_")
+    }
     env["TRACE_DATA_DIR"] = str(tmp_path / "data")
     return subprocess.run(
         [sys.executable, "-c", "from trace_http.cli import main; main()", *args],
@@ -68,3 +72,46 @@ def test_the_listening_socket_is_the_one_uvicorn_serves_on(taken_port: int) -> N
         assert sock.getsockname()[0] == "127.0.0.1"
     finally:
         sock.close()
+
+
+def test_serve_with_the_metrics_port_in_use_names_metrics_port_and_exits_2(
+    tmp_path: Path, taken_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACE_METRICS_ENABLED", "true")
+    monkeypatch.setenv("TRACE_METRICS_PORT", str(taken_port))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+
+    done = _trace(tmp_path, "serve", "--port", str(free))
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"Error: metrics.port: port {taken_port} on 127.0.0.1 is in use: "
+        "choose another with metrics.port (metrics listener)"
+    )
+
+
+@pytest.mark.anyio
+async def test_connections_to_the_bound_socket_send_without_delay() -> None:
+    """Accepted connections get TCP_NODELAY (asyncio sets it only on sockets that say TCP).
+
+    Without it an answer written in two parts (headers, then body) waited for the
+    client's delayed ACK: ~40 ms per request of a keep-alive client.
+    """
+    import asyncio
+
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raw = writer.get_extra_info("socket")
+        accepted.set_result(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(on_client, sock=sock)
+    async with server:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(accepted, 5) != 0
+        writer.close()

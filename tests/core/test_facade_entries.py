@@ -27,6 +27,8 @@ SETTINGS = EntrySettings(
     use_rating=True,
     use_status=True,
     use_type=True,
+    use_priority=True,
+    use_duedates=True,
     types=("bug", "idea"),
     statuses=("open", "done"),
     default_status="open",
@@ -100,7 +102,10 @@ async def test_numeric_ratings_are_whole_numbers_from_zero_to_ten(
     trace: Trace, alice: Principal
 ) -> None:
     books = await trace.create_stream(
-        alice, NewStream(name="Books", entry_settings=EntrySettings(rating_type="numeric"))
+        alice,
+        NewStream(
+            name="Books", entry_settings=EntrySettings(use_rating=True, rating_type="numeric")
+        ),
     )
     entry = await trace.create_entry(
         alice, EntryDraft(content="x", stream_id=books.stream_id, rating=9)

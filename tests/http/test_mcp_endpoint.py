@@ -277,7 +277,7 @@ async def test_full_key_writes_and_reads_through_both_paths(
 ) -> None:
     async with mcp_client("alice-full", path="/") as client:
         created = await client.call_tool("create_entry", {"content": "buy milk", "tags": ["shop"]})
-    entry_id = created.structured_content["entry"]["entry_id"]
+    entry_id = created.structured_content["entry_id"]
 
     async with mcp_client("alice-full", path="/mcp") as client:
         fetched = await client.call_tool("get_entry", {"entry_id": entry_id})
@@ -303,7 +303,7 @@ async def test_other_accounts_entry_is_not_found(
 ) -> None:
     async with mcp_client("alice-full") as client:
         created = await client.call_tool("create_entry", {"content": "alice's secret"})
-    entry_id = created.structured_content["entry"]["entry_id"]
+    entry_id = created.structured_content["entry_id"]
 
     async with mcp_client("bob-full") as client:
         result = await client.call_tool("get_entry", {"entry_id": entry_id})
@@ -318,23 +318,46 @@ async def test_rate_limit_answers_429_with_retry_after(
     http: httpx2.AsyncClient, keys: dict[str, Principal], now: list[float]
 ) -> None:
     headers = {**JSON_HEADERS, "Authorization": "Bearer alice-read"}
+    call = tool_call("list_streams", {})
     statuses = [
-        (await http.post("/mcp", json=INIT, headers=headers)).status_code for _ in range(101)
+        (await http.post("/mcp", json=call, headers=headers)).status_code for _ in range(101)
     ]
-    limited = await http.post("/mcp", json=INIT, headers=headers)
+    limited = await http.post("/mcp", json=call, headers=headers)
     other_key = await http.post(
-        "/mcp", json=INIT, headers={**JSON_HEADERS, "Authorization": "Bearer bob-full"}
+        "/mcp", json=call, headers={**JSON_HEADERS, "Authorization": "Bearer bob-full"}
     )
 
     assert statuses[:100] == [200] * 100
     assert statuses[100] == 429
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
-    assert limited.json()["error"] == "rate_limited"
+    error = limited.json()["error"]
+    assert limited.json()["id"] == 7
+    assert error["data"]["code"] == "rate_limited"
+    assert error["message"].startswith("rate limited, retry after 1 s")
     assert other_key.status_code == 200
     now[0] += 0.1  # one token back after 1/10 s
-    assert (await http.post("/mcp", json=INIT, headers=headers)).status_code == 200
-    assert (await http.post("/mcp", json=INIT, headers=headers)).status_code == 429
+    assert (await http.post("/mcp", json=call, headers=headers)).status_code == 200
+    assert (await http.post("/mcp", json=call, headers=headers)).status_code == 429
+
+
+async def test_handshakes_and_listings_do_not_spend_the_tool_call_budget(
+    http: httpx2.AsyncClient, keys: dict[str, Principal]
+) -> None:
+    headers = {**JSON_HEADERS, "Authorization": "Bearer alice-read"}
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+    chatter = [
+        (await http.post("/mcp", json=body, headers=headers)).status_code
+        for _ in range(60)
+        for body in (INIT, listing)
+    ]
+    calls = [
+        (await http.post("/mcp", json=tool_call("list_streams", {}), headers=headers)).status_code
+        for _ in range(101)
+    ]
+
+    assert set(chatter) == {200}
+    assert calls == [200] * 100 + [429]
 
 
 async def test_health_reports_the_database(http: httpx2.AsyncClient) -> None:

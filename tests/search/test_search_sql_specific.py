@@ -227,6 +227,12 @@ async def test_whether_a_last_word_is_complete_depends_on_the_own_account_only(
     assert await b.index.count(me.account_id, _request("plan")) == 1
 
 
+def _upgrade_to(connection: sa.Connection, revision: str) -> None:
+    """Upgrade to an old search revision, with the accounts table as this code writes it."""
+    command.upgrade(alembic_config(connection), revision)
+    command.upgrade(alembic_config(connection), "0200_account_time_zone")
+
+
 async def test_upgrading_a_search_index_without_accounts_indexes_every_entry_by_account(
     tmp_path: Path,
 ) -> None:
@@ -234,7 +240,7 @@ async def test_upgrading_a_search_index_without_accounts_indexes_every_entry_by_
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0100_search"))
+            await conn.run_sync(_upgrade_to, "0100_search")
     finally:
         await engine.dispose()
     storage = create_storage(url)
@@ -340,9 +346,7 @@ async def test_sharding_an_index_and_back_keeps_every_entry_searchable(tmp_path:
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(
-                lambda c: command.upgrade(alembic_config(c), "0101_search_accounts")
-            )
+            await conn.run_sync(_upgrade_to, "0101_search_accounts")
     finally:
         await engine.dispose()
     storage = create_storage(url)

@@ -140,7 +140,10 @@ async def test_point_reads_stay_on_the_loop_and_a_tag_listing_runs_in_a_thread(
 
     @event.listens_for(reader, "before_cursor_execute")
     def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        kind = "tags" if "entry_tags" in statement else "point"
+        # The listing joins entries with entry_tags; the look-up of the account's
+        # spelling of a tag (entry_tags alone, by its indexed key) is a point read.
+        listing = "entry_tags" in statement and "FROM entries" in statement
+        kind = "tags" if listing else "point"
         threads.setdefault(kind, set()).add(threading.get_ident())
 
     loop_thread = threading.get_ident()

@@ -61,6 +61,10 @@ async def test_upgrading_a_database_with_case_duplicate_names_keeps_both_streams
     try:
         async with engine.begin() as conn:
             await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0001_core"))
+            # The accounts table as this code writes it (streams stay at 0001).
+            await conn.run_sync(
+                lambda c: command.upgrade(alembic_config(c), "0200_account_time_zone")
+            )
     finally:
         await engine.dispose()
     storage = create_storage(url)

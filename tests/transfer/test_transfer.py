@@ -100,6 +100,7 @@ async def _populate(trace: Trace, clock: FixedClock) -> Principal:
     """An account with every kind of data: settings, versions, trash, archive, attachments."""
     account = await trace.create_account("ada@example.org", name="Ada")
     ada = trace.principal_for(account, actor="test-key", via="api_key")
+    await trace.set_time_zone(ada, "Europe/Lisbon")
     clock.advance(minutes=1)
     tasks = await trace.create_stream(
         ada,
@@ -200,6 +201,9 @@ async def test_export_import_export_gives_the_same_document(
         )
         assert (summary.entries, summary.versions, summary.attachments) == (12, 19, 3)
         assert seen == [(0, 12), (5, 12), (10, 12), (12, 12)]
+        assert first.account.time_zone == "Europe/Lisbon"
+        new_account = await target.get_account(new_account.account_id)
+        assert new_account.time_zone == "Europe/Lisbon"
 
         second = await export_account(
             target_storage, target.blobs, new_account, exported_at=clock.now()
@@ -232,6 +236,27 @@ async def test_import_into_a_database_that_holds_the_data_is_a_conflict(storage:
     document = await export_account(storage, trace.blobs, account, exported_at=clock.now())
     with pytest.raises(ConflictError):
         await import_account(storage, trace.blobs, ada.account_id, document)
+
+
+async def test_an_import_with_an_unknown_time_zone_is_refused_before_writing(
+    storage: Storage,
+) -> None:
+    trace = Trace(storage=storage, blobs=InMemoryBlobStore(), clock=FixedClock())
+    account = await trace.create_account("ada@example.org")
+    document = ExportDocument(
+        exported_at=_SOMEONE.created_at,
+        account=msgspec.structs.replace(_SOMEONE, time_zone="Atlantis/Capital"),
+        streams=[],
+        entries=[],
+        versions=[],
+        attachments=[],
+    )
+
+    with pytest.raises(InvalidInputError) as caught:
+        await import_account(storage, trace.blobs, account.account_id, document)
+
+    assert caught.value.field == "account.time_zone"
+    assert (await trace.get_account(account.account_id)).time_zone == "UTC"
 
 
 def test_export_records_cover_every_model_field() -> None:

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from trace_core.model import (
         UNSET,
         Account,
+        AccountProfile,
         Attachment,
         AttachmentChange,
         AttachmentRef,
@@ -115,6 +116,7 @@ if TYPE_CHECKING:
 __all__ = [
     "UNSET",
     "Account",
+    "AccountProfile",
     "AccountRepository",
     "AddAttachmentArgs",
     "Attachment",
@@ -229,6 +231,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "trace_core.model": (
         "UNSET",
         "Account",
+        "AccountProfile",
         "Attachment",
         "AttachmentChange",
         "AttachmentRef",

@@ -150,7 +150,10 @@ class AuthenticationError(TraceError):
 
 
 class InvalidInputError(TraceError):
-    """Bad input; names the field and, where there are any, the allowed values."""
+    """Bad input; names the field and, where there are any, the allowed values.
+
+    Extra keyword arguments become details too (``fields_to_clear`` of a refused move).
+    """
 
     code = "invalid_input"
 
@@ -160,12 +163,14 @@ class InvalidInputError(TraceError):
         message: str,
         *,
         allowed: list[Any] | tuple[Any, ...] | None = None,
+        **extra: Any,
     ) -> None:
         text = f"{field}: {message}"
         details: dict[str, Any] = {"field": field}
         if allowed is not None:
             text += f" (allowed: {', '.join(map(str, allowed)) if allowed else 'none'})"
             details["allowed"] = list(allowed)
+        details.update(extra)
         super().__init__(text, **details)
         self.field = field
         self.allowed = list(allowed) if allowed is not None else None

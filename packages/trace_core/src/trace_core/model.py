@@ -18,6 +18,7 @@ from msgspec import UNSET, UnsetType
 __all__ = [
     "UNSET",
     "Account",
+    "AccountProfile",
     "Attachment",
     "AttachmentChange",
     "AttachmentRef",
@@ -57,6 +58,7 @@ VersionAction = Literal[
     "attachment_added",
     "attachment_removed",
     "attachment_restored",
+    "version_restored",
 ]
 """What a write did to an entry; the ``attachment_*`` ones name the image in ``attachment``."""
 StreamSelector = UUID | Literal["all", "inbox"]
@@ -106,6 +108,31 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     plan: str | None = None
     is_active: bool = True
     created_at: datetime
+    time_zone: str = "UTC"
+    """IANA name of the person's zone: which day "today" is (entry dates, overdue)."""
+
+
+class AccountProfile(msgspec.Struct, frozen=True, kw_only=True):
+    """What the signed-in person may read about their own account (no secrets)."""
+
+    account_id: UUID
+    email: str
+    name: str | None = None
+    plan: str | None = None
+    time_zone: str = "UTC"
+    created_at: datetime
+
+    @classmethod
+    def of(cls, account: Account) -> AccountProfile:
+        """Return the profile of ``account`` (its password hash left out)."""
+        return cls(
+            account_id=account.account_id,
+            email=account.email,
+            name=account.name,
+            plan=account.plan,
+            time_zone=account.time_zone,
+            created_at=account.created_at,
+        )
 
 
 class EntrySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -332,7 +359,12 @@ class EntryDraft(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EntryPatch(msgspec.Struct, frozen=True, kw_only=True):
-    """Input of ``update_entry``: UNSET leaves a field, ``None`` clears it."""
+    """Input of ``update_entry``: UNSET leaves a field, ``None`` clears it.
+
+    ``clear_disallowed`` is not a field: with it, moving the entry to a stream that
+    does not use some of its values (a status where ``use_status`` is off, a type
+    not in its ``types``...) clears them instead of refusing the move.
+    """
 
     title: str | UnsetType | None = UNSET
     content: str | UnsetType = UNSET
@@ -346,6 +378,7 @@ class EntryPatch(msgspec.Struct, frozen=True, kw_only=True):
     rating: float | UnsetType | None = UNSET
     type: str | UnsetType | None = UNSET
     due_date: date | UnsetType | None = UNSET
+    clear_disallowed: bool = False
 
 
 class EntryFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -354,7 +387,7 @@ class EntryFilter(msgspec.Struct, frozen=True, kw_only=True):
     ``text`` is a plain case-insensitive substring match on title, content and
     tags (the reference's behaviour); ranked search goes through ``SearchIndex``.
     ``is_archived``/``is_pinned`` of ``None`` mean "either". ``start_date`` and
-    ``end_date`` are inclusive; the timestamp ranges are half-open:
+    ``end_date`` are inclusive, ``due_before`` is strict; the timestamp ranges are half-open:
     ``created_after <= created_at < created_before`` (likewise ``updated_*``).
     """
 
@@ -372,3 +405,5 @@ class EntryFilter(msgspec.Struct, frozen=True, kw_only=True):
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     text: str | None = None
+    due_before: date | None = None
+    """Only entries with a ``due_date`` strictly before this day (none without one)."""

@@ -31,6 +31,7 @@ from trace_core.model import (
     Stream,
     TagCount,
 )
+from trace_core.ordering import DEFAULT_SORT, EntrySort
 
 __all__ = [
     "AccountRepository",
@@ -54,14 +55,20 @@ ProgressCallback = Callable[[int, int], None]
 
 
 class ListPosition(msgspec.Struct, frozen=True, kw_only=True):
-    """Keyset position in the entry order (entry_date, created_at, entry_id), all descending.
+    """Keyset position in an entry order: the sort fields of the last entry of a page.
 
-    A listing ``after`` a position returns the entries that sort strictly after it.
+    A listing ``after`` a position returns the entries that sort strictly after it
+    in the listing's order (:mod:`trace_core.ordering`). The fields beyond
+    ``entry_date``, ``created_at`` and ``entry_id`` serve the other sorts (cursors
+    handed out before they existed decode with them unset).
     """
 
     entry_date: date
     created_at: datetime
     entry_id: UUID
+    updated_at: datetime | None = None
+    due_date: date | None = None
+    priority: int | None = None
 
 
 @runtime_checkable
@@ -164,11 +171,14 @@ class EntryRepository(Protocol):
         limit: int,
         offset: int = 0,
         after: ListPosition | None = None,
+        sort: EntrySort = DEFAULT_SORT,
     ) -> builtins.list[Entry]:
         """Return live entries matching ``filters``.
 
-        Ordered by entry_date, created_at, entry_id, all descending. ``after``
-        (keyset) and ``offset`` may be combined: offset counts from ``after``.
+        Ordered by ``sort`` (:func:`trace_core.ordering.sort_key` defines each
+        order; the default is entry_date, created_at, entry_id, all descending).
+        ``after`` (keyset, in the same order) and ``offset`` may be combined:
+        offset counts from ``after``.
         """
         ...
 
@@ -205,7 +215,9 @@ class EntryRepository(Protocol):
     ) -> builtins.list[tuple[UUID, UUID]]:
         """Return ``(account_id, entry_id)`` of entries deleted before ``cutoff``, any account.
 
-        Used only by the trash purge job, in a write unit of work. The rows are
+        Used only by the trash purge job, in a write unit of work opened with
+        ``all_accounts=True`` (a storage with row-level security shows no rows
+        otherwise). The rows are
         claimed by it until it ends: a concurrent unit of work (another replica
         purging) gets other rows, never these, and they cannot change meanwhile.
         """
@@ -216,7 +228,26 @@ class EntryRepository(Protocol):
         ...
 
     async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
-        """Return each tag used by live entries with its count, most used first, then by name."""
+        """Return each tag used by live entries with its count, most used first, then by name.
+
+        Tags are told apart by :func:`trace_core.tags.tag_key` (case-insensitive): one
+        row per key, counting the live entries that carry it, shown in its stored
+        spelling (the smallest by code point should an account hold several).
+        """
+        ...
+
+    async def tag_spellings(self, account_id: UUID, keys: Sequence[str]) -> builtins.dict[str, str]:
+        """Return how the account's live entries spell the tags with these keys.
+
+        Args:
+            account_id: whose tags.
+            keys: :func:`trace_core.tags.tag_key` values.
+
+        Returns:
+            ``{key: spelling}`` for the keys some live entry carries (the smallest
+            spelling by code point should there be several); other keys are absent.
+
+        """
         ...
 
     async def list_all(
@@ -303,7 +334,7 @@ class AttachmentRepository(Protocol):
     async def removed_before(self, cutoff: datetime, *, limit: int) -> builtins.list[Attachment]:
         """Return attachments removed before ``cutoff``, in any account, oldest removal first.
 
-        Used only by the trash purge job.
+        Used only by the trash purge job, in a unit of work opened with ``all_accounts=True``.
         """
         ...
 
@@ -348,12 +379,25 @@ class UnitOfWork(Protocol):
 class Storage(Protocol):
     """Opens units of work; one per request or use case."""
 
-    def unit_of_work(self, *, write: bool = False) -> AbstractAsyncContextManager[UnitOfWork]:
+    def unit_of_work(
+        self, *, write: bool = False, account_id: UUID | None = None, all_accounts: bool = False
+    ) -> AbstractAsyncContextManager[UnitOfWork]:
         """Open a transaction: committed when the block exits cleanly, rolled back on error.
 
         ``write=True`` takes the write lock up front where the database needs it
         (SQLite ``BEGIN IMMEDIATE``), so a read-then-conditional-write never
         deadlocks or fails on a stale snapshot.
+
+        ``account_id``: the unit of work is for this account only. Use cases pass
+        the principal's; a storage with a second wall between tenants (PostgreSQL
+        row-level security) lets the transaction see that account's rows and no
+        other's, whatever ids its repository calls name.
+
+        ``all_accounts=True``: a background job that works across accounts
+        (trash purge). ``EntryRepository.deleted_before`` and
+        ``AttachmentRepository.removed_before`` need it.
+
+        With neither, each repository call sees only the account it names.
         """
         ...
 

@@ -27,7 +27,7 @@ from uuid import UUID
 
 import msgspec
 
-from trace_core.errors import InvalidInputError
+from trace_core.errors import ConflictError, InvalidInputError
 from trace_core.model import (
     Account,
     Attachment,
@@ -38,7 +38,9 @@ from trace_core.model import (
     Stream,
     VersionAction,
 )
-from trace_core.ports import BlobStore, ProgressCallback, SearchIndex, Storage
+from trace_core.ports import BlobStore, ProgressCallback, SearchIndex, Storage, UnitOfWork
+from trace_core.tags import tag_key
+from trace_core.timezones import check_time_zone
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -64,11 +66,16 @@ DEFAULT_BATCH_SIZE = 1000
 
 
 class AccountRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """Who the dump came from (informational; import never changes the target account)."""
+    """Who the dump came from.
+
+    Informational, except ``time_zone``: import sets the target account's time
+    zone from it (dumps written before it existed carry none and change nothing).
+    """
 
     email: str
     name: str | None = None
     created_at: datetime
+    time_zone: str | None = None
 
 
 class StreamRecord(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -271,7 +278,7 @@ async def export_account(
 
     """
     account_id = account.account_id
-    async with storage.unit_of_work() as uow:
+    async with storage.unit_of_work(account_id=account_id) as uow:
         streams = await uow.streams.list(account_id, include_archived=True)
         entries = await uow.entries.list_all(account_id, include_deleted=True)
         versions = await uow.versions.list_all(account_id)
@@ -295,7 +302,10 @@ async def export_account(
     return ExportDocument(
         exported_at=exported_at,
         account=AccountRecord(
-            email=account.email, name=account.name, created_at=account.created_at
+            email=account.email,
+            name=account.name,
+            created_at=account.created_at,
+            time_zone=account.time_zone,
         ),
         streams=[_stream_record(s) for s in streams],
         entries=[_entry_record(e) for e in entries],
@@ -373,6 +383,7 @@ async def import_account(
     search: SearchIndex | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
+    atomic: bool = False,
 ) -> ImportSummary:
     """Write the document's data into ``account_id``, keeping every id, date and version.
 
@@ -389,6 +400,9 @@ async def import_account(
             (written in the storage transaction, like the SQL adapters).
         batch_size: entries per unit of work.
         progress: called with (entries written, entries total) after each batch.
+        atomic: write everything in one unit of work (``batch_size`` and
+            ``progress`` are then unused), so a failure leaves nothing behind:
+            the rows roll back and the attachment bytes stored first are deleted.
 
     Returns:
         Counts of what was written.
@@ -401,6 +415,21 @@ async def import_account(
     _check_references(document)
     if batch_size < 1:
         raise InvalidInputError("batch_size", "must be at least 1")
+    zone = document.account.time_zone
+    if zone is not None:
+        zone = check_time_zone(zone, "account.time_zone")
+    all_entries = [_entry(r, account_id) for r in document.entries]
+    spelling = await _tag_spellings(storage, account_id, all_entries)
+    if atomic:
+        return await _import_at_once(
+            storage,
+            blobs,
+            account_id,
+            document,
+            [_spell_tags(e, spelling) for e in all_entries],
+            zone,
+            search=search,
+        )
 
     versions_of: defaultdict[UUID, list[VersionRecord]] = defaultdict(list)
     for v in document.versions:
@@ -409,8 +438,9 @@ async def import_account(
     for a in document.attachments:
         attachments_of[a.entry_id].append(a)
 
-    if document.streams:
-        async with storage.unit_of_work(write=True) as uow:
+    if document.streams or zone is not None:
+        async with storage.unit_of_work(write=True, account_id=account_id) as uow:
+            await _set_zone(uow, account_id, zone)
             for s in document.streams:
                 await uow.streams.add(_stream(s, account_id))
 
@@ -420,14 +450,14 @@ async def import_account(
         progress(0, total)
     for start in range(0, total, batch_size):
         records = document.entries[start : start + batch_size]
-        entries = [_entry(r, account_id) for r in records]
+        entries = [_spell_tags(e, spelling) for e in all_entries[start : start + batch_size]]
         versions = [
             _version(v, account_id) for r in records for v in versions_of.get(r.entry_id, ())
         ]
         attachments = [a for r in records for a in attachments_of.get(r.entry_id, ())]
         for a in attachments:
             await blobs.put(blob_key(account_id, a.attachment_id), a.data)
-        async with storage.unit_of_work(write=True) as uow:
+        async with storage.unit_of_work(write=True, account_id=account_id) as uow:
             await uow.entries.add_many(entries)
             if versions:
                 await uow.versions.add_many(versions)
@@ -445,6 +475,88 @@ async def import_account(
         versions=len(document.versions),
         attachments=len(document.attachments),
     )
+
+
+async def _set_zone(uow: UnitOfWork, account_id: UUID, zone: str | None) -> None:
+    """Give the account the document's time zone (when it has one)."""
+    if zone is None:
+        return
+    target = await uow.accounts.get(account_id)
+    if target is not None and target.time_zone != zone:
+        await uow.accounts.update(msgspec.structs.replace(target, time_zone=zone))
+
+
+async def _import_at_once(
+    storage: Storage,
+    blobs: BlobStore,
+    account_id: UUID,
+    document: ExportDocument,
+    entries: list[Entry],
+    zone: str | None,
+    *,
+    search: SearchIndex | None,
+) -> ImportSummary:
+    """Import the whole document in one unit of work: all of it, or nothing."""
+    stored: list[str] = []
+    for a in document.attachments:
+        # Never overwrite bytes that are there (and would be deleted on failure).
+        if await blobs.exists(blob_key(account_id, a.attachment_id)):
+            raise ConflictError(
+                f"attachment {a.attachment_id} exists in this account", field="attachments"
+            )
+    try:
+        for a in document.attachments:
+            key = blob_key(account_id, a.attachment_id)
+            await blobs.put(key, a.data)
+            stored.append(key)
+        async with storage.unit_of_work(write=True, account_id=account_id) as uow:
+            await _set_zone(uow, account_id, zone)
+            for s in document.streams:
+                await uow.streams.add(_stream(s, account_id))
+            if entries:
+                await uow.entries.add_many(entries)
+            if document.versions:
+                await uow.versions.add_many([_version(v, account_id) for v in document.versions])
+            for a in document.attachments:
+                await uow.attachments.add(_attachment(a, account_id))
+    except BaseException:
+        # Bytes went first so no row ever points at missing bytes; the rows are gone now.
+        for key in stored:
+            await blobs.delete(key)
+        raise
+    if search is not None and not getattr(search, "indexed_by_storage", False):
+        await search.index(entries)
+    return ImportSummary(
+        streams=len(document.streams),
+        entries=len(document.entries),
+        versions=len(document.versions),
+        attachments=len(document.attachments),
+    )
+
+
+async def _tag_spellings(
+    storage: Storage, account_id: UUID, entries: Sequence[Entry]
+) -> dict[str, str]:
+    """Map each tag key of the document to one spelling: the account's, else the first seen.
+
+    Tags compare without case (:mod:`trace_core.tags`); a dump written before that
+    rule may spell one tag several ways, and the account may already use one.
+    """
+    keys = {tag_key(t): t for e in entries for t in e.tags}
+    if not keys:
+        return {}
+    async with storage.unit_of_work(account_id=account_id) as uow:
+        known = await uow.entries.tag_spellings(account_id, list(keys))
+    first: dict[str, str] = {}
+    for entry in sorted(entries, key=lambda e: (e.created_at, e.entry_id)):
+        for tag in entry.tags:
+            first.setdefault(tag_key(tag), tag)
+    return {**first, **known}
+
+
+def _spell_tags(entry: Entry, spelling: dict[str, str]) -> Entry:
+    tags = tuple(dict.fromkeys(spelling.get(tag_key(t), t) for t in entry.tags))
+    return entry if tags == entry.tags else msgspec.structs.replace(entry, tags=tags)
 
 
 def record_field_drift() -> dict[str, set[str]]:

@@ -30,6 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trace_http.probes import masked_url, probes_for_storage
 from trace_http.runtime import (
     Builders,
     Job,
@@ -89,7 +90,9 @@ def make_storage(settings: Settings) -> SqlStorage:
     if settings.storage.is_sqlite:
         settings.storage.data_path.mkdir(parents=True, exist_ok=True)
     return create_storage(
-        settings.storage.url, sqlite_synchronous=settings.storage.sqlite_synchronous
+        settings.storage.url,
+        sqlite_synchronous=settings.storage.sqlite_synchronous,
+        app_role=settings.storage.database_app_role,
     )
 
 
@@ -211,7 +214,15 @@ async def migrate(settings: Settings) -> list[str]:
 
     if settings.storage.is_sqlite:
         settings.storage.data_path.mkdir(parents=True, exist_ok=True)
-    await migrate_async(settings.storage.url)
+    if settings.storage.database_app_role:
+        # Migrates as the login role, then checks and grants the application role.
+        storage = make_storage(settings)
+        try:
+            await storage.migrate()
+        finally:
+            await storage.close()
+    else:
+        await migrate_async(settings.storage.url)
     return sorted(await current_revisions(settings.storage.url))
 
 
@@ -354,6 +365,13 @@ def options_for(settings: Settings, *, host: str | None = None, port: int | None
         allowed_origins=tuple(settings.mcp.allowed_origins),
         max_response_chars=settings.mcp.max_response_chars,
         data_dir=str(settings.storage.data_path.absolute()),
+        database=masked_url(settings.storage.url),
+        log_format=settings.log.format,
+        shutdown_timeout_seconds=settings.server.shutdown_timeout_seconds,
+        metrics=settings.metrics.enabled,
+        metrics_host=settings.metrics.host,
+        metrics_port=settings.metrics.port,
+        metrics_on_public_port=settings.metrics.on_public_port,
     )
 
 
@@ -436,9 +454,16 @@ def _builders(settings: Settings, *, owns_database: bool, **given: Any) -> Build
             shared = not settings.storage.is_sqlite
         if shared:
             return SharedWindowLimiter(
-                rt.credentials, burst=mcp.rate_limit_burst, rate=mcp.rate_limit_per_second
+                rt.credentials,
+                burst=mcp.rate_limit_burst,
+                rate=mcp.rate_limit_per_second,
+                other_multiplier=mcp.rate_limit_other_multiplier,
             )
-        return TokenBucketLimiter(burst=mcp.rate_limit_burst, rate=mcp.rate_limit_per_second)
+        return TokenBucketLimiter(
+            burst=mcp.rate_limit_burst,
+            rate=mcp.rate_limit_per_second,
+            other_multiplier=mcp.rate_limit_other_multiplier,
+        )
 
     def api_keys(rt: Runtime) -> ApiKeyService:
         from trace_oauth import ApiKeyService
@@ -614,6 +639,7 @@ def runtime_for(
         background=tuple(background),
         test_principal=test_principal,
         migrate=_schema_upgrade(settings, owns_database),
+        probes=probes_for_storage(trace),
         build=_builders(
             settings,
             owns_database=owns_database,

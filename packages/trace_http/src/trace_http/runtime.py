@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from trace_core.model import Principal
     from trace_core.ports import Authenticator, Clock, SearchIndex
     from trace_core.service import Trace
+    from trace_http.web.probes import Probes
     from trace_http.web.ratelimit import RateLimiter
     from trace_mcp import AttachmentUrlSigner
     from trace_oauth import ApiKeyService, AuthorizationService, SecretHasher, WebSessions
@@ -71,6 +72,13 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
         allowed_origins: extra browser origins allowed to call it.
         max_response_chars: cap on one MCP tool answer.
         data_dir: the data directory in use (absolute), shown when the server starts.
+        database: the database URL with its password masked, shown when the server starts.
+        log_format: ``text`` or ``json`` (one JSON object per line).
+        shutdown_timeout_seconds: how long requests in flight may finish at shutdown.
+        metrics: serve Prometheus metrics (``/metrics``).
+        metrics_host: the metrics listener's interface.
+        metrics_port: the metrics listener's port.
+        metrics_on_public_port: serve ``/metrics`` on the public port instead.
 
     """
 
@@ -83,6 +91,13 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     allowed_origins: tuple[str, ...] = ()
     max_response_chars: int = 100_000
     data_dir: str | None = None
+    database: str | None = None
+    log_format: Literal["text", "json"] = "text"
+    shutdown_timeout_seconds: int = 30
+    metrics: bool = False
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9464
+    metrics_on_public_port: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +134,8 @@ class Runtime:
             (``mcp.disable_auth_for_tests``; tests and conformance suites only).
         migrate: upgrade the database schema; returns the revisions it is at.
         build: how the parts below are built on first use.
+        probes: readiness checks and scrape-time figures for ``/health/ready`` and
+            ``/metrics`` (None: the database check through the facade only).
 
     """
 
@@ -129,6 +146,7 @@ class Runtime:
     test_principal: Principal | None = None
     migrate: Callable[[], Awaitable[list[str]]] = _nothing_to_migrate
     build: Builders = field(repr=False)
+    probes: Probes | None = field(default=None, repr=False)
 
     @property
     def clock(self) -> Clock:

@@ -42,6 +42,7 @@ __all__ = [
     "BlobSettings",
     "LogSettings",
     "McpSettings",
+    "MetricsSettings",
     "SearchSettings",
     "ServerSettings",
     "Settings",
@@ -115,6 +116,12 @@ class ServerSettings(_Section, frozen=True):
     ignored and the connecting peer is the client.
     """
 
+    shutdown_timeout_seconds: int = 30
+    """On SIGTERM or Ctrl-C, how long requests in flight may take to finish before they are cut.
+
+    New connections are refused at once; 0 cuts requests in flight at once.
+    """
+
     cursor_secret: str | None = None
     """Key for signing page cursors (``next_cursor``).
 
@@ -125,6 +132,8 @@ class ServerSettings(_Section, frozen=True):
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise SettingsError("server.port", "must be between 1 and 65535")
+        if not 0 <= self.shutdown_timeout_seconds <= 3600:
+            raise SettingsError("server.shutdown_timeout_seconds", "must be from 0 to 3600")
         if self.cursor_secret is not None and len(self.cursor_secret) < 32:
             raise SettingsError("server.cursor_secret", "must be at least 32 characters")
         if self.public_url is not None and not re.match(r"^https?://[^/\s]+", self.public_url):
@@ -220,6 +229,17 @@ class StorageSettings(_Section, frozen=True):
 
     For Postgres: ``postgresql+asyncpg://user:password@host:5432/trace``.
     """
+    database_app_role: str | None = None
+    """PostgreSQL: the role every query runs as, bound by row-level security (hosted profile).
+
+    The login role of ``database_url`` owns the tables and runs the migrations;
+    each pooled connection then switches to this role (a ``role`` startup
+    setting), which must not be a superuser, have ``BYPASSRLS`` or be the owner
+    (checked at start). Create it once: ``CREATE ROLE trace_app NOLOGIN;
+    GRANT trace_app TO <login role>``; Trace grants it the tables after each
+    migration. Unset: queries run as the login role (still under the policies,
+    which bind the owner too). See docs/deploy.md.
+    """
     migrate_on_start: bool = True
     """Upgrade the database schema when the server or a command starts."""
     trash_retention_days: int = 30
@@ -260,6 +280,20 @@ class StorageSettings(_Section, frozen=True):
                 "storage.database_url",
                 "must be a sqlite+aiosqlite:/// or postgresql+asyncpg:// URL",
             )
+        role = self.database_app_role
+        if role is not None:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", role):
+                raise SettingsError(
+                    "storage.database_app_role",
+                    "must be a role name of letters, digits and underscores "
+                    "(not starting with a digit, at most 63 characters)",
+                )
+            if url is None or url.startswith("sqlite"):
+                raise SettingsError(
+                    "storage.database_app_role",
+                    "applies to PostgreSQL only: set storage.database_url to a "
+                    "postgresql+asyncpg:// URL, or remove it",
+                )
 
     @property
     def data_path(self) -> Path:
@@ -375,9 +409,19 @@ class McpSettings(_Section, frozen=True):
     allowed_origins: list[str] = []
     """Extra browser origins allowed to call the endpoint (``https://app.example.com``)."""
     rate_limit_burst: int = 100
-    """Requests one key may make at once (then ``rate_limit_per_second``)."""
+    """Tool calls one key may make at once (then ``rate_limit_per_second``).
+
+    Only work counts against it: MCP ``tools/call`` and REST API requests.
+    """
     rate_limit_per_second: float = 10.0
-    """Sustained requests per second per key; over it the answer is 429 with Retry-After."""
+    """Sustained tool calls per second per key; over it the answer is 429 with Retry-After."""
+    rate_limit_other_multiplier: float = 10.0
+    """The flood guard for everything else (``initialize``, notifications, ``tools/list``...).
+
+    Every request to ``/mcp`` counts against a second budget per key, this many times
+    ``rate_limit_burst`` and ``rate_limit_per_second`` (1000 at once, 100 per second by
+    default), so handshakes never use up the tool-call budget.
+    """
     rate_limit_shared: bool | None = None
     """Count rate limits in the database (shared by replicas). Default: yes on PostgreSQL."""
     max_response_chars: int = 100_000
@@ -399,6 +443,10 @@ class McpSettings(_Section, frozen=True):
             raise SettingsError("mcp.rate_limit_burst", "must be at least 1")
         if self.rate_limit_per_second <= 0:
             raise SettingsError("mcp.rate_limit_per_second", "must be more than 0")
+        if self.rate_limit_other_multiplier < 1:
+            raise SettingsError(
+                "mcp.rate_limit_other_multiplier", "must be at least 1 (for example 10)"
+            )
         if self.max_response_chars < 1000:
             raise SettingsError("mcp.max_response_chars", "must be at least 1000")
         if self.attachment_url_secret is not None and len(self.attachment_url_secret) < 32:
@@ -410,6 +458,29 @@ class LogSettings(_Section, frozen=True):
 
     level: Literal["debug", "info", "warning", "error"] = "info"
     """Lowest level written to the log."""
+    format: Literal["text", "json"] = "text"
+    """``text``: one readable line per event; ``json``: one JSON object per line (log shippers).
+
+    Either way the server writes an access line per request (method, path without
+    the query, route, status, duration, request id) and never a credential.
+    """
+
+
+class MetricsSettings(_Section, frozen=True):
+    """Prometheus metrics (``/metrics``)."""
+
+    enabled: bool = False
+    """Serve ``/metrics`` in the Prometheus text format."""
+    host: str = "127.0.0.1"
+    """Interface of the metrics listener (its own port, never the public one)."""
+    port: int = 9464
+    """TCP port of the metrics listener."""
+    on_public_port: bool = False
+    """Serve ``/metrics`` on the public port instead (only behind a proxy that hides it)."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise SettingsError("metrics.port", "must be between 1 and 65535")
 
 
 class Settings(_Section, frozen=True):
@@ -421,6 +492,7 @@ class Settings(_Section, frozen=True):
     auth: AuthSettings = AuthSettings()
     mcp: McpSettings = McpSettings()
     log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
 
 # --- loading ----------------------------------------------------------------------

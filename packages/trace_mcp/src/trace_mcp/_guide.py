@@ -44,18 +44,23 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
   `entry_settings`: which attributes its entries use (`use_rating`, `use_status`,
   `use_priority`, `use_type`, `use_duedates`, ...), the allowed `types` and `statuses`,
   `default_status`, and `rating_type` (`stars` = 0-5, halves allowed; `numeric` = 0-10).
-- **Inbox**: entries without a stream (`stream_id: null`). Inbox entries have no
-  `stream_context`.
+- **Inbox**: entries without a stream (no `stream_id` in answers; pass `null` or
+  `"inbox"` to mean it).
 - **Entry**: `entry_id`, `stream_id`, `title` (optional), `content` (Markdown), `entry_date`
-  (the day it is about, YYYY-MM-DD), `tags` (free strings), `status`, `type`, `priority`
+  (the day it is about, YYYY-MM-DD), `tags` (free strings without case: `Work`, `work` and
+  `#work` are one tag, kept as first written), `status`, `type`, `priority`
   (0 none, 1 low, 2 medium, 3 high, 4 urgent), `rating`, `due_date`, `is_pinned`,
   `is_archived`, `mentions` (the @names in the content, read-only), `version` (+1 on every
   change), `last_edited_by` (which key or app wrote last).
-- **Ratings** are given and shown in the stream's display units: `rating` with `rating_max`
-  and `rating_type`; `rating_raw` is the stored 0-10 value (3 stars = 6).
-- Every entry in an answer carries `stream_context`: the stream's name, rating type and
-  max, allowed types and statuses, and which attributes are enabled. Use it to write valid
-  values.
+- **Ratings** are given and shown in the stream's display units (`rating_scale`:
+  `stars 0-5`, halves allowed, or `0-10`; 3 stars is stored as 6).
+- Entries in answers are compact: a key that is empty, false, zero or null is left out
+  (no `tags` = no tags, no `priority` = 0, `is_pinned` only when pinned).
+- **Stream rules** come once per answer: `list_entries` and `search_entries` answer
+  `streams: {stream_id: {name, uses, statuses, default_status, types, rating_scale}}`
+  for the streams their entries name, `get_entry` answers `stream_context` in the same
+  form. `uses` lists the optional fields the stream's entries take; the values are only
+  there for fields it uses. Use them to write valid values.
 - **Attachments**: images on an entry (ids in `get_entry`'s `attachments`); entries in
   `get_entry`, `list_entries` and `search_entries` answers say how many they have in
   `image_count` (left out when none).
@@ -63,15 +68,24 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
   moves an entry to the trash for 30 days (`list_trash`, `restore_entry`).
 
 ## Reading
-- `search_entries {"query": "dentist appointment"}`: ranked full-text search with snippets,
-  best first. Plain words; punctuation is fine. If no entry has every word, entries with
-  any word are returned and `relaxed` is true. The best tool for "what did I write about X".
+- `search_entries {"query": "dentist appointment"}`: ranked full-text search, best first.
+  Each hit has a `snippet` (the words found, in context), a `preview` (how the entry
+  opens) and `content_length`, **not the content**: read the entries you need with
+  `get_entry`, or pass `include_content: true` (or `content_limit: 500`) to get content
+  in the hits. (The reference service returned content by default; here it is opt-in.)
+  Plain words; punctuation is fine. If no entry has every word, entries with any word are
+  returned and `relaxed` is true. The best tool for "what did I write about X".
 - `list_entries`: newest `entry_date` first, with filters: `stream_id`, `tags` (ANY of them;
   `tags_mode: "all"` for every tag), `status`, `type`, `is_archived` (default false;
   null = both), `is_pinned`, `start_date`/`end_date` (on `entry_date`, inclusive), `query`
   (plain substring). **`stream_id` omitted = every stream and the Inbox; `stream_id: null` or
   `"inbox"` = only the Inbox** (the reference service treated omitted as the Inbox; here
   omitted means everything). `search_entries` takes the same filters.
+- `list_entries` orders: `sort` = `entry_date`, `updated`, `due_date` (entries without one
+  last) or `priority`, with `-` for descending (`-priority` = most urgent first; default
+  `-entry_date`); ties by id, and `next_cursor` pages correctly in any order. Due dates:
+  `due_before: "2026-02-01"` (due before that day), `overdue: true` (due before today in
+  your time zone). With `sort` or a due filter, `query` is a plain substring match.
 - `get_entry {"entry_id": "..."}`: the full content, attachments and `stream_context`.
 - `list_streams`, `get_stream`, `list_tags` (reuse existing tags), `list_trash`,
   `get_entry_history`.
@@ -79,10 +93,14 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 
 ## Keeping answers small
 - `include_content: false` returns titles and metadata only; `content_limit: 300` cuts each
-  content to 300 characters and sets `content_truncated: true`.
+  content to 300 characters and sets `content_truncated: true` (with `content_length`).
 - Paging (`list_entries`, `search_entries`, `list_trash`): pass `next_cursor` back as
   `cursor`, unchanged (stable while entries are added), or use `offset` (`next_offset`, up to
   <MAX_OFFSET>). `has_more` says whether more follow; `total` counts all matches.
+- Writes answer in one line: `create_entry`, `update_entry` and `restore_entry` give
+  `entry_id`, `version`, `title`, the stream, `entry_date`, `content_length` (and
+  `changed`, the fields an update set), never the content back; pass
+  `include_content: true` to get the whole entry as stored.
 - No answer exceeds about 25,000 tokens. When one would, it is cut and says
   `truncated: true` with a `note` on how to get the rest (next page, `get_entry`, or
   `get_entry`'s `content_offset` for a very long entry).
@@ -91,10 +109,15 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 - `create_entry {"content": "...", "title": "...", "stream_id": "...", "tags": ["work"]}`.
   No `stream_id` = the Inbox. `entry_date` defaults to today; `status` to the stream's
   `default_status`. A `type` or `status` the stream does not allow is refused with the list
-  of allowed values: pick one of them.
+  of allowed values: pick one of them. A stream takes only the fields it uses (`get_stream`
+  shows its `use_*` settings): status, type, rating, priority or due_date where the setting
+  is off is refused naming the setting (`use_status`...); leave the field out. The Inbox
+  takes every field.
 - `update_entry`: only the fields you pass change. `null` clears a field (`due_date: null`),
   `tags` **replace** the whole list, `content` **replaces** the whole text (send all of it),
-  `stream_id` moves the entry (`null` = to the Inbox). Always pass `expected_version` = the
+  `stream_id` moves the entry (`null` = to the Inbox); a move to a stream that does not use
+  some of the entry's values is refused with `fields_to_clear`: clear them in the same
+  update (`status: null`...) or pass `clear_disallowed: true`. Always pass `expected_version` = the
   `version` you read: if someone changed the entry meanwhile you get a version conflict that
   names both versions; re-read with `get_entry`, merge, retry.
 - `delete_entry` is a soft delete (restorable for 30 days). Ask before deleting.
@@ -112,9 +135,10 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 
 ## Errors
 Errors say what to fix: `not_found` (wrong id, another account's id, or deleted),
-`invalid_input` (names the field and the allowed values), `version_conflict` (expected and
+`invalid_input` (names the field and the allowed values, or the stream setting that is
+off), `version_conflict` (expected and
 current version), `insufficient_scope` (this connection is Read Only; write tools are not
-offered then), `rate_limited` (slow down).
+offered then), `rate_limited` (slow down: the message says after how many seconds).
 
 ## Examples
 - "What did I plan for the trip?" → `search_entries {"query": "trip plan"}` → `get_entry`.

@@ -10,6 +10,8 @@ principal instead.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -124,6 +126,8 @@ class TraceMcp:
             one that tool reports that downloads are not configured.
         principal: a fixed caller (stdio, in-process tests). When None the
             caller is read from the HTTP request's ASGI scope.
+        observer: told of every tool run: ``(tool, error code or None, seconds)``
+            (the server's metrics and access log).
 
     """
 
@@ -134,8 +138,10 @@ class TraceMcp:
         options: McpOptions | None = None,
         signer: AttachmentUrlSigner | None = None,
         principal: Principal | None = None,
+        observer: Callable[[str, str | None, float], None] | None = None,
     ) -> None:
         self.trace = trace
+        self.observer = observer
         self.options = options or McpOptions()
         self.signer = signer
         self.principal = principal
@@ -309,10 +315,24 @@ class TraceMcp:
             signer=self.signer,
             public_url=self.options.public_url,
         )
+        observer = self.observer
+        if observer is None:
+            try:
+                return await spec.run(tool_ctx, arguments)
+            except Exception as exc:
+                return error_result(exc, tool=spec.name)
+        started = time.perf_counter()
+        output: ToolOutput | CallToolResult
         try:
-            return await spec.run(tool_ctx, arguments)
+            output = await spec.run(tool_ctx, arguments)
         except Exception as exc:
-            return error_result(exc, tool=spec.name)
+            output = error_result(exc, tool=spec.name)
+        code = None
+        if isinstance(output, CallToolResult) and output.is_error:
+            error = (output.structured_content or {}).get("error")
+            code = str(error.get("code", "internal")) if isinstance(error, dict) else "internal"
+        observer(spec.name, code, time.perf_counter() - started)
+        return output
 
     # --- resources, prompts, completion ---------------------------------------------
 

@@ -49,6 +49,8 @@ accounts = sa.Table(
     sa.Column("plan", sa.String(), nullable=True),
     sa.Column("is_active", sa.Boolean(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # An IANA zone name (migration 0200_account_time_zone).
+    sa.Column("time_zone", sa.String(), nullable=False, server_default="UTC"),
 )
 
 streams = sa.Table(
@@ -172,8 +174,12 @@ entry_tags = sa.Table(
     sa.Column("entry_id", sa.Uuid(), sa.ForeignKey("entries.entry_id", ondelete="CASCADE")),
     sa.Column("tag", sa.String(), nullable=False),
     sa.Column("account_id", sa.Uuid(), nullable=False),
+    # trace_core.tags.tag_key(tag), computed in Python (SQLite's lower() is ASCII-only);
+    # migration 0210_tag_case_merge.
+    sa.Column("tag_key", sa.String(), nullable=False),
     sa.PrimaryKeyConstraint("entry_id", "tag"),
     sa.Index("ix_entry_tags_account_tag", "account_id", "tag"),
+    sa.Index("ix_entry_tags_account_tag_key", "account_id", "tag_key"),
 )
 
 entry_versions = sa.Table(

@@ -8,9 +8,10 @@ from uuid import UUID
 import msgspec
 
 from trace_core.errors import ConflictError, InvalidInputError, NotFoundError, quote
-from trace_core.model import UNSET, Account, Principal, Scope, UnsetType, Via
+from trace_core.model import UNSET, Account, AccountProfile, Principal, Scope, UnsetType, Via
 from trace_core.service._base import FacadeBase
 from trace_core.service._text import CONTROL, EMAIL, clean_text
+from trace_core.timezones import check_time_zone
 
 
 class AccountUseCases(FacadeBase):
@@ -23,14 +24,17 @@ class AccountUseCases(FacadeBase):
         name: str | None = None,
         password_hash: str | None = None,
         plan: str | None = None,
+        time_zone: str = "UTC",
     ) -> Account:
         """Create an account (operator action: CLI, sign-up page).
 
         Raises:
-            InvalidInputError: the email is not an email address.
+            InvalidInputError: the email is not an email address, or the time zone
+                is not an IANA name.
             ConflictError: an account with that email exists.
 
         """
+        zone = check_time_zone(time_zone)
         email = email.strip().lower() if isinstance(email, str) and len(email) <= 254 else email
         if (
             not isinstance(email, str)
@@ -46,6 +50,7 @@ class AccountUseCases(FacadeBase):
             password_hash=password_hash,
             plan=clean_text("plan", plan, self.limits.max_choice_chars),
             created_at=self.clock.now(),
+            time_zone=zone,
         )
         async with self.storage.unit_of_work(write=True) as uow:
             if await uow.accounts.get_by_email(email) is not None:
@@ -92,12 +97,14 @@ class AccountUseCases(FacadeBase):
         password_hash: str | UnsetType | None = UNSET,
         plan: str | UnsetType | None = UNSET,
         is_active: bool | UnsetType = UNSET,
+        time_zone: str | UnsetType = UNSET,
     ) -> Account:
-        """Change an account's name, password hash, plan or active flag.
+        """Change an account's name, password hash, plan, active flag or time zone.
 
         Raises:
             NotFoundError: no such account.
-            InvalidInputError: the name or plan is too long or holds control characters.
+            InvalidInputError: the name or plan is too long or holds control characters;
+                the time zone is not an IANA name.
 
         """
         changes: dict[str, object] = {}
@@ -111,6 +118,8 @@ class AccountUseCases(FacadeBase):
             changes["plan"] = clean_text("plan", plan, self.limits.max_choice_chars)
         if not isinstance(is_active, UnsetType):
             changes["is_active"] = is_active
+        if not isinstance(time_zone, UnsetType):
+            changes["time_zone"] = check_time_zone(time_zone)
         async with self.storage.unit_of_work(write=True) as uow:
             account = await uow.accounts.get(account_id)
             if account is None:
@@ -118,6 +127,33 @@ class AccountUseCases(FacadeBase):
             account = msgspec.structs.replace(account, **changes)
             await uow.accounts.update(account)
         return account
+
+    async def get_my_account(self, principal: Principal) -> AccountProfile:
+        """Return the caller's own account, without secrets (any scope may read it).
+
+        Raises:
+            InsufficientScopeError: the principal has no read scope.
+            NotFoundError: the account no longer exists.
+
+        """
+        self._require(principal, Scope.READ, "get_my_account")
+        return AccountProfile.of(await self.get_account(principal.account_id))
+
+    async def set_time_zone(self, principal: Principal, zone: str) -> AccountProfile:
+        """Set the caller's time zone (an IANA name such as ``Europe/Paris``).
+
+        "Today" for the account (default entry dates, the overdue filter) follows it.
+
+        Raises:
+            InsufficientScopeError: the principal lacks the full scope.
+            InvalidInputError: ``time_zone`` is not an IANA zone name (the error
+                gives an example).
+            NotFoundError: the account no longer exists.
+
+        """
+        self._require(principal, Scope.FULL, "set_time_zone")
+        account = await self.update_account(principal.account_id, time_zone=zone)
+        return AccountProfile.of(account)
 
     @staticmethod
     def principal_for(

@@ -18,6 +18,7 @@ from trace_core.errors import InsufficientScopeError, InvalidInputError, NotFoun
 from trace_core.limits import Limits
 from trace_core.model import Entry, EntryVersion, Principal, Scope, Stream, VersionAction
 from trace_core.ports import BlobStore, Clock, SearchIndex, Storage, UnitOfWork
+from trace_core.timezones import DEFAULT_TIME_ZONE, today_in
 
 # Passed to _check_filters when the filters name no stream id: it is only
 # touched to look a stream up.
@@ -95,6 +96,12 @@ class FacadeBase:
         if stream is None:
             raise NotFoundError("stream", stream_id)
         return stream
+
+    async def _today(self, uow: UnitOfWork, principal: Principal) -> date:
+        """Return today's date in the caller's account time zone (UTC if it has none)."""
+        account = await uow.accounts.get(principal.account_id)
+        zone = account.time_zone if account is not None else DEFAULT_TIME_ZONE
+        return today_in(self.clock.now(), zone)
 
     async def _live_entry(self, uow: UnitOfWork, principal: Principal, entry_id: UUID) -> Entry:
         entry = await uow.entries.get(principal.account_id, entry_id)

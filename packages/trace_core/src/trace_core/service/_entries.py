@@ -9,7 +9,13 @@ import msgspec
 
 from trace_core import search as search_query
 from trace_core.cursors import OffsetPosition, fingerprint
-from trace_core.errors import ConflictError, InvalidInputError, NotFoundError, VersionConflictError
+from trace_core.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    VersionConflictError,
+    quote,
+)
 from trace_core.limits import MAX_VERSION
 from trace_core.model import (
     Entry,
@@ -18,6 +24,7 @@ from trace_core.model import (
     EntryFilter,
     EntryPatch,
     EntrySettings,
+    EntryVersion,
     Page,
     Principal,
     Scope,
@@ -26,15 +33,48 @@ from trace_core.model import (
     UnsetType,
     VersionAction,
 )
+from trace_core.ordering import DEFAULT_SORT, SORTS, EntrySort
 from trace_core.ports import ListPosition, SearchRequest, UnitOfWork
 from trace_core.service._base import NO_UNIT_OF_WORK
 from trace_core.service._text import clean_text, has_text, parse_mentions
-from trace_core.service._validation import EntryValidation
+from trace_core.service._validation import SETTING_OF, EntryValidation
+
+RESTORED_FIELDS = (
+    "title",
+    "content",
+    "mentions",
+    "stream_id",
+    "tags",
+    "status",
+    "type",
+    "priority",
+    "rating",
+    "due_date",
+    "entry_date",
+    "is_pinned",
+    "is_archived",
+    "latitude",
+    "longitude",
+    "place_name",
+    "city",
+    "country",
+)
+"""The fields ``restore_version`` takes from the old version (everything a write can change)."""
 
 
-def _position(entry: Entry) -> ListPosition:
+def _position(entry: Entry, sort: EntrySort = DEFAULT_SORT) -> ListPosition:
+    if sort == DEFAULT_SORT:
+        # The same cursor as before sorts existed.
+        return ListPosition(
+            entry_date=entry.entry_date, created_at=entry.created_at, entry_id=entry.entry_id
+        )
     return ListPosition(
-        entry_date=entry.entry_date, created_at=entry.created_at, entry_id=entry.entry_id
+        entry_date=entry.entry_date,
+        created_at=entry.created_at,
+        entry_id=entry.entry_id,
+        updated_at=entry.updated_at,
+        due_date=entry.due_date,
+        priority=entry.priority,
     )
 
 
@@ -49,11 +89,16 @@ class EntryUseCases(EntryValidation):
         limit: int | None = None,
         offset: int | None = None,
         cursor: str | None = None,
+        sort: EntrySort = DEFAULT_SORT,
+        overdue: bool = False,
     ) -> Page[Entry]:
-        """Return a page of live entries, newest ``entry_date`` first.
+        """Return a page of live entries, newest ``entry_date`` first unless ``sort`` says.
 
         Pass ``next_cursor`` from a page as ``cursor`` for the next one; ``offset``
-        also works (and counts from the cursor when both are given).
+        also works (and counts from the cursor when both are given). ``sort`` is one
+        of :data:`trace_core.ordering.SORTS` (``-`` first for descending; ties by
+        id). ``overdue`` keeps entries due before today in the account's time zone
+        (with ``filters.due_before``, the earlier of the two days).
 
         With ``filters.text`` and a search index configured, the index decides
         what matches (every word, with the same stemming and prefixes as
@@ -62,7 +107,7 @@ class EntryUseCases(EntryValidation):
 
         Raises:
             NotFoundError: the stream filter names a stream not in the caller's account.
-            InvalidInputError: bad limit, offset, cursor or filter.
+            InvalidInputError: bad limit, offset, cursor, sort or filter.
 
         """
         self._require(principal, Scope.READ, "list_entries")
@@ -70,18 +115,41 @@ class EntryUseCases(EntryValidation):
             "limit", limit, self.limits.list_default_limit, self.limits.list_max_limit
         )
         offset = self._offset(offset)
-        if self.search is not None and filters is not None and has_text(filters.text):
+        if sort not in SORTS:
+            raise InvalidInputError("sort", f"{quote(sort)} is not a sort order", allowed=SORTS)
+        if not isinstance(overdue, bool):
+            raise InvalidInputError("overdue", "must be true or false")
+        # A sort or a due-date filter is the storage's to answer: the search index
+        # ranks by relevance and knows no due dates, so the query is then a plain
+        # substring match, as without an index.
+        plain = sort != DEFAULT_SORT or overdue or (filters and filters.due_before)
+        if self.search is not None and filters is not None and has_text(filters.text) and not plain:
             return await self._list_by_search(principal, filters, limit, offset, cursor)
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             filters = await self._check_filters(uow, principal, filters or EntryFilter())
-            scope = fingerprint(principal.account_id, filters)
+            if filters.due_before is not None:
+                self._check_date("due_before", filters.due_before)
+            if overdue:
+                today = await self._today(uow, principal)
+                due_before = min(filters.due_before or today, today)
+                filters = msgspec.structs.replace(filters, due_before=due_before)
+            scope = (
+                fingerprint(principal.account_id, filters)
+                if sort == DEFAULT_SORT
+                else fingerprint(principal.account_id, filters, sort)
+            )
             after = (
                 self.cursors.decode(cursor, "entries", scope, ListPosition)
                 if cursor is not None
                 else None
             )
             rows = await uow.entries.list(
-                principal.account_id, filters, limit=limit + 1, offset=offset, after=after
+                principal.account_id,
+                filters,
+                limit=limit + 1,
+                offset=offset,
+                after=after,
+                sort=sort,
             )
             if after is None and offset == 0 and len(rows) <= limit:
                 # The first page holds every match: no need to count them again.
@@ -90,7 +158,7 @@ class EntryUseCases(EntryValidation):
                 total = await uow.entries.count(principal.account_id, filters)
         items = rows[:limit]
         next_cursor = (
-            self.cursors.encode("entries", scope, _position(items[-1]))
+            self.cursors.encode("entries", scope, _position(items[-1], sort))
             if len(rows) > limit
             else None
         )
@@ -109,7 +177,7 @@ class EntryUseCases(EntryValidation):
         # best match first), so a query never means two different things.
         assert self.search is not None
         if isinstance(filters.stream, UUID):
-            async with self.storage.unit_of_work() as uow:
+            async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
                 filters = await self._check_filters(uow, principal, filters)
         else:
             filters = await self._check_filters(NO_UNIT_OF_WORK, principal, filters)
@@ -138,7 +206,7 @@ class EntryUseCases(EntryValidation):
 
         """
         self._require(principal, Scope.READ, "get_entry")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             entry = await self._live_entry(uow, principal, entry_id)
             # The stream is there for its name and settings (stream_context): not counted.
             stream = (
@@ -156,7 +224,7 @@ class EntryUseCases(EntryValidation):
         names and settings, and counting costs a scan per stream.
         """
         self._require(principal, Scope.READ, "list_streams")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             streams = await uow.streams.list(
                 principal.account_id, include_archived=True, with_counts=False
             )
@@ -165,31 +233,35 @@ class EntryUseCases(EntryValidation):
     async def list_tags(self, principal: Principal) -> list[TagCount]:
         """Return the tags on the caller's live entries with counts, most used first."""
         self._require(principal, Scope.READ, "list_tags")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             return await uow.entries.list_tags(principal.account_id)
 
     async def create_entry(self, principal: Principal, draft: EntryDraft) -> Entry:
         """Create an entry in a stream or the Inbox (``stream_id`` None).
 
-        ``status`` defaults to the stream's ``default_status``; ``entry_date`` to
-        today; ``rating`` is in the stream's display units (stars 0-5 in halves,
-        or 0-10).
+        ``status`` defaults to the stream's ``default_status`` (when it uses
+        statuses); ``entry_date`` to today in the account's time zone; ``rating`` is
+        in the stream's display units (stars 0-5 in halves, or 0-10).
 
         Raises:
             NotFoundError: the stream is not in the caller's account.
-            InvalidInputError: a value is malformed or not allowed by the stream.
+            InvalidInputError: a value is malformed or not allowed by the stream, or
+                set for a field the stream does not use (the error names the
+                setting, e.g. ``use_status``).
 
         """
         self._require(principal, Scope.FULL, "create_entry")
         content = self._check_content(draft.content)
         now = self.clock.now()
-        async with self.storage.unit_of_work(write=True) as uow:
+        async with self.storage.unit_of_work(write=True, account_id=principal.account_id) as uow:
             stream = (
                 await self._stream(uow, principal, draft.stream_id) if draft.stream_id else None
             )
             settings = stream.entry_settings if stream else EntrySettings()
+            for field in SETTING_OF:
+                self._check_used(field, getattr(draft, field), stream)
             status = draft.status
-            if status is None and stream is not None:
+            if status is None and stream is not None and settings.use_status:
                 status = settings.default_status
             entry = Entry(
                 entry_id=uuid.uuid4(),
@@ -197,8 +269,9 @@ class EntryUseCases(EntryValidation):
                 stream_id=stream.stream_id if stream else None,
                 title=clean_text("title", draft.title, self.limits.max_title_chars),
                 content=content,
-                entry_date=self._check_date("entry_date", draft.entry_date) or self.clock.today(),
-                tags=self._check_tags(draft.tags),
+                entry_date=self._check_date("entry_date", draft.entry_date)
+                or await self._today(uow, principal),
+                tags=await self._spelled(uow, principal, self._check_tags(draft.tags)),
                 status=self._check_choice("status", status, settings.statuses, stream),
                 type=self._check_choice("type", draft.type, settings.types, stream),
                 priority=self._check_priority(draft.priority),
@@ -226,13 +299,19 @@ class EntryUseCases(EntryValidation):
             changes["stream_id"] = stream_id
         stream = await self._stream(uow, principal, stream_id) if stream_id else None
         settings = stream.entry_settings if stream else EntrySettings()
+        for field in SETTING_OF:
+            value = getattr(patch, field)
+            if not isinstance(value, UnsetType):
+                self._check_used(field, value, stream)
         if not isinstance(patch.title, UnsetType):
             changes["title"] = clean_text("title", patch.title, self.limits.max_title_chars)
         if not isinstance(patch.content, UnsetType):
             changes["content"] = self._check_content(patch.content)
             changes["mentions"] = parse_mentions(patch.content)
         if not isinstance(patch.tags, UnsetType):
-            changes["tags"] = self._check_tags(patch.tags or ())
+            changes["tags"] = await self._spelled(
+                uow, principal, self._check_tags(patch.tags or ())
+            )
         if not isinstance(patch.status, UnsetType):
             changes["status"] = self._check_choice(
                 "status", patch.status, settings.statuses, stream
@@ -256,7 +335,34 @@ class EntryUseCases(EntryValidation):
                 if not isinstance(value, bool):
                     raise InvalidInputError(flag, "must be true or false")
                 changes[flag] = value
+        if stream_id != current.stream_id:
+            self._clear_or_refuse_move(current, changes, stream, patch.clear_disallowed)
         return changes
+
+    def _clear_or_refuse_move(
+        self,
+        current: Entry,
+        changes: dict[str, object],
+        stream: Stream | None,
+        clear_disallowed: bool,
+    ) -> None:
+        """Refuse moving values the target stream does not take, or clear them if asked."""
+        reasons = self._disallowed_on_move(current, changes, stream)
+        if not reasons:
+            return
+        assert stream is not None
+        if clear_disallowed is True:
+            for field in reasons:
+                changes[field] = self._cleared(field)
+            return
+        listed = "; ".join(f"{field} ({why})" for field, why in reasons.items())
+        clears = ", ".join(f"{field}: null" for field in reasons)
+        raise InvalidInputError(
+            "stream_id",
+            f"stream {stream.name!r} does not take this entry's {listed}. Clear them in the "
+            f"same update ({clears}) or pass clear_disallowed: true to clear them",
+            fields_to_clear=list(reasons),
+        )
 
     async def _write(
         self,
@@ -265,6 +371,7 @@ class EntryUseCases(EntryValidation):
         expected_version: int | None,
         action: VersionAction,
         patch: EntryPatch | None = None,
+        restored: Entry | None = None,
     ) -> Entry:
         """Read, change and conditionally write an entry, with a snapshot, atomically.
 
@@ -280,7 +387,9 @@ class EntryUseCases(EntryValidation):
                 "expected_version", f"must be an integer from 1 to {MAX_VERSION:,}"
             )
         for _attempt in range(5):
-            async with self.storage.unit_of_work(write=True) as uow:
+            async with self.storage.unit_of_work(
+                write=True, account_id=principal.account_id
+            ) as uow:
                 current = await uow.entries.get(
                     principal.account_id, entry_id, include_deleted=True
                 )
@@ -297,8 +406,19 @@ class EntryUseCases(EntryValidation):
                     changes = await self._apply_patch(uow, principal, current, patch)
                 elif action == "delete":
                     changes = {"deleted_at": now}
+                elif action == "version_restored":
+                    assert restored is not None
+                    changes = {name: getattr(restored, name) for name in RESTORED_FIELDS}
+                    if restored.stream_id and not await uow.streams.get(
+                        principal.account_id, restored.stream_id
+                    ):
+                        changes["stream_id"] = None
                 else:
                     changes = {"deleted_at": None}
+                    # Back among the live entries: its tags take the spellings in use.
+                    spelled = await self._spelled(uow, principal, current.tags)
+                    if spelled != current.tags:
+                        changes["tags"] = spelled
                     if current.stream_id and not await uow.streams.get(
                         principal.account_id, current.stream_id
                     ):
@@ -335,10 +455,16 @@ class EntryUseCases(EntryValidation):
     ) -> Entry:
         """Change an entry; only fields set in ``patch`` change (tags replace the list).
 
+        Values the entry already holds are never rewritten, even if its stream's
+        settings changed since; but moving it (``stream_id``) to a stream that does
+        not take some of them is refused, naming them in ``fields_to_clear``, unless
+        ``patch.clear_disallowed`` asks to clear them.
+
         Raises:
             NotFoundError: no such live entry (or target stream) in the caller's account.
             VersionConflictError: ``expected_version`` is not the current version.
-            InvalidInputError: a value is malformed or not allowed by the stream.
+            InvalidInputError: a value is malformed or not allowed by the stream, set
+                for a field the stream does not use, or a move the target refuses.
 
         """
         self._require(principal, Scope.FULL, "update_entry")
@@ -355,6 +481,52 @@ class EntryUseCases(EntryValidation):
         """
         self._require(principal, Scope.FULL, "delete_entry")
         return await self._write(principal, entry_id, expected_version, "delete")
+
+    async def restore_version(
+        self,
+        principal: Principal,
+        entry_id: UUID,
+        version: int,
+        *,
+        expected_version: int | None = None,
+    ) -> Entry:
+        """Bring a live entry's fields back to what they were at ``version``.
+
+        The restore is a write like any other: the entry gets a new version
+        (``version_restored`` in its history), older versions stay. Images are
+        not part of a version and are left as they are; an entry whose old
+        stream is gone goes to the Inbox.
+
+        Raises:
+            NotFoundError: no such live entry, or no such version of it, in the
+                caller's account.
+            VersionConflictError: ``expected_version`` is not the current version.
+
+        """
+        self._require(principal, Scope.FULL, "restore_version")
+        snapshot = await self.get_entry_version(principal, entry_id, version)
+        return await self._write(
+            principal, entry_id, expected_version, "version_restored", restored=snapshot.snapshot
+        )
+
+    async def get_entry_version(
+        self, principal: Principal, entry_id: UUID, version: int
+    ) -> EntryVersion:
+        """Return one stored version of an entry (deleted entries' too).
+
+        Raises:
+            NotFoundError: no such entry or version in the caller's account.
+
+        """
+        self._require(principal, Scope.READ, "get_entry_history")
+        async with self.storage.unit_of_work() as uow:
+            if await uow.entries.get(principal.account_id, entry_id, include_deleted=True) is None:
+                raise NotFoundError("entry", entry_id)
+            versions = await uow.versions.list(principal.account_id, entry_id)
+        for found in versions:
+            if found.version == version:
+                return found
+        raise NotFoundError("version", f"{version} of entry {entry_id}")
 
     async def restore_entry(self, principal: Principal, entry_id: UUID) -> Entry:
         """Bring an entry back from the trash (into the Inbox if its stream is gone).

@@ -10,14 +10,87 @@ from uuid import UUID
 import msgspec
 
 from trace_core.errors import InvalidInputError, quote
-from trace_core.model import EntryFilter, EntrySettings, Principal, Stream
+from trace_core.model import Entry, EntryFilter, EntrySettings, Principal, Stream
 from trace_core.ports import UnitOfWork
 from trace_core.service._base import FacadeBase
 from trace_core.service._text import check_controls, check_length, clean_text
+from trace_core.tags import tag_key
+
+SETTING_OF: dict[str, str] = {
+    "status": "use_status",
+    "type": "use_type",
+    "rating": "use_rating",
+    "priority": "use_priority",
+    "due_date": "use_duedates",
+}
+"""The entry fields a stream switches on and off, with the setting that does it."""
+
+_CLEARED: dict[str, object] = {"priority": 0}
+"""What a field holds when cleared (None unless named here)."""
+
+
+def has_value(field: str, value: object) -> bool:
+    """Whether ``value`` of ``field`` is something a stream setting would have to allow."""
+    return value is not None and value != _CLEARED.get(field)
+
+
+def forbidden_by(stream: Stream, field: str, value: object) -> str | None:
+    """Say why ``stream`` does not take ``value`` for ``field`` (None when it does).
+
+    A field whose setting is off takes nothing; a status or type must also be
+    one of the stream's listed values when it lists any.
+    """
+    if not has_value(field, value):
+        return None
+    settings = stream.entry_settings
+    setting = SETTING_OF.get(field)
+    if setting is not None and not getattr(settings, setting):
+        return f"{setting} is off"
+    allowed = {"status": settings.statuses, "type": settings.types}.get(field)
+    if allowed and value not in allowed:
+        return f"{quote(value)} is not one of its {field}s ({', '.join(allowed)})"
+    return None
 
 
 class EntryValidation(FacadeBase):
     """Checks on entry fields and filters; each error names the field."""
+
+    @staticmethod
+    def _check_used(field: str, value: object, stream: Stream | None) -> None:
+        """Refuse a value for a field the stream does not use (the Inbox takes any)."""
+        if stream is None or not has_value(field, value):
+            return
+        setting = SETTING_OF[field]
+        if not getattr(stream.entry_settings, setting):
+            raise InvalidInputError(
+                field,
+                f"stream {stream.name!r} does not use {field} (its setting {setting} is off): "
+                f"leave {field} out, or turn {setting} on with update_stream",
+                setting=setting,
+            )
+
+    def _disallowed_on_move(
+        self, current: Entry, changes: dict[str, object], stream: Stream | None
+    ) -> dict[str, str]:
+        """Return the fields a moved entry keeps whose values ``stream`` does not take.
+
+        Only values the update does not set itself count (those were checked as
+        they came); the Inbox takes every value.
+        """
+        if stream is None:
+            return {}
+        reasons: dict[str, str] = {}
+        for field in SETTING_OF:
+            if field in changes:
+                continue
+            reason = forbidden_by(stream, field, getattr(current, field))
+            if reason is not None:
+                reasons[field] = reason
+        return reasons
+
+    @staticmethod
+    def _cleared(field: str) -> object:
+        return _CLEARED.get(field)
 
     def _check_content(self, content: object) -> str:
         if not isinstance(content, str):
@@ -45,6 +118,7 @@ class EntryValidation(FacadeBase):
                 "tags", f"has {len(tags):,} tags; at most {self.limits.max_tags}"
             )
         cleaned: list[str] = []
+        keys: set[str] = set()
         for tag in tags:
             if not isinstance(tag, str):
                 raise InvalidInputError("tags", f"{quote(tag)} is not a string")
@@ -58,9 +132,20 @@ class EntryValidation(FacadeBase):
             if not text:
                 continue
             check_controls("tags", text)
-            if text not in cleaned:
+            key = tag_key(text)
+            if key not in keys:
+                keys.add(key)
                 cleaned.append(text)
         return tuple(cleaned)
+
+    async def _spelled(
+        self, uow: UnitOfWork, principal: Principal, tags: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Return checked ``tags`` in the spellings the account already uses for them."""
+        if not tags:
+            return tags
+        known = await uow.entries.tag_spellings(principal.account_id, [tag_key(t) for t in tags])
+        return tuple(dict.fromkeys(known.get(tag_key(tag), tag) for tag in tags))
 
     def _check_choice(
         self, field: str, value: str | None, allowed: tuple[str, ...], stream: Stream | None
@@ -145,6 +230,13 @@ class EntryValidation(FacadeBase):
                 check_length(field, value, self.limits.max_choice_chars)
                 check_controls(field, value)
         tags = self._check_tags(filters.tags)
+        if tags:
+            # Filters compare stored spellings: ask for the account's spelling of each.
+            if uow is None:
+                async with self.storage.unit_of_work() as reader:
+                    tags = await self._spelled(reader, principal, tags)
+            else:
+                tags = await self._spelled(uow, principal, tags)
         self._check_query("query", filters.text)
         text = filters.text.strip() if isinstance(filters.text, str) else None
         if isinstance(filters.stream, UUID):

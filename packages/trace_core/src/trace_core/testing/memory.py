@@ -20,7 +20,9 @@ import msgspec
 
 from trace_core.errors import ConflictError, NotFoundError
 from trace_core.model import Account, Attachment, Entry, EntryFilter, EntryVersion, Stream, TagCount
+from trace_core.ordering import DEFAULT_SORT, EntrySort, descending, position_key, sort_key
 from trace_core.ports import BlobStore, ListPosition
+from trace_core.tags import tag_key
 
 __all__ = [
     "FixedClock",
@@ -36,8 +38,9 @@ def entry_sort_key(entry: Entry) -> tuple[date, datetime, UUID]:
     return (entry.entry_date, entry.created_at, entry.entry_id)
 
 
-def _after(entry: Entry, position: ListPosition) -> bool:
-    return entry_sort_key(entry) < (position.entry_date, position.created_at, position.entry_id)
+def _after(entry: Entry, position: ListPosition, sort: EntrySort = DEFAULT_SORT) -> bool:
+    key, at = sort_key(entry, sort), position_key(position, sort)
+    return key < at if descending(sort) else key > at
 
 
 def entry_matches(entry: Entry, f: EntryFilter) -> bool:
@@ -64,6 +67,7 @@ def entry_matches(entry: Entry, f: EntryFilter) -> bool:
         (f.created_before is not None and entry.created_at >= f.created_before),
         (f.updated_after is not None and entry.updated_at < f.updated_after),
         (f.updated_before is not None and entry.updated_at >= f.updated_before),
+        (f.due_before is not None and (entry.due_date is None or entry.due_date >= f.due_before)),
     )
     if any(checks):
         return False
@@ -188,15 +192,17 @@ class _Entries:
         found = [await self.get(account_id, i) for i in dict.fromkeys(entry_ids)]
         return [e for e in found if e is not None]
 
-    def _filtered(self, account_id: UUID, filters: EntryFilter) -> builtins.list[Entry]:
+    def _filtered(
+        self, account_id: UUID, filters: EntryFilter, sort: EntrySort = DEFAULT_SORT
+    ) -> builtins.list[Entry]:
         return sorted(
             (
                 e
                 for e in self._mine(account_id)
                 if e.deleted_at is None and entry_matches(e, filters)
             ),
-            key=entry_sort_key,
-            reverse=True,
+            key=lambda e: sort_key(e, sort),
+            reverse=descending(sort),
         )
 
     async def list(
@@ -207,10 +213,11 @@ class _Entries:
         limit: int,
         offset: int = 0,
         after: ListPosition | None = None,
+        sort: EntrySort = DEFAULT_SORT,
     ) -> builtins.list[Entry]:
-        rows = self._filtered(account_id, filters)
+        rows = self._filtered(account_id, filters, sort)
         if after is not None:
-            rows = [e for e in rows if _after(e, after)]
+            rows = [e for e in rows if _after(e, after, sort)]
         return rows[offset : offset + limit]
 
     async def count(self, account_id: UUID, filters: EntryFilter) -> int:
@@ -258,12 +265,30 @@ class _Entries:
             del self._d.attachments[attachment_id]
 
     async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
-        counts = Counter(
-            tag for e in self._mine(account_id) if e.deleted_at is None for tag in e.tags
-        )
-        return [
-            TagCount(tag=t, count=c) for t, c in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
-        ]
+        counts: Counter[str] = Counter()
+        spellings: dict[str, str] = {}
+        for e in self._mine(account_id):
+            if e.deleted_at is not None:
+                continue
+            keys = {tag_key(tag): tag for tag in e.tags}
+            counts.update(keys.keys())
+            for key in keys:
+                spelled = [t for t in e.tags if tag_key(t) == key]
+                spellings[key] = min([spellings.get(key, spelled[0]), *spelled])
+        rows = [(spellings[key], n) for key, n in counts.items()]
+        return [TagCount(tag=t, count=c) for t, c in sorted(rows, key=lambda i: (-i[1], i[0]))]
+
+    async def tag_spellings(self, account_id: UUID, keys: Sequence[str]) -> builtins.dict[str, str]:
+        wanted = set(keys)
+        found: dict[str, str] = {}
+        for e in self._mine(account_id):
+            if e.deleted_at is not None:
+                continue
+            for tag in e.tags:
+                key = tag_key(tag)
+                if key in wanted:
+                    found[key] = min(found.get(key, tag), tag)
+        return found
 
     async def list_all(
         self, account_id: UUID, *, include_deleted: bool = True
@@ -418,8 +443,16 @@ class InMemoryStorage:
             yield uow
             self._data = uow.data
 
-    def unit_of_work(self, *, write: bool = False) -> _Handle:
-        """Open a transaction (see ``Storage.unit_of_work``)."""
+    def unit_of_work(
+        self, *, write: bool = False, account_id: UUID | None = None, all_accounts: bool = False
+    ) -> _Handle:
+        """Open a transaction (see ``Storage.unit_of_work``).
+
+        ``account_id`` and ``all_accounts`` are accepted and not needed: every
+        repository method here filters by the account it is given, and nothing
+        else can query the data.
+        """
+        del account_id, all_accounts
         return _Handle(self, write)
 
     async def close(self) -> None:

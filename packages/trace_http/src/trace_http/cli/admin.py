@@ -37,17 +37,19 @@ def migrate(state: CliState) -> None:
 def serve(state: CliState, host: str | None, port: int | None) -> None:
     """Run the Trace server (MCP at / and /mcp, OAuth, web UI).
 
-    Migrates the database first. Prints the data directory it uses. Stop with Ctrl-C.
+    Migrates the database first. Prints the data directory, the database, the
+    public URL and the address to open. Stop with Ctrl-C (requests in flight finish).
     """
     from trace_http.web.app import listening_socket
     from trace_http.web.app import serve as run_server
+    from trace_http.web.observe import startup_line
 
     async def body(runtime: Runtime) -> None:
         options = runtime.options
         # Bound first: a port in use is the one line printed, and exit code 2.
         sock = listening_socket(options.host, options.port)
-        if options.data_dir is not None:
-            click.echo(f"data: {options.data_dir}", err=True)  # (rich is not loaded to serve)
+        # Data directory, database, public URL, where to go (rich is not loaded to serve).
+        click.echo(startup_line(options), err=True)
         await run_server(runtime, sock)
 
     state.run(body, serving=True, host=host, port=port)

@@ -1,4 +1,4 @@
-"""``trace user …``: accounts, their passwords and plans.
+"""``trace user …``: accounts, their passwords, plans and time zones.
 
 A new password ends the account's web sessions (signed in on the server's pages).
 A plan is what ``auth.integrations_require_plan`` checks before an API key or
@@ -19,7 +19,7 @@ from trace_http.runtime import Runtime
 
 @click.group()
 def user() -> None:
-    """Create and list accounts, and set their passwords and plans."""
+    """Create and list accounts, and set their passwords, plans and time zones."""
 
 
 def _read_password() -> str:
@@ -79,6 +79,7 @@ def list_users(state: CliState, as_json: bool) -> None:
                 "plan": a.plan,
                 "is_active": a.is_active,
                 "has_password": a.password_hash is not None,
+                "time_zone": a.time_zone,
                 "created_at": a.created_at,
             }
             for a in await trace.list_accounts()
@@ -90,7 +91,7 @@ def list_users(state: CliState, as_json: bool) -> None:
         return
     print_table(
         f"{len(accounts)} account(s)",
-        ["email", "name", "id", "plan", "password", "active", "created"],
+        ["email", "name", "id", "plan", "password", "active", "time zone", "created"],
         [
             [
                 a["email"],
@@ -99,6 +100,7 @@ def list_users(state: CliState, as_json: bool) -> None:
                 a["plan"],
                 "yes" if a["has_password"] else "no",
                 "yes" if a["is_active"] else "no",
+                a["time_zone"],
                 when(a["created_at"]),  # type: ignore[arg-type]
             ]
             for a in accounts
@@ -170,3 +172,28 @@ def plan(state: CliState, email: str, plan: str) -> None:
         stderr.print(f"{email} has no plan now")
     else:
         stderr.print(f"{email} is on plan {stored!r} now")
+
+
+@user.command("timezone")
+@click.argument("email")
+@click.argument("zone")
+@pass_state
+def timezone(state: CliState, email: str, zone: str) -> None:
+    """Set the time zone of EMAIL's account to ZONE, an IANA name (default UTC).
+
+    "Today" for the account follows it: the date of a new entry written without
+    one, and which entries are overdue.
+
+    \b
+    Example:
+      trace user timezone ada@example.com Europe/Paris
+    """
+
+    async def body(runtime: Runtime) -> str:
+        trace = runtime.trace
+        account = await trace.get_account_by_email(email)
+        principal = trace.principal_for(account, actor="cli")
+        return (await trace.set_time_zone(principal, zone)).time_zone
+
+    stored = state.run(body)
+    stderr.print(f"{email} is in time zone {stored} now")

@@ -14,13 +14,16 @@ Routes here:
   (resource ``https://HOST/mcp``);
 - signed attachment downloads at ``/attachments/{id}?account=…&expires=…&sig=…``
   (streamed, or a redirect to the blob store's own presigned URL);
-- ``/health``.
+- ``/health``, ``/health/live`` and ``/health/ready``, and ``/metrics`` when
+  ``metrics.on_public_port`` is set (:mod:`trace_http.web.observe`).
 
 CORS is on for every route (preflights need no token; 401s carry the CORS
 headers too, so browser clients can read the challenge). Core errors raised by
 route handlers become HTTP answers in one place, :func:`trace_error_response`;
 every 5xx answer, whichever route gave it, is logged once through
 :class:`~trace_http.web.errorlog.ServerErrorLog` (outages only where they start and end).
+Every request passes the :class:`~trace_http.web.observe.Observer` (request id,
+access line, metrics).
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from trace_core.model import Principal
 from trace_core.model import Scope as AuthScope
 from trace_http.web.errorlog import ServerErrorLog
 from trace_http.web.mcp_endpoint import McpEndpoint, ResourceServer, challenge
+from trace_http.web.observe import Observer, health_routes, probes_for
 from trace_http.web.ratelimit import retry_after_header
 from trace_mcp import McpOptions, TraceMcp
 
@@ -89,7 +93,15 @@ CORS_ALLOW_HEADERS = (
     "Mcp-Name",
     "Last-Event-ID",
 )
-CORS_EXPOSE_HEADERS = ("WWW-Authenticate", "Mcp-Session-Id", "Mcp-Protocol-Version", "Retry-After")
+CORS_EXPOSE_HEADERS = (
+    "WWW-Authenticate",
+    "Mcp-Session-Id",
+    "Mcp-Protocol-Version",
+    "Retry-After",
+    "ETag",
+    "Link",
+    "Location",
+)
 
 _STATUS: tuple[tuple[type[TraceError], int], ...] = (
     (NotFoundError, 404),
@@ -159,6 +171,12 @@ def create_app(
         runtime's background jobs.
 
     """
+    from trace_http.web.api import (
+        ArgsSchemaPlugin,
+        api_openapi_config,
+        api_router,
+        unrouted_handlers,
+    )
     from trace_http.web.oauth import oauth_router
 
     trace = runtime.trace
@@ -170,12 +188,15 @@ def create_app(
     )
     signer = runtime.signer
     failures = error_log or ServerErrorLog()
+    probes = runtime.probes or probes_for(trace)
+    observer = Observer(metrics=options.metrics, probes=probes)
     mcp = TraceMcp(
         trace,
         options=McpOptions(
             public_url=options.public_url, max_response_chars=options.max_response_chars
         ),
         signer=signer,
+        observer=observer.tool_called,
     )
     # Host and Origin are checked by McpEndpoint, in one place, from our settings;
     # the SDK's own check (localhost only by default) is switched off.
@@ -200,15 +221,25 @@ def create_app(
     async def mcp_route(scope: Scope, receive: Receive, send: Send) -> None:
         await endpoint(scope, receive, send)  # type: ignore[arg-type]
 
-    @get("/.well-known/oauth-protected-resource", name="prm-root", sync_to_thread=False)
+    @get(
+        "/.well-known/oauth-protected-resource",
+        name="prm-root",
+        sync_to_thread=False,
+        include_in_schema=False,
+    )
     def prm_root() -> dict[str, Any]:
         return resource_server.metadata(resource_server.public_url)
 
-    @get("/.well-known/oauth-protected-resource/mcp", name="prm-mcp", sync_to_thread=False)
+    @get(
+        "/.well-known/oauth-protected-resource/mcp",
+        name="prm-mcp",
+        sync_to_thread=False,
+        include_in_schema=False,
+    )
     def prm_mcp() -> dict[str, Any]:
         return resource_server.metadata(f"{resource_server.public_url}/mcp")
 
-    @get("/health", name="health")
+    @get("/health", name="health", include_in_schema=False)
     async def health(request: Request[Any, Any, Any]) -> Response[Any]:
         try:
             async with trace.storage.unit_of_work() as uow:
@@ -218,7 +249,7 @@ def create_app(
             return Response({"status": "unavailable", "database": "down"}, status_code=503)
         return Response({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})
 
-    @get("/attachments/{attachment_id:str}", name="attachment-download")
+    @get("/attachments/{attachment_id:str}", name="attachment-download", include_in_schema=False)
     async def download(
         attachment_id: FromPath[str],
         account: FromQuery[str | None] = None,
@@ -264,6 +295,8 @@ def create_app(
     # exceptions propagate to Litestar's handler like any route's).
     async def log_server_error(exc: Exception, scope: Scope) -> None:
         status = status_for(exc)
+        if status >= 500 or isinstance(exc, TraceError):
+            observer.error_answered(exc)
         if status >= 500:
             failures.failed(exc, _mutable(scope), status)
 
@@ -297,20 +330,28 @@ def create_app(
             health,
             download,
             oauth_router(runtime),
+            api_router(runtime, resource_server),
+            *health_routes(probes, observer=observer if options.metrics_on_public_port else None),
             *route_handlers,
         ],
         cors_config=cors,
-        exception_handlers={TraceError: on_trace_error},
+        exception_handlers={TraceError: on_trace_error, **unrouted_handlers(resource_server)},
         after_exception=[log_server_error],
         before_send=[note_answer],
         lifespan=[run_mcp, *(lifespan(job) for job in runtime.background)],
         debug=debug,
-        openapi_config=None,
+        # The OpenAPI document (/api/openapi.json) describes the REST API only.
+        openapi_config=api_openapi_config(),
+        plugins=[ArgsSchemaPlugin()],
+        # Logging is the server's (trace_http.web.logformat), not a root handler of Litestar's.
+        logging_config=None,
     )
     app.state.trace = trace
     app.state.mcp = mcp
     app.state.resource_server = resource_server
     app.state.error_log = failures
+    app.state.observer = observer
+    app.asgi_handler = observer.wrap(app.asgi_handler)
     return app
 
 
@@ -332,6 +373,7 @@ def server_config(app: Litestar, options: Options) -> uvicorn.Config:
     """
     import uvicorn
 
+    from trace_http.web.logformat import logging_config
     from trace_http.web.logs import redact_secrets_in_logs
 
     if options.log_level != "debug":
@@ -348,6 +390,9 @@ def server_config(app: Litestar, options: Options) -> uvicorn.Config:
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
         access_log=options.log_level == "debug",
+        log_config=logging_config(options.log_level, options.log_format),
+        # In-flight requests finish (new connections are refused) for this long at shutdown.
+        timeout_graceful_shutdown=options.shutdown_timeout_seconds,
     )
     redact_secrets_in_logs()
     return config
@@ -368,7 +413,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, as uvicorn's own bind does: asyncio sets TCP_NODELAY only on
+    # connections whose socket says TCP, and without it every answer written in two
+    # parts (headers, then body) waits ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -404,10 +452,14 @@ async def serve(runtime: Runtime, sock: socket.socket | None = None) -> None:
     """
     import uvicorn
 
+    from trace_http.web.observe import MetricsListener
+
     options = runtime.options
     if sock is None:
         sock = listening_socket(options.host, options.port)
-    config = server_config(create_app(runtime), options)
+    app = create_app(runtime)
+    config = server_config(app, options)
+    metrics: MetricsListener | None = None
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -417,8 +469,22 @@ async def serve(runtime: Runtime, sock: socket.socket | None = None) -> None:
             logging.getLogger("uvicorn.error").info(
                 "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", host, options.port
             )
+            if metrics is not None and not self.should_exit:
+                metrics.start()
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # Requests in flight finish first (server.shutdown_timeout_seconds).
+            await super().shutdown(sockets)
+            if metrics is not None:
+                await metrics.stop()
 
     try:
+        if options.metrics and not options.metrics_on_public_port:
+            metrics = MetricsListener(
+                app.state.observer, options.metrics_host, options.metrics_port
+            )
         await Server(config).serve(sockets=[sock])
     finally:
         sock.close()
+        if metrics is not None:
+            metrics.close()

@@ -7,7 +7,10 @@ Every request to ``/``, ``/mcp`` or ``/mcp/`` passes, in this order:
 3. **bearer authentication** through the :class:`~trace_core.ports.Authenticator`
    (401 with the ``WWW-Authenticate`` challenge pointing at the Protected Resource
    Metadata for this path; ``error="invalid_token"`` only when a token was sent);
-4. **rate limit** per credential (429 with ``Retry-After``);
+4. **rate limit** per credential (429 with ``Retry-After`` and a JSON-RPC error
+   body, "rate limited, retry after N s"): every request spends the key's flood
+   guard (``"other"``), before its body is read; a ``tools/call`` also spends the
+   key's budget (``"work"``), once its body is decoded;
 5. **scope pre-check**: a ``tools/call`` of a write tool with a read-only
    credential answers HTTP 403 ``insufficient_scope`` (what OAuth clients need to
    step up). Core checks the scope again on every write; this only picks the status.
@@ -33,7 +36,7 @@ from trace_core.errors import AuthenticationError, PlanRequiredError
 from trace_core.limits import MAX_ATTACHMENT_BASE64_CHARS
 from trace_core.model import Principal, Scope
 from trace_core.ports import Authenticator
-from trace_http.web.ratelimit import RateLimiter, retry_after_header
+from trace_http.web.ratelimit import HitKind, RateLimiter, rate_limit_key, retry_after_header
 from trace_mcp import DIRECT_PROTOCOL_VERSIONS, PRINCIPAL_SCOPE_KEY, WRITE_TOOLS
 
 __all__ = ["MAX_BODY_BYTES", "McpEndpoint", "ResourceServer"]
@@ -48,7 +51,9 @@ MCP_PATHS = ("/", "/mcp", "/mcp/")
 MAX_BODY_BYTES = MAX_ATTACHMENT_BASE64_CHARS + 64 * 1024
 """The largest MCP request body (14,046,552 bytes, about 13.4 MiB): an ``add_attachment``
 call carrying the largest image as base64 (13,981,016 characters for 10 MiB) and the rest
-of its JSON-RPC message. Read only once the caller is authenticated and within its rate."""
+of its JSON-RPC message. Read only once the caller is authenticated and within its flood guard."""
+RATE_LIMITED_CODE = -32029
+"""JSON-RPC error code of a 429 (server-defined range; ``data.code`` is ``rate_limited``)."""
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -233,6 +238,22 @@ def _accepts_json(scope: ASGIScope) -> bool:
     return bool(accepted & {"application/json", "application/*", "*/*"})
 
 
+def _is_tool_call(message: Any) -> bool:
+    """Whether a decoded body carries a ``tools/call`` (alone or in a batch)."""
+    if isinstance(message, list):
+        return any(_is_tool_call(item) for item in message)
+    return isinstance(message, dict) and message.get("method") == "tools/call"
+
+
+def _request_id(message: Any) -> Any:
+    """Return the JSON-RPC id to answer an error with (None for batches and notifications)."""
+    if isinstance(message, dict):
+        request_id = message.get("id")
+        if isinstance(request_id, str | int) and not isinstance(request_id, bool):
+            return request_id
+    return None
+
+
 def _write_tool_call(message: Any) -> tuple[str, Any] | None:
     """Return ``(tool name, request id)`` if the message is a ``tools/call`` of a write tool."""
     if not isinstance(message, dict) or message.get("method") != "tools/call":
@@ -371,22 +392,9 @@ class McpEndpoint:
         principal = await self._authenticate(scope, send, path, head)
         if principal is None:
             return
-        if self.rate_limiter is not None:
-            key = principal.credential_id or f"account:{principal.account_id}"
-            wait = await self.rate_limiter.hit(key)
-            if wait is not None:
-                await send_json(
-                    send,
-                    429,
-                    {
-                        "error": "rate_limited",
-                        "error_description": f"Too many requests for this key; retry after "
-                        f"{retry_after_header(wait)} s.",
-                    },
-                    [("Retry-After", retry_after_header(wait))],
-                    head=head,
-                )
-                return
+        key = rate_limit_key(principal)
+        if await self._limited(send, key, "other", None, head=head):
+            return
         if head:
             await send({"type": "http.response.start", "status": 204, "headers": []})
             await send({"type": "http.response.body", "body": b""})
@@ -418,6 +426,10 @@ class McpEndpoint:
             )
             return
         message = _decode(body)
+        if _is_tool_call(message) and await self._limited(
+            send, key, "work", _request_id(message), head=False
+        ):
+            return
         if not principal.has(Scope.FULL):
             call = _write_tool_call(message)
             if call is not None:
@@ -446,6 +458,33 @@ class McpEndpoint:
         inner = dict(scope)
         inner[PRINCIPAL_SCOPE_KEY] = principal
         await self.manager.handle_request(inner, receive_replay, send)
+
+    async def _limited(
+        self, send: Any, key: str, kind: HitKind, request_id: Any, *, head: bool
+    ) -> bool:
+        """Count a hit; over the limit, answer 429 and return True.
+
+        The body is a JSON-RPC error (the SDK client surfaces its message to the
+        caller instead of "Server returned an error response").
+        """
+        if self.rate_limiter is None:
+            return False
+        wait = await self.rate_limiter.hit(key, kind)
+        if wait is None:
+            return False
+        seconds = retry_after_header(wait)
+        what = "tool calls" if kind == "work" else "requests"
+        body = {
+            "jsonrpc": "2.0",
+            "id": request_id,
+            "error": {
+                "code": RATE_LIMITED_CODE,
+                "message": f"rate limited, retry after {seconds} s (too many {what} for this key)",
+                "data": {"code": "rate_limited", "retry_after": int(seconds)},
+            },
+        }
+        await send_json(send, 429, body, [("Retry-After", seconds)], head=head)
+        return True
 
     async def _insufficient_scope(self, send: Any, path: str, tool: str, request_id: Any) -> None:
         message = f"{tool} needs the 'full' scope: use a Full Access key or grant."

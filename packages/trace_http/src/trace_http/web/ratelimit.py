@@ -1,5 +1,20 @@
 """Per-credential rate limiting for the MCP endpoint (reference: burst 100, 10 per second).
 
+Every hit says what kind of request it counts (:data:`HitKind`):
+
+- ``"work"``: a request that does something with the person's notes: an MCP
+  ``tools/call``, or a REST API request. These spend the per-key budget
+  (``mcp.rate_limit_burst``, ``mcp.rate_limit_per_second``).
+- ``"other"``: protocol chatter (``initialize``, notifications, ``tools/list``,
+  ``ping``, ``HEAD``...). These spend a separate, much larger flood guard: the
+  same budget times ``mcp.rate_limit_other_multiplier`` (10 by default), so a
+  client that opens a session per tool call is limited by its tool calls, not
+  by its handshakes.
+
+Another transport (the REST API) limits its requests with :func:`limit_work`,
+which raises :class:`~trace_core.errors.RateLimitedError` (mapped to 429 with
+``Retry-After`` in one place, ``trace_http/web/app.py``).
+
 Two implementations of one small port:
 
 - :class:`TokenBucketLimiter` keeps a token bucket per key in this process: exact
@@ -21,19 +36,36 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from trace_core.credentials import CredentialStore
-from trace_core.errors import retry_after_seconds
+from trace_core.errors import RateLimitedError, retry_after_seconds
+from trace_core.model import Principal
 
-__all__ = ["RateLimiter", "SharedWindowLimiter", "TokenBucketLimiter"]
+__all__ = [
+    "HitKind",
+    "RateLimiter",
+    "SharedWindowLimiter",
+    "TokenBucketLimiter",
+    "limit_work",
+    "rate_limit_key",
+    "retry_after_header",
+]
+
+HitKind = Literal["work", "other"]
+"""What a hit counts against: the per-key budget (``work``) or the flood guard (``other``)."""
 
 
 class RateLimiter(Protocol):
     """Decides whether one more request under ``key`` may go ahead."""
 
-    async def hit(self, key: str) -> float | None:
+    async def hit(self, key: str, kind: HitKind = "work") -> float | None:
         """Count a request under ``key``.
+
+        Args:
+            key: the credential (see :func:`rate_limit_key`).
+            kind: ``"work"`` (tool calls, REST API requests) spends the per-key
+                budget; ``"other"`` (handshakes, listings) spends the flood guard.
 
         Returns:
             None when it may proceed; otherwise the seconds to wait before retrying.
@@ -42,12 +74,42 @@ class RateLimiter(Protocol):
         ...
 
 
+def rate_limit_key(principal: Principal) -> str:
+    """Return the budget a principal's requests count against: its credential, else account."""
+    return principal.credential_id or f"account:{principal.account_id}"
+
+
+async def limit_work(limiter: RateLimiter | None, principal: Principal) -> None:
+    """Count one unit of work (a REST API request, say) for ``principal``.
+
+    The same per-key budget as MCP ``tools/call``: a key shares one budget across
+    both transports.
+
+    Raises:
+        RateLimitedError: over the budget; ``retry_after`` says when to try again.
+
+    """
+    if limiter is None:
+        return
+    wait = await limiter.hit(rate_limit_key(principal), "work")
+    if wait is not None:
+        raise RateLimitedError(wait)
+
+
+def _check(burst: int, rate: float, other_multiplier: float) -> None:
+    if burst < 1 or rate <= 0:
+        raise ValueError("burst must be >= 1 and rate > 0")
+    if other_multiplier < 1:
+        raise ValueError("other_multiplier must be >= 1")
+
+
 class TokenBucketLimiter:
     """In-process token buckets: ``burst`` tokens, refilled at ``rate`` per second.
 
     Args:
         burst: bucket size (requests allowed at once after a quiet period).
         rate: tokens added per second.
+        other_multiplier: the ``"other"`` bucket is ``burst`` and ``rate`` times this.
         clock: monotonic seconds (tests pass a fake).
         max_keys: buckets kept; the fullest (idle) ones are dropped beyond it.
 
@@ -58,32 +120,40 @@ class TokenBucketLimiter:
         *,
         burst: int = 100,
         rate: float = 10.0,
+        other_multiplier: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
     ) -> None:
-        if burst < 1 or rate <= 0:
-            raise ValueError("burst must be >= 1 and rate > 0")
+        _check(burst, rate, other_multiplier)
         self.burst = burst
         self.rate = rate
+        self.other_multiplier = other_multiplier
         self._clock = clock
         self._max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._buckets: dict[tuple[HitKind, str], tuple[float, float]] = {}
 
-    async def hit(self, key: str) -> float | None:
-        """Take one token from ``key``'s bucket, or say how long until one is there."""
+    def _shape(self, kind: HitKind) -> tuple[float, float]:
+        if kind == "work":
+            return float(self.burst), self.rate
+        return self.burst * self.other_multiplier, self.rate * self.other_multiplier
+
+    async def hit(self, key: str, kind: HitKind = "work") -> float | None:
+        """Take one token from ``key``'s bucket of that kind, or say how long until one is there."""
+        burst, rate = self._shape(kind)
         now = self._clock()
-        tokens, last = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        tokens, last = self._buckets.get((kind, key), (burst, now))
+        tokens = min(burst, tokens + (now - last) * rate)
         if tokens >= 1.0:
-            self._buckets[key] = (tokens - 1.0, now)
+            self._buckets[kind, key] = (tokens - 1.0, now)
             if len(self._buckets) > self._max_keys:
                 self._evict(now)
             return None
-        self._buckets[key] = (tokens, now)
-        return (1.0 - tokens) / self.rate
+        self._buckets[kind, key] = (tokens, now)
+        return (1.0 - tokens) / rate
 
     def _evict(self, now: float) -> None:
-        # A bucket that has refilled completely carries no state worth keeping.
+        # A bucket that has refilled completely carries no state worth keeping
+        # (both kinds refill in burst / rate seconds).
         full_after = self.burst / self.rate
         for key, (_, last) in list(self._buckets.items()):
             if now - last >= full_after:
@@ -97,6 +167,8 @@ class SharedWindowLimiter:
         store: the credential store (its ``hit_rate_limit`` is atomic).
         burst: hits allowed per window.
         rate: the sustained rate; the window is ``burst / rate`` seconds.
+        other_multiplier: ``"other"`` hits count in their own window (same
+            length) holding ``burst`` times this.
         now: the wall clock (tests pass a fake).
 
     """
@@ -107,19 +179,24 @@ class SharedWindowLimiter:
         *,
         burst: int = 100,
         rate: float = 10.0,
+        other_multiplier: float = 10.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        if burst < 1 or rate <= 0:
-            raise ValueError("burst must be >= 1 and rate > 0")
+        _check(burst, rate, other_multiplier)
         self._store = store
         self._limit = burst
+        self._other_limit = max(burst, int(burst * other_multiplier))
         self._window = timedelta(seconds=burst / rate)
         self._now = now
 
-    async def hit(self, key: str) -> float | None:
+    async def hit(self, key: str, kind: HitKind = "work") -> float | None:
         """Count a hit in the current window; past the limit, wait for the window's end."""
+        if kind == "work":
+            bucket, limit = f"mcp:{key}", self._limit
+        else:
+            bucket, limit = f"mcp-other:{key}", self._other_limit
         wait = await self._store.hit_rate_limit(
-            f"mcp:{key}", now=self._now(), window=self._window, limit=self._limit
+            bucket, now=self._now(), window=self._window, limit=limit
         )
         return None if wait is None else max(wait, 0.001)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from trace_core.model import Entry, EntryFilter, TagCount
+from trace_core.ordering import DEFAULT_SORT, EntrySort, descending, position_key
 from trace_core.ports import EntryRepository, ListPosition
 from trace_sql.storage._base import BULK_ROWS, SqlRepository, chunks
 from trace_sql.storage._rows import entry_tag_rows, entry_to_row, row_to_entry
@@ -24,6 +26,7 @@ _ENTRY_BY_ID = sa.select(entries).where(
     entries.c.entry_id == sa.bindparam("entry_id"),
 )
 _LIVE_ENTRY_BY_ID = _ENTRY_BY_ID.where(entries.c.deleted_at.is_(None))
+_ADD_CONFLICT = "an entry with this id already exists, or its stream is not in the account"
 
 
 ENTRY_LIST_ORDER = (
@@ -32,6 +35,21 @@ ENTRY_LIST_ORDER = (
     entries.c.entry_id.desc(),
 )
 """ORDER BY of every entry listing: entry_date, created_at, entry_id, all descending."""
+
+
+def sort_columns(sort: EntrySort) -> tuple[sa.ColumnElement[Any], ...]:
+    """Return the columns of ``sort``, the SQL twin of :func:`trace_core.ordering.sort_key`."""
+    field = sort.removeprefix("-")
+    if field == "entry_date":
+        return (entries.c.entry_date, entries.c.created_at, entries.c.entry_id)
+    if field == "updated":
+        return (entries.c.updated_at, entries.c.entry_id)
+    if field == "due_date":
+        # No due date sorts after every date, in both directions (as sort_key does).
+        missing = date.min if descending(sort) else date.max
+        due = sa.func.coalesce(entries.c.due_date, sa.literal(missing, entries.c.due_date.type))
+        return (sa.type_coerce(due, entries.c.due_date.type), entries.c.entry_id)
+    return (entries.c.priority, entries.c.entry_id)
 
 
 def entry_filter_clauses(
@@ -77,6 +95,8 @@ def entry_filter_clauses(
         clauses.append(entries.c.updated_at >= filters.updated_after)
     if filters.updated_before is not None:
         clauses.append(entries.c.updated_at < filters.updated_before)
+    if filters.due_before is not None:
+        clauses.append(entries.c.due_date < filters.due_before)
     if filters.text:
         # Case-insensitive for every script (not only ASCII), wildcards literal.
         pattern = "%" + re.sub(r"([/%_])", r"/\1", filters.text) + "%"
@@ -105,19 +125,22 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
             return
         info = self._conn.info
         info[BULK_ROWS] = info.get(BULK_ROWS, 0) + len(entries_)
-        await self._execute(
-            sa.insert(entries),
-            [entry_to_row(entry) for entry in entries_],
-            conflict="an entry with this id already exists, or its stream is not in the account",
-        )
-        tag_rows = [row for entry in entries_ for row in entry_tag_rows(entry)]
-        if tag_rows:
-            await self._execute(sa.insert(entry_tags), tag_rows)
+        for run in self._scope.groups(entries_, lambda e: e.account_id):
+            await self._scope.enter(run[0].account_id)
+            await self._execute(
+                sa.insert(entries),
+                [entry_to_row(entry) for entry in run],
+                conflict=_ADD_CONFLICT,
+            )
+            tag_rows = [row for entry in run for row in entry_tag_rows(entry)]
+            if tag_rows:
+                await self._execute(sa.insert(entry_tags), tag_rows)
 
     async def get(
         self, account_id: UUID, entry_id: UUID, *, include_deleted: bool = False
     ) -> Entry | None:
         """Return the entry, or None; soft-deleted entries only with ``include_deleted``."""
+        await self._scope.enter(account_id)
         query = _ENTRY_BY_ID if include_deleted else _LIVE_ENTRY_BY_ID
         result = await self._execute(query, {"account_id": account_id, "entry_id": entry_id})
         row = result.mappings().first()
@@ -125,6 +148,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def get_many(self, account_id: UUID, entry_ids: Sequence[UUID]) -> builtins.list[Entry]:
         """Return the live entries among ``entry_ids``."""
+        await self._scope.enter(account_id)
         found: builtins.list[Entry] = []
         for chunk in chunks(builtins.list(dict.fromkeys(entry_ids))):
             result = await self._execute(
@@ -145,24 +169,30 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         limit: int,
         offset: int = 0,
         after: ListPosition | None = None,
+        sort: EntrySort = DEFAULT_SORT,
     ) -> builtins.list[Entry]:
-        """Return live entries matching ``filters`` in list order (``after``, then offset)."""
+        """Return live entries matching ``filters`` in ``sort`` order (``after``, then offset)."""
+        await self._scope.enter(account_id)
         query = sa.select(entries).where(*entry_filter_clauses(account_id, filters))
+        columns = sort_columns(sort)
+        down = descending(sort)
         if after is not None:
-            query = query.where(
-                sa.tuple_(entries.c.entry_date, entries.c.created_at, entries.c.entry_id)
-                < sa.tuple_(
-                    sa.literal(after.entry_date, entries.c.entry_date.type),
-                    sa.literal(after.created_at, entries.c.created_at.type),
-                    sa.literal(after.entry_id, entries.c.entry_id.type),
-                )
+            values = tuple(
+                sa.literal(value, column.type)
+                for value, column in zip(position_key(after, sort), columns, strict=True)
             )
-        query = query.order_by(*ENTRY_LIST_ORDER).limit(limit).offset(offset)
-        result = await self._execute(query, slow=bool(filters.tags))
+            row, at = sa.tuple_(*columns), sa.tuple_(*values)
+            query = query.where(row < at if down else row > at)
+        order = [c.desc() if down else c.asc() for c in columns]
+        query = query.order_by(*order).limit(limit).offset(offset)
+        # Only the default order has an index to walk; the others sort the matches.
+        slow = bool(filters.tags) or sort != DEFAULT_SORT
+        result = await self._execute(query, slow=slow)
         return [row_to_entry(row) for row in result.mappings()]
 
     async def count(self, account_id: UUID, filters: EntryFilter) -> int:
         """Count live entries matching ``filters``."""
+        await self._scope.enter(account_id)
         query = (
             sa.select(sa.func.count())
             .select_from(entries)
@@ -174,6 +204,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def update(self, entry: Entry, *, expected_version: int) -> bool:
         """Replace the entry with ONE conditional UPDATE on its version; True if written."""
+        await self._scope.enter(entry.account_id)
         row = entry_to_row(entry)
         del row["entry_id"], row["account_id"]
         result = await self._execute(
@@ -204,6 +235,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         self, account_id: UUID, *, limit: int, offset: int = 0
     ) -> builtins.list[Entry]:
         """Return soft-deleted entries, most recently deleted first."""
+        await self._scope.enter(account_id)
         result = await self._execute(
             sa.select(entries)
             .where(entries.c.account_id == account_id, entries.c.deleted_at.is_not(None))
@@ -215,6 +247,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def count_deleted(self, account_id: UUID) -> int:
         """Count soft-deleted entries."""
+        await self._scope.enter(account_id)
         result = await self._execute(
             sa.select(sa.func.count())
             .select_from(entries)
@@ -244,6 +277,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def purge(self, account_id: UUID, entry_ids: Sequence[UUID]) -> None:
         """Hard-delete the entries with their tags, versions and attachment rows."""
+        await self._scope.enter(account_id)
         for chunk in chunks(builtins.list(dict.fromkeys(entry_ids))):
             # Children first and explicitly: correct even where foreign keys
             # are not enforced, and scoped by account like every statement.
@@ -256,19 +290,53 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
         """Return each tag of live entries with its count, most used first, then by name."""
-        result = await self._execute(
-            sa.select(entry_tags.c.tag, sa.func.count().label("n"))
-            .where(entry_tags.c.account_id == account_id)
-            .group_by(entry_tags.c.tag)
+        await self._scope.enter(account_id)
+        mine = entry_tags.c.account_id == account_id
+        counted = await self._execute(
+            sa.select(
+                entry_tags.c.tag_key,
+                sa.func.count(sa.distinct(entry_tags.c.entry_id)).label("n"),
+            )
+            .where(mine)
+            .group_by(entry_tags.c.tag_key)
         )
-        # Ties are ordered by code point here, not by the database's collation.
-        counts = sorted(((row.tag, int(row.n)) for row in result), key=lambda t: (-t[1], t[0]))
-        return [TagCount(tag=tag, count=n) for tag, n in counts]
+        counts = {row.tag_key: int(row.n) for row in counted}
+        spelled = await self._execute(
+            sa.select(entry_tags.c.tag_key, entry_tags.c.tag).where(mine).distinct()
+        )
+        # One row per key, shown in its smallest spelling by code point (not by the
+        # database's collation); ties ordered the same way.
+        spellings: dict[str, str] = {}
+        for row in spelled:
+            spellings[row.tag_key] = min(spellings.get(row.tag_key, row.tag), row.tag)
+        ordered = sorted(
+            ((spellings[key], n) for key, n in counts.items()), key=lambda t: (-t[1], t[0])
+        )
+        return [TagCount(tag=tag, count=n) for tag, n in ordered]
+
+    async def tag_spellings(self, account_id: UUID, keys: Sequence[str]) -> builtins.dict[str, str]:
+        """Return how the account's live entries spell the tags with these keys."""
+        if not keys:
+            return {}
+        await self._scope.enter(account_id)
+        result = await self._execute(
+            sa.select(entry_tags.c.tag_key, entry_tags.c.tag)
+            .where(
+                entry_tags.c.account_id == account_id,
+                entry_tags.c.tag_key.in_(builtins.list(dict.fromkeys(keys))),
+            )
+            .distinct()
+        )
+        found: dict[str, str] = {}
+        for row in result:
+            found[row.tag_key] = min(found.get(row.tag_key, row.tag), row.tag)
+        return found
 
     async def list_all(
         self, account_id: UUID, *, include_deleted: bool = True
     ) -> builtins.list[Entry]:
         """Return every entry of the account, oldest first."""
+        await self._scope.enter(account_id)
         query = sa.select(entries).where(entries.c.account_id == account_id)
         if not include_deleted:
             query = query.where(entries.c.deleted_at.is_(None))

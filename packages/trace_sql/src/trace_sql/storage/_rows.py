@@ -16,6 +16,7 @@ from trace_core.model import (
     EntryVersion,
     Stream,
 )
+from trace_core.tags import tag_key
 
 
 def account_to_row(account: Account) -> dict[str, Any]:
@@ -29,6 +30,7 @@ def account_to_row(account: Account) -> dict[str, Any]:
         "plan": account.plan,
         "is_active": account.is_active,
         "created_at": account.created_at,
+        "time_zone": account.time_zone,
     }
 
 
@@ -42,6 +44,7 @@ def row_to_account(row: Mapping[Any, Any]) -> Account:
         plan=row["plan"],
         is_active=row["is_active"],
         created_at=row["created_at"],
+        time_zone=row["time_zone"],
     )
 
 
@@ -149,8 +152,8 @@ def entry_tag_rows(entry: Entry) -> list[dict[str, Any]]:
     if entry.deleted_at is not None:
         return []
     return [
-        {"entry_id": entry.entry_id, "account_id": entry.account_id, "tag": tag}
-        for tag in dict.fromkeys(entry.tags)
+        {"entry_id": entry.entry_id, "account_id": entry.account_id, "tag": tag, "tag_key": key}
+        for tag, key in {tag: tag_key(tag) for tag in entry.tags}.items()
     ]
 
 

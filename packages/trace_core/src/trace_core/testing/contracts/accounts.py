@@ -31,7 +31,12 @@ class AccountRepositoryContract(ContractSuite):
 
     async def test_an_added_account_comes_back_with_every_field(self, storage: Storage) -> None:
         account = make_account(
-            "Ada@Example.org", name="Ada", password_hash="$argon2id$x", plan="pro", is_active=False
+            "Ada@Example.org",
+            name="Ada",
+            password_hash="$argon2id$x",
+            plan="pro",
+            is_active=False,
+            time_zone="Pacific/Auckland",
         )
         async with storage.unit_of_work(write=True) as uow:
             await uow.accounts.add(account)
@@ -72,7 +77,12 @@ class AccountRepositoryContract(ContractSuite):
     async def test_update_replaces_the_stored_account(self, storage: Storage) -> None:
         account = await add_account(storage, "old@example.org")
         changed = msgspec.structs.replace(
-            account, email="New@Example.org", name="Renamed", is_active=False, plan="team"
+            account,
+            email="New@Example.org",
+            name="Renamed",
+            is_active=False,
+            plan="team",
+            time_zone="America/Los_Angeles",
         )
         async with storage.unit_of_work(write=True) as uow:
             await uow.accounts.update(changed)

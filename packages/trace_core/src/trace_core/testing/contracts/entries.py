@@ -457,12 +457,41 @@ class EntryRepositoryContract(ContractSuite):
         self, storage: Storage
     ) -> None:
         account = await add_account(storage)
-        await add_entries(
-            storage, make_entry(account.account_id, tags=("b", "B", "a", "é", "Z", "_x"))
-        )
+        await add_entries(storage, make_entry(account.account_id, tags=("b", "A", "é", "Z", "_x")))
         async with storage.unit_of_work() as uow:
             tags = [t.tag for t in await uow.entries.list_tags(account.account_id)]
-        assert tags == ["B", "Z", "_x", "a", "b", "é"]
+        assert tags == ["A", "Z", "_x", "b", "é"]
+
+    async def test_list_tags_counts_spellings_of_one_tag_as_one_row(self, storage: Storage) -> None:
+        account = await add_account(storage)
+        await add_entries(
+            storage,
+            make_entry(account.account_id, tags=("Work",)),
+            make_entry(account.account_id, tags=("work", "idea")),
+            make_entry(account.account_id, tags=("WORK", "Work")),
+        )
+        async with storage.unit_of_work() as uow:
+            tags = [(t.tag, t.count) for t in await uow.entries.list_tags(account.account_id)]
+        assert tags == [("WORK", 3), ("idea", 1)]
+
+    async def test_tag_spellings_finds_the_stored_spelling_by_key_in_the_account_only(
+        self, storage: Storage
+    ) -> None:
+        account, other = await add_account(storage), await add_account(storage)
+        trashed = make_entry(account.account_id, tags=("Gone",), deleted_at=later(1))
+        await add_entries(
+            storage,
+            make_entry(account.account_id, tags=("Work", "Straße")),
+            make_entry(other.account_id, tags=("Idea",)),
+            trashed,
+        )
+        async with storage.unit_of_work() as uow:
+            found = await uow.entries.tag_spellings(
+                account.account_id, ["work", "strasse", "straße", "idea", "gone"]
+            )
+            none = await uow.entries.tag_spellings(account.account_id, [])
+        assert found == {"work": "Work", "strasse": "Straße"}
+        assert none == {}
 
     # --- conditional update ---------------------------------------------------------
 
@@ -594,7 +623,7 @@ class EntryRepositoryContract(ContractSuite):
         old_alice = make_entry(alice.account_id, deleted_at=later(2))
         at_cutoff = make_entry(alice.account_id, deleted_at=later(3))
         await add_entries(storage, old_alice, old_bob, at_cutoff, make_entry(alice.account_id))
-        async with storage.unit_of_work() as uow:
+        async with storage.unit_of_work(all_accounts=True) as uow:
             expired = await uow.entries.deleted_before(later(3), limit=10)
             limited = await uow.entries.deleted_before(later(3), limit=1)
         assert expired == [
