@@ -11,7 +11,8 @@ from the bundle), ``trace user create``, ``trace key create --scope full``,
 polls /health), an MCP ``create_entry`` and a ``search_entries`` that finds it
 (with the key, over HTTP), the sign-in page (a template from the bundle) and
 the static files its pages link to; then every command's ``--help`` (each
-command's module is imported by name), ``trace search``, ``trace mcp`` over
+command's module is imported by name), ``trace search``, ``trace user timezone``
+(zone data from the bundled tzdata alone: PYTHONTZPATH is empty), ``trace mcp`` over
 stdin/stdout, ``trace backup`` and ``trace restore`` into a new data directory.
 With ``--postgres`` (an empty database's URL), migrate, user, key, serve and the
 two MCP calls again on that database (the asyncpg driver inside the bundle).
@@ -68,6 +69,8 @@ def bare_environment(work: Path) -> dict[str, str]:
         "TMPDIR": str(work / "tmp"),  # where the onefile bootloader unpacks
         "LANG": "C.UTF-8",
         "TRACE_DATA_DIR": str(work / "data"),
+        # No system zone files (/usr/share/zoneinfo): time zones come from the bundled tzdata.
+        "PYTHONTZPATH": "",
     }
     for name in ("SYSTEMROOT", "WINDIR"):  # Windows cannot start processes without them
         if name in os.environ:
@@ -250,6 +253,9 @@ class Smoke:
         print(f"trace COMMAND --help: all {len(names)} commands")
         if word not in self.run("search", "--user", "smoke@example.com", word):
             sys.exit(f"trace search did not find {word!r}")
+        self.run("user", "timezone", "smoke@example.com", "Pacific/Chatham")
+        if '"Pacific/Chatham"' not in self.run("user", "list", "--json"):
+            sys.exit("trace user timezone did not set the account's time zone")
         self.stdio_mcp(word)
         backup = self.work / "backup.tar.gz"
         self.run("backup", str(backup))
