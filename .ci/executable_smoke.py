@@ -1,6 +1,6 @@
 """Smoke-test the single-file `trace` executable with no Python or virtual environment around it.
 
-    python3 .ci/executable_smoke.py dist/trace
+    python3 .ci/executable_smoke.py dist/trace [--postgres DATABASE_URL]
 
 Copies the executable into a fresh temporary directory and runs it there with an
 environment built from nothing: PATH holds only that directory (no Python, no
@@ -11,8 +11,11 @@ from the bundle), ``trace user create``, ``trace key create --scope full``,
 polls /health), an MCP ``create_entry`` and a ``search_entries`` that finds it
 (with the key, over HTTP), the sign-in page (a template from the bundle) and
 the static files its pages link to; then every command's ``--help`` (each
-command's module is imported by name), ``trace search``, ``trace mcp`` over
+command's module is imported by name), ``trace search``, ``trace user timezone``
+(zone data from the bundled tzdata alone: PYTHONTZPATH is empty), ``trace mcp`` over
 stdin/stdout, ``trace backup`` and ``trace restore`` into a new data directory.
+With ``--postgres`` (an empty database's URL), migrate, user, key, serve and the
+two MCP calls again on that database (the asyncpg driver inside the bundle).
 Exits non-zero with the server's log on any failure. Stdlib only, modelled on
 .ci/wheel_smoke.py.
 """
@@ -66,6 +69,8 @@ def bare_environment(work: Path) -> dict[str, str]:
         "TMPDIR": str(work / "tmp"),  # where the onefile bootloader unpacks
         "LANG": "C.UTF-8",
         "TRACE_DATA_DIR": str(work / "data"),
+        # No system zone files (/usr/share/zoneinfo): time zones come from the bundled tzdata.
+        "PYTHONTZPATH": "",
     }
     for name in ("SYSTEMROOT", "WINDIR"):  # Windows cannot start processes without them
         if name in os.environ:
@@ -248,6 +253,9 @@ class Smoke:
         print(f"trace COMMAND --help: all {len(names)} commands")
         if word not in self.run("search", "--user", "smoke@example.com", word):
             sys.exit(f"trace search did not find {word!r}")
+        self.run("user", "timezone", "smoke@example.com", "Pacific/Chatham")
+        if '"Pacific/Chatham"' not in self.run("user", "list", "--json"):
+            sys.exit("trace user timezone did not set the account's time zone")
         self.stdio_mcp(word)
         backup = self.work / "backup.tar.gz"
         self.run("backup", str(backup))
@@ -310,43 +318,60 @@ class Smoke:
                 process.kill()
 
 
-def main(executable: Path) -> None:
-    """Smoke-test ``executable`` from a fresh temporary directory."""
+def serve_and_call(smoke: Smoke, word: str, *, pages: bool) -> None:
+    """Migrate, create a user and a key, serve, and call MCP with the key over HTTP."""
+    print("migrated to", smoke.run("migrate").replace("\n", " "))
+    smoke.run("user", "create", "smoke@example.com", "--password-stdin", stdin="pw " * 6)
+    key = smoke.run(
+        "key", "create", "--user", "smoke@example.com", "--name", "smoke", "--scope", "full"
+    )
+    smoke.start()
+    try:
+        created = smoke.tool(
+            key, "create_entry", {"content": f"Saw a {word} today.", "tags": ["smoke"]}
+        )
+        print("create_entry:", json.dumps(created.get("structuredContent", created))[:120])
+        deadline = time.monotonic() + SEARCH_TIMEOUT
+        while word not in json.dumps(smoke.tool(key, "search_entries", {"query": word})):
+            if time.monotonic() > deadline:
+                smoke.fail(f"search_entries never found the new entry ({word!r})")
+            time.sleep(0.2)
+        print(f"search_entries: found {word!r}")
+        if pages:
+            smoke.static_files()
+    finally:
+        smoke.stop()
+
+
+def main(executable: Path, postgres_url: str | None) -> None:
+    """Smoke-test ``executable`` from a fresh temporary directory (and on PostgreSQL)."""
     if not executable.is_file():
         sys.exit(f"{executable}: no such file (build it with .ci/build-executable.sh)")
     print(f"{executable}: {executable.stat().st_size / 1e6:.1f} MB")
+    word = f"quokka{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="trace-exe-") as tmp:
         smoke = Smoke(executable.resolve(), Path(tmp))
         print(smoke.run("--version"))
-        print("migrated to", smoke.run("migrate").replace("\n", " "))
-        smoke.run("user", "create", "smoke@example.com", "--password-stdin", stdin="pw " * 6)
-        key = smoke.run(
-            "key", "create", "--user", "smoke@example.com", "--name", "smoke", "--scope", "full"
-        )
-        smoke.start()
-        try:
-            word = f"quokka{os.getpid()}"
-            created = smoke.tool(
-                key, "create_entry", {"content": f"Saw a {word} today.", "tags": ["smoke"]}
-            )
-            print("create_entry:", json.dumps(created.get("structuredContent", created))[:120])
-            deadline = time.monotonic() + SEARCH_TIMEOUT
-            while word not in json.dumps(smoke.tool(key, "search_entries", {"query": word})):
-                if time.monotonic() > deadline:
-                    smoke.fail(f"search_entries never found the new entry ({word!r})")
-                time.sleep(0.2)
-            print(f"search_entries: found {word!r}")
-            smoke.static_files()
-        finally:
-            smoke.stop()
+        serve_and_call(smoke, word, pages=True)
         smoke.commands(word)
         left = sorted(p.name for p in (smoke.work / "tmp").iterdir())
         if left:  # the onefile bootloader removes what it unpacked when the process exits
             sys.exit(f"left behind in TMPDIR after the commands exited: {left}")
+    if postgres_url:
+        print("\n-- on PostgreSQL (asyncpg) --")
+        with tempfile.TemporaryDirectory(prefix="trace-exe-pg-") as tmp:
+            smoke = Smoke(executable.resolve(), Path(tmp))
+            smoke.env["TRACE_DATABASE_URL"] = postgres_url
+            serve_and_call(smoke, word, pages=False)
     print("executable smoke test passed")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    arguments = sys.argv[1:]
+    postgres = None
+    if len(arguments) == 3 and arguments[1] == "--postgres":
+        postgres = arguments.pop(2)
+        arguments.pop(1)
+    if len(arguments) != 1:
         sys.exit(__doc__)
-    main(Path(sys.argv[1]))
+    main(Path(arguments[0]), postgres)

@@ -10,8 +10,8 @@ Cold start is the time from starting the process to the first answered ``GET
 process: the onefile executable unpacks itself into a new temporary directory
 each time (nothing is kept between starts), the Python commands start a new
 interpreter each time (their byte-compiled files are kept, as installed). The
-operating system's file cache is warm for all of them. Three commands, their
-starts interleaved so a change in the machine's load hits them alike:
+operating system's file cache is warm for all of them. Four ways, their starts
+interleaved so a change in the machine's load hits them alike:
 
 - ``executable``: ``dist/trace serve``, with an environment holding no Python
   (PATH is the executable's directory alone), as in .ci/executable_smoke.py;
@@ -21,8 +21,11 @@ starts interleaved so a change in the machine's load hits them alike:
 - ``executable, tmpfs``: the executable again, unpacking into a directory on
   /dev/shm (memory) instead of the disk (TMPDIR), where /dev/shm exists.
 
-Also ``trace --version`` (the command line alone), the file size and how much
-the executable unpacks. Prints medians, ranges and ratios to the baseline.
+Also the CPU seconds the process and its children had used when /health first
+answered (on Linux; much less dependent on the machine's load than the wall
+clock, blind to waiting for the disk), ``trace --version`` (the command line
+alone), the file size and how much the executable unpacks. Prints medians,
+ranges and ratios to the baseline.
 """
 
 from __future__ import annotations
@@ -55,6 +58,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants (Linux)."""
+    proc = Path("/proc", str(pid))
+    try:
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        children = [
+            int(child)
+            for task in (proc / "task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(_tree_cpu(child) for child in children)
+
+
 def _tree_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
@@ -68,6 +87,7 @@ class Variant:
         self.env = env
         self.work = work
         self.starts: list[float] = []
+        self.cpu: list[float] = []
         self.versions: list[float] = []
         self.unpacked: list[int] = []
 
@@ -109,6 +129,7 @@ class Variant:
                         sys.exit(f"{self.name}: /health never answered\n{log}")
                     time.sleep(0.01)
             elapsed = time.perf_counter() - started
+            self.cpu.append(_tree_cpu(server.pid))
             if measure_unpacked:
                 tmp = Path(self.env["TMPDIR"])
                 self.unpacked.append(sum(_tree_size(d) for d in tmp.glob("_MEI*")))
@@ -198,6 +219,7 @@ def _report(exe: Path, variants: list[Variant], runs: int, load: float) -> None:
     print(f"{runs} starts each, interleaved; load average at end: {load:.2f}\n")
     rows: list[tuple[str, Callable[[Variant], list[float]]]] = [
         ("serve to first /health", lambda v: v.starts),
+        ("  CPU s by then", lambda v: v.cpu[1:]),  # the uncounted first start is cpu[0]
         ("trace --version", lambda v: v.versions),
     ]
     print(f"{'command':<19} {'measure':<24} {'median s':>9} {'min-max s':>12} {'vs uv run':>10}")
