@@ -7,7 +7,10 @@ test that takes it runs once per backend and the report shows all three ids.
 
 PostgreSQL: one uniquely named database per test session is created from
 ``TRACE_TEST_POSTGRES_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``),
-migrated once, emptied before each test and dropped at the end. When the server
+migrated once, emptied before each test and dropped at the end. Storage on it
+(``storage``, ``sql_storage``) runs its queries as an application role bound by
+row-level security (``postgres_app_role``, a role made for the session), as a
+hosted server does with ``storage.database_app_role``. When the server
 cannot be reached the Postgres tests are skipped with the reason, unless
 ``CI=true``: then they fail.
 
@@ -203,6 +206,39 @@ async def _reset(url: str) -> None:
         await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgres_app_role(postgres_database: str) -> Iterator[str]:
+    """A role bound by row-level security, granted the session database's tables."""
+    from trace_sql.rls import prepare_app_role
+
+    role = f"trace_test_app_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        engine = create_engine(postgres_database)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text(f'CREATE ROLE "{role}" NOLOGIN'))
+                await conn.execute(sa.text(f'GRANT "{role}" TO CURRENT_USER'))
+                await prepare_app_role(conn, role)
+        finally:
+            await engine.dispose()
+
+    async def drop() -> None:
+        engine = create_engine(postgres_database)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
+                await conn.execute(sa.text(f'DROP ROLE "{role}"'))
+        finally:
+            await engine.dispose()
+
+    run_blocking(create)
+    try:
+        yield role
+    finally:
+        run_blocking(drop)
+
+
 @pytest.fixture
 def postgres_url(postgres_database: str) -> str:
     """URL of the session's Postgres database, reset to its freshly migrated content."""
@@ -219,6 +255,13 @@ def storage_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def _app_role_for(url: str, request: pytest.FixtureRequest) -> str | None:
+    """The application role a storage on ``url`` runs as: Postgres's session role, else None."""
+    if not url.startswith("postgresql"):
+        return None
+    return str(request.getfixturevalue("postgres_app_role"))
+
+
 def _url_for(backend: str, request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(f"{backend}_url"))
 
@@ -232,12 +275,14 @@ def storage_url(storage_backend: str, request: pytest.FixtureRequest) -> str | N
 
 
 @pytest.fixture
-async def storage(storage_url: str | None, anyio_backend: Any) -> AsyncIterator[Storage]:
+async def storage(
+    storage_url: str | None, anyio_backend: Any, request: pytest.FixtureRequest
+) -> AsyncIterator[Storage]:
     """An empty storage on each backend: ``memory``, ``sqlite`` (a file) and ``postgres``."""
     if storage_url is None:
         yield InMemoryStorage()
         return
-    sql = create_storage(storage_url)
+    sql = create_storage(storage_url, app_role=_app_role_for(storage_url, request))
     try:
         yield sql
     finally:
@@ -251,9 +296,14 @@ def sql_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def sql_storage(sql_url: str, anyio_backend: Any) -> AsyncIterator[SqlStorage]:
-    """An empty :class:`SqlStorage` on each SQL backend (``sqlite``, ``postgres``)."""
-    sql = create_storage(sql_url)
+async def sql_storage(
+    sql_url: str, anyio_backend: Any, request: pytest.FixtureRequest
+) -> AsyncIterator[SqlStorage]:
+    """An empty :class:`SqlStorage` on each SQL backend (``sqlite``, ``postgres``).
+
+    On Postgres it runs as the session's application role (row-level security on).
+    """
+    sql = create_storage(sql_url, app_role=_app_role_for(sql_url, request))
     try:
         yield sql
     finally:

@@ -235,3 +235,36 @@ def test_a_command_runtime_loads_no_oauth_mcp_or_web_code_until_used(tmp_path: P
     assert not imported & {"authlib", "mcp", "litestar", "trace_oauth", "trace_mcp", "uvicorn"}
     assert not (tmp_path / "data" / "session.key").exists()
     assert not (tmp_path / "data" / "attachment-url.key").exists()
+
+
+@pytest.mark.postgres
+async def test_with_an_app_role_the_server_queries_as_that_role_under_row_level_security(
+    postgres_url: str, postgres_app_role: str, tmp_path: Path
+) -> None:
+    import sqlalchemy as sa
+
+    settings = _settings(tmp_path, database_url=postgres_url, database_app_role=postgres_app_role)
+    async with open_trace(settings) as trace:
+        account = await trace.create_account("ada@example.org")
+        who = trace.principal_for(account, actor="test")
+        entry = await trace.create_entry(who, EntryDraft(content="hello"))
+        assert (await trace.get_entry(who, entry.entry_id)).entry.content == "hello"
+        assert isinstance(trace.storage, SqlStorage)
+        async with trace.storage.connect() as conn:
+            assert (await conn.execute(sa.text("SELECT current_user"))).scalar() == (
+                postgres_app_role
+            )
+            # No account set: the entry just written is not visible.
+            assert (await conn.execute(sa.text("SELECT count(*) FROM entries"))).scalar() == 0
+
+
+@pytest.mark.postgres
+async def test_an_app_role_that_could_bypass_row_level_security_stops_the_start(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path, database_url=postgres_url, database_app_role="postgres")
+    with pytest.raises(InvalidInputError) as info:
+        async with open_trace(settings):
+            pass
+    assert info.value.field == "storage.database_app_role"
+    assert "superuser" in info.value.message

@@ -68,3 +68,28 @@ def test_the_listening_socket_is_the_one_uvicorn_serves_on(taken_port: int) -> N
         assert sock.getsockname()[0] == "127.0.0.1"
     finally:
         sock.close()
+
+
+@pytest.mark.anyio
+async def test_connections_to_the_bound_socket_send_without_delay() -> None:
+    """Accepted connections get TCP_NODELAY (asyncio sets it only on sockets that say TCP).
+
+    Without it an answer written in two parts (headers, then body) waited for the
+    client's delayed ACK: ~40 ms per request of a keep-alive client.
+    """
+    import asyncio
+
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raw = writer.get_extra_info("socket")
+        accepted.set_result(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(on_client, sock=sock)
+    async with server:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(accepted, 5) != 0
+        writer.close()

@@ -136,6 +136,15 @@ def test_bad_value_in_the_environment_names_the_field_and_variable() -> None:
         ({"TRACE_LOG_LEVEL": "loud"}, "log.level"),
         ({"TRACE_STORAGE_MAX_ATTACHMENT_BYTES": "0"}, "storage.max_attachment_bytes"),
         ({"TRACE_STORAGE_MAX_ATTACHMENT_BYTES": str(2**31)}, "storage.max_attachment_bytes"),
+        (
+            {
+                "TRACE_DATABASE_URL": "postgresql+asyncpg://db/trace",
+                "TRACE_STORAGE_DATABASE_APP_ROLE": "app; DROP TABLE entries",
+            },
+            "storage.database_app_role",
+        ),
+        # Row-level security is PostgreSQL's: on SQLite the setting is refused, not ignored.
+        ({"TRACE_STORAGE_DATABASE_APP_ROLE": "trace_app"}, "storage.database_app_role"),
     ],
 )
 def test_out_of_range_values_are_refused_naming_the_field(env: dict[str, str], field: str) -> None:

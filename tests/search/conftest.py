@@ -29,10 +29,10 @@ async def sqlite_storage(tmp_path: Path) -> AsyncIterator[SqlStorage]:
         await storage.close()
 
 
-async def _admin_execute(sql: str) -> None:
+async def _admin_execute(sql: str, url: str = POSTGRES_URL) -> None:
     import asyncpg
 
-    url = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    url = url.replace("postgresql+asyncpg://", "postgresql://")
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(sql)
@@ -40,14 +40,14 @@ async def _admin_execute(sql: str) -> None:
         await conn.close()
 
 
-def _admin(sql: str) -> None:
+def _admin(sql: str, url: str = POSTGRES_URL) -> None:
     # In a thread of its own: this may be reached from inside a running event
     # loop (an async fixture asking for the database by name).
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _admin_execute(sql)).result()
+        pool.submit(asyncio.run, _admin_execute(sql, url)).result()
 
 
 @pytest.fixture(scope="session")
@@ -65,9 +65,24 @@ def postgres_database_url() -> Iterator[str]:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def postgres_search_app_role(postgres_database_url: str) -> Iterator[str]:
+    """A role bound by row-level security that the Postgres search storage runs as."""
+    role = f"trace_search_app_{uuid.uuid4().hex[:10]}"
+    _admin(f'CREATE ROLE "{role}" NOLOGIN')
+    try:
+        yield role
+    finally:
+        _admin(f'DROP OWNED BY "{role}"', postgres_database_url)
+        _admin(f'DROP ROLE "{role}"')
+
+
 @pytest.fixture
-async def postgres_storage(postgres_database_url: str) -> AsyncIterator[SqlStorage]:
-    storage = await open_storage(postgres_database_url)
+async def postgres_storage(
+    postgres_database_url: str, postgres_search_app_role: str
+) -> AsyncIterator[SqlStorage]:
+    # Queries run as an application role under row-level security, like a hosted server.
+    storage = await open_storage(postgres_database_url, app_role=postgres_search_app_role)
     try:
         yield storage
     finally:

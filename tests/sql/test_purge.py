@@ -19,7 +19,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def _rows(storage: SqlStorage, table: sa.Table, entry_id: object) -> int:
-    async with storage.engine.connect() as conn:
+    async with storage.connect(all_accounts=True) as conn:
         result = await conn.execute(
             sa.select(sa.func.count()).select_from(table).where(table.c.entry_id == entry_id)
         )

@@ -167,7 +167,7 @@ async def test_the_tag_mirror_holds_one_row_per_distinct_tag_of_live_entries(
     live = make_entry(account.account_id, tags=("a", "b", "a"))
     gone = make_entry(account.account_id, tags=("a",), deleted_at=T0)
     await add_entries(sql_storage, live, gone)
-    async with sql_storage.engine.connect() as conn:
+    async with sql_storage.connect(all_accounts=True) as conn:
         rows = (await conn.execute(sa.text("SELECT entry_id, tag FROM entry_tags"))).all()
     assert sorted(tag for _, tag in rows) == ["a", "b"]
     async with sql_storage.unit_of_work() as uow:

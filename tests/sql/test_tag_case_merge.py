@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from trace_core.model import Entry, EntryFilter
@@ -58,11 +59,24 @@ async def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
 
 
 def _upgrade_all_but_the_merge(connection: sa.Connection) -> None:
+    """Upgrade to every revision that neither is the merge nor comes after it."""
     heads = script_heads()
     assert heads is not None
-    assert MERGE in heads
-    for head in sorted(heads - {MERGE}):
-        command.upgrade(alembic_config(connection), head)
+    config = alembic_config(connection)
+    script = ScriptDirectory.from_config(config)
+    after, todo = set(), [MERGE]
+    while todo:  # the merge and every revision that follows it
+        revision = script.get_revision(todo.pop())
+        assert revision is not None
+        after.add(revision.revision)
+        todo.extend(revision.nextrev)
+    targets = {
+        r.revision
+        for r in script.walk_revisions()
+        if r.revision not in after and not (set(r.nextrev) - after)
+    }
+    for target in sorted(targets):
+        command.upgrade(config, target)
 
 
 async def test_spellings_merge_per_account_into_the_first_keeping_every_entrys_tags(

@@ -58,6 +58,7 @@ VersionAction = Literal[
     "attachment_added",
     "attachment_removed",
     "attachment_restored",
+    "version_restored",
 ]
 """What a write did to an entry; the ``attachment_*`` ones name the image in ``attachment``."""
 StreamSelector = UUID | Literal["all", "inbox"]

@@ -215,7 +215,9 @@ class EntryRepository(Protocol):
     ) -> builtins.list[tuple[UUID, UUID]]:
         """Return ``(account_id, entry_id)`` of entries deleted before ``cutoff``, any account.
 
-        Used only by the trash purge job, in a write unit of work. The rows are
+        Used only by the trash purge job, in a write unit of work opened with
+        ``all_accounts=True`` (a storage with row-level security shows no rows
+        otherwise). The rows are
         claimed by it until it ends: a concurrent unit of work (another replica
         purging) gets other rows, never these, and they cannot change meanwhile.
         """
@@ -332,7 +334,7 @@ class AttachmentRepository(Protocol):
     async def removed_before(self, cutoff: datetime, *, limit: int) -> builtins.list[Attachment]:
         """Return attachments removed before ``cutoff``, in any account, oldest removal first.
 
-        Used only by the trash purge job.
+        Used only by the trash purge job, in a unit of work opened with ``all_accounts=True``.
         """
         ...
 
@@ -377,12 +379,25 @@ class UnitOfWork(Protocol):
 class Storage(Protocol):
     """Opens units of work; one per request or use case."""
 
-    def unit_of_work(self, *, write: bool = False) -> AbstractAsyncContextManager[UnitOfWork]:
+    def unit_of_work(
+        self, *, write: bool = False, account_id: UUID | None = None, all_accounts: bool = False
+    ) -> AbstractAsyncContextManager[UnitOfWork]:
         """Open a transaction: committed when the block exits cleanly, rolled back on error.
 
         ``write=True`` takes the write lock up front where the database needs it
         (SQLite ``BEGIN IMMEDIATE``), so a read-then-conditional-write never
         deadlocks or fails on a stale snapshot.
+
+        ``account_id``: the unit of work is for this account only. Use cases pass
+        the principal's; a storage with a second wall between tenants (PostgreSQL
+        row-level security) lets the transaction see that account's rows and no
+        other's, whatever ids its repository calls name.
+
+        ``all_accounts=True``: a background job that works across accounts
+        (trash purge). ``EntryRepository.deleted_before`` and
+        ``AttachmentRepository.removed_before`` need it.
+
+        With neither, each repository call sees only the account it names.
         """
         ...
 

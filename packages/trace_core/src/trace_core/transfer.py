@@ -27,7 +27,7 @@ from uuid import UUID
 
 import msgspec
 
-from trace_core.errors import InvalidInputError
+from trace_core.errors import ConflictError, InvalidInputError
 from trace_core.model import (
     Account,
     Attachment,
@@ -38,7 +38,7 @@ from trace_core.model import (
     Stream,
     VersionAction,
 )
-from trace_core.ports import BlobStore, ProgressCallback, SearchIndex, Storage
+from trace_core.ports import BlobStore, ProgressCallback, SearchIndex, Storage, UnitOfWork
 from trace_core.tags import tag_key
 from trace_core.timezones import check_time_zone
 
@@ -278,7 +278,7 @@ async def export_account(
 
     """
     account_id = account.account_id
-    async with storage.unit_of_work() as uow:
+    async with storage.unit_of_work(account_id=account_id) as uow:
         streams = await uow.streams.list(account_id, include_archived=True)
         entries = await uow.entries.list_all(account_id, include_deleted=True)
         versions = await uow.versions.list_all(account_id)
@@ -383,6 +383,7 @@ async def import_account(
     search: SearchIndex | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
+    atomic: bool = False,
 ) -> ImportSummary:
     """Write the document's data into ``account_id``, keeping every id, date and version.
 
@@ -399,6 +400,9 @@ async def import_account(
             (written in the storage transaction, like the SQL adapters).
         batch_size: entries per unit of work.
         progress: called with (entries written, entries total) after each batch.
+        atomic: write everything in one unit of work (``batch_size`` and
+            ``progress`` are then unused), so a failure leaves nothing behind:
+            the rows roll back and the attachment bytes stored first are deleted.
 
     Returns:
         Counts of what was written.
@@ -414,6 +418,18 @@ async def import_account(
     zone = document.account.time_zone
     if zone is not None:
         zone = check_time_zone(zone, "account.time_zone")
+    all_entries = [_entry(r, account_id) for r in document.entries]
+    spelling = await _tag_spellings(storage, account_id, all_entries)
+    if atomic:
+        return await _import_at_once(
+            storage,
+            blobs,
+            account_id,
+            document,
+            [_spell_tags(e, spelling) for e in all_entries],
+            zone,
+            search=search,
+        )
 
     versions_of: defaultdict[UUID, list[VersionRecord]] = defaultdict(list)
     for v in document.versions:
@@ -422,15 +438,9 @@ async def import_account(
     for a in document.attachments:
         attachments_of[a.entry_id].append(a)
 
-    all_entries = [_entry(r, account_id) for r in document.entries]
-    spelling = await _tag_spellings(storage, account_id, all_entries)
-
     if document.streams or zone is not None:
-        async with storage.unit_of_work(write=True) as uow:
-            if zone is not None:
-                target = await uow.accounts.get(account_id)
-                if target is not None and target.time_zone != zone:
-                    await uow.accounts.update(msgspec.structs.replace(target, time_zone=zone))
+        async with storage.unit_of_work(write=True, account_id=account_id) as uow:
+            await _set_zone(uow, account_id, zone)
             for s in document.streams:
                 await uow.streams.add(_stream(s, account_id))
 
@@ -447,7 +457,7 @@ async def import_account(
         attachments = [a for r in records for a in attachments_of.get(r.entry_id, ())]
         for a in attachments:
             await blobs.put(blob_key(account_id, a.attachment_id), a.data)
-        async with storage.unit_of_work(write=True) as uow:
+        async with storage.unit_of_work(write=True, account_id=account_id) as uow:
             await uow.entries.add_many(entries)
             if versions:
                 await uow.versions.add_many(versions)
@@ -467,6 +477,63 @@ async def import_account(
     )
 
 
+async def _set_zone(uow: UnitOfWork, account_id: UUID, zone: str | None) -> None:
+    """Give the account the document's time zone (when it has one)."""
+    if zone is None:
+        return
+    target = await uow.accounts.get(account_id)
+    if target is not None and target.time_zone != zone:
+        await uow.accounts.update(msgspec.structs.replace(target, time_zone=zone))
+
+
+async def _import_at_once(
+    storage: Storage,
+    blobs: BlobStore,
+    account_id: UUID,
+    document: ExportDocument,
+    entries: list[Entry],
+    zone: str | None,
+    *,
+    search: SearchIndex | None,
+) -> ImportSummary:
+    """Import the whole document in one unit of work: all of it, or nothing."""
+    stored: list[str] = []
+    for a in document.attachments:
+        # Never overwrite bytes that are there (and would be deleted on failure).
+        if await blobs.exists(blob_key(account_id, a.attachment_id)):
+            raise ConflictError(
+                f"attachment {a.attachment_id} exists in this account", field="attachments"
+            )
+    try:
+        for a in document.attachments:
+            key = blob_key(account_id, a.attachment_id)
+            await blobs.put(key, a.data)
+            stored.append(key)
+        async with storage.unit_of_work(write=True, account_id=account_id) as uow:
+            await _set_zone(uow, account_id, zone)
+            for s in document.streams:
+                await uow.streams.add(_stream(s, account_id))
+            if entries:
+                await uow.entries.add_many(entries)
+            if document.versions:
+                await uow.versions.add_many([_version(v, account_id) for v in document.versions])
+            for a in document.attachments:
+                await uow.attachments.add(_attachment(a, account_id))
+    except BaseException:
+        # Bytes went first so no row ever points at missing bytes; the rows are gone now.
+        for key in stored:
+            await blobs.delete(key)
+        raise
+    if search is not None and not getattr(search, "indexed_by_storage", False):
+        await search.index(entries)
+    return ImportSummary(
+        streams=len(document.streams),
+        entries=len(document.entries),
+        versions=len(document.versions),
+        attachments=len(document.attachments),
+    )
+
+
 async def _tag_spellings(
     storage: Storage, account_id: UUID, entries: Sequence[Entry]
 ) -> dict[str, str]:
@@ -478,7 +545,7 @@ async def _tag_spellings(
     keys = {tag_key(t): t for e in entries for t in e.tags}
     if not keys:
         return {}
-    async with storage.unit_of_work() as uow:
+    async with storage.unit_of_work(account_id=account_id) as uow:
         known = await uow.entries.tag_spellings(account_id, list(keys))
     first: dict[str, str] = {}
     for entry in sorted(entries, key=lambda e: (e.created_at, e.entry_id)):

@@ -89,7 +89,9 @@ def make_storage(settings: Settings) -> SqlStorage:
     if settings.storage.is_sqlite:
         settings.storage.data_path.mkdir(parents=True, exist_ok=True)
     return create_storage(
-        settings.storage.url, sqlite_synchronous=settings.storage.sqlite_synchronous
+        settings.storage.url,
+        sqlite_synchronous=settings.storage.sqlite_synchronous,
+        app_role=settings.storage.database_app_role,
     )
 
 
@@ -211,7 +213,15 @@ async def migrate(settings: Settings) -> list[str]:
 
     if settings.storage.is_sqlite:
         settings.storage.data_path.mkdir(parents=True, exist_ok=True)
-    await migrate_async(settings.storage.url)
+    if settings.storage.database_app_role:
+        # Migrates as the login role, then checks and grants the application role.
+        storage = make_storage(settings)
+        try:
+            await storage.migrate()
+        finally:
+            await storage.close()
+    else:
+        await migrate_async(settings.storage.url)
     return sorted(await current_revisions(settings.storage.url))
 
 

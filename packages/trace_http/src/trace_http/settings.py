@@ -220,6 +220,17 @@ class StorageSettings(_Section, frozen=True):
 
     For Postgres: ``postgresql+asyncpg://user:password@host:5432/trace``.
     """
+    database_app_role: str | None = None
+    """PostgreSQL: the role every query runs as, bound by row-level security (hosted profile).
+
+    The login role of ``database_url`` owns the tables and runs the migrations;
+    each pooled connection then switches to this role (a ``role`` startup
+    setting), which must not be a superuser, have ``BYPASSRLS`` or be the owner
+    (checked at start). Create it once: ``CREATE ROLE trace_app NOLOGIN;
+    GRANT trace_app TO <login role>``; Trace grants it the tables after each
+    migration. Unset: queries run as the login role (still under the policies,
+    which bind the owner too). See docs/deploy.md.
+    """
     migrate_on_start: bool = True
     """Upgrade the database schema when the server or a command starts."""
     trash_retention_days: int = 30
@@ -260,6 +271,20 @@ class StorageSettings(_Section, frozen=True):
                 "storage.database_url",
                 "must be a sqlite+aiosqlite:/// or postgresql+asyncpg:// URL",
             )
+        role = self.database_app_role
+        if role is not None:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", role):
+                raise SettingsError(
+                    "storage.database_app_role",
+                    "must be a role name of letters, digits and underscores "
+                    "(not starting with a digit, at most 63 characters)",
+                )
+            if url is None or url.startswith("sqlite"):
+                raise SettingsError(
+                    "storage.database_app_role",
+                    "applies to PostgreSQL only: set storage.database_url to a "
+                    "postgresql+asyncpg:// URL, or remove it",
+                )
 
     @property
     def data_path(self) -> Path:

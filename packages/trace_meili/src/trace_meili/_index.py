@@ -298,7 +298,7 @@ class MeilisearchIndex(SearchIndex):
             accounts = await uow.accounts.list()
         totals: list[list[Entry]] = []
         for account in accounts:
-            async with storage.unit_of_work() as uow:
+            async with storage.unit_of_work(account_id=account.account_id) as uow:
                 totals.append(await uow.entries.list_all(account.account_id, include_deleted=False))
         everything = [e for entries in totals for e in entries]
         done = 0

@@ -4,6 +4,9 @@ Triggers from the ``0100_search`` migration append a row to ``search_outbox``
 for every insert, update and delete on ``entries`` while ``search_config.outbox``
 is ``on``. A worker (``trace_meili.OutboxWorker``) drains it into the external
 index; the outbox survives the engine being down, so nothing written is lost.
+
+The worker serves every account: on PostgreSQL its transactions here are
+``all_accounts`` ones (row-level security, :mod:`trace_sql.rls`).
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ class SqlSearchOutbox(SearchOutbox):
         because applying means "make the index match the entry as it is now" (and
         the worker sends an entry again when it changed while being sent).
         """
-        async with self._storage.connect() as conn:
+        async with self._storage.connect(all_accounts=True) as conn:
             result = await conn.execute(
                 sa.select(
                     search_outbox.c.id,
@@ -83,14 +86,14 @@ class SqlSearchOutbox(SearchOutbox):
         """Delete items that reached the index."""
         if not ids:
             return
-        async with self._storage.connect(write=True) as conn:
+        async with self._storage.connect(write=True, all_accounts=True) as conn:
             await conn.execute(sa.delete(search_outbox).where(search_outbox.c.id.in_(list(ids))))
 
     async def retry(self, ids: Sequence[int], *, available_at: float, error: str) -> None:
         """Count a failed attempt and hide the items until ``available_at``."""
         if not ids:
             return
-        async with self._storage.connect(write=True) as conn:
+        async with self._storage.connect(write=True, all_accounts=True) as conn:
             await conn.execute(
                 sa.update(search_outbox)
                 .where(search_outbox.c.id.in_(list(ids)))
@@ -103,6 +106,6 @@ class SqlSearchOutbox(SearchOutbox):
 
     async def pending(self) -> int:
         """Return how many items wait."""
-        async with self._storage.connect() as conn:
+        async with self._storage.connect(all_accounts=True) as conn:
             result = await conn.execute(sa.select(sa.func.count()).select_from(search_outbox))
             return int(result.scalar_one())

@@ -10,6 +10,7 @@ extend ``_base.FacadeBase``, which holds the adapters and the one copy of the
 scope and tenancy checks:
 
 - ``_accounts``: accounts (administrative, no principal), ``principal_for``;
+- ``_self_service``: the caller's own account (read, rename, password, export, import);
 - ``_streams``: streams and their entry settings;
 - ``_validation``: entry values against limits and the stream's settings, filters;
 - ``_entries``: listing, reading and writing entries (a version per change);
@@ -27,6 +28,7 @@ from trace_core.service._accounts import AccountUseCases
 from trace_core.service._base import SystemClock
 from trace_core.service._downloads import DownloadUseCases
 from trace_core.service._search import SearchUseCases
+from trace_core.service._self_service import SelfServiceUseCases
 from trace_core.service._streams import StreamUseCases
 from trace_core.service._text import parse_mentions
 from trace_core.service._trash import TrashUseCases
@@ -34,7 +36,14 @@ from trace_core.service._trash import TrashUseCases
 __all__ = ["Limits", "SystemClock", "Trace", "parse_mentions"]
 
 
-class Trace(AccountUseCases, StreamUseCases, SearchUseCases, TrashUseCases, DownloadUseCases):
+class Trace(
+    SelfServiceUseCases,
+    AccountUseCases,
+    StreamUseCases,
+    SearchUseCases,
+    TrashUseCases,
+    DownloadUseCases,
+):
     """The use cases of Trace. Every method taking a Principal checks scope and tenancy.
 
     Args:

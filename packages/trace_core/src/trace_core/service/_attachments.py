@@ -102,7 +102,7 @@ class AttachmentUseCases(FacadeBase):
         name = clean_text("filename", filename, MAX_FILENAME_CHARS)
         attachment_id = uuid.uuid4()
         key = f"{principal.account_id}/{attachment_id}"
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             await self._live_entry(uow, principal, entry_id)
         attachment = Attachment(
             attachment_id=attachment_id,
@@ -174,7 +174,7 @@ class AttachmentUseCases(FacadeBase):
     async def _set_removed(
         self, principal: Principal, attachment_id: UUID, *, removing: bool
     ) -> AttachmentChange:
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             found = await uow.attachments.get(
                 principal.account_id, attachment_id, include_removed=True
             )
@@ -216,7 +216,9 @@ class AttachmentUseCases(FacadeBase):
         fresh entry.
         """
         for _attempt in range(5):
-            async with self.storage.unit_of_work(write=True) as uow:
+            async with self.storage.unit_of_work(
+                write=True, account_id=principal.account_id
+            ) as uow:
                 current = await self._live_entry(uow, principal, entry_id)
                 new = msgspec.structs.replace(
                     current,
@@ -253,7 +255,7 @@ class AttachmentUseCases(FacadeBase):
 
         """
         self._require(principal, Scope.READ, "get_attachment")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             attachment = await uow.attachments.get(principal.account_id, attachment_id)
             if attachment is None or (
                 await uow.entries.get(principal.account_id, attachment.entry_id) is None
@@ -283,5 +285,5 @@ class AttachmentUseCases(FacadeBase):
         self._require(principal, Scope.READ, "list_entries")
         if not entry_ids:
             return {}
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             return await uow.attachments.count_for_entries(principal.account_id, entry_ids)

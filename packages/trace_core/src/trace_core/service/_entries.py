@@ -24,6 +24,7 @@ from trace_core.model import (
     EntryFilter,
     EntryPatch,
     EntrySettings,
+    EntryVersion,
     Page,
     Principal,
     Scope,
@@ -37,6 +38,28 @@ from trace_core.ports import ListPosition, SearchRequest, UnitOfWork
 from trace_core.service._base import NO_UNIT_OF_WORK
 from trace_core.service._text import clean_text, has_text, parse_mentions
 from trace_core.service._validation import SETTING_OF, EntryValidation
+
+RESTORED_FIELDS = (
+    "title",
+    "content",
+    "mentions",
+    "stream_id",
+    "tags",
+    "status",
+    "type",
+    "priority",
+    "rating",
+    "due_date",
+    "entry_date",
+    "is_pinned",
+    "is_archived",
+    "latitude",
+    "longitude",
+    "place_name",
+    "city",
+    "country",
+)
+"""The fields ``restore_version`` takes from the old version (everything a write can change)."""
 
 
 def _position(entry: Entry, sort: EntrySort = DEFAULT_SORT) -> ListPosition:
@@ -102,7 +125,7 @@ class EntryUseCases(EntryValidation):
         plain = sort != DEFAULT_SORT or overdue or (filters and filters.due_before)
         if self.search is not None and filters is not None and has_text(filters.text) and not plain:
             return await self._list_by_search(principal, filters, limit, offset, cursor)
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             filters = await self._check_filters(uow, principal, filters or EntryFilter())
             if filters.due_before is not None:
                 self._check_date("due_before", filters.due_before)
@@ -154,7 +177,7 @@ class EntryUseCases(EntryValidation):
         # best match first), so a query never means two different things.
         assert self.search is not None
         if isinstance(filters.stream, UUID):
-            async with self.storage.unit_of_work() as uow:
+            async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
                 filters = await self._check_filters(uow, principal, filters)
         else:
             filters = await self._check_filters(NO_UNIT_OF_WORK, principal, filters)
@@ -183,7 +206,7 @@ class EntryUseCases(EntryValidation):
 
         """
         self._require(principal, Scope.READ, "get_entry")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             entry = await self._live_entry(uow, principal, entry_id)
             # The stream is there for its name and settings (stream_context): not counted.
             stream = (
@@ -201,7 +224,7 @@ class EntryUseCases(EntryValidation):
         names and settings, and counting costs a scan per stream.
         """
         self._require(principal, Scope.READ, "list_streams")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             streams = await uow.streams.list(
                 principal.account_id, include_archived=True, with_counts=False
             )
@@ -210,7 +233,7 @@ class EntryUseCases(EntryValidation):
     async def list_tags(self, principal: Principal) -> list[TagCount]:
         """Return the tags on the caller's live entries with counts, most used first."""
         self._require(principal, Scope.READ, "list_tags")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             return await uow.entries.list_tags(principal.account_id)
 
     async def create_entry(self, principal: Principal, draft: EntryDraft) -> Entry:
@@ -230,7 +253,7 @@ class EntryUseCases(EntryValidation):
         self._require(principal, Scope.FULL, "create_entry")
         content = self._check_content(draft.content)
         now = self.clock.now()
-        async with self.storage.unit_of_work(write=True) as uow:
+        async with self.storage.unit_of_work(write=True, account_id=principal.account_id) as uow:
             stream = (
                 await self._stream(uow, principal, draft.stream_id) if draft.stream_id else None
             )
@@ -348,6 +371,7 @@ class EntryUseCases(EntryValidation):
         expected_version: int | None,
         action: VersionAction,
         patch: EntryPatch | None = None,
+        restored: Entry | None = None,
     ) -> Entry:
         """Read, change and conditionally write an entry, with a snapshot, atomically.
 
@@ -363,7 +387,9 @@ class EntryUseCases(EntryValidation):
                 "expected_version", f"must be an integer from 1 to {MAX_VERSION:,}"
             )
         for _attempt in range(5):
-            async with self.storage.unit_of_work(write=True) as uow:
+            async with self.storage.unit_of_work(
+                write=True, account_id=principal.account_id
+            ) as uow:
                 current = await uow.entries.get(
                     principal.account_id, entry_id, include_deleted=True
                 )
@@ -380,6 +406,13 @@ class EntryUseCases(EntryValidation):
                     changes = await self._apply_patch(uow, principal, current, patch)
                 elif action == "delete":
                     changes = {"deleted_at": now}
+                elif action == "version_restored":
+                    assert restored is not None
+                    changes = {name: getattr(restored, name) for name in RESTORED_FIELDS}
+                    if restored.stream_id and not await uow.streams.get(
+                        principal.account_id, restored.stream_id
+                    ):
+                        changes["stream_id"] = None
                 else:
                     changes = {"deleted_at": None}
                     # Back among the live entries: its tags take the spellings in use.
@@ -448,6 +481,52 @@ class EntryUseCases(EntryValidation):
         """
         self._require(principal, Scope.FULL, "delete_entry")
         return await self._write(principal, entry_id, expected_version, "delete")
+
+    async def restore_version(
+        self,
+        principal: Principal,
+        entry_id: UUID,
+        version: int,
+        *,
+        expected_version: int | None = None,
+    ) -> Entry:
+        """Bring a live entry's fields back to what they were at ``version``.
+
+        The restore is a write like any other: the entry gets a new version
+        (``version_restored`` in its history), older versions stay. Images are
+        not part of a version and are left as they are; an entry whose old
+        stream is gone goes to the Inbox.
+
+        Raises:
+            NotFoundError: no such live entry, or no such version of it, in the
+                caller's account.
+            VersionConflictError: ``expected_version`` is not the current version.
+
+        """
+        self._require(principal, Scope.FULL, "restore_version")
+        snapshot = await self.get_entry_version(principal, entry_id, version)
+        return await self._write(
+            principal, entry_id, expected_version, "version_restored", restored=snapshot.snapshot
+        )
+
+    async def get_entry_version(
+        self, principal: Principal, entry_id: UUID, version: int
+    ) -> EntryVersion:
+        """Return one stored version of an entry (deleted entries' too).
+
+        Raises:
+            NotFoundError: no such entry or version in the caller's account.
+
+        """
+        self._require(principal, Scope.READ, "get_entry_history")
+        async with self.storage.unit_of_work() as uow:
+            if await uow.entries.get(principal.account_id, entry_id, include_deleted=True) is None:
+                raise NotFoundError("entry", entry_id)
+            versions = await uow.versions.list(principal.account_id, entry_id)
+        for found in versions:
+            if found.version == version:
+                return found
+        raise NotFoundError("version", f"{version} of entry {entry_id}")
 
     async def restore_entry(self, principal: Principal, entry_id: UUID) -> Entry:
         """Bring an entry back from the trash (into the Inbox if its stream is gone).

@@ -55,7 +55,7 @@ class SearchUseCases(EntryUseCases):
             )
             filters = msgspec.structs.replace(filters, stream=stream_id)
         elif stream_id is not None:
-            async with self.storage.unit_of_work() as uow:
+            async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
                 filters = await self._check_filters(uow, principal, filters)
         else:
             filters = await self._check_filters(NO_UNIT_OF_WORK, principal, filters)
@@ -103,7 +103,7 @@ class SearchUseCases(EntryUseCases):
         )
         hits = await self.search.search(principal.account_id, request)
         if not hits and stream_id is not None:
-            async with self.storage.unit_of_work() as uow:
+            async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
                 await self._stream(uow, principal, stream_id)
         if not hits and match == "all" and position.offset == 0 and len(parsed.terms) > 1:
             match = "any"

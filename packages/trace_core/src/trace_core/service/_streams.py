@@ -103,7 +103,7 @@ class StreamUseCases(FacadeBase):
     ) -> list[Stream]:
         """Return the caller's streams by name, each with its entry count."""
         self._require(principal, Scope.READ, "list_streams")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             return await uow.streams.list(principal.account_id, include_archived=include_archived)
 
     async def get_stream(self, principal: Principal, stream_id: UUID) -> Stream:
@@ -114,7 +114,7 @@ class StreamUseCases(FacadeBase):
 
         """
         self._require(principal, Scope.READ, "get_stream")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             return await self._stream(uow, principal, stream_id, counted=True)
 
     async def create_stream(self, principal: Principal, new: NewStream) -> Stream:
@@ -142,7 +142,7 @@ class StreamUseCases(FacadeBase):
             created_at=now,
             updated_at=now,
         )
-        async with self.storage.unit_of_work(write=True) as uow:
+        async with self.storage.unit_of_work(write=True, account_id=principal.account_id) as uow:
             await self._check_unique_name(uow, principal, stream.name)
             await uow.streams.add(stream)
         return stream
@@ -159,7 +159,7 @@ class StreamUseCases(FacadeBase):
 
         """
         self._require(principal, Scope.FULL, "update_stream")
-        async with self.storage.unit_of_work(write=True) as uow:
+        async with self.storage.unit_of_work(write=True, account_id=principal.account_id) as uow:
             stream = await self._stream(uow, principal, stream_id, counted=True)
             fields = self._check_stream_fields(
                 name=stream.name if isinstance(patch.name, UnsetType) else patch.name,

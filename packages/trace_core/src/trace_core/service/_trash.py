@@ -40,7 +40,7 @@ class TrashUseCases(FacadeBase):
         start = offset
         if cursor is not None:
             start += self.cursors.decode(cursor, "trash", scope, OffsetPosition).offset
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             rows = await uow.entries.list_deleted(
                 principal.account_id, limit=limit + 1, offset=start
             )
@@ -71,7 +71,7 @@ class TrashUseCases(FacadeBase):
 
         """
         self._require(principal, Scope.READ, "get_entry_history")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             if await uow.entries.get(principal.account_id, entry_id, include_deleted=True) is None:
                 raise NotFoundError("entry", entry_id)
             return await uow.versions.list(principal.account_id, entry_id)
@@ -87,7 +87,7 @@ class TrashUseCases(FacadeBase):
         cutoff = (now or self.clock.now()) - timedelta(days=self.limits.trash_retention_days)
         purged = 0
         while True:
-            async with self.storage.unit_of_work(write=True) as uow:
+            async with self.storage.unit_of_work(write=True, all_accounts=True) as uow:
                 expired = await uow.entries.deleted_before(cutoff, limit=batch)
                 by_account: dict[UUID, list[UUID]] = {}
                 for account_id, entry_id in expired:
@@ -123,7 +123,7 @@ class TrashUseCases(FacadeBase):
         cutoff = (now or self.clock.now()) - timedelta(days=self.limits.trash_retention_days)
         purged = 0
         while True:
-            async with self.storage.unit_of_work(write=True) as uow:
+            async with self.storage.unit_of_work(write=True, all_accounts=True) as uow:
                 expired = await uow.attachments.removed_before(cutoff, limit=batch)
                 by_account: dict[UUID, list[UUID]] = {}
                 for a in expired:

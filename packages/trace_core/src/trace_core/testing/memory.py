@@ -443,8 +443,16 @@ class InMemoryStorage:
             yield uow
             self._data = uow.data
 
-    def unit_of_work(self, *, write: bool = False) -> _Handle:
-        """Open a transaction (see ``Storage.unit_of_work``)."""
+    def unit_of_work(
+        self, *, write: bool = False, account_id: UUID | None = None, all_accounts: bool = False
+    ) -> _Handle:
+        """Open a transaction (see ``Storage.unit_of_work``).
+
+        ``account_id`` and ``all_accounts`` are accepted and not needed: every
+        repository method here filters by the account it is given, and nothing
+        else can query the data.
+        """
+        del account_id, all_accounts
         return _Handle(self, write)
 
     async def close(self) -> None:

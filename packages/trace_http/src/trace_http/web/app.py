@@ -89,7 +89,15 @@ CORS_ALLOW_HEADERS = (
     "Mcp-Name",
     "Last-Event-ID",
 )
-CORS_EXPOSE_HEADERS = ("WWW-Authenticate", "Mcp-Session-Id", "Mcp-Protocol-Version", "Retry-After")
+CORS_EXPOSE_HEADERS = (
+    "WWW-Authenticate",
+    "Mcp-Session-Id",
+    "Mcp-Protocol-Version",
+    "Retry-After",
+    "ETag",
+    "Link",
+    "Location",
+)
 
 _STATUS: tuple[tuple[type[TraceError], int], ...] = (
     (NotFoundError, 404),
@@ -159,6 +167,12 @@ def create_app(
         runtime's background jobs.
 
     """
+    from trace_http.web.api import (
+        ArgsSchemaPlugin,
+        api_openapi_config,
+        api_router,
+        unrouted_handlers,
+    )
     from trace_http.web.oauth import oauth_router
 
     trace = runtime.trace
@@ -200,15 +214,25 @@ def create_app(
     async def mcp_route(scope: Scope, receive: Receive, send: Send) -> None:
         await endpoint(scope, receive, send)  # type: ignore[arg-type]
 
-    @get("/.well-known/oauth-protected-resource", name="prm-root", sync_to_thread=False)
+    @get(
+        "/.well-known/oauth-protected-resource",
+        name="prm-root",
+        sync_to_thread=False,
+        include_in_schema=False,
+    )
     def prm_root() -> dict[str, Any]:
         return resource_server.metadata(resource_server.public_url)
 
-    @get("/.well-known/oauth-protected-resource/mcp", name="prm-mcp", sync_to_thread=False)
+    @get(
+        "/.well-known/oauth-protected-resource/mcp",
+        name="prm-mcp",
+        sync_to_thread=False,
+        include_in_schema=False,
+    )
     def prm_mcp() -> dict[str, Any]:
         return resource_server.metadata(f"{resource_server.public_url}/mcp")
 
-    @get("/health", name="health")
+    @get("/health", name="health", include_in_schema=False)
     async def health(request: Request[Any, Any, Any]) -> Response[Any]:
         try:
             async with trace.storage.unit_of_work() as uow:
@@ -218,7 +242,7 @@ def create_app(
             return Response({"status": "unavailable", "database": "down"}, status_code=503)
         return Response({"status": "ok", "database": "ok"}, headers={"Cache-Control": "no-store"})
 
-    @get("/attachments/{attachment_id:str}", name="attachment-download")
+    @get("/attachments/{attachment_id:str}", name="attachment-download", include_in_schema=False)
     async def download(
         attachment_id: FromPath[str],
         account: FromQuery[str | None] = None,
@@ -297,15 +321,18 @@ def create_app(
             health,
             download,
             oauth_router(runtime),
+            api_router(runtime, resource_server),
             *route_handlers,
         ],
         cors_config=cors,
-        exception_handlers={TraceError: on_trace_error},
+        exception_handlers={TraceError: on_trace_error, **unrouted_handlers(resource_server)},
         after_exception=[log_server_error],
         before_send=[note_answer],
         lifespan=[run_mcp, *(lifespan(job) for job in runtime.background)],
         debug=debug,
-        openapi_config=None,
+        # The OpenAPI document (/api/openapi.json) describes the REST API only.
+        openapi_config=api_openapi_config(),
+        plugins=[ArgsSchemaPlugin()],
     )
     app.state.trace = trace
     app.state.mcp = mcp
@@ -368,7 +395,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, as uvicorn's own bind does: asyncio sets TCP_NODELAY only on
+    # connections whose socket says TCP, and without it every answer written in two
+    # parts (headers, then body) waits ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))

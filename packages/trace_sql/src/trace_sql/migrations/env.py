@@ -24,4 +24,9 @@ else:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Migrations see every account's rows: a data migration after
+            # 0400_row_level_security would otherwise see none (FORCE ROW LEVEL
+            # SECURITY binds the owner too). Local to the migration's transaction.
+            connection.exec_driver_sql("SELECT set_config('trace.all_accounts', 'on', true)")
         context.run_migrations()

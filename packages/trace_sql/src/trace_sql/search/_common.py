@@ -55,8 +55,8 @@ class SqlSearchIndex(SearchIndex):
     _driver_errors: tuple[type[Exception], ...] = ()
     """The driver's own error types, translated like SQLAlchemy's."""
 
-    def _connect(self) -> AbstractAsyncContextManager[Any]:
-        return self._storage.connect()
+    def _connect(self, account_id: UUID) -> AbstractAsyncContextManager[Any]:
+        return self._storage.connect(account_id=account_id)
 
     async def _fast_search(
         self,
@@ -69,8 +69,12 @@ class SqlSearchIndex(SearchIndex):
         raise NotImplementedError
 
     @asynccontextmanager
-    async def _driver_connection(self) -> AsyncIterator[tuple[Any, sa.Dialect]]:
-        """Yield a pooled connection's driver connection and its dialect (for the fast path)."""
+    async def _driver_connection(self, account_id: UUID) -> AsyncIterator[tuple[Any, sa.Dialect]]:
+        """Yield a pooled connection's driver connection and its dialect (for the fast path).
+
+        A dialect with row-level security overrides this to make its statements
+        see ``account_id``'s rows.
+        """
         async with self._storage.engine.connect() as conn:
             raw = await conn.get_raw_connection()
             yield raw.driver_connection, conn.dialect
@@ -80,7 +84,7 @@ class SqlSearchIndex(SearchIndex):
     ) -> list[SearchHit]:
         """Run :meth:`_fast_search` on a pooled raw driver connection, errors translated."""
         with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
-            async with self._driver_connection() as (driver, dialect):
+            async with self._driver_connection(account_id) as (driver, dialect):
                 return await self._fast_search(driver, dialect, account_id, query, request)
 
     async def index(self, entries_: Sequence[Entry]) -> None:
@@ -144,7 +148,7 @@ class SqlSearchIndex(SearchIndex):
         filters = msgspec.structs.replace(request.filters, text=None)
         clauses = entry_filter_clauses(account_id, filters)
         with translated_errors(unavailable=_UNAVAILABLE):
-            async with self._connect() as conn:
+            async with self._connect(account_id) as conn:
                 return await run(conn, account_id, query, request, clauses)
 
     async def _count(
@@ -158,8 +162,8 @@ class SqlSearchIndex(SearchIndex):
         raise NotImplementedError
 
     async def count_live(self) -> int:
-        """Return the number of live entries (what a rebuild indexes)."""
-        async with self._storage.connect() as conn:
+        """Return the number of live entries of every account (what a rebuild indexes)."""
+        async with self._storage.connect(all_accounts=True) as conn:
             result = await conn.execute(
                 sa.select(sa.func.count())
                 .select_from(entries)

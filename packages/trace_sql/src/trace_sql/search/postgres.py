@@ -24,6 +24,7 @@ from trace_core.search import (
     fold,
     highlight_snippet,
 )
+from trace_sql.rls import ACCOUNT_SETTING
 from trace_sql.search._common import DriverCodec, SqlSearchIndex, match_of, search_hits
 from trace_sql.storage import ENTRY_LIST_ORDER, SqlStorage
 from trace_sql.tables import entries
@@ -334,11 +335,24 @@ class PostgresSearchIndex(SqlSearchIndex):
         )
 
     @asynccontextmanager
-    async def _connect(self) -> AsyncIterator[Any]:
-        # One read statement needs no transaction: autocommit saves the BEGIN
-        # and COMMIT round trips.
-        async with self._storage.engine.connect() as conn:
-            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async def _driver_connection(self, account_id: UUID) -> AsyncIterator[tuple[Any, sa.Dialect]]:
+        # Row-level security: the statement sees the rows of the transaction's
+        # account only. BEGIN and the setting go in one simple-protocol message
+        # (the id is a UUID's text, nothing else can be in it); the transaction
+        # is ended here whatever happens, before the connection goes back to the pool.
+        async with super()._driver_connection(account_id) as (driver, dialect):
+            if not self._storage.row_security:
+                yield driver, dialect
+                return
+            await driver.execute(
+                f"BEGIN; SELECT set_config('{ACCOUNT_SETTING}', '{UUID(str(account_id))}', true)"
+            )
+            try:
+                yield driver, dialect
+            except BaseException:
+                await driver.execute("ROLLBACK")
+                raise
+            await driver.execute("COMMIT")
 
     def _config(self) -> Any:
         # The name was checked against a strict pattern in __init__.
@@ -450,8 +464,8 @@ class PostgresSearchIndex(SqlSearchIndex):
         return found
 
     async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
-        """Recompute every entry's ``search_vector`` (the trigger does the work)."""
-        async with self._storage.connect(write=True) as conn:
+        """Recompute every entry's ``search_vector`` (the trigger does the work), every account."""
+        async with self._storage.connect(write=True, all_accounts=True) as conn:
             await conn.exec_driver_sql("UPDATE entries SET title = title")
             count = int(
                 (

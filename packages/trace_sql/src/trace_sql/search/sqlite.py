@@ -307,10 +307,10 @@ class SqliteSearchIndex(SqlSearchIndex):
         self._alone: _Remembered[str, bool] = _Remembered()
 
     @asynccontextmanager
-    async def _driver_connection(self) -> AsyncIterator[tuple[Any, sa.Dialect]]:
+    async def _driver_connection(self, account_id: UUID) -> AsyncIterator[tuple[Any, sa.Dialect]]:
         reader = self._storage.reader
         if reader is None:
-            async with super()._driver_connection() as found:
+            async with super()._driver_connection(account_id) as found:
                 yield found
             return
         # SQLite file: on the loop's thread, like the storage's other reads.

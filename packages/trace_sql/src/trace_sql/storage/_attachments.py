@@ -59,6 +59,7 @@ class SqlAttachmentRepository(SqlRepository, AttachmentRepository):
 
     async def add(self, attachment: Attachment) -> None:
         """Store attachment metadata."""
+        await self._scope.enter(attachment.account_id)
         await self._execute(
             sa.insert(attachments).values(attachment_to_row(attachment)),
             conflict="the attachment exists already or its entry does not",
@@ -68,6 +69,7 @@ class SqlAttachmentRepository(SqlRepository, AttachmentRepository):
         self, account_id: UUID, attachment_id: UUID, *, include_removed: bool = False
     ) -> Attachment | None:
         """Return the attachment, or None; removed ones only with ``include_removed``."""
+        await self._scope.enter(account_id)
         statement = sa.select(attachments).where(
             attachments.c.account_id == account_id,
             attachments.c.attachment_id == attachment_id,
@@ -79,6 +81,7 @@ class SqlAttachmentRepository(SqlRepository, AttachmentRepository):
 
     async def list_for_entry(self, account_id: UUID, entry_id: UUID) -> builtins.list[Attachment]:
         """Return the entry's attachments (not removed) by position."""
+        await self._scope.enter(account_id)
         result = await self._execute(
             _ATTACHMENTS_OF_ENTRY, {"account_id": account_id, "entry_id": entry_id}
         )
@@ -88,6 +91,7 @@ class SqlAttachmentRepository(SqlRepository, AttachmentRepository):
         self, account_id: UUID, entry_ids: Sequence[UUID], *, include_removed: bool = False
     ) -> builtins.list[Attachment]:
         """Return the attachments of the given entries, by entry then position."""
+        await self._scope.enter(account_id)
         found: builtins.list[Attachment] = []
         for chunk in chunks(builtins.list(dict.fromkeys(entry_ids))):
             statement = sa.select(attachments).where(
@@ -105,6 +109,7 @@ class SqlAttachmentRepository(SqlRepository, AttachmentRepository):
         self, account_id: UUID, entry_ids: Sequence[UUID]
     ) -> dict[UUID, int]:
         """Return how many attachments (not removed) each entry has, in one query for a page."""
+        await self._scope.enter(account_id)
         ids = builtins.list(dict.fromkeys(entry_ids))
         batches: builtins.list[Sequence[UUID]]
         if self._conn.dialect.name == "postgresql":
@@ -123,6 +128,7 @@ class SqlAttachmentRepository(SqlRepository, AttachmentRepository):
         self, account_id: UUID, attachment_id: UUID, removed_at: datetime | None
     ) -> bool:
         """Set or clear ``removed_at`` if the attachment is in the other state; True if changed."""
+        await self._scope.enter(account_id)
         state = _LIVE if removed_at is not None else attachments.c.removed_at.is_not(None)
         result = await self._execute(
             sa.update(attachments)
@@ -147,6 +153,7 @@ class SqlAttachmentRepository(SqlRepository, AttachmentRepository):
 
     async def purge(self, account_id: UUID, attachment_ids: Sequence[UUID]) -> None:
         """Hard-delete the attachment rows."""
+        await self._scope.enter(account_id)
         for chunk in chunks(builtins.list(dict.fromkeys(attachment_ids))):
             await self._execute(
                 sa.delete(attachments).where(
@@ -157,6 +164,7 @@ class SqlAttachmentRepository(SqlRepository, AttachmentRepository):
 
     async def list_all(self, account_id: UUID) -> builtins.list[Attachment]:
         """Return every attachment of the account, removed ones too."""
+        await self._scope.enter(account_id)
         result = await self._execute(
             sa.select(attachments)
             .where(attachments.c.account_id == account_id)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
 import anyio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace_sql.errors import translated_errors
+from trace_sql.rls import ACCOUNT_SETTING, ALL_ACCOUNTS_SETTING
+
+T = TypeVar("T")
 
 # Keeps IN (...) lists well under SQLite's bound-parameter limit.
 CHUNK = 500
@@ -27,11 +31,79 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+_SET_ACCOUNT = sa.text(f"SELECT set_config('{ACCOUNT_SETTING}', :account, true)")
+# Back to the login role (the tables' owner) for this transaction only, and
+# every account's rows (the owner-only policy of trace_sql.rls).
+_ALL_ACCOUNTS = sa.text(
+    f"SELECT set_config('role', 'none', true), set_config('{ALL_ACCOUNTS_SETTING}', 'on', true)"
+)
+
+
+class TenantScope:
+    """Which account's rows a transaction may see, for PostgreSQL's row-level security.
+
+    A unit of work opened for an account (``account_id=``) is bound to it: the
+    setting is made once, when the transaction begins, and never changes, so a
+    statement about another account finds nothing. One opened for every account
+    (``all_accounts=True``, the purge and indexing jobs) sees every row. One
+    opened with neither is unbound: each repository call sets the setting to the
+    account it names (when it differs from the current one), so every statement
+    still sees only the rows of the account it was asked about, whatever its SQL
+    says; calls naming no account see no tenant rows at all.
+
+    On SQLite (no row-level security) nothing is ever sent.
+    """
+
+    def __init__(
+        self,
+        connection: Any,
+        *,
+        enforced: bool,
+        account_id: UUID | None = None,
+        all_accounts: bool = False,
+    ) -> None:
+        self._conn = connection
+        self.enforced = enforced
+        self.account_id = account_id
+        self.all_accounts = all_accounts
+        self.bound = account_id is not None or all_accounts or not enforced
+
+    async def begin(self) -> None:
+        """Make the settings of a bound unit of work (right after ``BEGIN``)."""
+        if not self.enforced:
+            return
+        if self.all_accounts:
+            await self._conn.execute(_ALL_ACCOUNTS)
+        elif self.account_id is not None:
+            await self._conn.execute(_SET_ACCOUNT, {"account": str(self.account_id)})
+
+    async def enter(self, account_id: UUID) -> None:
+        """Before a statement about ``account_id``: point an unbound transaction at it."""
+        if self.bound or account_id == self.account_id:
+            return
+        await self._conn.execute(_SET_ACCOUNT, {"account": str(account_id)})
+        self.account_id = account_id
+
+    def groups(self, items: Sequence[T], account_of: Callable[[T], UUID]) -> list[Sequence[T]]:
+        """Split ``items`` into runs of one account each (one run when bound)."""
+        if self.bound or not items:
+            return [items] if items else []
+        runs: dict[UUID, list[T]] = {}
+        for item in items:
+            runs.setdefault(account_of(item), []).append(item)
+        return list(runs.values())
+
+
+UNSCOPED = TenantScope(None, enforced=False)
+"""The scope of a repository used outside a unit of work (nothing to set)."""
+
+
 class SqlRepository:
     """Runs statements on the unit of work's connection, translating driver errors."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, scope: TenantScope = UNSCOPED) -> None:
         self._conn = connection
+        self._scope = scope
 
     async def _execute(
         self,

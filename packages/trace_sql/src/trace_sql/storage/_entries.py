@@ -26,6 +26,7 @@ _ENTRY_BY_ID = sa.select(entries).where(
     entries.c.entry_id == sa.bindparam("entry_id"),
 )
 _LIVE_ENTRY_BY_ID = _ENTRY_BY_ID.where(entries.c.deleted_at.is_(None))
+_ADD_CONFLICT = "an entry with this id already exists, or its stream is not in the account"
 
 
 ENTRY_LIST_ORDER = (
@@ -124,19 +125,22 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
             return
         info = self._conn.info
         info[BULK_ROWS] = info.get(BULK_ROWS, 0) + len(entries_)
-        await self._execute(
-            sa.insert(entries),
-            [entry_to_row(entry) for entry in entries_],
-            conflict="an entry with this id already exists, or its stream is not in the account",
-        )
-        tag_rows = [row for entry in entries_ for row in entry_tag_rows(entry)]
-        if tag_rows:
-            await self._execute(sa.insert(entry_tags), tag_rows)
+        for run in self._scope.groups(entries_, lambda e: e.account_id):
+            await self._scope.enter(run[0].account_id)
+            await self._execute(
+                sa.insert(entries),
+                [entry_to_row(entry) for entry in run],
+                conflict=_ADD_CONFLICT,
+            )
+            tag_rows = [row for entry in run for row in entry_tag_rows(entry)]
+            if tag_rows:
+                await self._execute(sa.insert(entry_tags), tag_rows)
 
     async def get(
         self, account_id: UUID, entry_id: UUID, *, include_deleted: bool = False
     ) -> Entry | None:
         """Return the entry, or None; soft-deleted entries only with ``include_deleted``."""
+        await self._scope.enter(account_id)
         query = _ENTRY_BY_ID if include_deleted else _LIVE_ENTRY_BY_ID
         result = await self._execute(query, {"account_id": account_id, "entry_id": entry_id})
         row = result.mappings().first()
@@ -144,6 +148,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def get_many(self, account_id: UUID, entry_ids: Sequence[UUID]) -> builtins.list[Entry]:
         """Return the live entries among ``entry_ids``."""
+        await self._scope.enter(account_id)
         found: builtins.list[Entry] = []
         for chunk in chunks(builtins.list(dict.fromkeys(entry_ids))):
             result = await self._execute(
@@ -167,6 +172,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         sort: EntrySort = DEFAULT_SORT,
     ) -> builtins.list[Entry]:
         """Return live entries matching ``filters`` in ``sort`` order (``after``, then offset)."""
+        await self._scope.enter(account_id)
         query = sa.select(entries).where(*entry_filter_clauses(account_id, filters))
         columns = sort_columns(sort)
         down = descending(sort)
@@ -186,6 +192,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def count(self, account_id: UUID, filters: EntryFilter) -> int:
         """Count live entries matching ``filters``."""
+        await self._scope.enter(account_id)
         query = (
             sa.select(sa.func.count())
             .select_from(entries)
@@ -197,6 +204,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def update(self, entry: Entry, *, expected_version: int) -> bool:
         """Replace the entry with ONE conditional UPDATE on its version; True if written."""
+        await self._scope.enter(entry.account_id)
         row = entry_to_row(entry)
         del row["entry_id"], row["account_id"]
         result = await self._execute(
@@ -227,6 +235,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         self, account_id: UUID, *, limit: int, offset: int = 0
     ) -> builtins.list[Entry]:
         """Return soft-deleted entries, most recently deleted first."""
+        await self._scope.enter(account_id)
         result = await self._execute(
             sa.select(entries)
             .where(entries.c.account_id == account_id, entries.c.deleted_at.is_not(None))
@@ -238,6 +247,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def count_deleted(self, account_id: UUID) -> int:
         """Count soft-deleted entries."""
+        await self._scope.enter(account_id)
         result = await self._execute(
             sa.select(sa.func.count())
             .select_from(entries)
@@ -267,6 +277,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def purge(self, account_id: UUID, entry_ids: Sequence[UUID]) -> None:
         """Hard-delete the entries with their tags, versions and attachment rows."""
+        await self._scope.enter(account_id)
         for chunk in chunks(builtins.list(dict.fromkeys(entry_ids))):
             # Children first and explicitly: correct even where foreign keys
             # are not enforced, and scoped by account like every statement.
@@ -279,6 +290,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def list_tags(self, account_id: UUID) -> builtins.list[TagCount]:
         """Return each tag of live entries with its count, most used first, then by name."""
+        await self._scope.enter(account_id)
         mine = entry_tags.c.account_id == account_id
         counted = await self._execute(
             sa.select(
@@ -307,6 +319,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         wanted = builtins.list(dict.fromkeys(keys))
         if not wanted:
             return {}
+        await self._scope.enter(account_id)
         # One index seek per key on (account_id, tag_key, tag), all in one statement:
         # a common tag has thousands of rows, and only one spelling is wanted.
         firsts = [
@@ -324,6 +337,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         self, account_id: UUID, *, include_deleted: bool = True
     ) -> builtins.list[Entry]:
         """Return every entry of the account, oldest first."""
+        await self._scope.enter(account_id)
         query = sa.select(entries).where(entries.c.account_id == account_id)
         if not include_deleted:
             query = query.where(entries.c.deleted_at.is_(None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
@@ -16,11 +17,12 @@ from trace_sql.engine import (
     SqliteSynchronous,
     create_engine,
     create_sqlite_reader,
+    normalize_url,
 )
 from trace_sql.errors import translated_errors
 from trace_sql.storage._accounts import SqlAccountRepository
 from trace_sql.storage._attachments import SqlAttachmentRepository
-from trace_sql.storage._base import BULK_ROWS, InlineConnection
+from trace_sql.storage._base import BULK_ROWS, InlineConnection, TenantScope
 from trace_sql.storage._entries import SqlEntryRepository
 from trace_sql.storage._streams import SqlStreamRepository
 from trace_sql.storage._versions import SqlVersionRepository
@@ -35,16 +37,18 @@ class SqlUnitOfWork(UnitOfWork):
     """One database transaction; every repository runs on its connection.
 
     ``connection`` is public so other adapters in ``trace_sql`` (credentials,
-    search) can join the same transaction.
+    search) can join the same transaction; ``scope`` says which account's rows
+    it may touch under PostgreSQL's row-level security (:class:`TenantScope`).
     """
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, scope: TenantScope | None = None) -> None:
         self.connection = connection
-        self._accounts = SqlAccountRepository(connection)
-        self._streams = SqlStreamRepository(connection)
-        self._entries = SqlEntryRepository(connection)
-        self._versions = SqlVersionRepository(connection)
-        self._attachments = SqlAttachmentRepository(connection)
+        self.scope = scope or TenantScope(connection, enforced=False)
+        self._accounts = SqlAccountRepository(connection, self.scope)
+        self._streams = SqlStreamRepository(connection, self.scope)
+        self._entries = SqlEntryRepository(connection, self.scope)
+        self._versions = SqlVersionRepository(connection, self.scope)
+        self._attachments = SqlAttachmentRepository(connection, self.scope)
 
     @property
     def dialect_name(self) -> str:
@@ -95,16 +99,48 @@ async def _refresh_statistics(conn: AsyncConnection, inserted: int) -> None:
 class SqlStorage(Storage):
     """Trace storage on one SQLAlchemy async engine (SQLite or PostgreSQL).
 
+    On PostgreSQL every transaction says whose rows it may touch (the
+    row-level security of :mod:`trace_sql.rls`): a unit of work opened with
+    ``account_id`` sees that account's rows only, one opened with
+    ``all_accounts=True`` every row (as the tables' owner), one opened with
+    neither the rows of the account each repository call names.
+
     Args:
         engine: the async engine every write (and, on Postgres, every read) uses.
         reader: on a SQLite file, a synchronous engine for read-only units of
             work (:func:`create_sqlite_reader`); None runs reads on ``engine``.
+        app_role: PostgreSQL: the role ``engine``'s connections run as (set by
+            :func:`create_storage`); :meth:`migrate` checks it and grants it
+            the tables.
+        row_security: PostgreSQL: send the account settings the policies read
+            (default). False only for a database whose tables have row-level
+            security switched off (``benchmarks/rls.py`` compares the two);
+            against the policies of migration ``0400`` nothing would be visible.
 
     """
 
-    def __init__(self, engine: AsyncEngine, reader: sa.Engine | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        reader: sa.Engine | None = None,
+        *,
+        app_role: str | None = None,
+        row_security: bool = True,
+    ) -> None:
         self._engine = engine
         self._reader = reader
+        self._app_role = app_role
+        self._enforced = row_security and engine.dialect.name == "postgresql"
+
+    @property
+    def row_security(self) -> bool:
+        """Whether transactions send the account settings of row-level security (PostgreSQL)."""
+        return self._enforced
+
+    @property
+    def app_role(self) -> str | None:
+        """The role queries run as on PostgreSQL (None: the login role itself)."""
+        return self._app_role
 
     @property
     def engine(self) -> AsyncEngine:
@@ -121,12 +157,32 @@ class SqlStorage(Storage):
         """The synchronous engine for reads on a SQLite file (None elsewhere)."""
         return self._reader
 
+    def scope(
+        self, connection: Any, *, account_id: UUID | None = None, all_accounts: bool = False
+    ) -> TenantScope:
+        """Return the tenant scope of a transaction on ``connection`` (see :class:`TenantScope`)."""
+        return TenantScope(
+            connection,
+            enforced=self._enforced,
+            account_id=account_id,
+            all_accounts=all_accounts,
+        )
+
     @asynccontextmanager
-    async def connect(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def connect(
+        self,
+        *,
+        write: bool = False,
+        account_id: UUID | None = None,
+        all_accounts: bool = False,
+    ) -> AsyncIterator[AsyncConnection]:
         """Open a transaction and yield its connection (for sibling adapters in ``trace_sql``).
 
         Committed when the block exits cleanly, rolled back on error; driver
-        errors are translated into :mod:`trace_core.errors`.
+        errors are translated into :mod:`trace_core.errors`. On PostgreSQL the
+        transaction sees the rows of ``account_id`` only, or of every account
+        with ``all_accounts`` (as the tables' owner), or, with neither, no
+        account's (tables without row-level security are unaffected).
         """
         with translated_errors() as errors:
             async with self._engine.connect() as conn:
@@ -135,6 +191,9 @@ class SqlStorage(Storage):
                 conn.info.pop(BULK_ROWS, None)
                 try:
                     async with conn.begin():
+                        await self.scope(
+                            conn, account_id=account_id, all_accounts=all_accounts
+                        ).begin()
                         errors.callers_code = True
                         yield conn
                         errors.callers_code = False
@@ -148,15 +207,27 @@ class SqlStorage(Storage):
                     await _refresh_statistics(conn, bulk_rows)
 
     @asynccontextmanager
-    async def unit_of_work(self, *, write: bool = False) -> AsyncIterator[SqlUnitOfWork]:
+    async def unit_of_work(
+        self,
+        *,
+        write: bool = False,
+        account_id: UUID | None = None,
+        all_accounts: bool = False,
+    ) -> AsyncIterator[SqlUnitOfWork]:
         """Open a transaction over every repository.
 
         Committed when the block exits cleanly, rolled back on any exception.
         ``write=True`` takes SQLite's write lock up front (``BEGIN IMMEDIATE``).
+        ``account_id`` / ``all_accounts``: whose rows it may touch on PostgreSQL
+        (:class:`TenantScope`).
         """
         if write or self._reader is None:
-            async with self.connect(write=write) as conn:
-                yield SqlUnitOfWork(conn)
+            async with self.connect(
+                write=write, account_id=account_id, all_accounts=all_accounts
+            ) as conn:
+                yield SqlUnitOfWork(
+                    conn, self.scope(conn, account_id=account_id, all_accounts=all_accounts)
+                )
             return
         async with self.read() as conn:
             yield SqlUnitOfWork(conn)
@@ -185,10 +256,26 @@ class SqlStorage(Storage):
             errors.callers_code = False
 
     async def migrate(self) -> None:
-        """Upgrade the schema to the newest revision (``heads``)."""
+        """Upgrade the schema to the newest revision (``heads``), as the login role.
+
+        With an ``app_role``, the migration runs on a separate connection as the
+        login role (the tables' owner), which then checks the role and grants it
+        the tables (:func:`trace_sql.rls.prepare_app_role`).
+        """
         from trace_sql.migrate import migrate_engine
 
-        await migrate_engine(self._engine)
+        if self._app_role is None:
+            await migrate_engine(self._engine)
+            return
+        from trace_sql.rls import prepare_app_role
+
+        owner = create_engine(self._engine.url, poolclass=sa.pool.NullPool)
+        try:
+            await migrate_engine(owner)
+            async with owner.begin() as conn:
+                await prepare_app_role(conn, self._app_role)
+        finally:
+            await owner.dispose()
 
     async def close(self) -> None:
         """Close every pooled connection."""
@@ -202,6 +289,8 @@ def create_storage(
     *,
     echo: bool = False,
     sqlite_synchronous: SqliteSynchronous = "full",
+    app_role: str | None = None,
+    row_security: bool = True,
     **engine_options: Any,
 ) -> SqlStorage:
     """Build a :class:`SqlStorage` for a SQLite or PostgreSQL URL (no I/O, no migration).
@@ -212,21 +301,38 @@ def create_storage(
         echo: log every statement.
         sqlite_synchronous: SQLite file: ``full`` (every commit durable on power
             loss) or ``normal``; see :data:`trace_sql.engine.SqliteSynchronous`.
+        app_role: PostgreSQL: run every query as this role (a startup ``role``
+            setting on each connection), one bound by row-level security; the
+            login role of ``url`` owns the tables and migrates them. Ignored on SQLite.
+        row_security: see :class:`SqlStorage` (leave it on).
         **engine_options: passed on to SQLAlchemy's ``create_async_engine``.
 
     """
+    role = app_role if app_role and normalize_url(url).get_backend_name() == "postgresql" else None
+    if role is not None:
+        connect_args = dict(engine_options.pop("connect_args", {}))
+        connect_args["server_settings"] = {
+            **connect_args.get("server_settings", {}),
+            "role": role,
+        }
+        engine_options["connect_args"] = connect_args
     engine = create_engine(url, echo=echo, sqlite_synchronous=sqlite_synchronous, **engine_options)
     return SqlStorage(
-        engine, reader=create_sqlite_reader(engine, sqlite_synchronous=sqlite_synchronous)
+        engine,
+        reader=create_sqlite_reader(engine, sqlite_synchronous=sqlite_synchronous),
+        app_role=role,
+        row_security=row_security,
     )
 
 
-async def open_storage(url: str | URL, *, migrate: bool = True, echo: bool = False) -> SqlStorage:
+async def open_storage(
+    url: str | URL, *, migrate: bool = True, echo: bool = False, app_role: str | None = None
+) -> SqlStorage:
     """Build a :class:`SqlStorage` and, unless ``migrate=False``, upgrade its schema first.
 
-    This is what a server calls on start.
+    This is what a server calls on start (``app_role``: see :func:`create_storage`).
     """
-    storage = create_storage(url, echo=echo)
+    storage = create_storage(url, echo=echo, app_role=app_role)
     if migrate:
         try:
             await storage.migrate()

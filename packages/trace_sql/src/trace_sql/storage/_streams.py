@@ -42,6 +42,7 @@ class SqlStreamRepository(SqlRepository, StreamRepository):
 
     async def add(self, stream: Stream) -> None:
         """Store a new stream."""
+        await self._scope.enter(stream.account_id)
         await self._execute(
             sa.insert(streams).values(stream_to_row(stream)),
             conflict=f"a stream named {stream.name!r} or with id {stream.stream_id} exists",
@@ -51,6 +52,7 @@ class SqlStreamRepository(SqlRepository, StreamRepository):
         self, account_id: UUID, stream_id: UUID, *, with_counts: bool = True
     ) -> Stream | None:
         """Return the stream with its live entry count, or None."""
+        await self._scope.enter(account_id)
         if with_counts:
             query = sa.select(streams, _entry_count_column()).where(
                 streams.c.account_id == account_id, streams.c.stream_id == stream_id
@@ -67,6 +69,7 @@ class SqlStreamRepository(SqlRepository, StreamRepository):
         self, account_id: UUID, *, include_archived: bool = False, with_counts: bool = True
     ) -> builtins.list[Stream]:
         """Return the account's streams by name (case-insensitive), with entry counts."""
+        await self._scope.enter(account_id)
         if with_counts:
             query = sa.select(streams, _entry_count_column()).where(
                 streams.c.account_id == account_id
@@ -84,6 +87,7 @@ class SqlStreamRepository(SqlRepository, StreamRepository):
 
     async def update(self, stream: Stream) -> None:
         """Replace the stored stream; NotFoundError if it is not in the account."""
+        await self._scope.enter(stream.account_id)
         row = stream_to_row(stream)
         del row["stream_id"], row["account_id"]
         result = await self._execute(

@@ -26,14 +26,17 @@ class SqlVersionRepository(SqlRepository, VersionRepository):
         """Store many snapshots with one executemany."""
         if not versions:
             return
-        await self._execute(
-            sa.insert(entry_versions),
-            [version_to_row(version) for version in versions],
-            conflict="that version of the entry is stored already, or the entry does not exist",
-        )
+        for run in self._scope.groups(versions, lambda v: v.account_id):
+            await self._scope.enter(run[0].account_id)
+            await self._execute(
+                sa.insert(entry_versions),
+                [version_to_row(version) for version in run],
+                conflict="that version of the entry is stored already, or the entry does not exist",
+            )
 
     async def list(self, account_id: UUID, entry_id: UUID) -> builtins.list[EntryVersion]:
         """Return the entry's snapshots, newest version first."""
+        await self._scope.enter(account_id)
         result = await self._execute(
             sa.select(entry_versions)
             .where(entry_versions.c.account_id == account_id, entry_versions.c.entry_id == entry_id)
@@ -43,6 +46,7 @@ class SqlVersionRepository(SqlRepository, VersionRepository):
 
     async def list_all(self, account_id: UUID) -> builtins.list[EntryVersion]:
         """Return every snapshot of the account, oldest write first."""
+        await self._scope.enter(account_id)
         result = await self._execute(
             sa.select(entry_versions)
             .where(entry_versions.c.account_id == account_id)

@@ -198,7 +198,7 @@ class AttachmentRepositoryContract(ContractSuite):
                     await uow.attachments.set_removed(
                         attachment.account_id, attachment.attachment_id, later(when)
                     )
-        async with storage.unit_of_work() as uow:
+        async with storage.unit_of_work(all_accounts=True) as uow:
             due = await uow.attachments.removed_before(later(10), limit=10)
             assert [a.attachment_id for a in due] == [old_b.attachment_id, old_a.attachment_id]
             assert len(await uow.attachments.removed_before(later(10), limit=1)) == 1
@@ -207,7 +207,7 @@ class AttachmentRepositoryContract(ContractSuite):
             await uow.attachments.purge(
                 alice.account_id, [old_a.attachment_id, old_b.attachment_id]
             )
-        async with storage.unit_of_work() as uow:
+        async with storage.unit_of_work(all_accounts=True) as uow:
             due = await uow.attachments.removed_before(later(10), limit=10)
             assert [a.attachment_id for a in due] == [old_b.attachment_id]
             left = await uow.attachments.list_all(alice.account_id)

@@ -623,7 +623,7 @@ class EntryRepositoryContract(ContractSuite):
         old_alice = make_entry(alice.account_id, deleted_at=later(2))
         at_cutoff = make_entry(alice.account_id, deleted_at=later(3))
         await add_entries(storage, old_alice, old_bob, at_cutoff, make_entry(alice.account_id))
-        async with storage.unit_of_work() as uow:
+        async with storage.unit_of_work(all_accounts=True) as uow:
             expired = await uow.entries.deleted_before(later(3), limit=10)
             limited = await uow.entries.deleted_before(later(3), limit=1)
         assert expired == [

@@ -38,6 +38,38 @@ class UnitOfWorkContract(ContractSuite):
         async with storage.unit_of_work() as uow:
             assert await uow.accounts.get(account.account_id) == account
 
+    async def test_a_unit_of_work_for_an_account_writes_and_reads_everything_of_it(
+        self, storage: Storage
+    ) -> None:
+        # What the facade opens for every use case: account_id= the principal's.
+        account = await add_account(storage)
+        aid = account.account_id
+        stream = make_stream(aid)
+        entry = make_entry(aid, stream_id=stream.stream_id, tags=("t",))
+        attachment = make_attachment(entry)
+        async with storage.unit_of_work(write=True, account_id=aid) as uow:
+            await uow.streams.add(stream)
+            await uow.entries.add(entry)
+            await uow.versions.add(make_version(entry))
+            await uow.attachments.add(attachment)
+        async with storage.unit_of_work(account_id=aid) as uow:
+            assert await uow.accounts.get(aid) == account
+            assert [s.stream_id for s in await uow.streams.list(aid)] == [stream.stream_id]
+            assert await uow.entries.get(aid, entry.entry_id) == entry
+            assert len(await uow.versions.list(aid, entry.entry_id)) == 1
+            assert await uow.attachments.list_for_entry(aid, entry.entry_id) == [attachment]
+            assert [t.tag for t in await uow.entries.list_tags(aid)] == ["t"]
+
+    async def test_an_all_accounts_unit_of_work_sees_every_account(self, storage: Storage) -> None:
+        # What background jobs open (the trash purge): no account, every account.
+        alice, bob = await add_account(storage), await add_account(storage)
+        entries = [make_entry(a.account_id) for a in (alice, bob)]
+        async with storage.unit_of_work(write=True, all_accounts=True) as uow:
+            await uow.entries.add_many(entries)
+        async with storage.unit_of_work(all_accounts=True) as uow:
+            for entry in entries:
+                assert await uow.entries.get(entry.account_id, entry.entry_id) == entry
+
     async def test_an_exception_inside_the_block_rolls_every_write_back(
         self, storage: Storage
     ) -> None:

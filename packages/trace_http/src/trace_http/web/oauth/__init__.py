@@ -76,4 +76,6 @@ def oauth_router(runtime: Runtime) -> Router:
     dependencies: dict[str, Provide | Callable[..., Any]] = {
         name: _constant(value) for name, value in values.items()
     }
-    return Router(path="/", route_handlers=handlers, dependencies=dependencies)
+    return Router(
+        path="/", route_handlers=handlers, dependencies=dependencies, include_in_schema=False
+    )
