@@ -223,6 +223,18 @@ async def bench_facade(
                 [lambda: trace.list_entries(who, EntryFilter(), limit=50, offset=500)] * per_variant
             )
             lists["offset 500"] = summary_ms(times)
+            # The other orders sort the account's matches (no index walks them).
+            orders: dict[str, dict[str, Any]] = {
+                "sort -priority": {"sort": "-priority"},
+                "sort due_date": {"sort": "due_date"},
+                "overdue": {"overdue": True},
+            }
+            for name, order in orders.items():
+                times = await timed(
+                    [lambda o=order: trace.list_entries(who, EntryFilter(), limit=50, **o)]  # type: ignore[misc]
+                    * per_variant
+                )
+                lists[name] = summary_ms(times)
             # What list_entries and search_entries over MCP add: one count of the page's
             # images (a third of the first page's entries get an image first).
             page = await trace.list_entries(who, EntryFilter(), limit=50)

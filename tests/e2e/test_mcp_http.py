@@ -275,6 +275,14 @@ async def test_a_burst_over_the_rate_limit_gets_429_with_retry_after(
     statuses: list[int] = []
     retry_after: list[str] = []
 
+    # Tool calls spend the key's budget (handshakes only a larger flood guard).
+    call = {
+        "jsonrpc": "2.0",
+        "id": 9,
+        "method": "tools/call",
+        "params": {"name": "list_streams", "arguments": {}},
+    }
+
     async def one() -> None:
         response = await http.post("/mcp", json=call, headers=headers)
         statuses.append(response.status_code)

@@ -244,8 +244,8 @@ class EntryRepository(Protocol):
             keys: :func:`trace_core.tags.tag_key` values.
 
         Returns:
-            ``{key: spelling}`` for the keys some live entry carries (the smallest
-            spelling by code point should there be several); other keys are absent.
+            ``{key: spelling}`` for the keys some live entry carries (any one of
+            them should there be several); other keys are absent.
 
         """
         ...

@@ -107,7 +107,8 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 
 ## Writing (needs Full Access)
 - `create_entry {"content": "...", "title": "...", "stream_id": "...", "tags": ["work"]}`.
-  No `stream_id` = the Inbox. `entry_date` defaults to today; `status` to the stream's
+  No `stream_id` = the Inbox. `entry_date` defaults to today (in the account's time zone,
+  set by the person); `status` to the stream's
   `default_status`. A `type` or `status` the stream does not allow is refused with the list
   of allowed values: pick one of them. A stream takes only the fields it uses (`get_stream`
   shows its `use_*` settings): status, type, rating, priority or due_date where the setting

@@ -179,7 +179,8 @@ entry_tags = sa.Table(
     sa.Column("tag_key", sa.String(), nullable=False),
     sa.PrimaryKeyConstraint("entry_id", "tag"),
     sa.Index("ix_entry_tags_account_tag", "account_id", "tag"),
-    sa.Index("ix_entry_tags_account_tag_key", "account_id", "tag_key"),
+    # With tag: the account's spelling of a tag is one index seek.
+    sa.Index("ix_entry_tags_account_tag_key", "account_id", "tag_key", "tag"),
 )
 
 entry_versions = sa.Table(

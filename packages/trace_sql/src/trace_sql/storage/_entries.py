@@ -316,21 +316,22 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
 
     async def tag_spellings(self, account_id: UUID, keys: Sequence[str]) -> builtins.dict[str, str]:
         """Return how the account's live entries spell the tags with these keys."""
-        if not keys:
+        wanted = builtins.list(dict.fromkeys(keys))
+        if not wanted:
             return {}
         await self._scope.enter(account_id)
-        result = await self._execute(
-            sa.select(entry_tags.c.tag_key, entry_tags.c.tag)
-            .where(
-                entry_tags.c.account_id == account_id,
-                entry_tags.c.tag_key.in_(builtins.list(dict.fromkeys(keys))),
-            )
-            .distinct()
-        )
-        found: dict[str, str] = {}
-        for row in result:
-            found[row.tag_key] = min(found.get(row.tag_key, row.tag), row.tag)
-        return found
+        # One index seek per key on (account_id, tag_key, tag), all in one statement:
+        # a common tag has thousands of rows, and only one spelling is wanted.
+        firsts = [
+            sa.select(entry_tags.c.tag)
+            .where(entry_tags.c.account_id == account_id, entry_tags.c.tag_key == key)
+            .order_by(entry_tags.c.tag)
+            .limit(1)
+            .scalar_subquery()
+            for key in wanted
+        ]
+        row = (await self._execute(sa.select(*firsts))).one()
+        return {key: tag for key, tag in zip(wanted, row, strict=True) if tag is not None}
 
     async def list_all(
         self, account_id: UUID, *, include_deleted: bool = True

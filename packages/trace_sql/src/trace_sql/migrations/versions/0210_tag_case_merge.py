@@ -97,7 +97,7 @@ def upgrade() -> None:
         bind.execute(sa.update(entry_tags).where(entry_tags.c.tag == tag).values(tag_key=_key(tag)))
     with op.batch_alter_table("entry_tags") as batch:
         batch.alter_column("tag_key", existing_type=sa.String(), nullable=False)
-    op.create_index("ix_entry_tags_account_tag_key", "entry_tags", ["account_id", "tag_key"])
+    op.create_index("ix_entry_tags_account_tag_key", "entry_tags", ["account_id", "tag_key", "tag"])
 
 
 def downgrade() -> None:
