@@ -18,11 +18,20 @@
    loop against the bare endpoint. Calls/s and p50/p95 latency per tool; then
    ``get_entry`` again with 4 concurrent clients for the throughput ratio.
 5. The server's peak RSS (``VmHWM``) after the load.
+6. What an answer costs the client (issue 12, item 7): the same 10-hit
+   ``search_entries`` (default arguments, ``limit`` 10) sent as raw HTTP and
+   through the official SDK client (``mcp.Client`` over Streamable HTTP, which
+   validates every ``structuredContent`` against the tool's output schema), in
+   alternating blocks on one server; the client's cost per call is the SDK's
+   mean minus the raw mean. Beside it, the SDK's own validation step alone
+   (its compiled ``jsonschema`` validator on the answer), in-process.
 
     uv run python -m benchmarks.mcp                  # 100k entries
     uv run python -m benchmarks.mcp --entries 10000 --quick
     uv run python -m benchmarks.mcp --entries 1000 --startup-only 5   # start-up time only
     uv run python -m benchmarks.mcp --entries 10000 --compare-synchronous 3
+    uv run python -m benchmarks.mcp --entries 10000 --client-cost 300
+        # only step 6: the client's cost of a 10-hit search, raw HTTP vs SDK client
         # create_entry with storage.sqlite_synchronous full vs normal, alternating servers
 """
 
@@ -365,7 +374,109 @@ async def measure(
         results["create_entry"] = await sequential(client, trace_url, creates, auth, t)
     results["bare_concurrent"] = await concurrent(bare_url, bares, HEADERS, clients)
     results["get_entry_concurrent"] = await concurrent(trace_url, gets, auth, clients)
+    results["client_cost"] = await client_cost(trace_url, key, rng, calls=int(200 * scale))
     return results
+
+
+async def client_cost(url: str, key: str, rng: random.Random, *, calls: int) -> dict[str, Any]:
+    """Time a 10-hit ``search_entries`` as raw HTTP and through the SDK client, same server.
+
+    Both speak the protocol the SDK client chooses (2026-07-28 single exchanges);
+    blocks of each alternate so both see the same load. The SDK figure includes
+    its transport, result parsing and output-schema validation; the raw figure
+    only the HTTP exchange, so the difference is what the client adds per call.
+    """
+    import httpx2
+    from jsonschema.validators import validator_for
+    from mcp.client.streamable_http import streamable_http_client
+
+    from mcp import Client
+
+    queries = [" ".join(rng.sample(WORDS[20:], 2)) for _ in range(calls)]
+    # Every other call is the control: a word no entry has, so the same work with an
+    # (almost) empty answer; what the SDK adds to it is its fixed cost per call.
+    arguments = [
+        {"query": q if i % 2 == 0 else f"zzqx{i}", "limit": 10} for i, q in enumerate(queries)
+    ]
+    headers = {
+        **HEADERS,
+        "Authorization": f"Bearer {key}",
+        "Mcp-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": "search_entries",
+    }
+    bodies = [tool_call(i, "search_entries", a, modern=True) for i, a in enumerate(arguments)]
+    raw: list[float] = []
+    sdk: list[float] = []
+    sizes: list[int] = []
+    empty_raw: list[float] = []
+    empty_sdk: list[float] = []
+    # The client's own CPU time (this process), which the server's load does not move.
+    cpu = {"raw": 0.0, "sdk": 0.0, "empty_raw": 0.0, "empty_sdk": 0.0}
+    hits: list[int] = []
+    block = max(1, calls // 5)
+    async with (
+        httpx.AsyncClient(timeout=60) as plain,
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=60) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        listed = await client.list_tools()  # what the SDK caches and validates against
+        schema = next(t.output_schema for t in listed.tools if t.name == "search_entries")
+        for a in arguments[:20]:  # warm both paths
+            await client.call_tool("search_entries", a)
+            await plain.post(url, content=bodies[0], headers=headers)
+        for start in range(0, calls, block):
+            for i in range(start, min(start + block, calls)):
+                c0, t0 = time.process_time(), time.perf_counter()
+                response = await plain.post(url, content=bodies[i], headers=headers)
+                (raw if i % 2 == 0 else empty_raw).append(time.perf_counter() - t0)
+                cpu["raw" if i % 2 == 0 else "empty_raw"] += time.process_time() - c0
+                if i % 2 == 0:
+                    sizes.append(len(response.content))
+            for i in range(start, min(start + block, calls)):
+                c0, t0 = time.process_time(), time.perf_counter()
+                result = await client.call_tool("search_entries", arguments[i])
+                (sdk if i % 2 == 0 else empty_sdk).append(time.perf_counter() - t0)
+                cpu["sdk" if i % 2 == 0 else "empty_sdk"] += time.process_time() - c0
+                if result.is_error:
+                    raise RuntimeError(f"search failed: {result.content}")
+                if i % 2 == 0:
+                    hits.append(len((result.structured_content or {}).get("entries", [])))
+                    answer = result.structured_content
+    validator = validator_for(schema)(schema)
+    repeats = 500
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        errors = list(validator.iter_errors(answer))
+    validate_ms = (time.perf_counter() - t0) / repeats * 1000
+    if errors:
+        raise RuntimeError(f"the answer does not fit its schema: {errors[0]}")
+    raw_ms = statistics.fmean(raw) * 1000
+    sdk_ms = statistics.fmean(sdk) * 1000
+    fixed_ms = (statistics.fmean(empty_sdk) - statistics.fmean(empty_raw)) * 1000
+    cpu_ms = {
+        name: total / (len(raw) if "empty" not in name else len(empty_raw)) * 1000
+        for name, total in cpu.items()
+    }
+    return {
+        "calls": calls,
+        "mean_hits": round(statistics.fmean(hits), 1),
+        "answer_bytes_mean": round(statistics.fmean(sizes)),
+        "raw_mean_ms": round(raw_ms, 2),
+        "sdk_mean_ms": round(sdk_ms, 2),
+        "raw_p50_ms": round(percentile(raw, 50) * 1000, 2),
+        "sdk_p50_ms": round(percentile(sdk, 50) * 1000, 2),
+        "client_cpu_ms_raw": round(cpu_ms["raw"], 2),
+        "client_cpu_ms_sdk": round(cpu_ms["sdk"], 2),
+        "client_cpu_ms_per_call": round(cpu_ms["sdk"] - cpu_ms["raw"], 2),
+        "client_cpu_ms_empty_answer": round(cpu_ms["empty_sdk"] - cpu_ms["empty_raw"], 2),
+        "client_ms_per_call": round(sdk_ms - raw_ms, 2),
+        "client_ms_per_call_p50": round((percentile(sdk, 50) - percentile(raw, 50)) * 1000, 2),
+        "client_ms_empty_answer": round(fixed_ms, 2),
+        "client_ms_for_the_answer": round(sdk_ms - raw_ms - fixed_ms, 2),
+        "schema_validation_ms": round(validate_ms, 3),
+        "output_schema_chars": len(json.dumps(schema, separators=(",", ":"))),
+    }
 
 
 # --- main ---------------------------------------------------------------------------------
@@ -449,6 +560,18 @@ def report(r: dict[str, Any]) -> str:
         f"- first answered MCP request {r['first_answer_s']} s after `trace serve` started "
         f"({r['startup_cpu_s']} CPU s: imports, migration check, app), second start "
         f"(.pyc cached); first start {r['first_answer_first_start_s']} s",
+    ]
+    c = r["client_cost"]
+    lines += [
+        f"- client cost of a 10-hit search_entries ({c['calls']} calls, {c['mean_hits']} hits, "
+        f"{c['answer_bytes_mean']:,} bytes): raw HTTP {c['raw_mean_ms']} ms, SDK client "
+        f"{c['sdk_mean_ms']} ms (p50 {c['raw_p50_ms']} / {c['sdk_p50_ms']}): "
+        f"{c['client_ms_per_call']} ms more wall time through the SDK; the client's own CPU "
+        f"**{c['client_cpu_ms_per_call']} ms per call more through the SDK** (target <= 2 ms; "
+        f"{c['client_cpu_ms_empty_answer']} ms for the same search finding nothing); "
+        f"output-schema validation alone "
+        f"{c['schema_validation_ms']} ms "
+        f"({c['output_schema_chars']} characters of schema)",
     ]
     return "\n".join(lines)
 
@@ -537,6 +660,21 @@ def run_synchronous_comparison(
     }
 
 
+def run_client_cost(entries: int, calls: int, workdir: Path) -> dict[str, Any]:
+    """Only step 6: start one server and time a 10-hit search raw and through the SDK."""
+    data_dir = workdir / "data"
+    data = asyncio.run(build_data(data_dir, entries))
+    port = free_port()
+    server, _ = start_trace(data_dir, port, data["key"])
+    try:
+        rng = random.Random(SEED)
+        url = f"http://127.0.0.1:{port}/mcp"
+        figures = asyncio.run(client_cost(url, data["key"], rng, calls=calls))
+    finally:
+        stop(server)
+    return {"entries": entries, **figures, "load_average": os.getloadavg()}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--entries", type=int, default=100_000)
@@ -556,7 +694,18 @@ def main(argv: list[str] | None = None) -> None:
         help="only time create_entry with storage.sqlite_synchronous full vs normal",
     )
     parser.add_argument("--calls", type=int, default=1000, help="create_entry calls per round")
+    parser.add_argument(
+        "--client-cost",
+        type=int,
+        metavar="CALLS",
+        help="only time a 10-hit search as raw HTTP and through the SDK client (CALLS each)",
+    )
     args = parser.parse_args(argv)
+    if args.client_cost:
+        with tempfile.TemporaryDirectory(prefix="trace-bench-mcp-") as tmp:
+            figures = run_client_cost(args.entries, args.client_cost, Path(tmp))
+        print(json.dumps(figures, indent=2))
+        return
     if args.compare_synchronous:
         with tempfile.TemporaryDirectory(prefix="trace-bench-mcp-") as tmp:
             figures = run_synchronous_comparison(

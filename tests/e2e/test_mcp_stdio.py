@@ -31,7 +31,7 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
 async def test_stdio_serves_every_tool_and_records_writes_as_stdio(server: Server) -> None:
     async with Client(stdio(server)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
-        created = (await call(client, "create_entry", content="from a local client"))["entry"]
+        created = await call(client, "create_entry", content="from a local client")
         fetched = (await call(client, "get_entry", entry_id=created["entry_id"]))["entry"]
 
     assert names == {t.name for t in TOOLS}

@@ -184,7 +184,9 @@ async def test_the_sdk_client_discovers_registers_signs_in_and_calls_tools(
 ) -> None:
     async with connect(oauth_server, ["full"]) as conn:
         await _ok(conn.client, "list_streams")
-        created = await _ok(conn.client, "create_entry", {"content": "written over OAuth"})
+        created = await _ok(
+            conn.client, "create_entry", {"content": "written over OAuth", "include_content": True}
+        )
     assert len(conn.person.authorize_urls) == 1
     authorize = parse_qs(urlsplit(conn.person.authorize_urls[0]).query)
     assert authorize["code_challenge_method"] == ["S256"]
@@ -192,8 +194,7 @@ async def test_the_sdk_client_discovers_registers_signs_in_and_calls_tools(
     assert conn.storage.client is not None
     assert conn.storage.tokens is not None
     assert conn.storage.tokens.refresh_token
-    entry = created.get("entry", created)
-    assert entry["last_edited_by"] == "trace e2e"
+    assert created["entry"]["last_edited_by"] == "trace e2e"
 
 
 async def test_a_read_only_grant_is_refused_a_write_and_the_client_steps_up(

@@ -155,14 +155,34 @@ async def _seed(cluster: Cluster) -> None:
 
 
 @pytest.fixture(scope="module")
-def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Both replicas, started at the same moment on the empty database, and the seed."""
+def app_role(database: str) -> Iterator[str]:
+    """The role the replicas' queries run as, under row-level security (the hosted profile)."""
+    admin_url = make_url(os.environ.get("TRACE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    role = f"trace_replicas_app_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    run_blocking(lambda: _admin(admin_url, f'CREATE ROLE "{role}" NOLOGIN'))
+    try:
+        yield role
+    finally:
+        run_blocking(lambda: _admin(make_url(database), f'DROP OWNED BY "{role}"'))
+        run_blocking(lambda: _admin(admin_url, f'DROP ROLE "{role}"'))
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    database: str, app_role: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """Both replicas, started at the same moment on the empty database, and the seed.
+
+    They run their queries as an application role under row-level security
+    (``storage.database_app_role``), as the hosted profile does.
+    """
     root = tmp_path_factory.mktemp("replicas")
     blobs = root / "shared-blobs"
     public_url = f"http://127.0.0.1:{free_port()}"  # the load balancer nobody calls directly
     env = {
         **SHARED_SECRETS,
         "TRACE_DATABASE_URL": database,
+        "TRACE_STORAGE_DATABASE_APP_ROLE": app_role,
         "TRACE_PUBLIC_URL": public_url,
         "TRACE_STORAGE_BLOBS_PATH": str(blobs),
         "TRACE_MCP_RATE_LIMIT_BURST": str(BURST),

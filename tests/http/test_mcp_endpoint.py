@@ -277,7 +277,7 @@ async def test_full_key_writes_and_reads_through_both_paths(
 ) -> None:
     async with mcp_client("alice-full", path="/") as client:
         created = await client.call_tool("create_entry", {"content": "buy milk", "tags": ["shop"]})
-    entry_id = created.structured_content["entry"]["entry_id"]
+    entry_id = created.structured_content["entry_id"]
 
     async with mcp_client("alice-full", path="/mcp") as client:
         fetched = await client.call_tool("get_entry", {"entry_id": entry_id})
@@ -303,7 +303,7 @@ async def test_other_accounts_entry_is_not_found(
 ) -> None:
     async with mcp_client("alice-full") as client:
         created = await client.call_tool("create_entry", {"content": "alice's secret"})
-    entry_id = created.structured_content["entry"]["entry_id"]
+    entry_id = created.structured_content["entry_id"]
 
     async with mcp_client("bob-full") as client:
         result = await client.call_tool("get_entry", {"entry_id": entry_id})

@@ -40,7 +40,7 @@ def b64(data: bytes) -> str:
 
 
 async def new_entry(client: Client, content: str = "photo") -> str:
-    return str((await call(client, "create_entry", content=content))["entry"]["entry_id"])
+    return str((await call(client, "create_entry", content=content))["entry_id"])
 
 
 @pytest.mark.parametrize("mime_type", FORMATS)

@@ -1,7 +1,8 @@
-"""Every tool argument is bounded: stated in the schema, refused above it, quoted short.
+"""Every tool argument is bounded: declared in its Struct, refused above it, quoted short.
 
-The fuzz part walks every tool's input schema: each text, list and number
-argument (nested ones too) must state its limit, and a value over it is
+The fuzz part walks every tool's checked schema (the arguments Struct's, with
+the length caps ``tools/list`` leaves out to save context): each text, list and
+number argument (nested ones too) must have a limit, and a value over it is
 answered with ``invalid_input`` naming the argument, never ``internal``. The
 limits are core's (``trace_core.limits``), so every transport refuses the same.
 """
@@ -29,8 +30,11 @@ from trace_core.limits import (
 )
 from trace_core.model import Principal
 from trace_mcp import TOOLS
+from trace_mcp._schema import checked_schema
 
 pytestmark = pytest.mark.anyio
+
+LIST_ENTRIES = next(t for t in TOOLS if t.name == "list_entries")
 
 Schema = dict[str, Any]
 
@@ -103,7 +107,7 @@ def _nest(path: str, value: Any) -> dict[str, Any]:
 CASES = [
     pytest.param(spec.name, path, value, id=f"{spec.name}.{path}-{i}")
     for spec in TOOLS
-    for path, prop in _arguments(spec.input_schema)
+    for path, prop in _arguments(checked_schema(spec.args))
     for i, value in enumerate(_oversized(prop))
 ]
 
@@ -140,11 +144,16 @@ def test_every_tool_argument_was_fuzzed() -> None:
     assert len(fuzzed) > 60
 
 
-def test_the_schemas_state_core_limits() -> None:
+def test_the_checked_schemas_hold_core_limits_and_tools_list_leaves_the_caps_out() -> None:
     props = {
-        s.name: {name: _flat(prop) for name, prop in s.input_schema["properties"].items()}
+        s.name: {name: _flat(prop) for name, prop in checked_schema(s.args)["properties"].items()}
         for s in TOOLS
     }
+    published = json.dumps([s.input_schema for s in TOOLS])
+    for keyword in ("maxLength", "minLength", "maxItems", "format"):
+        assert f'"{keyword}"' not in published
+    assert "maximum" not in LIST_ENTRIES.input_schema["properties"]["offset"]  # a sentinel
+    assert LIST_ENTRIES.input_schema["properties"]["limit"]["maximum"] == 100  # advice: kept
     assert props["search_entries"]["query"]["maxLength"] == MAX_QUERY_CHARS
     assert props["list_entries"]["query"]["maxLength"] == MAX_QUERY_CHARS
     assert props["search"]["query"]["maxLength"] == MAX_QUERY_CHARS
@@ -211,7 +220,7 @@ async def test_list_trash_pages_by_the_cursor_it_hands_out(
     async with connect(alice) as client:
         for i in range(5):
             created = await client.call_tool("create_entry", {"content": f"note {i}"})
-            entry_id = created.structured_content["entry"]["entry_id"]  # type: ignore[index]
+            entry_id = created.structured_content["entry_id"]  # type: ignore[index]
             await client.call_tool("delete_entry", {"entry_id": entry_id})
         seen: list[str] = []
         arguments: dict[str, Any] = {"limit": 2}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
@@ -215,20 +216,39 @@ async def test_list_entries_without_stream_id_covers_every_stream_and_the_inbox(
     assert [e["content"] for e in one_stream["entries"]] == ["in stream"]
 
 
-async def test_entries_carry_stream_context_and_inbox_entries_none(client: Client) -> None:
+async def test_a_page_carries_each_named_streams_rules_once(client: Client) -> None:
     stream_id = await stars_stream(client)
     await call(client, "create_entry", content="a", stream_id=stream_id)
+    await call(client, "create_entry", content="a2", stream_id=stream_id)
     await call(client, "create_entry", content="b")
 
-    entries = {e["content"]: e for e in (await call(client, "list_entries"))["entries"]}
+    page = await call(client, "list_entries")
+    entries = {e["content"]: e for e in page["entries"]}
 
-    context = entries["a"]["stream_context"]
-    assert context["stream_name"] == "Journal"
-    assert (context["rating_type"], context["rating_max"]) == ("stars", 5)
+    # The stream's rules come once for the page, keyed by the id the entries name.
+    assert entries["a"]["stream_id"] == entries["a2"]["stream_id"] == stream_id
+    assert "stream_context" not in entries["a"]
+    assert list(page["streams"]) == [stream_id]
+    context = page["streams"][stream_id]
+    assert context["name"] == "Journal"
+    assert context["rating_scale"] == "stars 0-5"
     assert context["statuses"] == ["todo", "done"]
+    assert context["default_status"] == "todo"
     assert context["types"] == ["note", "task"]
-    assert context["enabled"]["rating"] is True
-    assert entries["b"]["stream_context"] is None
+    assert context["uses"] == ["status", "type", "rating"]
+    # An Inbox entry names no stream.
+    assert "stream_id" not in entries["b"]
+
+
+async def test_stream_rules_leave_out_the_settings_that_are_off(client: Client) -> None:
+    plain = (await call(client, "create_stream", name="Plain"))["stream"]["stream_id"]
+    await call(client, "create_entry", content="p", stream_id=plain)
+
+    page = await call(client, "list_entries")
+    detail = await call(client, "get_stream", stream_id=plain)
+
+    assert page["streams"][plain] == {"name": "Plain", "uses": []}
+    assert detail["stream"]["entry_settings"] == {}
 
 
 async def test_star_ratings_are_shown_in_display_units_beside_the_stored_value(
@@ -236,17 +256,14 @@ async def test_star_ratings_are_shown_in_display_units_beside_the_stored_value(
 ) -> None:
     stream_id = await stars_stream(client)
 
-    entry = (await call(client, "create_entry", content="x", stream_id=stream_id, rating=3))[
-        "entry"
-    ]
+    created = await call(client, "create_entry", content="x", stream_id=stream_id, rating=3)
+    detail = await call(client, "get_entry", entry_id=created["entry_id"])
 
-    assert (entry["rating"], entry["rating_max"], entry["rating_type"], entry["rating_raw"]) == (
-        3,
-        5,
-        "stars",
-        6,
-    )
-    assert entry["status"] == "todo"  # the stream's default status
+    assert detail["entry"]["rating"] == 3
+    assert detail["stream_context"]["rating_scale"] == "stars 0-5"
+    assert created["status"] == detail["entry"]["status"] == "todo"  # the stream's default
+    stored = await call(client, "list_entries", stream_id=stream_id)
+    assert stored["entries"][0]["rating"] == 3
 
 
 async def test_content_limit_cuts_content_and_include_content_false_drops_it(
@@ -260,9 +277,11 @@ async def test_content_limit_cuts_content_and_include_content_false_drops_it(
 
     assert cut["content"] == "012345678901..."
     assert cut["content_truncated"] is True
+    assert cut["content_length"] == 50
     assert "content" not in bare
     assert bare["content_length"] == 50
-    assert whole["content_truncated"] is False
+    assert whole["content"] == "0123456789" * 5
+    assert "content_truncated" not in whole
 
 
 async def test_cursor_and_offset_paging_each_walk_every_entry_once(
@@ -283,7 +302,8 @@ async def test_cursor_and_offset_paging_each_walk_every_entry_once(
     while True:
         page = await call(client, "list_entries", limit=3, offset=offset)
         by_offset += [e["content"] for e in page["entries"]]
-        if page["next_offset"] is None:
+        if not page["has_more"]:
+            assert "next_offset" not in page
             break
         offset = page["next_offset"]
 
@@ -318,7 +338,7 @@ async def test_answers_over_the_cap_are_cut_with_a_flag_and_a_way_to_the_rest(
     ("tool", "arguments"),
     [
         ("list_entries", {"query": "lighthouse"}),
-        ("search_entries", {"query": "lighthouse"}),
+        ("search_entries", {"query": "lighthouse", "include_content": True}),
     ],
 )
 async def test_cut_answers_with_a_query_page_on_through_every_match(
@@ -345,13 +365,13 @@ async def test_get_entry_reads_a_very_long_entry_in_parts(
 ) -> None:
     text = "".join(f"{n:05d}" for n in range(4000))  # 20,000 characters
     async with connect(alice, max_response_chars=8000) as client:
-        entry_id = (await call(client, "create_entry", content=text))["entry"]["entry_id"]
+        entry_id = (await call(client, "create_entry", content=text))["entry_id"]
         parts: list[str] = []
         offset = 0
         while True:
             answer = await call(client, "get_entry", entry_id=entry_id, content_offset=offset)
             content = answer["entry"]["content"]
-            if answer["truncated"]:
+            if answer.get("truncated"):
                 assert content.endswith("...")
                 parts.append(content[:-3])
                 offset = answer["next_content_offset"]
@@ -372,15 +392,41 @@ async def test_search_entries_ranks_with_snippets_and_takes_filters(client: Clie
     everywhere = await call(client, "search_entries", query="dentist")
     in_stream = await call(client, "search_entries", query="dentist", stream_id=stream_id)
 
-    assert everywhere["count"] == 2
+    assert len(everywhere["entries"]) == 2
     assert all("dentist" in e["snippet"].lower() for e in everywhere["entries"])
-    assert [e["content"] for e in in_stream["entries"]] == ["dentist on Tuesday"]
+    assert [e["preview"] for e in in_stream["entries"]] == ["dentist on Tuesday"]
+
+
+async def test_search_answers_snippets_and_previews_and_content_only_when_asked(
+    client: Client,
+) -> None:
+    long = "Opening words of a long note. " + "filler " * 400 + "the lighthouse keeper waved."
+    await call(client, "create_entry", content=long, title="Coast")
+
+    default = (await call(client, "search_entries", query="lighthouse"))["entries"][0]
+    whole = (await call(client, "search_entries", query="lighthouse", include_content=True))[
+        "entries"
+    ][0]
+    cut = (await call(client, "search_entries", query="lighthouse", content_limit=20))["entries"][0]
+
+    # By default: where the words are, how the entry opens, and how long it is; no content.
+    assert "content" not in default
+    assert "**lighthouse**" in default["snippet"]
+    assert default["preview"].startswith("Opening words of a long note.")
+    assert default["preview"].endswith("...")
+    assert len(default["preview"]) <= 103
+    assert default["content_length"] == len(long)
+    # Content when include_content or content_limit ask for it.
+    assert whole["content"] == long
+    assert "preview" not in whole
+    assert cut["content"] == long[:20] + "..."
+    assert cut["content_truncated"] is True
 
 
 async def test_search_and_fetch_have_the_connector_shapes(client: Client) -> None:
     entry_id = (await call(client, "create_entry", content="Trip plan\n\nPack boots", title=None))[
-        "entry"
-    ]["entry_id"]
+        "entry_id"
+    ]
 
     found = await client.call_tool("search", {"query": "boots"})
     fetched = await client.call_tool("fetch", {"id": entry_id})
@@ -417,14 +463,15 @@ async def test_list_tags_counts_live_entries(client: Client) -> None:
 
     tags = await call(client, "list_tags")
 
-    assert tags["tags"] == [{"tag": "work", "count": 2}, {"tag": "idea", "count": 1}]
+    assert list(tags["tags"].items()) == [("work", 2), ("idea", 1)]  # most used first
+    assert tags["total"] == 2
 
 
 # --- writing --------------------------------------------------------------------------
 
 
 async def test_update_with_a_stale_version_names_both_versions(client: Client) -> None:
-    entry = (await call(client, "create_entry", content="v1"))["entry"]
+    entry = await call(client, "create_entry", content="v1")
     await call(client, "update_entry", entry_id=entry["entry_id"], content="v2", expected_version=1)
 
     error = await call_error(
@@ -436,52 +483,62 @@ async def test_update_with_a_stale_version_names_both_versions(client: Client) -
 
 
 async def test_update_null_clears_fields_and_tags_replace_the_list(client: Client) -> None:
-    entry = (
-        await call(
-            client,
-            "create_entry",
-            content="task",
-            title="T",
-            tags=["a", "b"],
-            due_date="2026-02-01",
-            priority=3,
-        )
-    )["entry"]
+    entry = await call(
+        client,
+        "create_entry",
+        content="task",
+        title="T",
+        tags=["a", "b"],
+        due_date="2026-02-01",
+        priority=3,
+    )
 
-    updated = (
-        await call(
-            client,
-            "update_entry",
-            entry_id=entry["entry_id"],
-            due_date=None,
-            title=None,
-            tags=["c"],
-            priority=None,
-        )
-    )["entry"]
+    answer = await call(
+        client,
+        "update_entry",
+        entry_id=entry["entry_id"],
+        due_date=None,
+        title=None,
+        tags=["c"],
+        priority=None,
+        include_content=True,
+    )
+    updated = answer["entry"]
 
-    assert updated["due_date"] is None
-    assert updated["title"] is None
+    assert answer["changed"] == ["title", "tags", "priority", "due_date"]
+    assert answer["version"] == updated["version"] == 2
+    # Cleared and default values are left out of the compact entry.
+    assert "due_date" not in updated
+    assert "title" not in updated
+    assert "priority" not in updated
     assert updated["tags"] == ["c"]
-    assert updated["priority"] == 0
     assert updated["content"] == "task"
-    assert updated["version"] == 2
 
 
 async def test_update_can_move_an_entry_to_the_inbox_with_null(client: Client) -> None:
     stream_id = await stars_stream(client)
-    entry = (await call(client, "create_entry", content="x", stream_id=stream_id))["entry"]
+    entry = await call(client, "create_entry", content="x", stream_id=stream_id)
 
-    moved = (await call(client, "update_entry", entry_id=entry["entry_id"], stream_id=None))[
-        "entry"
-    ]
+    moved = await call(client, "update_entry", entry_id=entry["entry_id"], stream_id=None)
+    detail = await call(client, "get_entry", entry_id=entry["entry_id"])
 
-    assert moved["stream_id"] is None
-    assert moved["stream_context"] is None
+    assert entry["stream_id"] == stream_id
+    assert entry["stream_name"] == "Journal"
+    assert moved["changed"] == ["stream_id"]
+    assert "stream_id" not in moved
+    assert "stream_name" not in moved
+    assert (
+        "in the Inbox"
+        in (await client.call_tool("update_entry", {"entry_id": entry["entry_id"], "content": "y"}))
+        .content[0]
+        .text
+    )  # type: ignore[union-attr]
+    assert "stream_id" not in detail["entry"]
+    assert "stream_context" not in detail
 
 
 async def test_update_without_fields_is_refused(client: Client) -> None:
-    entry = (await call(client, "create_entry", content="x"))["entry"]
+    entry = await call(client, "create_entry", content="x")
 
     error = await call_error(client, "update_entry", entry_id=entry["entry_id"])
 
@@ -503,7 +560,7 @@ async def test_a_type_the_stream_does_not_allow_is_refused_with_the_allowed_ones
 
 
 async def test_writes_record_the_key_name_in_the_entry_and_its_history(client: Client) -> None:
-    entry = (await call(client, "create_entry", content="x"))["entry"]
+    entry = (await call(client, "create_entry", content="x", include_content=True))["entry"]
     await call(client, "update_entry", entry_id=entry["entry_id"], content="y")
 
     history = await call(client, "get_entry_history", entry_id=entry["entry_id"])
@@ -519,7 +576,7 @@ async def test_writes_record_the_key_name_in_the_entry_and_its_history(client: C
 async def test_deleted_entries_leave_lists_and_search_and_can_be_restored(
     client: Client,
 ) -> None:
-    entry_id = (await call(client, "create_entry", content="forget me"))["entry"]["entry_id"]
+    entry_id = (await call(client, "create_entry", content="forget me"))["entry_id"]
 
     deleted = await call(client, "delete_entry", entry_id=entry_id)
     listed = await call(client, "list_entries")
@@ -531,10 +588,10 @@ async def test_deleted_entries_leave_lists_and_search_and_can_be_restored(
     assert deleted["deleted"] is True
     assert deleted["restorable_until"].startswith("2026-02-14")  # 30 days after the fixed clock
     assert listed["total"] == 0
-    assert found["count"] == 0
+    assert found["entries"] == []
     assert missing["code"] == "not_found"
     assert [e["entry_id"] for e in trash["entries"]] == [entry_id]
-    assert restored["entry"]["entry_id"] == entry_id
+    assert (restored["entry_id"], restored["version"]) == (entry_id, 3)
     assert (await call(client, "list_entries"))["total"] == 1
 
 
@@ -561,7 +618,7 @@ async def test_create_and_update_stream_merge_entry_settings(client: Client) -> 
 async def test_get_attachment_data_returns_the_image_and_its_metadata(
     client: Client, trace: Trace, alice: Principal
 ) -> None:
-    entry_id = (await call(client, "create_entry", content="photo"))["entry"]["entry_id"]
+    entry_id = (await call(client, "create_entry", content="photo"))["entry_id"]
     image = png(4, 5, payload=b"hello")
     attachment = (await trace.add_attachment(alice, _uuid(entry_id), image)).attachment
 
@@ -585,7 +642,7 @@ async def test_get_attachment_data_refuses_images_over_the_limit(
     connect: Connect, trace: Trace, alice: Principal
 ) -> None:
     async with connect(alice, max_image_bytes=1000) as client:
-        entry_id = (await call(client, "create_entry", content="big"))["entry"]["entry_id"]
+        entry_id = (await call(client, "create_entry", content="big"))["entry_id"]
         added = await trace.add_attachment(alice, _uuid(entry_id), png(payload=b"x" * 2000))
         attachment = added.attachment
         error = await call_error(
@@ -599,7 +656,7 @@ async def test_get_attachment_data_refuses_images_over_the_limit(
 async def test_get_attachment_url_is_signed_for_one_hour(
     client: Client, trace: Trace, alice: Principal, clock: FixedClock
 ) -> None:
-    entry_id = (await call(client, "create_entry", content="photo"))["entry"]["entry_id"]
+    entry_id = (await call(client, "create_entry", content="photo"))["entry_id"]
     attachment = (await trace.add_attachment(alice, _uuid(entry_id), png())).attachment
     verifier = AttachmentUrlSigner(SECRET, PUBLIC_URL, clock=clock)
 
@@ -629,8 +686,8 @@ async def test_another_accounts_ids_are_not_found(
     async with connect(alice) as client:
         stream_id = await stars_stream(client)
         entry_id = (await call(client, "create_entry", content="alice", stream_id=stream_id))[
-            "entry"
-        ]["entry_id"]
+            "entry_id"
+        ]
     attachment = (await trace.add_attachment(alice, _uuid(entry_id), png())).attachment
 
     async with connect(bob) as client:
@@ -653,7 +710,7 @@ async def test_another_accounts_ids_are_not_found(
         searched = await call(client, "search_entries", query="alice")
 
     assert {e["code"] for e in errors} == {"not_found"}
-    assert searched["count"] == 0
+    assert searched["entries"] == []
 
 
 def _uuid(text: str) -> UUID:
@@ -673,17 +730,14 @@ async def test_published_schemas_use_single_types_for_portability(client: Client
     update = next(t for t in tools if t.name == "update_entry").input_schema["properties"]
 
     assert all(not type_lists(t.input_schema) and not type_lists(t.output_schema) for t in tools)
-    assert update["due_date"]["anyOf"] == [
-        {"type": "string", "format": "date", "maxLength": 40},
-        {"type": "null"},
-    ]
+    assert update["due_date"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
 
 
 async def test_history_of_a_long_entry_stays_under_the_cap(
     connect: Connect, alice: Principal
 ) -> None:
     async with connect(alice, max_response_chars=8000) as client:
-        entry_id = (await call(client, "create_entry", content="a" * 20_000))["entry"]["entry_id"]
+        entry_id = (await call(client, "create_entry", content="a" * 20_000))["entry_id"]
         await call(client, "update_entry", entry_id=entry_id, content="b" * 20_000)
         history = await call(client, "get_entry_history", entry_id=entry_id)
 
@@ -691,3 +745,66 @@ async def test_history_of_a_long_entry_stays_under_the_cap(
     assert len(str(history)) < 8000
     assert [v["version"] for v in history["versions"]] == [2, 1]
     assert history["versions"][0]["snapshot"]["content_truncated"] is True
+
+
+# --- answer sizes (issue 12) ------------------------------------------------------------
+
+
+async def test_writes_answer_in_a_line_whatever_the_entrys_size(client: Client) -> None:
+    stream_id = await stars_stream(client)
+    text = "word " * 12_000  # 60,000 characters
+
+    created = await client.call_tool(
+        "create_entry", {"content": text, "title": "Draft", "stream_id": stream_id}
+    )
+    entry_id = created.structured_content["entry_id"]  # type: ignore[index]
+    updated = await client.call_tool("update_entry", {"entry_id": entry_id, "content": text + "!"})
+    deleted = await client.call_tool("delete_entry", {"entry_id": entry_id})
+    restored = await client.call_tool("restore_entry", {"entry_id": entry_id})
+
+    for result in (created, updated, deleted, restored):
+        assert len(result.content[0].text) < 400  # type: ignore[union-attr]
+        assert len(json.dumps(result.structured_content)) < 400
+    assert created.structured_content == {
+        "entry_id": entry_id,
+        "version": 1,
+        "title": "Draft",
+        "stream_id": stream_id,
+        "stream_name": "Journal",
+        "entry_date": "2026-01-15",
+        "status": "todo",
+        "content_length": 60_000,
+    }
+    assert updated.structured_content["changed"] == ["content"]  # type: ignore[index]
+    assert updated.structured_content["content_length"] == 60_001  # type: ignore[index]
+    text_answer = updated.content[0].text  # type: ignore[union-attr]
+    assert "Updated entry" in text_answer
+    assert "(content)" in text_answer
+    assert "version 2" in text_answer
+
+
+async def test_include_content_on_a_write_answers_the_whole_entry(client: Client) -> None:
+    created = await call(client, "create_entry", content="all of it", include_content=True)
+
+    assert created["entry"]["content"] == "all of it"
+    assert created["entry"]["entry_id"] == created["entry_id"]
+    assert created["entry"]["last_edited_by"] == "alice-laptop"
+
+
+async def test_a_page_of_one_stream_says_its_id_once(client: Client) -> None:
+    stream_id = await stars_stream(client)
+    for n in range(3):
+        await call(client, "create_entry", content=f"n{n}", stream_id=stream_id)
+
+    page = await call(client, "list_entries", stream_id=stream_id)
+
+    assert page["stream_id"] == stream_id
+    assert all("stream_id" not in e for e in page["entries"])
+    assert list(page["streams"]) == [stream_id]
+
+
+async def test_the_guide_says_what_changed_from_the_reference(client: Client) -> None:
+    guide = (await call(client, "get_docs"))["guide"]
+
+    assert "here it is opt-in" in guide  # search_entries content
+    assert "include_content: true" in guide  # writes answer in one line

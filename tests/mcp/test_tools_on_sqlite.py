@@ -50,16 +50,14 @@ async def test_a_session_on_sqlite_writes_searches_and_returns_images(
     mcp = TraceMcp(sqlite_trace, options=McpOptions(public_url="http://h"), principal=principal)
     async with Client(mcp.server) as client:
         stream = (await call(client, "create_stream", name="Work"))["stream"]
-        entry = (
-            await call(
-                client,
-                "create_entry",
-                content="Quarterly report: revenue grew, hiring paused.",
-                title="Q3",
-                stream_id=stream["stream_id"],
-                tags=["report"],
-            )
-        )["entry"]
+        entry = await call(
+            client,
+            "create_entry",
+            content="Quarterly report: revenue grew, hiring paused.",
+            title="Q3",
+            stream_id=stream["stream_id"],
+            tags=["report"],
+        )
         await call(client, "create_entry", content="Lunch with Sam (no report talk!)")
         found = await call(client, "search_entries", query="revenue report")
         updated = await call(
@@ -68,6 +66,7 @@ async def test_a_session_on_sqlite_writes_searches_and_returns_images(
             entry_id=entry["entry_id"],
             tags=["report", "q3"],
             expected_version=1,
+            include_content=True,
         )
         image = png(3, 3)
         added = await sqlite_trace.add_attachment(principal, UUID(entry["entry_id"]), image)
@@ -82,4 +81,4 @@ async def test_a_session_on_sqlite_writes_searches_and_returns_images(
     assert "revenue" in found["entries"][0]["snippet"].lower()
     assert updated["entry"]["tags"] == ["report", "q3"]
     assert base64.b64decode(picture.content[0].data) == image  # type: ignore[union-attr]
-    assert after["count"] == 0
+    assert after["entries"] == []

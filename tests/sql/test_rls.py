@@ -8,6 +8,7 @@ the database itself lets through.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -431,3 +432,19 @@ async def test_the_migration_goes_down_and_up_again(owned_database: tuple[str, s
     assert await _forced(url) == dict.fromkeys(TENANT_TABLES, False)
     await migrate_async(url)
     assert await _forced(url) == dict.fromkeys(TENANT_TABLES, True)
+
+
+@pytest.mark.postgres
+async def test_replicas_starting_at_once_all_grant_the_application_role(
+    postgres_url: str, postgres_app_role: str
+) -> None:
+    storages = [create_storage(postgres_url, app_role=postgres_app_role) for _ in range(6)]
+    try:
+        await asyncio.gather(*(s.migrate() for s in storages))
+        async with storages[0].connect() as conn:
+            assert (await conn.execute(sa.text("SELECT current_user"))).scalar() == (
+                postgres_app_role
+            )
+    finally:
+        for storage in storages:
+            await storage.close()

@@ -44,19 +44,23 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
   `entry_settings`: which attributes its entries use (`use_rating`, `use_status`,
   `use_priority`, `use_type`, `use_duedates`, ...), the allowed `types` and `statuses`,
   `default_status`, and `rating_type` (`stars` = 0-5, halves allowed; `numeric` = 0-10).
-- **Inbox**: entries without a stream (`stream_id: null`). Inbox entries have no
-  `stream_context`.
+- **Inbox**: entries without a stream (no `stream_id` in answers; pass `null` or
+  `"inbox"` to mean it).
 - **Entry**: `entry_id`, `stream_id`, `title` (optional), `content` (Markdown), `entry_date`
   (the day it is about, YYYY-MM-DD), `tags` (free strings without case: `Work`, `work` and
   `#work` are one tag, kept as first written), `status`, `type`, `priority`
   (0 none, 1 low, 2 medium, 3 high, 4 urgent), `rating`, `due_date`, `is_pinned`,
   `is_archived`, `mentions` (the @names in the content, read-only), `version` (+1 on every
   change), `last_edited_by` (which key or app wrote last).
-- **Ratings** are given and shown in the stream's display units: `rating` with `rating_max`
-  and `rating_type`; `rating_raw` is the stored 0-10 value (3 stars = 6).
-- Every entry in an answer carries `stream_context`: the stream's name, rating type and
-  max, allowed types and statuses, and which attributes are enabled. Use it to write valid
-  values.
+- **Ratings** are given and shown in the stream's display units (`rating_scale`:
+  `stars 0-5`, halves allowed, or `0-10`; 3 stars is stored as 6).
+- Entries in answers are compact: a key that is empty, false, zero or null is left out
+  (no `tags` = no tags, no `priority` = 0, `is_pinned` only when pinned).
+- **Stream rules** come once per answer: `list_entries` and `search_entries` answer
+  `streams: {stream_id: {name, uses, statuses, default_status, types, rating_scale}}`
+  for the streams their entries name, `get_entry` answers `stream_context` in the same
+  form. `uses` lists the optional fields the stream's entries take; the values are only
+  there for fields it uses. Use them to write valid values.
 - **Attachments**: images on an entry (ids in `get_entry`'s `attachments`); entries in
   `get_entry`, `list_entries` and `search_entries` answers say how many they have in
   `image_count` (left out when none).
@@ -64,9 +68,13 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
   moves an entry to the trash for 30 days (`list_trash`, `restore_entry`).
 
 ## Reading
-- `search_entries {"query": "dentist appointment"}`: ranked full-text search with snippets,
-  best first. Plain words; punctuation is fine. If no entry has every word, entries with
-  any word are returned and `relaxed` is true. The best tool for "what did I write about X".
+- `search_entries {"query": "dentist appointment"}`: ranked full-text search, best first.
+  Each hit has a `snippet` (the words found, in context), a `preview` (how the entry
+  opens) and `content_length`, **not the content**: read the entries you need with
+  `get_entry`, or pass `include_content: true` (or `content_limit: 500`) to get content
+  in the hits. (The reference service returned content by default; here it is opt-in.)
+  Plain words; punctuation is fine. If no entry has every word, entries with any word are
+  returned and `relaxed` is true. The best tool for "what did I write about X".
 - `list_entries`: newest `entry_date` first, with filters: `stream_id`, `tags` (ANY of them;
   `tags_mode: "all"` for every tag), `status`, `type`, `is_archived` (default false;
   null = both), `is_pinned`, `start_date`/`end_date` (on `entry_date`, inclusive), `query`
@@ -85,10 +93,14 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
 
 ## Keeping answers small
 - `include_content: false` returns titles and metadata only; `content_limit: 300` cuts each
-  content to 300 characters and sets `content_truncated: true`.
+  content to 300 characters and sets `content_truncated: true` (with `content_length`).
 - Paging (`list_entries`, `search_entries`, `list_trash`): pass `next_cursor` back as
   `cursor`, unchanged (stable while entries are added), or use `offset` (`next_offset`, up to
   <MAX_OFFSET>). `has_more` says whether more follow; `total` counts all matches.
+- Writes answer in one line: `create_entry`, `update_entry` and `restore_entry` give
+  `entry_id`, `version`, `title`, the stream, `entry_date`, `content_length` (and
+  `changed`, the fields an update set), never the content back; pass
+  `include_content: true` to get the whole entry as stored.
 - No answer exceeds about 25,000 tokens. When one would, it is cut and says
   `truncated: true` with a `note` on how to get the rest (next page, `get_entry`, or
   `get_entry`'s `content_offset` for a very long entry).

@@ -2,15 +2,20 @@
 
 A tool's input schema is :func:`input_schema` of its arguments Struct (in
 ``trace_core.inputs``), the same Struct that decodes its arguments, so what a
-client is shown and what is checked cannot drift apart. msgspec writes the
+client is shown and what is checked cannot drift apart (length caps and string
+formats are checked but not published: see ``_UNPUBLISHED``). msgspec writes the
 schema with ``$ref``/``$defs``; several MCP clients do not resolve references,
 so it is inlined, and the Struct's class name and docstring (``title``,
 ``description`` at the top) are left out: the tool's own title and
 description say it.
 
-Output schemas are written here in plain dicts (:func:`obj`, :func:`array_of`)
-in a compact form with type lists; :func:`portable` rewrites those as
-``anyOf`` branches for clients that accept one ``type`` per schema.
+Output schemas are small and shallow (:func:`shape`): the top-level keys of an
+answer and their JSON types, nothing nested. They cost every session's
+``tools/list`` and every structured answer is validated against them by the
+client, so they say what a program needs to find its way (which keys, which
+types) and leave the meaning to the tool descriptions and ``get_docs``.
+:func:`portable` rewrites any ``type`` list as ``anyOf`` branches for clients
+that accept one ``type`` per schema.
 """
 
 from __future__ import annotations
@@ -24,41 +29,68 @@ from trace_core.inputs import declared_literals
 
 __all__ = [
     "array_of",
+    "checked_schema",
     "input_schema",
     "obj",
     "portable",
+    "shape",
 ]
 
 Schema = dict[str, Any]
 
 
 @functools.cache
-def _generated(args_type: type[msgspec.Struct]) -> Schema:
+def _generated(args_type: type[msgspec.Struct], *, published: bool) -> Schema:
     generated = msgspec.json.schema(args_type)
     defs: dict[str, Schema] = generated.get("$defs", {})
-    top: Schema = _inline(generated, defs, declared_literals(args_type))
+    drop = _UNPUBLISHED if published else frozenset()
+    top: Schema = _inline(generated, defs, declared_literals(args_type), drop)
     top.pop("title", None)
     top.pop("description", None)
     return top
 
 
 def input_schema(args_type: type[msgspec.Struct]) -> Schema:
-    """Return the self-contained JSON Schema of an arguments Struct (a fresh copy)."""
-    schema: Schema = msgspec.json.decode(msgspec.json.encode(_generated(args_type)))
+    """Return the self-contained JSON Schema of an arguments Struct as published (a fresh copy)."""
+    schema: Schema = msgspec.json.decode(msgspec.json.encode(_generated(args_type, published=True)))
+    return schema
+
+
+def checked_schema(args_type: type[msgspec.Struct]) -> Schema:
+    """Return the schema with every limit the decoder checks, caps and formats included."""
+    schema: Schema = msgspec.json.decode(
+        msgspec.json.encode(_generated(args_type, published=False))
+    )
     return schema
 
 
 _REF = "#/$defs/"
 
+_NO_REAL_MAXIMUM = 1_000_000
+_UNPUBLISHED = frozenset({"maxLength", "minLength", "maxItems", "minItems", "format"})
+"""Keywords the decoder enforces but ``tools/list`` does not repeat.
 
-def _inline(node: Any, defs: dict[str, Schema], literals: dict[frozenset[Any], Any]) -> Any:
+Length and count caps and string formats cost every session's context for
+something a model rarely needs up front: a value over a cap, or an id or day
+that does not parse, is refused with an error naming the field and the limit
+(``get_docs`` lists the limits). Numeric ranges, enums and defaults stay,
+except a ``maximum`` of a million or more (a sentinel, not advice).
+"""
+
+
+def _inline(
+    node: Any,
+    defs: dict[str, Schema],
+    literals: dict[frozenset[Any], Any],
+    drop: frozenset[str] = frozenset(),
+) -> Any:
     """Return ``node`` with every ``$ref`` replaced by its definition (keywords beside win).
 
     An ``enum`` (msgspec sorts a Literal's values) is put back in the order the
     Literal was written, the default first.
     """
     if isinstance(node, list):
-        return [_inline(item, defs, literals) for item in node]
+        return [_inline(item, defs, literals, drop) for item in node]
     if not isinstance(node, dict):
         return node
     ref = node.get("$ref")
@@ -66,14 +98,16 @@ def _inline(node: Any, defs: dict[str, Schema], literals: dict[frozenset[Any], A
         target = dict(defs[ref.removeprefix(_REF)])
         target.pop("title", None)
         beside = {k: v for k, v in node.items() if k != "$ref"}
-        return _inline({**target, **beside}, defs, literals)
+        return _inline({**target, **beside}, defs, literals, drop)
     out: Schema = {}
     for key, value in node.items():
         if key == "properties":
             # A mapping of argument names (one is called "type"), not a schema.
-            out[key] = {name: _inline(prop, defs, literals) for name, prop in value.items()}
-        elif key != "$defs":
-            out[key] = _inline(value, defs, literals)
+            out[key] = {name: _inline(prop, defs, literals, drop) for name, prop in value.items()}
+        elif key != "$defs" and key not in drop:
+            out[key] = _inline(value, defs, literals, drop)
+    if drop and isinstance(out.get("maximum"), int) and out["maximum"] >= _NO_REAL_MAXIMUM:
+        del out["maximum"]  # a sentinel (offset, version), not advice
     if out.get("required") == []:
         del out["required"]
     enum = out.get("enum")
@@ -115,6 +149,18 @@ def obj(
         schema["additionalProperties"] = False
     if description:
         schema["description"] = description
+    return schema
+
+
+def shape(required: dict[str, str], optional: dict[str, str] | None = None) -> Schema:
+    """Return a shallow object schema: each key with its JSON type, ``required`` ones required.
+
+    Other keys are allowed (answers add optional keys such as ``note``).
+    """
+    props = {name: {"type": kind} for name, kind in {**required, **(optional or {})}.items()}
+    schema: Schema = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = list(required)
     return schema
 
 

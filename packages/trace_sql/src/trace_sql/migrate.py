@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
+    "MIGRATION_LOCK",
     "alembic_config",
     "current_revisions",
     "head_revisions",
@@ -45,7 +46,7 @@ _VERSIONS_DIR = Path(__file__).parent / "migrations" / "versions"
 
 # Any fixed number: the Postgres advisory lock that serialises migrations when
 # several server processes start at once.
-_PG_MIGRATION_LOCK = 0x7472616365  # "trace"
+MIGRATION_LOCK = 0x7472616365  # "trace"
 
 _VERSION_QUERY = sa.text("SELECT version_num FROM alembic_version")
 
@@ -139,9 +140,7 @@ def _upgrade(connection: sa.Connection) -> None:
     from alembic import command
 
     if connection.dialect.name == "postgresql":
-        connection.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
-        )
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     command.upgrade(alembic_config(connection), "heads")
 
 

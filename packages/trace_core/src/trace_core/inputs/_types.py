@@ -37,6 +37,7 @@ __all__ = [
     "ContentLimit",
     "Cursor",
     "Day",
+    "EchoContent",
     "Id",
     "IncludeContent",
     "NoArgs",
@@ -132,7 +133,7 @@ Cursor = Annotated[
     str,
     Meta(
         max_length=MAX_CURSOR_CHARS,
-        description="next_cursor from the previous page, unchanged. Alternative to offset.",
+        description="next_cursor of the previous page.",
     ),
 ]
 """A ``next_cursor`` handed out by the previous page."""
@@ -142,24 +143,26 @@ Offset = Annotated[
     Meta(
         ge=0,
         le=MAX_OFFSET,
-        description=f"Entries to skip (beyond {MAX_OFFSET:,} page with next_cursor).",
+        description="Entries to skip.",
     ),
 ]
 """How many items to skip."""
 
 IncludeContent = Annotated[
     bool,
-    Meta(description="false leaves content out (titles and metadata only): much smaller answers."),
+    Meta(description="false: no content (smaller answers)."),
 ]
 """Whether entries come with their content."""
+
+EchoContent = Annotated[bool, Meta(description="true: also answer with the whole entry.")]
+"""Whether a write answers with the entry it wrote (by default: its id, version and title)."""
 
 ContentLimit = Annotated[
     int,
     Meta(
         ge=1,
         le=MAX_CONTENT_LIMIT,
-        description="Cut each entry's content to this many characters, append '...', "
-        "and set content_truncated: true.",
+        description="Cut each content to this many characters.",
     ),
 ]
 """How much of each entry's content an answer shows."""

@@ -74,7 +74,7 @@ class AddAttachmentArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fi
         Meta(
             min_length=1,
             max_length=MAX_ATTACHMENT_BASE64_CHARS,
-            description="The image file in base64 (a data: URL works too).",
+            description="The file in base64.",
         ),
     ]
     filename: Annotated[
@@ -82,7 +82,7 @@ class AddAttachmentArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fi
         Meta(
             min_length=1,
             max_length=MAX_FILENAME_CHARS,
-            description="The file's name, e.g. chart.png (kept with the image).",
+            description="e.g. chart.png",
         ),
     ]
     content_type: (
@@ -90,7 +90,7 @@ class AddAttachmentArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fi
             str,
             Meta(
                 max_length=MAX_MEDIA_TYPE_CHARS,
-                description="Optional (image/png): the type is read from the bytes.",
+                description="Ignored: read from the bytes.",
             ),
         ]
         | UnsetType

@@ -22,6 +22,7 @@ from trace_core.inputs._types import (
     ContentLimit,
     Cursor,
     Day,
+    EchoContent,
     Id,
     IncludeContent,
     Offset,
@@ -122,26 +123,19 @@ def _rating(value: float | UnsetType | None) -> float | None:
 
 StreamFilter = Annotated[
     StreamRef | None,
-    Meta(
-        description='Which entries: omit for ALL streams and the Inbox; null or "inbox" '
-        "for the Inbox only (entries without a stream); a stream_id for one stream; "
-        '"all" = omit.'
-    ),
+    Meta(description='Omit: all streams and the Inbox; null or "inbox": the Inbox only.'),
 ]
-TagsFilter = Annotated[Tags, Meta(description="Entries with ANY of these tags (see tags_mode).")]
-TagsMode = Annotated[
-    Literal["any", "all"],
-    Meta(description="any: an entry matches with one of the tags; all: it needs every tag."),
-]
-StatusFilter = Annotated[Choice, Meta(description="Only entries with this status.")]
-TypeFilter = Annotated[Choice, Meta(description="Only entries of this type.")]
+TagsFilter = Annotated[Tags, Meta(description="ANY of these tags (tags_mode all: every one).")]
+TagsMode = Literal["any", "all"]
+StatusFilter = Choice
+TypeFilter = Choice
 ArchivedFilter = Annotated[
     bool | None,
-    Meta(description="false (default): live entries only; true: archived only; null: both."),
+    Meta(description="true: archived only; null: both."),
 ]
-PinnedFilter = Annotated[bool | None, Meta(description="true: pinned only; false: unpinned.")]
-StartDate = Annotated[Day, Meta(description="entry_date on or after this day (YYYY-MM-DD).")]
-EndDate = Annotated[Day, Meta(description="entry_date on or before this day (YYYY-MM-DD).")]
+PinnedFilter = bool | None
+StartDate = Annotated[Day, Meta(description="entry_date from, YYYY-MM-DD.")]
+EndDate = Annotated[Day, Meta(description="entry_date until, YYYY-MM-DD.")]
 
 
 class EntryFilterArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -182,10 +176,7 @@ class ListEntriesArgs(EntryFilterArgs, frozen=True, kw_only=True, forbid_unknown
     query: (
         Annotated[
             Query,
-            Meta(
-                description="Case-insensitive text that must appear in title, content or tags. "
-                "For ranked search use search_entries."
-            ),
+            Meta(description="Plain text in title, content or tags."),
         ]
         | UnsetType
     ) = UNSET
@@ -197,20 +188,16 @@ class ListEntriesArgs(EntryFilterArgs, frozen=True, kw_only=True, forbid_unknown
     sort: Annotated[
         EntrySort,
         Meta(
-            description="Order: entry_date, updated, due_date (entries without one last) or "
-            "priority; a leading - for descending. Default -entry_date (newest first). Ties "
-            "by id. With a sort, query is a plain substring match."
+            description="- = descending; undated due_date last; ties by id. With a sort, "
+            "query is a substring match."
         ),
     ] = DEFAULT_SORT
     due_before: (
-        Annotated[
-            Day, Meta(description="Only entries with a due_date before this day (YYYY-MM-DD).")
-        ]
-        | UnsetType
+        Annotated[Day, Meta(description="due_date before this day, YYYY-MM-DD.")] | UnsetType
     ) = UNSET
     overdue: Annotated[
         bool,
-        Meta(description="true: only entries whose due_date is before today (your time zone)."),
+        Meta(description="Only entries due before today."),
     ] = False
 
     def to_filter(self) -> EntryFilter:
@@ -231,8 +218,7 @@ class GetEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fields=
         Meta(
             ge=0,
             le=MAX_CONTENT_CHARS,
-            description="Start the content at this character (to read the rest of a very long "
-            "entry; see next_content_offset).",
+            description="Start content here (see next_content_offset).",
         ),
     ] = 0
     content_limit: ContentLimit | UnsetType = UNSET
@@ -248,29 +234,23 @@ class CreateEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fiel
     content: Annotated[Content, Meta(description="Markdown.")]
     title: Title | UnsetType | None = UNSET
     stream_id: (
-        Annotated[
-            StreamRef | None, Meta(description='The stream; omit, null or "inbox" for the Inbox.')
-        ]
-        | UnsetType
+        Annotated[StreamRef | None, Meta(description="Omit or null: the Inbox.")] | UnsetType
     ) = UNSET
     tags: Tags | UnsetType | None = UNSET
     status: (
         Annotated[Choice | None, Meta(description="Default: the stream's default.")] | UnsetType
     ) = UNSET
     entry_date: (
-        Annotated[Day | None, Meta(description="The day the entry is about; default today.")]
-        | UnsetType
+        Annotated[Day | None, Meta(description="YYYY-MM-DD; default today.")] | UnsetType
     ) = UNSET
     priority: Annotated[Priority | None, Meta(description=PRIORITY)] = 0
     rating: (
-        Annotated[
-            Rating | None, Meta(description="Display units: stars 0-5 (halves allowed) or 0-10.")
-        ]
-        | UnsetType
+        Annotated[Rating | None, Meta(description="Stream's scale: stars 0-5 or 0-10.")] | UnsetType
     ) = UNSET
     type: Choice | UnsetType | None = UNSET
     due_date: Annotated[Day | None, Meta(description="YYYY-MM-DD")] | UnsetType = UNSET
     is_pinned: bool | None = False
+    include_content: EchoContent = False
 
     def to_draft(self) -> EntryDraft:
         """Return the facade's draft (stream and days parsed, naming the field on failure)."""
@@ -296,39 +276,33 @@ class UpdateEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fiel
     expected_version: (
         Annotated[
             Version,
-            Meta(
-                description="The version you read. If the entry changed since, the update fails "
-                "with a version conflict naming both versions (nothing is lost)."
-            ),
+            Meta(description="The version you read (a later one fails: version_conflict)."),
         ]
         | UnsetType
     ) = UNSET
-    title: Annotated[Title | None, Meta(description="null clears.")] | UnsetType = UNSET
+    title: Title | UnsetType | None = UNSET
     content: (
         Annotated[
             Content,
-            Meta(description="New Markdown content: REPLACES the old content. Send the full text."),
+            Meta(description="REPLACES the text: send all of it."),
         ]
         | UnsetType
     ) = UNSET
     stream_id: (
         Annotated[
             StreamRef | None,
-            Meta(description='Move to this stream; null or "inbox" moves to the Inbox.'),
+            Meta(description="Move; null: to the Inbox."),
         ]
         | UnsetType
     ) = UNSET
     tags: (
         Annotated[
             Tags | None,
-            Meta(description="REPLACES the tag list (include existing tags you want to keep)."),
+            Meta(description="REPLACES the list."),
         ]
         | UnsetType
     ) = UNSET
-    status: (
-        Annotated[Choice | None, Meta(description="One of the stream's statuses; null clears.")]
-        | UnsetType
-    ) = UNSET
+    status: Choice | UnsetType | None = UNSET
     entry_date: Annotated[Day, Meta(description="YYYY-MM-DD")] | UnsetType = UNSET
     is_archived: bool | UnsetType = UNSET
     is_pinned: bool | UnsetType = UNSET
@@ -336,27 +310,17 @@ class UpdateEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fiel
     rating: (
         Annotated[
             Rating | None,
-            Meta(
-                description="In the stream's display units: stars 0-5 (halves allowed) or 0-10. "
-                "null clears."
-            ),
+            Meta(description="Stream's scale: stars 0-5 or 0-10."),
         ]
         | UnsetType
     ) = UNSET
-    type: (
-        Annotated[Choice | None, Meta(description="One of the stream's types; null clears.")]
-        | UnsetType
-    ) = UNSET
-    due_date: Annotated[Day | None, Meta(description="YYYY-MM-DD; null clears.")] | UnsetType = (
-        UNSET
-    )
+    type: Choice | UnsetType | None = UNSET
+    due_date: Annotated[Day | None, Meta(description="YYYY-MM-DD")] | UnsetType = UNSET
     clear_disallowed: Annotated[
         bool,
-        Meta(
-            description="With stream_id: clear the entry's values the new stream does not "
-            "use (e.g. status where use_status is off) instead of refusing the move."
-        ),
+        Meta(description="With stream_id: clear values the new stream does not use."),
     ] = False
+    include_content: EchoContent = False
 
     def entry_uuid(self) -> UUID:
         """Return ``entry_id`` parsed."""
@@ -398,7 +362,7 @@ class DeleteEntryArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fiel
     entry_id: Id
     expected_version: (
         Annotated[
-            Version, Meta(description="Fail with a version conflict if the entry changed since.")
+            Version, Meta(description="The version you read (a later one fails: version_conflict).")
         ]
         | UnsetType
     ) = UNSET

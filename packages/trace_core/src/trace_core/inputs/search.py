@@ -13,7 +13,6 @@ from trace_core.inputs._types import (
     ContentLimit,
     Cursor,
     Id,
-    IncludeContent,
     Query,
 )
 from trace_core.inputs.entries import (
@@ -43,7 +42,10 @@ class SearchEntriesArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fi
 
     query: Annotated[Query, Meta(min_length=1, description="Words to look for.")]
     limit: Annotated[int, Meta(ge=1, le=SEARCH_MAX_LIMIT)] = SEARCH_DEFAULT_LIMIT
-    include_content: IncludeContent = True
+    include_content: Annotated[
+        bool,
+        Meta(description="true: each hit's content too."),
+    ] = False
     content_limit: ContentLimit | UnsetType = UNSET
     cursor: Cursor | UnsetType = UNSET
     stream_id: StreamFilter | UnsetType = UNSET

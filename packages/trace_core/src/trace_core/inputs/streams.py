@@ -27,7 +27,7 @@ Text = Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
 Color = Annotated[str, Meta(max_length=MAX_COLOR_CHARS)]
 Icon = Annotated[str, Meta(max_length=MAX_ICON_CHARS)]
 
-SETTINGS = "Which entry attributes the stream uses and their allowed values."
+SETTINGS = "Which fields its entries use, and allowed values."
 
 STREAM_FIELDS = (
     "name",
@@ -67,13 +67,12 @@ class EntrySettingsArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fi
     use_photos: bool | UnsetType = UNSET
     use_duedates: bool | UnsetType = UNSET
     use_type: bool | UnsetType = UNSET
-    types: Annotated[Choices, Meta(description="Allowed entry types.")] | UnsetType = UNSET
-    statuses: Annotated[Choices, Meta(description="Allowed statuses.")] | UnsetType = UNSET
+    types: Choices | UnsetType = UNSET
+    statuses: Choices | UnsetType = UNSET
     default_status: Choice | UnsetType | None = UNSET
-    rating_type: (
-        Annotated[RatingType, Meta(description="stars: 0-5 (halves allowed); numeric: 0-10.")]
-        | UnsetType
-    ) = UNSET
+    rating_type: Annotated[RatingType, Meta(description="stars 0-5, numeric 0-10")] | UnsetType = (
+        UNSET
+    )
     content_template: Text | UnsetType | None = UNSET
     title_template: Title | UnsetType | None = UNSET
 
@@ -94,8 +93,8 @@ class CreateStreamArgs(ArgsStruct, frozen=True, kw_only=True, forbid_unknown_fie
 
     name: Name
     description: Text | UnsetType = UNSET
-    color: Annotated[Color, Meta(description="Hex color like #3b82f6.")] | UnsetType = UNSET
-    icon: Annotated[Icon, Meta(description="Icon identifier, e.g. book.")] | UnsetType = UNSET
+    color: Annotated[Color, Meta(description="#3b82f6")] | UnsetType = UNSET
+    icon: Annotated[Icon, Meta(description="e.g. book")] | UnsetType = UNSET
     is_private: bool = False
     entry_settings: Annotated[EntrySettingsArgs, Meta(description=SETTINGS)] | UnsetType = UNSET
 

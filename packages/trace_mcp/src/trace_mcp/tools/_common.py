@@ -10,7 +10,7 @@ attributes.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -21,7 +21,16 @@ from mcp_types import ContentBlock, ToolAnnotations
 from trace_core.inputs import decode_arguments
 from trace_core.model import Entry, Principal, Scope, Stream, StreamSelector
 from trace_core.service import Trace
-from trace_mcp._render import entry_dict, entry_text, fit, json_size, shrink_content
+from trace_mcp._render import (
+    entry_dict,
+    entry_text,
+    fit,
+    iso,
+    json_size,
+    shrink_content,
+    stream_context,
+    streams_text,
+)
 from trace_mcp._schema import input_schema
 from trace_mcp.signing import AttachmentUrlSigner
 
@@ -102,9 +111,8 @@ class ToolSpec(Generic[ArgsT]):
         return await self.handler(ctx, decode_arguments(self.args, arguments))
 
 
-READ = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
+# destructiveHint and idempotentHint only mean something when readOnlyHint is false.
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
 def write(*, destructive: bool, idempotent: bool) -> ToolAnnotations:
@@ -120,12 +128,16 @@ def write(*, destructive: bool, idempotent: bool) -> ToolAnnotations:
 # --- rendering shared by several tools ----------------------------------------------------
 
 
+# Patch members that instruct the update rather than set a field of the entry.
+_INSTRUCTIONS = frozenset({"clear_disallowed"})
+
+
 def changed_fields(patch: msgspec.Struct) -> list[str]:
     """Return the names of the fields a patch sets, in its field order."""
     return [
         name
         for name in patch.__struct_fields__
-        if not isinstance(getattr(patch, name), msgspec.UnsetType)
+        if name not in _INSTRUCTIONS and not isinstance(getattr(patch, name), msgspec.UnsetType)
     ]
 
 
@@ -165,22 +177,66 @@ def render_entries(
     return fit(cut, ctx.budget)[0], True
 
 
-def page_text(header: str, items: list[dict[str, Any]], note: str | None) -> str:
-    """Return a page's readable text: the header, the note, then each entry."""
+def page_text(
+    header: str,
+    items: list[dict[str, Any]],
+    note: str | None,
+    streams: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    rules: bool = True,
+) -> str:
+    """Return a page's readable text: the header, the note, each entry, then the streams' rules.
+
+    ``streams`` maps stream ids to their context (names, rating scales); with
+    ``rules`` false their rules for writing are not listed.
+    """
     blocks = [header]
     if note:
         blocks.append(note)
-    blocks.extend(entry_text(item) for item in items)
+    blocks.extend(entry_text(item, streams) for item in items)
+    if streams and rules:
+        blocks.append("Streams named above (their rules for writing):\n" + streams_text(streams))
     return "\n\n".join(blocks)
 
 
-async def entry_output(ctx: ToolContext, entry: Entry, message: str) -> ToolOutput:
-    """Return a write's answer: a one-line message and the entry as stored."""
-    # The write returned the entry as stored; only its stream (for stream_context)
-    # is read again, and nothing at all for the Inbox.
+async def entry_output(
+    ctx: ToolContext,
+    entry: Entry,
+    done: str,
+    *,
+    changed: Sequence[str] = (),
+    include_content: bool = False,
+) -> ToolOutput:
+    """Return a write's answer: what was written, in a line, whatever the entry's size.
+
+    ``{entry_id, version, title?, stream_id?, stream_name?, entry_date, status?,
+    content_length, changed?}``; the whole entry as stored (``entry``, content cut
+    to the size cap) only with ``include_content``.
+    """
     stream = await ctx.trace.get_stream(ctx.principal, entry.stream_id) if entry.stream_id else None
-    item = entry_dict(entry, stream)
-    item = shrink_content(item, ctx.budget)
-    return ToolOutput(
-        data={"entry": item, "message": message}, text=f"{message}\n\n{entry_text(item)}"
+    data: dict[str, Any] = {"entry_id": str(entry.entry_id), "version": entry.version}
+    if entry.title:
+        data["title"] = entry.title
+    if stream is not None:
+        data["stream_id"] = str(stream.stream_id)
+        data["stream_name"] = stream.name
+    data["entry_date"] = iso(entry.entry_date)
+    if entry.status:
+        data["status"] = entry.status
+    data["content_length"] = len(entry.content)
+    if changed:
+        data["changed"] = list(changed)
+    where = f"stream {stream.name} ({stream.stream_id})" if stream is not None else "the Inbox"
+    title = f" {entry.title!r}" if entry.title else ""
+    what = f" ({', '.join(changed)})" if changed else ""
+    text = (
+        f"{done} entry {entry.entry_id}{title}{what} in {where}: entry_date {data['entry_date']}"
+        + (f", status {entry.status}" if entry.status else "")
+        + f", {len(entry.content):,} characters; now at version {entry.version}."
     )
+    if include_content:
+        item = shrink_content(entry_dict(entry, stream, detail=True), ctx.budget)
+        data["entry"] = item
+        context = {str(stream.stream_id): stream_context(stream)} if stream is not None else None
+        text += "\n\n" + entry_text(item, context)
+    return ToolOutput(data=data, text=text)

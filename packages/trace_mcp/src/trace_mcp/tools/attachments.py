@@ -16,11 +16,10 @@ from trace_core.errors import InvalidInputError
 from trace_core.images import same_image_type
 from trace_core.inputs import AddAttachmentArgs, AttachmentArgs, or_none
 from trace_core.model import Scope
-from trace_mcp._render import attachment_dict, iso
-from trace_mcp._schema import obj
+from trace_mcp._render import attachment_dict, attachment_text, iso
+from trace_mcp._schema import shape
 from trace_mcp.signing import download_link
 from trace_mcp.tools._common import READ, ToolContext, ToolOutput, ToolSpec, write
-from trace_mcp.tools._outputs import ATTACHMENT_OUT
 
 __all__ = ["ADD_ATTACHMENT", "DELETE_ATTACHMENT", "GET_ATTACHMENT_DATA", "GET_ATTACHMENT_URL"]
 
@@ -32,14 +31,11 @@ async def get_attachment_url(ctx: ToolContext, args: AttachmentArgs) -> ToolOutp
     attachment, signed = await download_link(
         ctx.trace, ctx.principal, args.attachment_uuid(), ctx.signer
     )
-    data = {
-        "attachment": attachment_dict(attachment),
-        "url": signed.url,
-        "expires_at": iso(signed.expires_at),
-    }
+    meta = attachment_dict(attachment)
+    data = {"attachment": meta, "url": signed.url, "expires_at": iso(signed.expires_at)}
     text = (
-        f"Download URL for {attachment.mime_type} attachment {attachment.attachment_id} "
-        f"(valid until {data['expires_at']}):\n{signed.url}"
+        f"Download URL (no sign-in needed, valid until {data['expires_at']}) for "
+        f"{attachment_text(meta)}:\n{signed.url}"
     )
     return ToolOutput(data=data, text=text)
 
@@ -47,19 +43,10 @@ async def get_attachment_url(ctx: ToolContext, args: AttachmentArgs) -> ToolOutp
 GET_ATTACHMENT_URL = ToolSpec(
     name="get_attachment_url",
     title="Get an attachment URL",
-    description="Get a signed download URL for an image attachment (ids come from "
-    "get_entry). The URL needs no login and expires after 1 hour. Use it to show or link "
-    "an image; to look at the image yourself use get_attachment_data.",
+    description="Signed download URL for an image (ids from get_entry), valid 1 hour, no login."
+    " To look at it yourself use get_attachment_data.",
     args=AttachmentArgs,
-    output_schema=obj(
-        {
-            "attachment": ATTACHMENT_OUT,
-            "url": {"type": "string"},
-            "expires_at": {"type": "string"},
-        },
-        required=("url", "expires_at"),
-        additional=True,
-    ),
+    output_schema=shape({"url": "string", "expires_at": "string", "attachment": "object"}),
     annotations=READ,
     scope=Scope.READ,
     handler=get_attachment_url,
@@ -85,11 +72,7 @@ async def get_attachment_data(ctx: ToolContext, args: AttachmentArgs) -> ToolOut
             "Use get_attachment_url instead",
         )
     meta = attachment_dict(attachment)
-    text = (
-        f"Attachment {attachment.attachment_id} of entry {attachment.entry_id}: "
-        f"{attachment.mime_type}, {attachment.file_size} bytes, "
-        f"{attachment.width}x{attachment.height} px, position {attachment.position}."
-    )
+    text = f"The {attachment_text(meta)}; the image itself follows."
     image = ImageContent(
         type="image", data=base64.b64encode(data).decode("ascii"), mime_type=attachment.mime_type
     )
@@ -99,10 +82,10 @@ async def get_attachment_data(ctx: ToolContext, args: AttachmentArgs) -> ToolOut
 GET_ATTACHMENT_DATA = ToolSpec(
     name="get_attachment_data",
     title="Get attachment image",
-    description="Get an image attachment inline (base64 MCP image content) plus its "
-    "metadata, so you can look at it. Refuses files over 5 MB (use get_attachment_url).",
+    description="An image inline (base64) with its metadata, to look at it. Over 5 MB: use "
+    "get_attachment_url.",
     args=AttachmentArgs,
-    output_schema=obj({"attachment": ATTACHMENT_OUT}, required=("attachment",), additional=True),
+    output_schema=shape({"attachment": "object"}),
     annotations=READ,
     scope=Scope.READ,
     handler=get_attachment_data,
@@ -140,24 +123,12 @@ async def add_attachment(ctx: ToolContext, args: AddAttachmentArgs) -> ToolOutpu
 ADD_ATTACHMENT = ToolSpec(
     name="add_attachment",
     title="Add an image",
-    description="Attach an image to an entry: the file as base64 in data, with its filename. "
-    "JPEG, PNG, WebP or GIF (the type is read from the bytes; SVG is refused), at most 10 MiB "
-    "(the server may set less), 20,000 pixels a side and 50 megapixels. The entry's version "
-    "goes up by one: pass the new version as expected_version to update_entry.",
+    description="Attach an image (base64 in data, with filename): JPEG, PNG, WebP or GIF, up to"
+    " 10 MiB. The entry's version goes up by one.",
     args=AddAttachmentArgs,
-    output_schema=obj(
-        {
-            "attachment_id": {"type": "string"},
-            "entry_id": {"type": "string"},
-            "mime_type": {"type": "string"},
-            "file_size": {"type": "integer", "description": "Bytes."},
-            "width": {"type": "integer"},
-            "height": {"type": "integer"},
-            "position": {"type": "integer", "description": "Order on the entry, from 0."},
-            "entry_version": {"type": "integer"},
-            "note": {"type": "string"},
-        },
-        required=("attachment_id", "entry_id", "mime_type", "file_size", "entry_version"),
+    output_schema=shape(
+        {"attachment_id": "string", "entry_id": "string", "entry_version": "integer"},
+        {"mime_type": "string", "file_size": "integer", "width": "integer", "height": "integer"},
     ),
     annotations=write(destructive=False, idempotent=False),
     scope=Scope.FULL,
@@ -186,17 +157,16 @@ async def delete_attachment(ctx: ToolContext, args: AttachmentArgs) -> ToolOutpu
 DELETE_ATTACHMENT = ToolSpec(
     name="delete_attachment",
     title="Remove an image",
-    description="Remove an image from its entry (attachment ids come from get_entry). The "
-    "entry's version goes up by one and its history records the removal. Ask before removing.",
+    description="Remove an image from its entry (ids from get_entry). The entry's version goes "
+    "up by one. Ask first.",
     args=AttachmentArgs,
-    output_schema=obj(
+    output_schema=shape(
         {
-            "attachment_id": {"type": "string"},
-            "entry_id": {"type": "string"},
-            "removed": {"type": "boolean"},
-            "entry_version": {"type": "integer"},
-        },
-        required=("attachment_id", "entry_id", "removed", "entry_version"),
+            "attachment_id": "string",
+            "entry_id": "string",
+            "removed": "boolean",
+            "entry_version": "integer",
+        }
     ),
     annotations=write(destructive=True, idempotent=True),
     scope=Scope.FULL,

@@ -11,7 +11,7 @@ import msgspec
 from trace_core.inputs import FetchArgs, SearchArgs
 from trace_core.model import Scope
 from trace_mcp._render import entry_dict, json_size
-from trace_mcp._schema import array_of, obj
+from trace_mcp._schema import shape
 from trace_mcp.tools._common import READ, ToolContext, ToolOutput, ToolSpec
 
 __all__ = ["FETCH", "SEARCH"]
@@ -47,26 +47,9 @@ async def search(ctx: ToolContext, args: SearchArgs) -> ToolOutput:
 SEARCH = ToolSpec(
     name="search",
     title="Search (connectors)",
-    description="Search the person's Trace entries. Returns ids, titles and URLs; read one "
-    "with fetch. (For filters, snippets and paging use search_entries.)",
+    description="Search entries (connectors' search): ids, titles, URLs.",
     args=SearchArgs,
-    output_schema=obj(
-        {
-            "results": array_of(
-                obj(
-                    {
-                        "id": {"type": "string"},
-                        "title": {"type": "string"},
-                        "url": {"type": "string"},
-                    },
-                    required=("id", "title", "url"),
-                    additional=True,
-                )
-            )
-        },
-        required=("results",),
-        additional=True,
-    ),
+    output_schema=shape({"results": "array"}),
     annotations=READ,
     scope=Scope.READ,
     handler=search,
@@ -77,7 +60,8 @@ async def fetch(ctx: ToolContext, args: FetchArgs) -> ToolOutput:
     """ChatGPT-style fetch: one entry's full text by id."""
     detail = await ctx.trace.get_entry(ctx.principal, args.entry_uuid())
     e = detail.entry
-    item = entry_dict(e, detail.stream, with_context=False)
+    item = entry_dict(e, detail.stream, include_content=False, detail=True)
+    item["stream_name"] = detail.stream.name if detail.stream is not None else None
     metadata = {
         k: item[k]
         for k in ("stream_name", "entry_date", "tags", "status", "type", "rating", "updated_at")
@@ -100,19 +84,11 @@ async def fetch(ctx: ToolContext, args: FetchArgs) -> ToolOutput:
 FETCH = ToolSpec(
     name="fetch",
     title="Fetch (connectors)",
-    description="Fetch one Trace entry by the id that search returned: its full text, "
-    "title, URL and metadata.",
+    description="Fetch an entry by an id from search: full text, title, URL, metadata.",
     args=FetchArgs,
-    output_schema=obj(
-        {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "text": {"type": "string"},
-            "url": {"type": "string"},
-            "metadata": {"type": "object"},
-        },
-        required=("id", "title", "text", "url"),
-        additional=True,
+    output_schema=shape(
+        {"id": "string", "title": "string", "text": "string", "url": "string"},
+        {"metadata": "object"},
     ),
     annotations=READ,
     scope=Scope.READ,

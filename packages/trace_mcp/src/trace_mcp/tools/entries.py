@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
@@ -19,15 +20,19 @@ from trace_core.inputs import (
 from trace_core.model import Scope
 from trace_mcp._render import (
     attachment_dict,
+    attachment_text,
+    context_text,
     entry_dict,
     entry_text,
     fit,
     iso,
     json_size,
     shrink_content,
+    stream_context,
+    streams_named,
     version_dict,
 )
-from trace_mcp._schema import array_of, obj
+from trace_mcp._schema import shape
 from trace_mcp.tools._common import (
     READ,
     ToolContext,
@@ -41,7 +46,7 @@ from trace_mcp.tools._common import (
     stream_label,
     write,
 )
-from trace_mcp.tools._outputs import ATTACHMENT_OUT, ENTRY_OUT, PAGE_OUT, entry_result
+from trace_mcp.tools._outputs import ENTRY_PAGE_OUT, ENTRY_WRITTEN
 
 __all__ = [
     "CREATE_ENTRY",
@@ -107,43 +112,37 @@ async def list_entries(ctx: ToolContext, args: ListEntriesArgs) -> ToolOutput:
             + "long contents were shortened (content_truncated). Use get_entry for a full entry, "
             "or include_content=false / content_limit for smaller pages."
         )
-    data: dict[str, Any] = {
-        "entries": items,
-        "count": len(items),
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-        "has_more": has_more,
-        "next_cursor": next_cursor,
-        "next_offset": page.offset + len(items) if has_more else None,
-        "truncated": truncated,
-        "stream_filter": filters.stream if isinstance(filters.stream, str) else str(filters.stream),
-    }
+    named = streams_named((e.stream_id for e in page.items[: len(items)]), streams)
+    data: dict[str, Any] = {"entries": items, "total": page.total, "has_more": has_more}
+    if isinstance(filters.stream, UUID):
+        # One stream asked for: its id is said once for the page, not on every entry.
+        data["stream_id"] = str(filters.stream)
+        data["entries"] = [{k: v for k, v in i.items() if k != "stream_id"} for i in items]
+    if has_more:
+        data["next_cursor"] = next_cursor
+        data["next_offset"] = page.offset + len(items)
+    if truncated:
+        data["truncated"] = True
     if note:
         data["note"] = note
+    data["streams"] = named
     header = (
         f"{len(items)} of {page.total} entries in {stream_label(filters.stream, streams)}"
         f" (offset {page.offset})."
     )
     if has_more:
         header += f" More: cursor={next_cursor!r} or offset={data['next_offset']}."
-    return ToolOutput(data=data, text=page_text(header, items, note))
+    return ToolOutput(data=data, text=page_text(header, items, note, named))
 
 
 LIST_ENTRIES = ToolSpec(
     name="list_entries",
     title="List entries",
-    description="List entries newest first (by entry_date; sort for other orders), "
-    "filtered by stream, tags, status, type, archived/pinned flags, a date range, due dates "
-    "(due_before, overdue) and plain text. stream_id omitted = "
-    'every stream and the Inbox; null or "inbox" = the Inbox only. Page with next_cursor '
-    "(or offset). For a question about content, prefer search_entries.",
+    description="List entries, newest entry_date first (sort for other orders), with filters "
+    '(due_before, overdue too). stream_id omitted: all streams and the Inbox; null/"inbox": '
+    "the Inbox. Page with next_cursor. For questions about content use search_entries.",
     args=ListEntriesArgs,
-    output_schema=obj(
-        {"entries": array_of(ENTRY_OUT), "stream_filter": {"type": "string"}, **PAGE_OUT},
-        required=("entries", "total", "has_more"),
-        additional=True,
-    ),
+    output_schema=ENTRY_PAGE_OUT,
     annotations=READ,
     scope=Scope.READ,
     handler=list_entries,
@@ -157,12 +156,17 @@ async def get_entry(ctx: ToolContext, args: GetEntryArgs) -> ToolOutput:
     start = args.content_offset
     if start:
         entry = msgspec.structs.replace(entry, content=entry.content[start:])
-    item = entry_dict(entry, detail.stream, content_limit=or_none(args.content_limit))
+    item = entry_dict(entry, detail.stream, content_limit=or_none(args.content_limit), detail=True)
     item["content_length"] = len(detail.entry.content)
     if detail.attachments:
         item["image_count"] = len(detail.attachments)
     attachments = [attachment_dict(a) for a in detail.attachments]
-    data: dict[str, Any] = {"entry": item, "attachments": attachments, "truncated": False}
+    data: dict[str, Any] = {"entry": item}
+    if attachments:
+        data["attachments"] = attachments
+    context = stream_context(detail.stream) if detail.stream is not None else None
+    if context is not None:
+        data["stream_context"] = context
     if start:
         data["content_offset"] = start
     overhead = json_size({**data, "entry": {**item, "content": ""}})
@@ -176,13 +180,12 @@ async def get_entry(ctx: ToolContext, args: GetEntryArgs) -> ToolOutput:
             f"Content cut at character {start + shown} of {len(detail.entry.content)}: "
             f"call get_entry again with content_offset={start + shown} for the rest."
         )
-    text = entry_text(data["entry"])
+    contexts = {item["stream_id"]: context} if context is not None else None
+    text = entry_text(data["entry"], contexts)
+    if context is not None:
+        text += f"\n\nStream rules: {context_text(context)}"
     if attachments:
-        text += "\n\nAttachments:\n" + "\n".join(
-            f"- {a['attachment_id']}: {a['mime_type']}, {a['file_size']} bytes, "
-            f"{a['width']}x{a['height']}"
-            for a in attachments
-        )
+        text += "\n\nAttachments:\n" + "\n".join(f"- {attachment_text(a)}" for a in attachments)
     if data.get("note"):
         text += "\n\n" + data["note"]
     return ToolOutput(data=data, text=text)
@@ -191,21 +194,12 @@ async def get_entry(ctx: ToolContext, args: GetEntryArgs) -> ToolOutput:
 GET_ENTRY = ToolSpec(
     name="get_entry",
     title="Get an entry",
-    description="Get one entry with its full Markdown content, attachment metadata and "
-    "stream_context (the stream's allowed values). Read an entry before updating it, and "
-    "pass its version as expected_version.",
+    description="Get one entry: full content, images, its stream's rules. Pass its version as "
+    "expected_version when updating.",
     args=GetEntryArgs,
-    output_schema=obj(
-        {
-            "entry": ENTRY_OUT,
-            "attachments": array_of(ATTACHMENT_OUT),
-            "truncated": {"type": "boolean"},
-            "next_content_offset": {"type": "integer"},
-            "content_offset": {"type": "integer"},
-            "note": {"type": "string"},
-        },
-        required=("entry", "attachments"),
-        additional=True,
+    output_schema=shape(
+        {"entry": "object"},
+        {"attachments": "array", "stream_context": "object", "next_content_offset": "integer"},
     ),
     annotations=READ,
     scope=Scope.READ,
@@ -216,19 +210,17 @@ GET_ENTRY = ToolSpec(
 async def create_entry(ctx: ToolContext, args: CreateEntryArgs) -> ToolOutput:
     """Create an entry."""
     entry = await ctx.trace.create_entry(ctx.principal, args.to_draft())
-    where = "the Inbox" if entry.stream_id is None else f"stream {entry.stream_id}"
-    return await entry_output(ctx, entry, f"Created entry {entry.entry_id} in {where}.")
+    return await entry_output(ctx, entry, "Created", include_content=args.include_content)
 
 
 CREATE_ENTRY = ToolSpec(
     name="create_entry",
     title="Create an entry",
-    description="Create an entry (note, journal page, task) with Markdown content. Without "
-    "stream_id it goes to the Inbox. In a stream, status defaults to the stream's default; "
-    "type and status must be among the stream's allowed values (get_stream); rating is in "
-    "the stream's display units (stars 0-5, or 0-10). entry_date defaults to today.",
+    description="Create an entry (Markdown). No stream_id: the Inbox. type/status must be the "
+    "stream's (get_stream); rating in its scale. Answers id, version, title, "
+    "stream; include_content for the whole entry.",
     args=CreateEntryArgs,
-    output_schema=entry_result(),
+    output_schema=ENTRY_WRITTEN,
     annotations=write(destructive=False, idempotent=False),
     scope=Scope.FULL,
     handler=create_entry,
@@ -247,20 +239,19 @@ async def update_entry(ctx: ToolContext, args: UpdateEntryArgs) -> ToolOutput:
     return await entry_output(
         ctx,
         entry,
-        f"Updated entry {entry.entry_id} ({', '.join(changed_fields(patch))}); "
-        f"now at version {entry.version}.",
+        "Updated",
+        changed=changed_fields(patch),
+        include_content=args.include_content,
     )
 
 
 UPDATE_ENTRY = ToolSpec(
     name="update_entry",
     title="Update an entry",
-    description="Change an entry: only the fields you pass change; null clears a field; "
-    "tags REPLACE the list; content REPLACES the text. Pass expected_version (from "
-    "get_entry) so a concurrent edit is reported as a version conflict instead of being "
-    "overwritten. Every change is kept in the entry's history.",
+    description="Change an entry: only fields passed change; null clears; tags and content "
+    "REPLACE. Pass expected_version. Answers id, version and what changed.",
     args=UpdateEntryArgs,
-    output_schema=entry_result(),
+    output_schema=ENTRY_WRITTEN,
     annotations=write(destructive=True, idempotent=False),
     scope=Scope.FULL,
     handler=update_entry,
@@ -274,15 +265,14 @@ async def delete_entry(ctx: ToolContext, args: DeleteEntryArgs) -> ToolOutput:
     )
     until = iso(ctx.trace.purge_at(entry))
     message = (
-        f"Moved entry {entry.entry_id} to the trash. restore_entry brings it back until {until}."
+        f"Moved entry {entry.entry_id} to the trash (version {entry.version}); restore_entry "
+        f"brings it back until {until}."
     )
     data = {
         "entry_id": str(entry.entry_id),
         "deleted": True,
-        "deleted_at": iso(entry.deleted_at),
-        "restorable_until": until,
         "version": entry.version,
-        "message": message,
+        "restorable_until": until,
     }
     return ToolOutput(data=data, text=message)
 
@@ -290,20 +280,11 @@ async def delete_entry(ctx: ToolContext, args: DeleteEntryArgs) -> ToolOutput:
 DELETE_ENTRY = ToolSpec(
     name="delete_entry",
     title="Delete an entry",
-    description="Move an entry to the trash (soft delete). It disappears from lists and "
-    "search and can be brought back with restore_entry for 30 days, then it is purged.",
+    description="Move an entry to the trash: restore_entry brings it back for 30 days.",
     args=DeleteEntryArgs,
-    output_schema=obj(
-        {
-            "entry_id": {"type": "string"},
-            "deleted": {"type": "boolean"},
-            "deleted_at": {"type": "string"},
-            "restorable_until": {"type": "string"},
-            "version": {"type": "integer"},
-            "message": {"type": "string"},
-        },
-        required=("entry_id", "deleted"),
-        additional=True,
+    output_schema=shape(
+        {"entry_id": "string", "deleted": "boolean", "version": "integer"},
+        {"restorable_until": "string"},
     ),
     annotations=write(destructive=True, idempotent=True),
     scope=Scope.FULL,
@@ -337,12 +318,13 @@ async def get_entry_history(ctx: ToolContext, args: EntryHistoryArgs) -> ToolOut
     data: dict[str, Any] = {
         "entry_id": str(entry_id),
         "versions": items,
-        "count": len(items),
         "total": len(versions),
         "has_more": has_more,
-        "next_offset": offset + len(items) if has_more else None,
-        "truncated": truncated,
     }
+    if has_more:
+        data["next_offset"] = offset + len(items)
+    if truncated:
+        data["truncated"] = True
     lines = [f"{len(versions)} versions of entry {entry_id}, newest first."]
     for v in items:
         snap = v["snapshot"]
@@ -367,44 +349,12 @@ async def get_entry_history(ctx: ToolContext, args: EntryHistoryArgs) -> ToolOut
 GET_ENTRY_HISTORY = ToolSpec(
     name="get_entry_history",
     title="Entry history",
-    description="List an entry's versions, newest first: each snapshot with the action "
-    "(create, update, delete, restore, attachment_added, attachment_removed) and who wrote it "
-    "(key, app). Use it to see what changed or to recover old text (then update_entry with it).",
+    description="An entry's versions, newest first: snapshot, action and who wrote it. To "
+    "recover old text, update_entry with it.",
     args=EntryHistoryArgs,
-    output_schema=obj(
-        {
-            "entry_id": {"type": "string"},
-            "versions": array_of(
-                obj(
-                    {
-                        "version": {"type": "integer"},
-                        "action": {"type": "string"},
-                        "written_by": {"type": "string"},
-                        "written_at": {"type": "string"},
-                        "attachment": obj(
-                            {
-                                "attachment_id": {"type": "string"},
-                                "mime_type": {"type": "string"},
-                                "filename": {"type": "string"},
-                            },
-                            required=("attachment_id",),
-                            description="The image an attachment_* action added, removed "
-                            "or restored.",
-                        ),
-                        "snapshot": ENTRY_OUT,
-                    },
-                    required=("version", "action", "written_by", "snapshot"),
-                    additional=True,
-                )
-            ),
-            "count": {"type": "integer"},
-            "total": {"type": "integer"},
-            "has_more": {"type": "boolean"},
-            "next_offset": {"type": ["integer", "null"]},
-            "truncated": {"type": "boolean"},
-        },
-        required=("entry_id", "versions", "total"),
-        additional=True,
+    output_schema=shape(
+        {"entry_id": "string", "versions": "array", "total": "integer", "has_more": "boolean"},
+        {"next_offset": "integer"},
     ),
     annotations=READ,
     scope=Scope.READ,
@@ -417,9 +367,11 @@ async def list_tags(ctx: ToolContext, args: NoArgs) -> ToolOutput:
     tags = await ctx.trace.list_tags(ctx.principal)
     items = [{"tag": t.tag, "count": t.count} for t in tags]
     kept, truncated = fit(items, ctx.budget)
-    data: dict[str, Any] = {"tags": kept, "total": len(items), "truncated": truncated}
-    text = f"{len(items)} tags, most used first:\n" + "\n".join(
-        f"- {t['tag']} ({t['count']})" for t in kept
+    data: dict[str, Any] = {"tags": {t["tag"]: t["count"] for t in kept}, "total": len(items)}
+    if truncated:
+        data["truncated"] = True
+    text = f"{len(items)} tags (entries carrying each), most used first:\n" + "\n".join(
+        f"- {t['tag']}: {t['count']}" for t in kept
     )
     if truncated:
         data["note"] = f"Only the {len(kept)} most used tags fit in this answer."
@@ -430,24 +382,10 @@ async def list_tags(ctx: ToolContext, args: NoArgs) -> ToolOutput:
 LIST_TAGS = ToolSpec(
     name="list_tags",
     title="List tags",
-    description="List every tag used on live entries with how many entries carry it, most "
-    "used first. Use it to reuse existing tags instead of inventing near-duplicates.",
+    description="Tags in use with entry counts, most used first. Reuse them rather than "
+    "inventing near-duplicates.",
     args=NoArgs,
-    output_schema=obj(
-        {
-            "tags": array_of(
-                obj(
-                    {"tag": {"type": "string"}, "count": {"type": "integer"}},
-                    required=("tag", "count"),
-                )
-            ),
-            "total": {"type": "integer"},
-            "truncated": {"type": "boolean"},
-            "note": {"type": "string"},
-        },
-        required=("tags", "total"),
-        additional=True,
-    ),
+    output_schema=shape({"tags": "object", "total": "integer"}),
     annotations=READ,
     scope=Scope.READ,
     handler=list_tags,

@@ -6,8 +6,8 @@ from typing import Any
 
 from trace_core.inputs import SearchEntriesArgs, or_none
 from trace_core.model import Scope
-from trace_mcp._render import entry_dict
-from trace_mcp._schema import array_of, obj
+from trace_mcp._render import entry_dict, preview, streams_named
+from trace_mcp._schema import shape
 from trace_mcp.tools._common import (
     READ,
     ToolContext,
@@ -17,7 +17,6 @@ from trace_mcp.tools._common import (
     page_text,
     render_entries,
 )
-from trace_mcp.tools._outputs import ENTRY_OUT, PAGE_OUT
 
 __all__ = ["SEARCH_ENTRIES"]
 
@@ -30,16 +29,21 @@ async def search_entries(ctx: ToolContext, args: SearchEntriesArgs) -> ToolOutpu
         ctx.principal, args.query, filters=filters, limit=args.limit, cursor=cursor
     )
     streams = await ctx.trace.streams_by_id(ctx.principal)
+    limit = or_none(args.content_limit)
+    # Content only when asked for (include_content, or a content_limit to cut it to);
+    # otherwise the snippet and the entry's opening words.
+    with_content = args.include_content or limit is not None
     rendered = []
     for hit in result.hits:
         item = entry_dict(
             hit.entry,
             streams.get(hit.entry.stream_id) if hit.entry.stream_id else None,
-            include_content=args.include_content,
-            content_limit=or_none(args.content_limit),
+            include_content=with_content,
+            content_limit=limit,
         )
-        item["score"] = round(hit.score, 4)
         item["snippet"] = hit.snippet
+        if not with_content:
+            item["preview"] = preview(hit.entry.content)
         rendered.append(item)
     await add_image_counts(ctx, [hit.entry for hit in result.hits], rendered)
     items, truncated = render_entries(ctx, rendered)
@@ -61,41 +65,37 @@ async def search_entries(ctx: ToolContext, args: SearchEntriesArgs) -> ToolOutpu
     if result.relaxed:
         relaxed = "No entry had every word, so entries with any of the words are shown."
         note = f"{relaxed} {note}" if note else relaxed
+    named = streams_named((hit.entry.stream_id for hit in result.hits[: len(items)]), streams)
     data: dict[str, Any] = {
         "entries": items,
-        "count": len(items),
         "query": result.query,
-        "limit": result.limit,
         "has_more": next_cursor is not None,
-        "next_cursor": next_cursor,
-        "relaxed": result.relaxed,
-        "truncated": truncated,
     }
+    if next_cursor is not None:
+        data["next_cursor"] = next_cursor
+    if result.relaxed:
+        data["relaxed"] = True
+    if truncated:
+        data["truncated"] = True
     if note:
         data["note"] = note
+    data["streams"] = named
     header = f"{len(items)} entries match {result.query!r}, best first."
     if next_cursor:
         header += f" More: cursor={next_cursor!r}."
-    return ToolOutput(data=data, text=page_text(header, items, note))
+    return ToolOutput(data=data, text=page_text(header, items, note, named))
 
 
 SEARCH_ENTRIES = ToolSpec(
     name="search_entries",
     title="Search entries",
-    description="Ranked full-text search over the person's entries (title, content, tags), "
-    "best match first, each with a highlighted snippet. Write the query in plain words; "
-    "punctuation is fine. Takes the same filters as list_entries. Use it to answer "
-    "questions about what the person wrote.",
+    description="Ranked full-text search, best first: each hit has a snippet and the entry's "
+    "opening words; content only with include_content or content_limit (then "
+    "get_entry for one entry). Same filters as list_entries.",
     args=SearchEntriesArgs,
-    output_schema=obj(
-        {
-            "entries": array_of(ENTRY_OUT),
-            "query": {"type": "string"},
-            "relaxed": {"type": "boolean"},
-            **PAGE_OUT,
-        },
-        required=("entries", "query", "has_more"),
-        additional=True,
+    output_schema=shape(
+        {"entries": "array", "query": "string", "has_more": "boolean", "streams": "object"},
+        {"next_cursor": "string"},
     ),
     annotations=READ,
     scope=Scope.READ,

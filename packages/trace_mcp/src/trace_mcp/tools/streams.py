@@ -14,7 +14,7 @@ from trace_core.inputs import (
 )
 from trace_core.model import EntryFilter, Scope
 from trace_mcp._render import fit, stream_dict, stream_text
-from trace_mcp._schema import array_of, obj
+from trace_mcp._schema import shape
 from trace_mcp.tools._common import (
     READ,
     ToolContext,
@@ -23,7 +23,7 @@ from trace_mcp.tools._common import (
     changed_fields,
     write,
 )
-from trace_mcp.tools._outputs import STREAM_OUT, STREAM_WRITTEN
+from trace_mcp.tools._outputs import STREAM_WRITTEN
 
 __all__ = ["CREATE_STREAM", "GET_STREAM", "LIST_STREAMS", "UPDATE_STREAM"]
 
@@ -40,8 +40,9 @@ async def list_streams(ctx: ToolContext, args: ListStreamsArgs) -> ToolOutput:
         "streams": kept,
         "total": len(streams),
         "inbox_entry_count": inbox.total,
-        "truncated": truncated,
     }
+    if truncated:
+        data["truncated"] = True
     lines = [f"{len(streams)} streams; the Inbox (no stream) has {inbox.total} entries."]
     lines.extend(stream_text(item) for item in kept)
     if truncated:
@@ -53,21 +54,10 @@ async def list_streams(ctx: ToolContext, args: ListStreamsArgs) -> ToolOutput:
 LIST_STREAMS = ToolSpec(
     name="list_streams",
     title="List streams",
-    description="List the person's streams (notebooks) by name with entry counts, the total, "
-    "and how many entries are in the Inbox. Use it to find a stream_id before listing or "
-    "creating entries in a stream.",
+    description="List streams (notebooks) with entry counts and the Inbox count. Find a "
+    "stream_id here.",
     args=ListStreamsArgs,
-    output_schema=obj(
-        {
-            "streams": array_of(STREAM_OUT),
-            "total": {"type": "integer"},
-            "inbox_entry_count": {"type": "integer"},
-            "truncated": {"type": "boolean"},
-            "note": {"type": "string"},
-        },
-        required=("streams", "total"),
-        additional=True,
-    ),
+    output_schema=shape({"streams": "array", "total": "integer", "inbox_entry_count": "integer"}),
     annotations=READ,
     scope=Scope.READ,
     handler=list_streams,
@@ -84,11 +74,10 @@ async def get_stream(ctx: ToolContext, args: GetStreamArgs) -> ToolOutput:
 GET_STREAM = ToolSpec(
     name="get_stream",
     title="Get a stream",
-    description="Get one stream with its full entry_settings: which attributes it uses "
-    "(rating, status, priority, type, due dates...), the allowed types and statuses, the "
-    "default status and the rating type. Check it before writing entries into a stream.",
+    description="Get a stream and the entry settings that are on (fields used, allowed types "
+    "and statuses, rating scale).",
     args=GetStreamArgs,
-    output_schema=obj({"stream": STREAM_OUT}, required=("stream",), additional=True),
+    output_schema=STREAM_WRITTEN,
     annotations=READ,
     scope=Scope.READ,
     handler=get_stream,
@@ -100,17 +89,13 @@ async def create_stream(ctx: ToolContext, args: CreateStreamArgs) -> ToolOutput:
     stream = await ctx.trace.create_stream(ctx.principal, args.to_new_stream())
     item = stream_dict(stream, with_settings=True)
     message = f"Created stream {stream.name} ({stream.stream_id})."
-    return ToolOutput(
-        data={"stream": item, "message": message}, text=f"{message}\n{stream_text(item)}"
-    )
+    return ToolOutput(data={"stream": item}, text=f"{message}\n{stream_text(item)}")
 
 
 CREATE_STREAM = ToolSpec(
     name="create_stream",
     title="Create a stream",
-    description="Create a stream (notebook) with its entry settings: which attributes "
-    "entries use (rating, status, priority, type, due dates...), the allowed types and "
-    "statuses, and the rating type. Names are unique.",
+    description="Create a stream (notebook) and its entry settings. Names are unique.",
     args=CreateStreamArgs,
     output_schema=STREAM_WRITTEN,
     annotations=write(destructive=False, idempotent=False),
@@ -129,17 +114,14 @@ async def update_stream(ctx: ToolContext, args: UpdateStreamArgs) -> ToolOutput:
     stream = await ctx.trace.update_stream(ctx.principal, stream_id, patch)
     item = stream_dict(stream, with_settings=True)
     message = f"Updated stream {stream.name} ({', '.join(changed_fields(patch))})."
-    return ToolOutput(
-        data={"stream": item, "message": message}, text=f"{message}\n{stream_text(item)}"
-    )
+    return ToolOutput(data={"stream": item}, text=f"{message}\n{stream_text(item)}")
 
 
 UPDATE_STREAM = ToolSpec(
     name="update_stream",
     title="Update a stream",
-    description="Rename, describe, recolor, archive or change the entry settings of a "
-    "stream. Only the fields you pass change; entry_settings are merged into the current "
-    "settings. Archiving hides the stream from list_streams; its entries stay.",
+    description="Change a stream: only fields passed change; entry_settings merge into the "
+    "current ones. Archiving hides it; entries stay.",
     args=UpdateStreamArgs,
     output_schema=STREAM_WRITTEN,
     annotations=write(destructive=True, idempotent=True),

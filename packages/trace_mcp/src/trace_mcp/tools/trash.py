@@ -6,8 +6,7 @@ from typing import Any
 
 from trace_core.inputs import ListTrashArgs, RestoreEntryArgs, or_none
 from trace_core.model import Scope
-from trace_mcp._render import entry_dict, iso
-from trace_mcp._schema import array_of, obj
+from trace_mcp._render import entry_dict, iso, streams_named
 from trace_mcp.tools._common import (
     READ,
     ToolContext,
@@ -18,7 +17,7 @@ from trace_mcp.tools._common import (
     render_entries,
     write,
 )
-from trace_mcp.tools._outputs import ENTRY_OUT, PAGE_OUT, entry_result
+from trace_mcp.tools._outputs import ENTRY_PAGE_OUT, ENTRY_WRITTEN
 
 __all__ = ["LIST_TRASH", "RESTORE_ENTRY"]
 
@@ -37,7 +36,6 @@ async def list_trash(ctx: ToolContext, args: ListTrashArgs) -> ToolOutput:
             streams.get(e.stream_id) if e.stream_id else None,
             include_content=args.include_content,
             content_limit=args.content_limit,
-            with_context=False,
         )
         item["restorable_until"] = iso(ctx.trace.purge_at(e))
         rendered.append(item)
@@ -51,37 +49,29 @@ async def list_trash(ctx: ToolContext, args: ListTrashArgs) -> ToolOutput:
             ctx.principal, limit=len(items), offset=args.offset, cursor=cursor
         )
         next_cursor = shorter.next_cursor
-    data: dict[str, Any] = {
-        "entries": items,
-        "count": len(items),
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-        "has_more": has_more,
-        "next_cursor": next_cursor,
-        "next_offset": page.offset + len(items) if has_more else None,
-        "truncated": truncated,
-    }
+    named = streams_named((e.stream_id for e in page.items[: len(items)]), streams)
+    data: dict[str, Any] = {"entries": items, "total": page.total, "has_more": has_more}
+    if has_more:
+        data["next_cursor"] = next_cursor
+        data["next_offset"] = page.offset + len(items)
+    if truncated:
+        data["truncated"] = True
+    data["streams"] = {sid: {"name": c["name"]} for sid, c in named.items()}
     header = (
         f"{len(items)} of {page.total} deleted entries (restorable for "
         f"{ctx.trace.limits.trash_retention_days} days; restore_entry brings one back)."
     )
     if has_more:
         header += f" More: cursor={next_cursor!r} or offset={data['next_offset']}."
-    return ToolOutput(data=data, text=page_text(header, items, None))
+    return ToolOutput(data=data, text=page_text(header, items, None, data["streams"], rules=False))
 
 
 LIST_TRASH = ToolSpec(
     name="list_trash",
     title="List the trash",
-    description="List deleted entries, most recently deleted first, with when each will be "
-    "purged. Use it to find an entry to bring back with restore_entry.",
+    description="Deleted entries, latest first, with when each is purged.",
     args=ListTrashArgs,
-    output_schema=obj(
-        {"entries": array_of(ENTRY_OUT), **PAGE_OUT},
-        required=("entries", "total", "has_more"),
-        additional=True,
-    ),
+    output_schema=ENTRY_PAGE_OUT,
     annotations=READ,
     scope=Scope.READ,
     handler=list_trash,
@@ -91,17 +81,16 @@ LIST_TRASH = ToolSpec(
 async def restore_entry(ctx: ToolContext, args: RestoreEntryArgs) -> ToolOutput:
     """Bring an entry back from the trash."""
     entry = await ctx.trace.restore_entry(ctx.principal, args.entry_uuid())
-    where = "the Inbox" if entry.stream_id is None else f"stream {entry.stream_id}"
-    return await entry_output(ctx, entry, f"Restored entry {entry.entry_id} to {where}.")
+    return await entry_output(ctx, entry, "Restored")
 
 
 RESTORE_ENTRY = ToolSpec(
     name="restore_entry",
     title="Restore an entry",
-    description="Bring a deleted entry back from the trash (to its stream, or the Inbox if "
-    "the stream is gone).",
+    description="Bring an entry back from the trash (to its stream, or the Inbox if the stream "
+    "is gone).",
     args=RestoreEntryArgs,
-    output_schema=entry_result(),
+    output_schema=ENTRY_WRITTEN,
     annotations=write(destructive=False, idempotent=True),
     scope=Scope.FULL,
     handler=restore_entry,

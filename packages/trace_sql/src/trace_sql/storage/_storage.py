@@ -276,7 +276,7 @@ class SqlStorage(Storage):
         login role (the tables' owner), which then checks the role and grants it
         the tables (:func:`trace_sql.rls.prepare_app_role`).
         """
-        from trace_sql.migrate import migrate_engine
+        from trace_sql.migrate import MIGRATION_LOCK, migrate_engine
 
         if self._app_role is None:
             await migrate_engine(self._engine)
@@ -287,6 +287,11 @@ class SqlStorage(Storage):
         try:
             await migrate_engine(owner)
             async with owner.begin() as conn:
+                # Replicas starting at once: one GRANT at a time (concurrent
+                # GRANTs on one table can fail with "tuple concurrently updated").
+                await conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
                 await prepare_app_role(conn, self._app_role)
         finally:
             await owner.dispose()
