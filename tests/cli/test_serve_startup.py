@@ -2,9 +2,9 @@
 
 The server restarts often (deploys, scaling) and its first answer should come
 fast: on a database already at the newest schema it must not import Alembic,
-and without Meilisearch configured it must not import the Meilisearch client.
-(rich is no longer on this list: structlog, which writes the server's log lines,
-imports rich.traceback whenever rich is installed, ~15 ms.) Each check runs the
+and without Meilisearch configured it must not import the Meilisearch client,
+nor rich (the command line's tables; structlog, which writes the server's log
+lines, is imported without it: ``trace_http/web/_structlog.py``). Each check runs the
 real composition (settings, migration check, every adapter, the app, and its
 lifespan, started and stopped at once) in a fresh interpreter, where
 ``sys.modules`` shows what was imported; a process that does not exit fails too.
@@ -24,7 +24,7 @@ from trace_sql.migrate import current_revisions, head_revisions
 
 pytestmark = pytest.mark.anyio
 
-NOT_NEEDED_TO_SERVE = ("alembic", "trace_meili", "meilisearch")
+NOT_NEEDED_TO_SERVE = ("alembic", "trace_meili", "meilisearch", "rich")
 
 _SERVE_WITHOUT_LISTENING = """
 import asyncio, json, sys

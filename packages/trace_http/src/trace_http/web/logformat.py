@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import structlog
-
+from trace_http.web._structlog import structlog
 from trace_http.web.logs import redact
 
 __all__ = ["ACCESS_FIELDS", "APP_LOGGERS", "logging_config"]

@@ -31,12 +31,12 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from litestar import Response, get
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from trace_core.errors import TraceError
+from trace_http.web._structlog import structlog
 from trace_http.web.probes import Probes, probes_for
 
 if TYPE_CHECKING:
