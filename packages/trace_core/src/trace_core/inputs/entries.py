@@ -187,10 +187,7 @@ class ListEntriesArgs(EntryFilterArgs, frozen=True, kw_only=True, forbid_unknown
     content_limit: ContentLimit | UnsetType = UNSET
     sort: Annotated[
         EntrySort,
-        Meta(
-            description="- = descending; undated due_date last; ties by id. With a sort, "
-            "query is a substring match."
-        ),
+        Meta(description="- = descending. Ties by id."),
     ] = DEFAULT_SORT
     due_before: (
         Annotated[Day, Meta(description="due_date before this day, YYYY-MM-DD.")] | UnsetType

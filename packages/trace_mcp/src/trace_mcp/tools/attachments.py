@@ -43,8 +43,8 @@ async def get_attachment_url(ctx: ToolContext, args: AttachmentArgs) -> ToolOutp
 GET_ATTACHMENT_URL = ToolSpec(
     name="get_attachment_url",
     title="Get an attachment URL",
-    description="Signed download URL for an image (ids from get_entry), valid 1 hour, no login."
-    " To look at it yourself use get_attachment_data.",
+    description="Signed image download URL, valid 1 hour (ids from get_entry). To see the "
+    "image, use get_attachment_data.",
     args=AttachmentArgs,
     output_schema=shape({"url": "string", "expires_at": "string", "attachment": "object"}),
     annotations=READ,
@@ -124,7 +124,7 @@ ADD_ATTACHMENT = ToolSpec(
     name="add_attachment",
     title="Add an image",
     description="Attach an image (base64 in data, with filename): JPEG, PNG, WebP or GIF, up to"
-    " 10 MiB. The entry's version goes up by one.",
+    " 10 MiB.",
     args=AddAttachmentArgs,
     output_schema=shape(
         {"attachment_id": "string", "entry_id": "string", "entry_version": "integer"},
@@ -157,8 +157,7 @@ async def delete_attachment(ctx: ToolContext, args: AttachmentArgs) -> ToolOutpu
 DELETE_ATTACHMENT = ToolSpec(
     name="delete_attachment",
     title="Remove an image",
-    description="Remove an image from its entry (ids from get_entry). The entry's version goes "
-    "up by one. Ask first.",
+    description="Remove an image from its entry (ids from get_entry). Ask first.",
     args=AttachmentArgs,
     output_schema=shape(
         {

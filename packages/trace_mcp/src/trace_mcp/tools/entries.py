@@ -138,9 +138,8 @@ async def list_entries(ctx: ToolContext, args: ListEntriesArgs) -> ToolOutput:
 LIST_ENTRIES = ToolSpec(
     name="list_entries",
     title="List entries",
-    description="List entries, newest entry_date first (sort for other orders), with filters "
-    '(due_before, overdue too). stream_id omitted: all streams and the Inbox; null/"inbox": '
-    "the Inbox. Page with next_cursor. For questions about content use search_entries.",
+    description="List entries with filters, newest entry_date first (or by sort). Page with "
+    "next_cursor. To find content, use search_entries.",
     args=ListEntriesArgs,
     output_schema=ENTRY_PAGE_OUT,
     annotations=READ,
@@ -216,9 +215,8 @@ async def create_entry(ctx: ToolContext, args: CreateEntryArgs) -> ToolOutput:
 CREATE_ENTRY = ToolSpec(
     name="create_entry",
     title="Create an entry",
-    description="Create an entry (Markdown). No stream_id: the Inbox. type/status must be the "
-    "stream's (get_stream); rating in its scale. Answers id, version, title, "
-    "stream; include_content for the whole entry.",
+    description="Create an entry (Markdown); no stream_id: the Inbox. type, status and "
+    "rating follow the stream's settings (get_stream). Answers id and version.",
     args=CreateEntryArgs,
     output_schema=ENTRY_WRITTEN,
     annotations=write(destructive=False, idempotent=False),
@@ -249,7 +247,7 @@ UPDATE_ENTRY = ToolSpec(
     name="update_entry",
     title="Update an entry",
     description="Change an entry: only fields passed change; null clears; tags and content "
-    "REPLACE. Pass expected_version. Answers id, version and what changed.",
+    "REPLACE. Pass expected_version.",
     args=UpdateEntryArgs,
     output_schema=ENTRY_WRITTEN,
     annotations=write(destructive=True, idempotent=False),
@@ -349,7 +347,7 @@ async def get_entry_history(ctx: ToolContext, args: EntryHistoryArgs) -> ToolOut
 GET_ENTRY_HISTORY = ToolSpec(
     name="get_entry_history",
     title="Entry history",
-    description="An entry's versions, newest first: snapshot, action and who wrote it. To "
+    description="An entry's versions, newest first: snapshot, action, author. To "
     "recover old text, update_entry with it.",
     args=EntryHistoryArgs,
     output_schema=shape(
@@ -382,8 +380,7 @@ async def list_tags(ctx: ToolContext, args: NoArgs) -> ToolOutput:
 LIST_TAGS = ToolSpec(
     name="list_tags",
     title="List tags",
-    description="Tags in use with entry counts, most used first. Reuse them rather than "
-    "inventing near-duplicates.",
+    description="Tags in use with counts, most used first. Reuse them.",
     args=NoArgs,
     output_schema=shape({"tags": "object", "total": "integer"}),
     annotations=READ,

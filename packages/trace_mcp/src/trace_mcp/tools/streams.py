@@ -74,8 +74,7 @@ async def get_stream(ctx: ToolContext, args: GetStreamArgs) -> ToolOutput:
 GET_STREAM = ToolSpec(
     name="get_stream",
     title="Get a stream",
-    description="Get a stream and the entry settings that are on (fields used, allowed types "
-    "and statuses, rating scale).",
+    description="A stream with its entry settings that are on (types, statuses, rating).",
     args=GetStreamArgs,
     output_schema=STREAM_WRITTEN,
     annotations=READ,
