@@ -44,9 +44,9 @@ SEARCH_TIMEOUT = 15
 
 # Pages whose linked CSS, scripts and images (same origin) are fetched from the executable.
 PAGES_WITH_STATIC_FILES = ("/signin", "/login", "/")
-# The lead switches this on once the web pages ship static files: then a bundle without
-# them (or pages linking none) fails instead of printing a note.
-STATIC_FILES_REQUIRED = False
+# The pages ship static files (htmx, app.js, app.css): a bundle without them, or pages
+# linking none, fails.
+STATIC_FILES_REQUIRED = True
 
 MCP_HEADERS = {
     "Content-Type": "application/json",
