@@ -433,3 +433,20 @@ async def test_the_time_zone_is_set_and_times_follow_it(
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d CE(S)?T", page.text)
     refused = await alice_browser.post("/settings/time-zone", data={"time_zone": "UTC"})
     assert refused.status_code == 403
+
+
+async def test_restoring_from_a_stale_history_page_restores_nothing(
+    site: Site, alice_browser: httpx.AsyncClient
+) -> None:
+    alice = site.as_(site.alice)
+    entry = await site.trace.create_entry(alice, EntryDraft(content="old words"))
+    await site.trace.update_entry(alice, entry.entry_id, EntryPatch(content="new words"))
+    page = await alice_browser.get(f"/entries/{entry.entry_id}/history")
+    await site.trace.update_entry(alice, entry.entry_id, EntryPatch(content="newest words"))
+    stale = await alice_browser.post(
+        f"/entries/{entry.entry_id}/history/1/restore",
+        data={"csrf_token": hidden(page.text, "csrf_token"), "expected_version": "2"},
+    )
+    assert stale.status_code == 409
+    assert "The entry changed" in stale.text
+    assert (await site.trace.get_entry(alice, entry.entry_id)).entry.content == "newest words"
