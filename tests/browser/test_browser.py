@@ -196,3 +196,20 @@ def test_the_pages_fit_a_phone(browser: Browser, live_server: LiveServer, tmp_pa
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 0
     context.close()
+
+
+def test_the_browsers_time_zone_is_proposed_on_first_sign_in(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    context = browser.new_context(timezone_id="Europe/Paris")
+    page = context.new_page()
+    _watch(page)
+    _sign_in(page, live_server)
+    proposal = page.locator("#tz-proposal")
+    expect(proposal).to_be_visible()
+    expect(proposal).to_contain_text("Europe/Paris")
+    page.click("text=Use my time zone")
+    expect(page.locator(".notice")).to_contain_text("Time zone set to Europe/Paris")
+    page.goto(live_server.url + "/home")
+    expect(page.locator("#tz-proposal")).to_have_count(0)
+    context.close()

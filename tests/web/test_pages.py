@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from web_support import ORIGIN, Site, hidden
@@ -406,3 +408,45 @@ def test_times_are_shown_in_the_persons_zone() -> None:
     moment = datetime(2026, 7, 1, 12, 30, tzinfo=UTC)
     assert show_time(moment, ZoneInfo("Europe/Paris")) == "2026-07-01 14:30 CEST"
     assert show_time(moment, zone_of(object())) == "2026-07-01 12:30 UTC"
+
+
+async def test_the_time_zone_is_set_and_times_follow_it(
+    site: Site, alice_browser: httpx.AsyncClient
+) -> None:
+    home = await alice_browser.get("/home")
+    assert 'id="tz-proposal"' in home.text  # still on the default zone: proposed
+    csrf = hidden(home.text, "csrf_token")
+    bad = await alice_browser.post(
+        "/settings/time-zone", data={"csrf_token": csrf, "time_zone": "Mars/Olympus"}
+    )
+    assert bad.status_code == 400
+    assert "time_zone" in bad.text
+    saved = await alice_browser.post(
+        "/settings/time-zone", data={"csrf_token": csrf, "time_zone": "europe/paris"}
+    )
+    assert saved.status_code == 200
+    assert "Time zone set to Europe/Paris" in saved.text
+    assert (await site.trace.get_account(site.alice.account_id)).time_zone == "Europe/Paris"
+    assert 'id="tz-proposal"' not in (await alice_browser.get("/home")).text
+    entry = await site.trace.create_entry(site.as_(site.alice), EntryDraft(content="x"))
+    page = await alice_browser.get(f"/entries/{entry.entry_id}")
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d CE(S)?T", page.text)
+    refused = await alice_browser.post("/settings/time-zone", data={"time_zone": "UTC"})
+    assert refused.status_code == 403
+
+
+async def test_restoring_from_a_stale_history_page_restores_nothing(
+    site: Site, alice_browser: httpx.AsyncClient
+) -> None:
+    alice = site.as_(site.alice)
+    entry = await site.trace.create_entry(alice, EntryDraft(content="old words"))
+    await site.trace.update_entry(alice, entry.entry_id, EntryPatch(content="new words"))
+    page = await alice_browser.get(f"/entries/{entry.entry_id}/history")
+    await site.trace.update_entry(alice, entry.entry_id, EntryPatch(content="newest words"))
+    stale = await alice_browser.post(
+        f"/entries/{entry.entry_id}/history/1/restore",
+        data={"csrf_token": hidden(page.text, "csrf_token"), "expected_version": "2"},
+    )
+    assert stale.status_code == 409
+    assert "The entry changed" in stale.text
+    assert (await site.trace.get_entry(alice, entry.entry_id)).entry.content == "newest words"

@@ -130,20 +130,15 @@ class SettingsController(Controller):
         form = await web.form(request, signed)
         if isinstance(form, Response):
             return form
-        setter = getattr(web.trace, "set_time_zone", None)
-        if setter is None:
-            return self._account(
-                web, signed, status=400, error="time_zone: this server cannot keep a time zone yet."
-            )
         try:
-            await setter(signed.principal, form.get("time_zone", "").strip())
+            await web.trace.set_time_zone(signed.principal, form.get("time_zone", "").strip())
         except InvalidInputError as exc:
             return self._account(web, signed, status=400, error=exc.message)
         account = await web.trace.get_account(signed.account.account_id)
         return self._account(
             web,
             signed._replace(account=account),
-            notice=f"Time zone set to {getattr(account, 'time_zone', 'UTC')}.",
+            notice=f"Time zone set to {account.time_zone}.",
         )
 
     # --- data ------------------------------------------------------------------
