@@ -309,3 +309,43 @@ async def test_unknown_routes_and_methods_are_problems(http: httpx2.AsyncClient)
     problem(await http.get("/api/v1/nothing", headers=ALICE), 404, "not_found")
     wrong = await http.put("/api/v1/tags", headers=ALICE)
     problem(wrong, 405, "method_not_allowed")
+
+
+async def test_account_time_zone(http: httpx2.AsyncClient) -> None:
+    assert (await http.get("/api/v1/account", headers=ALICE)).json()["time_zone"] == "UTC"
+    both = await http.patch(
+        "/api/v1/account", json={"time_zone": "Europe/Paris", "name": "Alice P."}, headers=ALICE
+    )
+    assert (both.json()["time_zone"], both.json()["name"]) == ("Europe/Paris", "Alice P.")
+    # A bad zone changes nothing, not even the name sent with it.
+    bad = await http.patch(
+        "/api/v1/account", json={"time_zone": "Mars/Olympus", "name": "Nope"}, headers=ALICE
+    )
+    assert problem(bad, 400, "invalid_input")["field"] == "time_zone"
+    me = (await http.get("/api/v1/account", headers=ALICE)).json()
+    assert (me["time_zone"], me["name"]) == ("Europe/Paris", "Alice P.")
+    refused = await http.patch(
+        "/api/v1/account", json={"time_zone": "UTC"}, headers=bearer("alice-read")
+    )
+    problem(refused, 403, "insufficient_scope")
+
+
+async def test_entries_sort_and_due_filters(http: httpx2.AsyncClient) -> None:
+    # The test clock's today is 2026-01-15.
+    for i, due in enumerate(("2026-01-10", "2026-01-20", "2026-03-01", "2026-01-02")):
+        await http.post(
+            "/api/v1/entries", json={"content": f"task {i}", "due_date": due}, headers=ALICE
+        )
+    by_due = await http.get("/api/v1/entries?sort=due_date", headers=ALICE)
+    assert [e["content"] for e in by_due.json()["items"]] == [
+        "task 3",
+        "task 0",
+        "task 1",
+        "task 2",
+    ]
+    before = await http.get("/api/v1/entries?due_before=2026-01-15&sort=due_date", headers=ALICE)
+    assert [e["content"] for e in before.json()["items"]] == ["task 3", "task 0"]
+    overdue = await http.get("/api/v1/entries?overdue=true&sort=-due_date", headers=ALICE)
+    assert [e["content"] for e in overdue.json()["items"]] == ["task 0", "task 3"]
+    bad = await http.get("/api/v1/entries?sort=colour", headers=ALICE)
+    assert problem(bad, 400, "invalid_input")["field"] == "sort"

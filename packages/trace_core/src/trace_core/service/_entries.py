@@ -518,7 +518,7 @@ class EntryUseCases(EntryValidation):
 
         """
         self._require(principal, Scope.READ, "get_entry_history")
-        async with self.storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
             if await uow.entries.get(principal.account_id, entry_id, include_deleted=True) is None:
                 raise NotFoundError("entry", entry_id)
             versions = await uow.versions.list(principal.account_id, entry_id)

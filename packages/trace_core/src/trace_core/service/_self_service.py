@@ -46,8 +46,11 @@ class SelfServiceUseCases(AccountUseCases):
         *,
         name: str | UnsetType | None = UNSET,
         password_hash: str | UnsetType = UNSET,
+        time_zone: str | UnsetType = UNSET,
     ) -> Account:
-        """Rename the caller's account (None or blank clears) or set its password hash.
+        """Rename the caller's account (None or blank clears), set its time zone or password hash.
+
+        Everything given is checked before anything is written, in one write.
 
         The transport hashes the password (core knows no hashing scheme) and
         ends the account's other sign-in sessions after a password change.
@@ -55,16 +58,18 @@ class SelfServiceUseCases(AccountUseCases):
         Raises:
             InsufficientScopeError: not a full-scope caller.
             InvalidInputError: the name is too long or holds control characters;
-                nothing to change.
+                the time zone is not an IANA name; nothing to change.
 
         """
         self._require(principal, Scope.FULL, "update_account")
-        if isinstance(name, UnsetType) and isinstance(password_hash, UnsetType):
+        if all(isinstance(v, UnsetType) for v in (name, password_hash, time_zone)):
             raise InvalidInputError(
-                "name", "nothing to change: pass a name or a password", allowed=["name", "password"]
+                "name",
+                "nothing to change: pass a name, a time_zone or a password",
+                allowed=["name", "time_zone", "password"],
             )
         return await self.update_account(
-            principal.account_id, name=name, password_hash=password_hash
+            principal.account_id, name=name, password_hash=password_hash, time_zone=time_zone
         )
 
     async def export_own_account(self, principal: Principal) -> transfer.ExportDocument:

@@ -26,13 +26,12 @@ from trace_core.errors import (
     AuthenticationError,
     NotFoundError,
     PermissionDeniedError,
-    RateLimitedError,
 )
 from trace_core.model import Account, Principal, Scope
 from trace_core.ports import Authenticator
 from trace_http.web.mcp_endpoint import ResourceServer
 from trace_http.web.oauth._pages import Pages
-from trace_http.web.ratelimit import RateLimiter
+from trace_http.web.ratelimit import RateLimiter, limit_work
 
 __all__ = ["CSRF_HEADER", "ApiAuth"]
 
@@ -77,14 +76,10 @@ class ApiAuth:
         authorization = request.headers.get("authorization")
         if authorization is not None:
             principal = await self._bearer(authorization)
-            key = principal.credential_id or f"account:{principal.account_id}"
         else:
             principal = await self._cookie(request)
-            key = f"web:{principal.account_id}"
-        if self.limiter is not None:
-            wait = await self.limiter.hit(key)
-            if wait is not None:
-                raise RateLimitedError(wait)
+        # One unit of work, from the same per-key budget as MCP's tool calls.
+        await limit_work(self.limiter, principal)
         return principal
 
     async def _bearer(self, authorization: str) -> Principal:

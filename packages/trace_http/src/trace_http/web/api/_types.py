@@ -302,6 +302,7 @@ class AccountOut(msgspec.Struct, frozen=True, kw_only=True):
     email: str
     name: str | None
     plan: str | None
+    time_zone: str
     created_at: datetime
     has_password: bool
 
@@ -313,18 +314,30 @@ class AccountOut(msgspec.Struct, frozen=True, kw_only=True):
             email=a.email,
             name=a.name,
             plan=a.plan,
+            time_zone=a.time_zone,
             created_at=a.created_at,
             has_password=a.password_hash is not None,
         )
 
 
 class AccountChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """What to change in the caller's account."""
+    """What to change in the caller's account: its name, its time zone, or both."""
 
     name: (
         Annotated[str, Meta(max_length=200, description="The name shown; null clears.")]
         | msgspec.UnsetType
         | None
+    ) = msgspec.UNSET
+    time_zone: (
+        Annotated[
+            str,
+            Meta(
+                max_length=64,
+                description="An IANA zone such as Europe/Paris: 'today' for new entries "
+                "and the overdue filter follow it.",
+            ),
+        ]
+        | msgspec.UnsetType
     ) = msgspec.UNSET
 
 

@@ -58,8 +58,11 @@ class AccountController(Controller):
         principal: NamedDependency[Principal],
         data: JSONBody[AccountChanges],
     ) -> AccountOut:
-        """Set the account's name (null clears)."""
-        return AccountOut.of(await trace.update_own_account(principal, name=data.name))
+        """Set the account's name (null clears) and/or its time zone (all or nothing)."""
+        account = await trace.update_own_account(
+            principal, name=data.name, time_zone=data.time_zone
+        )
+        return AccountOut.of(account)
 
     @put("/password", responses=ERRORS, summary="Set my password", status_code=200)
     async def set_password(

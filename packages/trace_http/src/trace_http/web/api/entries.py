@@ -36,6 +36,7 @@ from trace_core.inputs import (
 )
 from trace_core.limits import LIST_MAX_LIMIT, MAX_OFFSET, SEARCH_MAX_LIMIT
 from trace_core.model import Entry, Principal, Stream
+from trace_core.ordering import EntrySort
 from trace_core.service import Trace
 from trace_http.web.api._common import (
     ERRORS,
@@ -151,6 +152,14 @@ class EntriesController(Controller):
         cursor: Annotated[str | None, QueryParameter(description="From the Link header.")] = None,
         include_content: FromQuery[bool | None] = None,
         content_limit: Annotated[int | None, QueryParameter(ge=1)] = None,
+        sort: Annotated[
+            EntrySort | None,
+            QueryParameter(description="entry_date (default -entry_date); - = descending."),
+        ] = None,
+        due_before: Annotated[str | None, QueryParameter(description="YYYY-MM-DD")] = None,
+        overdue: Annotated[
+            bool | None, QueryParameter(description="Only entries due before today.")
+        ] = None,
     ) -> Response[EntryPage]:
         """List live entries, newest first, with every ``list_entries`` filter.
 
@@ -163,6 +172,8 @@ class EntriesController(Controller):
             limit=args.limit,
             offset=args.offset,
             cursor=args.cursor if isinstance(args.cursor, str) else None,
+            sort=args.sort,
+            overdue=args.overdue,
         )
         items = await _entry_outs(
             trace,
