@@ -310,11 +310,11 @@ def health_routes(
     """
     headers = {"Cache-Control": "no-store"}
 
-    @get("/health/live", name="health-live", sync_to_thread=False)
+    @get("/health/live", name="health-live", sync_to_thread=False, include_in_schema=False)
     def live() -> Response[Any]:
         return Response({"status": "ok"}, headers=headers)
 
-    @get("/health/ready", name="health-ready")
+    @get("/health/ready", name="health-ready", include_in_schema=False)
     async def ready() -> Response[Any]:
         checks: dict[str, str] = {}
         for name, probe in (("database", probes.database), ("search", probes.search)):
@@ -334,7 +334,7 @@ def health_routes(
     routes: list[ControllerRouterHandler] = [live, ready]
     if observer is not None:
 
-        @get("/metrics", name="metrics")
+        @get("/metrics", name="metrics", include_in_schema=False)
         async def metrics() -> Response[bytes]:
             return Response(
                 await observer.exposition(), media_type=CONTENT_TYPE_LATEST, headers=headers
