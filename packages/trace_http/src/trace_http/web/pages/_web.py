@@ -84,6 +84,22 @@ class Web:
             return self.pages.session_expired()
         return form
 
+    async def posted(
+        self, request: Request[Any, Any, Any]
+    ) -> tuple[Signed, dict[str, str]] | Response[Any]:
+        """Return who POSTed and their form's fields, or the answer when they may not.
+
+        Signed out: the sign-in page (coming back here after); a failed CSRF check:
+        the "session expired" answer. Every form handler starts here.
+        """
+        signed = await self.who(request)
+        if signed is None:
+            return self.to_sign_in(request)
+        form = await self.form(request, signed)
+        if isinstance(form, Response):
+            return form
+        return signed, form
+
     def csrf(self, signed: Signed) -> str:
         """Return the CSRF token every form of this person's pages carries."""
         return self.pages.sessions.csrf_token(session_id=signed.session.session_id)

@@ -189,12 +189,10 @@ class BrowseController(Controller):
         web: NamedDependency[Web],
     ) -> Response[Any]:
         """Bring an entry back from the trash and open it."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, _form = posted
         try:
             await web.trace.restore_entry(signed.principal, entry_id)
         except NotFoundError:

@@ -167,12 +167,10 @@ class EntriesController(Controller):
         self, request: Request[Any, Any, Any], web: NamedDependency[Web]
     ) -> Response[Any]:
         """Create the entry (or show the preview) and open it."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, form = posted
         if form.get("action") == "preview":
             return await self._form_page(web, signed, entry=None, values=form, preview=True)
         try:
@@ -215,12 +213,10 @@ class EntriesController(Controller):
         web: NamedDependency[Web],
     ) -> Response[Any]:
         """Save over the version the form was opened at; a newer one: the conflict page."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, form = posted
         detail = await self._detail(web, signed, entry_id)
         if isinstance(detail, Response):
             return detail
@@ -291,12 +287,10 @@ class EntriesController(Controller):
         web: NamedDependency[Web],
     ) -> Response[Any]:
         """Move the entry to the trash."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, _form = posted
         try:
             await web.trace.delete_entry(signed.principal, entry_id)
         except NotFoundError:
@@ -354,12 +348,10 @@ class EntriesController(Controller):
         web: NamedDependency[Web],
     ) -> Response[Any]:
         """Remove one image from the entry (kept for the trash period, in the history)."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, _form = posted
         try:
             attachment = await web.trace.get_attachment(signed.principal, attachment_id)
             if attachment.entry_id != entry_id:
@@ -408,12 +400,10 @@ class EntriesController(Controller):
         web: NamedDependency[Web],
     ) -> Response[Any]:
         """Bring the entry back to ``version``, as a new version on top."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, form = posted
         try:
             expected = (
                 int(form.get("expected_version", "")) if form.get("expected_version") else None

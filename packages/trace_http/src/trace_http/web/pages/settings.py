@@ -63,12 +63,10 @@ class SettingsController(Controller):
         self, request: Request[Any, Any, Any], web: NamedDependency[Web]
     ) -> Response[Any]:
         """Save the display name."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, form = posted
         try:
             account = await web.trace.update_account(
                 signed.account.account_id, name=form.get("name", "").strip() or None
@@ -82,12 +80,10 @@ class SettingsController(Controller):
         self, request: Request[Any, Any, Any], web: NamedDependency[Web]
     ) -> Response[Any]:
         """Change the password (the current one first); every other session ends."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, form = posted
         new = form.get("new_password", "")
         if new != form.get("confirm_password", ""):
             return self._account(
@@ -124,12 +120,10 @@ class SettingsController(Controller):
         self, request: Request[Any, Any, Any], web: NamedDependency[Web]
     ) -> Response[Any]:
         """Set the zone dates are shown in and "today" is counted in (an IANA name)."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, form = posted
         try:
             await web.trace.set_time_zone(signed.principal, form.get("time_zone", "").strip())
         except InvalidInputError as exc:

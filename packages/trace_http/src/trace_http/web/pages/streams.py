@@ -72,12 +72,10 @@ class StreamsController(Controller):
         self, request: Request[Any, Any, Any], web: NamedDependency[Web]
     ) -> Response[Any]:
         """Create the stream and open it."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, form = posted
         try:
             stream = await web.trace.create_stream(
                 signed.principal,
@@ -116,12 +114,10 @@ class StreamsController(Controller):
         web: NamedDependency[Web],
     ) -> Response[Any]:
         """Save the stream's name, description, archive flag and settings."""
-        signed = await web.who(request)
-        if signed is None:
-            return web.to_sign_in(request)
-        form = await web.form(request, signed)
-        if isinstance(form, Response):
-            return form
+        posted = await web.posted(request)
+        if isinstance(posted, Response):
+            return posted
+        signed, form = posted
         try:
             stream = await web.trace.get_stream(signed.principal, stream_id)
         except NotFoundError:
