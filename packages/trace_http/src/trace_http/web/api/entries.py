@@ -35,7 +35,7 @@ from trace_core.inputs import (
     UpdateEntryArgs,
 )
 from trace_core.limits import LIST_MAX_LIMIT, MAX_OFFSET, SEARCH_MAX_LIMIT
-from trace_core.model import Entry, Principal, Stream
+from trace_core.model import Entry, Page, Principal, Stream
 from trace_core.ordering import EntrySort
 from trace_core.service import Trace
 from trace_http.web.api._common import (
@@ -102,6 +102,29 @@ async def _entry_outs(
         )
         for e in entries
     ]
+
+
+async def _entry_page(
+    request: Request[Any, Any, Any],
+    trace: Trace,
+    principal: Principal,
+    page: Page[Entry],
+    *,
+    include_content: bool,
+    content_limit: object,
+) -> Response[EntryPage]:
+    """Answer a page of entries (listing or trash) with its ``Link`` to the next page."""
+    items = await _entry_outs(
+        trace, principal, page.items, include_content=include_content, content_limit=content_limit
+    )
+    body = EntryPage(
+        items=items,
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        next_cursor=page.next_cursor,
+    )
+    return Response(body, headers=next_link(request, page.next_cursor))
 
 
 async def _one(
@@ -175,21 +198,14 @@ class EntriesController(Controller):
             sort=args.sort,
             overdue=args.overdue,
         )
-        items = await _entry_outs(
+        return await _entry_page(
+            request,
             trace,
             principal,
-            page.items,
+            page,
             include_content=args.include_content,
             content_limit=args.content_limit,
         )
-        body = EntryPage(
-            items=items,
-            total=page.total,
-            limit=page.limit,
-            offset=page.offset,
-            next_cursor=page.next_cursor,
-        )
-        return Response(body, headers=next_link(request, page.next_cursor))
 
     @get("/{entry_id:uuid}", responses=ERRORS, summary="Get an entry")
     async def get_entry(
@@ -408,21 +424,14 @@ class TrashController(Controller):
             offset=args.offset,
             cursor=args.cursor if isinstance(args.cursor, str) else None,
         )
-        items = await _entry_outs(
+        return await _entry_page(
+            request,
             trace,
             principal,
-            page.items,
+            page,
             include_content=args.include_content,
             content_limit=args.content_limit,
         )
-        body = EntryPage(
-            items=items,
-            total=page.total,
-            limit=page.limit,
-            offset=page.offset,
-            next_cursor=page.next_cursor,
-        )
-        return Response(body, headers=next_link(request, page.next_cursor))
 
     @post("/{entry_id:uuid}/restore", responses=ERRORS, status_code=200, summary="Restore")
     async def restore(
