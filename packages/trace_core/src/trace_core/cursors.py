@@ -68,11 +68,14 @@ class SearchPosition(msgspec.Struct, frozen=True, array_like=True):
     Attributes:
         offset: hits to skip.
         match: ``all`` or ``any`` (a relaxed search stays relaxed on later pages).
+        near: typed words and the near spellings page one added (later pages
+            search the same corrected query).
 
     """
 
     offset: int
     match: Literal["all", "any"]
+    near: tuple[tuple[str, str], ...] = ()
 
 
 def fingerprint(*parts: Any) -> str:

@@ -293,21 +293,45 @@ class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
 
 
 class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
-    """One ranked search result with a highlighted snippet."""
+    """One ranked search result with a highlighted snippet.
+
+    ``relaxed`` marks a hit that matches only some of the query's words,
+    ranked below every hit that matches them all (it fills a page the full
+    matches leave short).
+    """
 
     entry: Entry
     score: float
     snippet: str
+    relaxed: bool = False
 
 
 class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
-    """Ranked hits; ``relaxed`` when no entry had every word and any word was used."""
+    """Ranked hits of a search.
+
+    Attributes:
+        hits: this page, full matches first, then (``relaxed``) partial ones.
+        query: the query as given.
+        limit: the page size.
+        next_cursor: where the next page starts, if there is one.
+        relaxed: some hits of the page match only some of the words.
+        total: how many entries match every word (typo corrections
+            included), when known; partial matches are not counted.
+        corrected: ``(typed, near spelling)`` pairs that were searched too
+            because the typed word was not in the account's notes.
+        suggestions: what to try when the search found nothing (fewer words,
+            without a filter, a word that no entry has).
+
+    """
 
     hits: list[SearchHit]
     query: str
     limit: int
     next_cursor: str | None = None
     relaxed: bool = False
+    total: int | None = None
+    corrected: tuple[tuple[str, str], ...] = ()
+    suggestions: tuple[str, ...] = ()
 
 
 class TrashPolicy(msgspec.Struct, frozen=True, kw_only=True):

@@ -32,6 +32,7 @@ from trace_core.model import (
     TagCount,
 )
 from trace_core.ordering import DEFAULT_SORT, EntrySort
+from trace_core.search import ParsedQuery, parse_query
 
 __all__ = [
     "AccountRepository",
@@ -488,7 +489,9 @@ async def _one_chunk(data: bytes) -> AsyncGenerator[bytes, None]:
 class SearchRequest(msgspec.Struct, frozen=True, kw_only=True):
     """What a search index is asked: a query, filters and a page.
 
-    ``match`` is ``all`` (every word required) or ``any``.
+    ``match`` is ``all`` (every clause required) or ``any``. ``parsed`` is the
+    query as the facade parsed it, with the typo corrections it added; an
+    index parses ``query`` itself when it is None (:meth:`parsed_query`).
     """
 
     query: str
@@ -496,6 +499,11 @@ class SearchRequest(msgspec.Struct, frozen=True, kw_only=True):
     limit: int = 20
     offset: int = 0
     match: str = "all"
+    parsed: ParsedQuery | None = None
+
+    def parsed_query(self) -> ParsedQuery:
+        """Return :attr:`parsed`, or :attr:`query` parsed."""
+        return self.parsed if self.parsed is not None else parse_query(self.query)
 
 
 class SearchIndex(Protocol):
@@ -522,6 +530,24 @@ class SearchIndex(Protocol):
     async def index(self, entries: Sequence[Entry]) -> None:
         """Add or replace these entries (deleted ones are removed)."""
         ...
+
+    async def similar_words(
+        self, account_id: UUID, words: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """Look ``words`` up in the words of ``account_id``'s own entries (typo tolerance).
+
+        Returns, for each word that no entry of the account has, the account's
+        words within :func:`~trace_core.search_text.typo_distance` of it,
+        nearest first, at most :data:`~trace_core.search_text.MAX_NEAR_WORDS`
+        (maybe none); words the account has are left out. Never another
+        account's words. The default (an engine that corrects typos itself,
+        or has no vocabulary) knows nothing and returns ``{}``.
+
+        Raises:
+            UnavailableError: the search engine cannot be reached.
+
+        """
+        return {}
 
     async def remove(self, account_id: UUID, entry_ids: Sequence[UUID]) -> None:
         """Remove entries from the index."""

@@ -1,12 +1,14 @@
 """Query handling shared by every search adapter.
 
 Whatever a person or a model types is a valid query: quotes, ``-``, ``:``,
-``*``, parentheses, ``AND``/``OR``/``NOT``, emoji and pasted paragraphs. None of
-it ever reaches an engine as syntax. The text is cut into *terms* (runs of
-letters, digits and combining marks, lower-cased) and each adapter builds its
-engine's query from those terms only, quoting every one (the FTS5 and
-``to_tsquery`` texts are written in ``trace_sql.search``, beside their engines;
-the Meilisearch adapter sends the terms joined by spaces).
+``*``, parentheses, ``AND``/``NOT``, emoji and pasted paragraphs. Three bits of
+syntax people already know mean what they expect (``"exact phrase"``,
+``-word``, ``a OR b``, see :func:`parse_query`); nothing else is syntax and
+none of it ever reaches an engine as syntax. The text is cut into *terms*
+(runs of letters, digits and combining marks, lower-cased, by
+:func:`~trace_core.search_text.tokenize`) and each adapter builds its engine's
+query from the parsed clauses, quoting every word (the FTS5 and ``to_tsquery``
+texts are written in ``trace_sql.search``, beside their engines).
 
 A term is made of letters, digits and marks only, so wrapping it in the
 engine's quote character cannot be escaped out of.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol
 from uuid import UUID
 
@@ -29,6 +31,15 @@ import msgspec
 
 from trace_core.errors import InvalidInputError
 from trace_core.limits import MAX_QUERY_CHARS
+from trace_core.search_text import (
+    MAX_TERM_CHARS,
+    STOP_WORDS,
+    cjk_grams,
+    compound_parts,
+    is_cjk,
+    is_term_char,
+    tokenize,
+)
 
 __all__ = [
     "ELLIPSIS",
@@ -39,6 +50,8 @@ __all__ = [
     "MIN_PREFIX_CHARS",
     "SNIPPET_CHARS",
     "STOP_WORDS",
+    "Alternative",
+    "Clause",
     "Match",
     "OutboxItem",
     "ParsedQuery",
@@ -53,13 +66,10 @@ __all__ = [
 ]
 
 Match = Literal["all", "any"]
-"""``all``: every term is required; ``any``: at least one term."""
+"""``all``: every clause is required; ``any``: at least one clause."""
 
 MAX_QUERY_TERMS = 32
 """Terms beyond this many are ignored: a pasted paragraph stays a fast query."""
-
-MAX_TERM_CHARS = 64
-"""Longer "words" (hashes, base64 blobs) are cut to this length."""
 
 MIN_PREFIX_CHARS = 2
 """The last word is matched as a prefix only from this length on (1 char would match everything)."""
@@ -76,209 +86,108 @@ ELLIPSIS = "…"
 SNIPPET_CHARS = 200
 """Target length of a snippet, in characters."""
 
-# Words so common that requiring them makes a natural-language question find
-# nothing ("how did we migrate the database" should not need "how", "did" and
-# "we" to appear). They are dropped unless the query has nothing else.
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-    ]
-)
+Alternative = tuple[str, ...]
+"""One way to satisfy a clause: a word, or a phrase (words that must follow each other)."""
 
-
-def _is_term_char(char: str) -> bool:
-    # Letters, numbers and marks (so "naïve" in decomposed form stays one word),
-    # plus private-use characters, like SQLite's unicode61 tokenizer.
-    category = unicodedata.category(char)
-    return category[0] in "LNM" or category == "Co"
-
-
-def tokenize(text: str) -> list[str]:
-    """Cut ``text`` into lower-cased words of letters, digits and marks.
-
-    Everything else (spaces, punctuation, symbols, emoji, control characters)
-    separates words. Words longer than :data:`MAX_TERM_CHARS` are cut.
-
-    Args:
-        text: any string.
-
-    Returns:
-        The words in order, duplicates kept.
-
-    """
-    words: list[str] = []
-    current: list[str] = []
-    for char in unicodedata.normalize("NFC", text):
-        if _is_term_char(char):
-            current.append(char)
-        elif current:
-            words.append("".join(current).lower()[:MAX_TERM_CHARS])
-            current = []
-    if current:
-        words.append("".join(current).lower()[:MAX_TERM_CHARS])
-    # A word that starts with a mark (a stray combining accent) is still a word
-    # for the engine; drop words that are marks only, they match nothing.
-    return [w for w in words if any(unicodedata.category(c)[0] in "LN" for c in w)]
+Clause = tuple[Alternative, ...]
+"""Alternatives of which an entry must match one (``a OR "b c"``)."""
 
 
 class ParsedQuery(msgspec.Struct, frozen=True, kw_only=True):
-    """A query cut into engine-safe terms.
+    """A query cut into engine-safe words, with the syntax people already know.
+
+    ``"exact phrase"``, ``-word`` (or ``-"a phrase"``) to exclude and ``OR``
+    between two words or phrases; everything else is plain words. Compounds
+    typed with a hyphen or dot (``e-mail``, ``COVID-19``) are a phrase of their
+    parts or their joined form (``email``). No other character is syntax.
 
     Attributes:
         text: the query as given, stripped.
-        terms: unique lower-cased terms in order of first appearance, stop words
-            removed unless there was nothing else, at most
-            :data:`MAX_QUERY_TERMS`.
-        prefix_last: whether the last term should also match longer words (the
-            person may still be typing it).
+        terms: the unique lower-cased words an entry is searched for, in order
+            (stop words removed from plain words unless there was nothing
+            else), at most :data:`MAX_QUERY_TERMS`; snippets mark these.
+        prefix_last: whether the last plain word should also match longer
+            words (the person may still be typing it).
+        clauses: what an entry must match, one alternative of each (every
+            clause for ``match="all"``, at least one for ``"any"``); empty means
+            one clause per term.
+        excluded: alternatives no hit may match.
+        corrected: near spellings of typed words that were added to the
+            clauses (typed word, correction), see :meth:`with_corrections`.
 
     """
 
     text: str
     terms: tuple[str, ...]
     prefix_last: bool = False
+    clauses: tuple[Clause, ...] = ()
+    excluded: tuple[Alternative, ...] = ()
+    corrected: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        """Whether the query has no searchable word (e.g. only emoji or punctuation)."""
+        """Whether the query has no searchable word (e.g. only emoji, punctuation, exclusions)."""
         return not self.terms
+
+    @property
+    def all_clauses(self) -> tuple[Clause, ...]:
+        """The clauses, one per term when none were parsed (a query built from terms alone)."""
+        return self.clauses or tuple(((t,),) for t in self.terms)
+
+    @property
+    def prefix_word(self) -> str | None:
+        """The word matched as a prefix too (the last clause's only word), if any."""
+        if not self.prefix_last or not self.terms:
+            return None
+        last = self.all_clauses[-1] if self.all_clauses else ()
+        if len(last) >= 1 and last[0] == (self.terms[-1],):
+            return self.terms[-1]
+        return None
+
+    def plain_words(self) -> list[str]:
+        """Return the single words of the clauses (typo candidates), in order, once each."""
+        words = [alt[0] for clause in self.all_clauses for alt in clause if len(alt) == 1]
+        return list(dict.fromkeys(words))
+
+    def with_corrections(self, near: Mapping[str, Sequence[str]]) -> ParsedQuery:
+        """Return this query with ``near[word]`` as alternatives of each clause holding ``word``."""
+        added: list[tuple[str, str]] = []
+        clauses: list[Clause] = []
+        for clause in self.all_clauses:
+            alternatives = list(clause)
+            for alt in clause:
+                if len(alt) == 1:
+                    for correction in near.get(alt[0], ()):
+                        if (correction,) not in alternatives:
+                            alternatives.append((correction,))
+                            added.append((alt[0], correction))
+            clauses.append(tuple(alternatives))
+        terms = tuple(dict.fromkeys([*self.terms, *(c for _, c in added)]))
+        return msgspec.structs.replace(
+            self,
+            terms=terms,
+            clauses=tuple(clauses),
+            corrected=(*self.corrected, *added),
+        )
+
+
+_QUOTES = '"\u201c\u201d\u201e\u00ab\u00bb'
+_TOKEN = re.compile(
+    rf"(?P<neg>(?<![^\s(])-)?"
+    rf"(?:[{_QUOTES}](?P<phrase>[^{_QUOTES}]*)(?:[{_QUOTES}]|$)|(?P<word>[^\s{_QUOTES}]+))"
+)
 
 
 def parse_query(text: object, *, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuery:
-    """Validate a query and cut it into terms.
+    """Validate a query and parse it.
 
     Args:
         text: what the person or model typed.
         max_chars: the longest query accepted (checked before the text is walked).
 
     Returns:
-        The parsed query; it may have no terms (only punctuation or emoji), in
-        which case a search finds nothing rather than failing.
+        The parsed query; it may have no terms (only punctuation, emoji or
+        exclusions), in which case a search finds nothing rather than failing.
 
     Raises:
         InvalidInputError: ``query`` is not a string, is empty or blank, or is
@@ -296,21 +205,77 @@ def parse_query(text: object, *, max_chars: int = MAX_QUERY_CHARS) -> ParsedQuer
     stripped = text.strip()
     if not stripped:
         raise InvalidInputError("query", "must not be empty: give one or more words to search for")
-    words = tokenize(stripped)
-    unique = list(dict.fromkeys(words))
-    meaningful = [w for w in unique if w not in STOP_WORDS]
-    terms = tuple((meaningful or unique)[:MAX_QUERY_TERMS])
+    items: list[tuple[bool, bool, Clause]] = []  # (excluded, quoted, alternatives)
+    join_next = False
+    for match in _TOKEN.finditer(unicodedata.normalize("NFC", stripped)):
+        phrase, chunk = match.group("phrase"), match.group("word")
+        if chunk == "OR" and items and not items[-1][0]:
+            join_next = True
+            continue
+        negated = match.group("neg") is not None
+        quoted = phrase is not None
+        if quoted:
+            words = tuple(tokenize(phrase))
+            found: list[Clause] = [(words,)] if words else []
+        else:
+            found = _chunk_clauses(chunk or "")
+        for clause in found:
+            if join_next and not negated:
+                was_excluded, was_quoted, before = items.pop()
+                items.append((was_excluded, was_quoted or quoted, (*before, *clause)))
+            else:
+                items.append((negated, quoted, clause))
+            join_next = False
+        if len(items) > 4 * MAX_QUERY_TERMS:
+            break
+    positive = [(quoted, alts) for negated, quoted, alts in items if not negated]
+    excluded = tuple(dict.fromkeys(alt for negated, _, alts in items if negated for alt in alts))
+    # Stop words: a plain one-word clause of a stop word is dropped, unless
+    # that leaves nothing (then the query is all stop words: keep them).
+    meaningful = [
+        (quoted, alts)
+        for quoted, alts in positive
+        if quoted or len(alts) > 1 or len(alts[0]) > 1 or alts[0][0] not in STOP_WORDS
+    ]
+    kept = meaningful or positive
+    clauses = tuple(dict.fromkeys(alts for _, alts in kept))[:MAX_QUERY_TERMS]
+    terms = tuple(dict.fromkeys(w for clause in clauses for alt in clause for w in alt))
+    terms = terms[:MAX_QUERY_TERMS]
     # Prefix-match the last word only when the text ends inside that word: the
     # person is still typing it. "deploy " or "deploy." means the word is done.
-    ends_in_word = _is_term_char(unicodedata.normalize("NFC", text)[-1])
+    last_plain = bool(kept) and not kept[-1][0] and kept[-1][1] == ((terms[-1],),)
+    ends_in_word = is_term_char(unicodedata.normalize("NFC", text)[-1])
     prefix_last = bool(
-        terms
-        and words
+        last_plain
         and ends_in_word
-        and words[-1] == terms[-1]
+        and not stripped.endswith(('"', "\u201d"))
         and len(terms[-1]) >= MIN_PREFIX_CHARS
+        and not is_cjk(terms[-1])
+        and not items[-1][0]
     )
-    return ParsedQuery(text=stripped, terms=terms, prefix_last=prefix_last)
+    return ParsedQuery(
+        text=stripped,
+        terms=terms,
+        prefix_last=prefix_last,
+        clauses=clauses,
+        excluded=excluded[:MAX_QUERY_TERMS],
+    )
+
+
+def _chunk_clauses(chunk: str) -> list[Clause]:
+    """Return the clauses of one space-free chunk of a query.
+
+    ``deploy`` -> one word; ``e-mail`` (a compound) -> its parts as a phrase
+    or joined (``email``); words glued by other punctuation (``apples,pears``)
+    -> one clause per word, as if spaces separated them.
+    """
+    words = tuple(tokenize(chunk))
+    if len(words) <= 1:
+        return [(words,)] if words else []
+    compounds = compound_parts(chunk)
+    if len(compounds) == 1 and compounds[0] == words:
+        return [(words, ("".join(words)[:MAX_TERM_CHARS],))]
+    return [((w,),) for w in words]
 
 
 # --- matching in Python (reference index, snippets) ---------------------------
@@ -390,26 +355,59 @@ def _candidates(stems: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[int, int, int]]:
-    """Return ``(start, end, term index)`` of every word of ``text`` a term matches."""
-    stems = tuple(stem(t) for t in terms)
-    if not text or not any(stems):
+    """Return ``(start, end, term index)`` of every place of ``text`` a term matches.
+
+    A word matches by stem (the last term also as a prefix when
+    ``prefix_last``); a CJK term matches as a substring; a term that is the
+    joined form of a compound (``wifi``) matches the compound (``Wi-Fi``).
+    """
+    if not text or not terms:
         return []
     found: list[tuple[int, int, int]] = []
-    last = len(stems) - 1
     folded = _folded(text)
-    for m in _candidates(tuple(s for s in stems if s)).finditer(folded):
-        start = m.start()
-        if start and folded[start - 1].isalnum():
-            continue  # inside a longer word
-        word = m.group()
-        word_stem = stem(word)
-        for i, term_stem in enumerate(stems):
-            if not term_stem:
-                continue
-            if (prefix_last and i == last and word.startswith(term_stem)) or word_stem == term_stem:
-                found.append((m.start(), m.end(), i))
-                break
+    cjk = [is_cjk(t) for t in terms]
+    stems = tuple("" if cjk[i] else stem(t) for i, t in enumerate(terms))
+    last = len(stems) - 1
+    if any(stems):
+        for m in _candidates(tuple(s for s in stems if s)).finditer(folded):
+            start = m.start()
+            if start and folded[start - 1].isalnum():
+                continue  # inside a longer word
+            word = m.group()
+            word_stem = stem(word)
+            for i, term_stem in enumerate(stems):
+                if not term_stem:
+                    continue
+                if (prefix_last and i == last and word.startswith(term_stem)) or (
+                    word_stem == term_stem
+                ):
+                    found.append((m.start(), m.end(), i))
+                    break
+        if not text.isascii() or any(c in text for c in "-.'/_"):
+            joined = {s: i for i, s in enumerate(stems) if s}
+            for m in _COMPOUND_RE.finditer(folded):
+                parts = compound_parts(m.group())
+                index = joined.get(stem("".join(parts[0]))) if parts else None
+                if index is not None:
+                    found.append((m.start(), m.end(), index))
+    for i, term in enumerate(terms):
+        if cjk[i]:
+            for gram in dict.fromkeys(cjk_grams(term)) if len(term) > 8 else (term,):
+                start = folded.find(gram)
+                while start >= 0:
+                    found.append((start, start + len(gram), i))
+                    start = folded.find(gram, start + len(gram))
+    if len(found) > 1:
+        found.sort()
+        merged = [found[0]]
+        for item in found[1:]:
+            if item[0] >= merged[-1][1]:
+                merged.append(item)
+        found = merged
     return found
+
+
+_COMPOUND_RE = re.compile(r"[^\W_]+(?:[-.'\u2019_/\u2010\u2011][^\W_]+)+")
 
 
 def highlight_snippet(

@@ -9,7 +9,8 @@ import msgspec
 from trace_core import search as search_query
 from trace_core.cursors import SearchPosition, fingerprint
 from trace_core.model import EntryFilter, Principal, Scope, SearchHit, SearchResult
-from trace_core.ports import SearchRequest
+from trace_core.ports import SearchIndex, SearchRequest
+from trace_core.search_text import typo_distance
 from trace_core.service._base import NO_UNIT_OF_WORK
 from trace_core.service._entries import EntryUseCases
 
@@ -28,8 +29,11 @@ class SearchUseCases(EntryUseCases):
     ) -> SearchResult:
         """Ranked full-text search over the caller's live entries.
 
-        Every word is required first; when that finds nothing, any word is
-        enough and the result says ``relaxed``.
+        Every word is required first. When that fills less than the page,
+        near spellings (from the account's own words) of the typed words the
+        account has no entry with are searched too, then entries with any of
+        the words fill the page, flagged ``relaxed``. A search that finds
+        nothing says what to try.
 
         Raises:
             InvalidInputError: empty query, bad limit or cursor.
@@ -69,10 +73,12 @@ class SearchUseCases(EntryUseCases):
             else SearchPosition(offset=0, match="all")
         )
 
-        def next_cursor(more: bool, match: search_query.Match) -> str | None:
+        def next_cursor(
+            more: bool, match: search_query.Match, near: tuple[tuple[str, str], ...] = ()
+        ) -> str | None:
             if not more:
                 return None
-            following = SearchPosition(position.offset + limit, match)
+            following = SearchPosition(position.offset + limit, match, near)
             return self.cursors.encode("search", scope, following)
 
         if self.search is None:
@@ -97,23 +103,171 @@ class SearchUseCases(EntryUseCases):
                 limit=limit,
                 next_cursor=next_cursor(page.next_cursor is not None, "all"),
             )
-        match = position.match
         request = SearchRequest(
-            query=parsed.text, filters=filters, limit=limit + 1, offset=position.offset, match=match
+            query=parsed.text,
+            filters=filters,
+            limit=limit + 1,
+            offset=position.offset,
+            match=position.match,
+            parsed=parsed,
         )
-        hits = await self.search.search(principal.account_id, request)
-        if not hits and stream_id is not None:
+        if position.match == "all" and not position.near:
+            hits = await self.search.search(principal.account_id, request)
+            if len(hits) > limit or position.offset > 0:
+                total = (
+                    await self.search.count(principal.account_id, request)
+                    if len(hits) > limit
+                    else position.offset + len(hits)
+                )
+                return SearchResult(
+                    hits=hits[:limit],
+                    query=parsed.text,
+                    limit=limit,
+                    next_cursor=next_cursor(len(hits) > limit, "all"),
+                    total=total,
+                )
+            near = await self._near_words(principal.account_id, parsed)
+        else:
+            hits = []
+            near = position.near
+        # Page one came up short (or a later page of such a search): the full
+        # matches, then those of the typo-corrected query, then any-word
+        # matches, each below the last.
+        corrected = parsed.with_corrections(_grouped(near)) if near else parsed
+        pieces = await _pages_of_stages(
+            self.search, principal.account_id, request, parsed, corrected, hits, near
+        )
+        found = pieces.page[position.offset : position.offset + limit + 1]
+        relaxed = any(h.relaxed for h in found[:limit])
+        if not found and stream_id is not None:
             async with self.storage.unit_of_work(account_id=principal.account_id) as uow:
                 await self._stream(uow, principal, stream_id)
-        if not hits and match == "all" and position.offset == 0 and len(parsed.terms) > 1:
-            match = "any"
-            hits = await self.search.search(
-                principal.account_id, msgspec.structs.replace(request, match=match)
-            )
+        suggestions: tuple[str, ...] = ()
+        if not found and position.offset == 0:
+            suggestions = await self._suggestions(principal.account_id, request, parsed, near)
+        match: search_query.Match = "any" if pieces.any_used else "all"
         return SearchResult(
-            hits=hits[:limit],
+            hits=found[:limit],
             query=parsed.text,
             limit=limit,
-            next_cursor=next_cursor(len(hits) > limit, match),
-            relaxed=match == "any",
+            next_cursor=next_cursor(len(found) > limit, match, near),
+            relaxed=relaxed,
+            total=pieces.full_matches,
+            corrected=near,
+            suggestions=suggestions,
         )
+
+    async def _near_words(
+        self, account_id: UUID, parsed: search_query.ParsedQuery
+    ) -> tuple[tuple[str, str], ...]:
+        """Near spellings, from the account's own words, of the typed words it has no entry with."""
+        assert self.search is not None
+        words = [w for w in parsed.plain_words() if typo_distance(w)]
+        if not words:
+            return ()
+        found = await self.search.similar_words(account_id, words)
+        pairs: list[tuple[str, str]] = []
+        for word in words:
+            for near in found.get(word, ()):
+                # "apples" -> "apple" is no correction: stemming finds those already.
+                if search_query.stem(near) != search_query.stem(word):
+                    pairs.append((word, near))
+        return tuple(pairs)
+
+    async def _suggestions(
+        self,
+        account_id: UUID,
+        request: SearchRequest,
+        parsed: search_query.ParsedQuery,
+        near: tuple[tuple[str, str], ...],
+    ) -> tuple[str, ...]:
+        """Return what to try when a search found nothing (fewer words, no filters)."""
+        assert self.search is not None
+        tips: list[str] = []
+        unknown = await self.search.similar_words(account_id, parsed.plain_words())
+        missing = [w for w in parsed.plain_words() if w in unknown and not unknown[w]]
+        if missing and len(parsed.all_clauses) > len(missing):
+            tips.append("no entry has " + ", ".join(f"'{w}'" for w in missing) + ": leave it out")
+        elif len(parsed.all_clauses) > 1:
+            tips.append("fewer or other words")
+        active = _active_filters(request.filters)
+        if active:
+            everywhere = msgspec.structs.replace(request, filters=EntryFilter(is_archived=None))
+            found = await self.search.count(account_id, everywhere)
+            if found:
+                tips.append(f"{found} entries match without the filters {', '.join(active)}")
+            elif request.filters.is_archived is False:
+                tips.append("also search archived entries (is_archived)")
+        elif request.filters.is_archived is False:
+            everywhere = msgspec.structs.replace(request, filters=EntryFilter(is_archived=None))
+            if await self.search.count(account_id, everywhere):
+                tips.append("archived entries match: search with is_archived")
+        if parsed.excluded:
+            tips.append("without the excluded words (-word)")
+        if any(len(alt) > 1 for clause in parsed.all_clauses for alt in clause):
+            tips.append("the words without quotes")
+        return tuple(tips)
+
+
+class _Stages(msgspec.Struct, kw_only=True):
+    page: list[SearchHit]
+    full_matches: int | None
+    any_used: bool
+
+
+def _grouped(pairs: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for word, near in pairs:
+        grouped.setdefault(word, []).append(near)
+    return grouped
+
+
+async def _pages_of_stages(
+    index: SearchIndex,
+    account_id: UUID,
+    request: SearchRequest,
+    parsed: search_query.ParsedQuery,
+    corrected: search_query.ParsedQuery,
+    exact: list[SearchHit],
+    near: tuple[tuple[str, str], ...],
+) -> _Stages:
+    """Return the hits up to ``request``'s page: full, corrected full, then any-word matches.
+
+    Every stage is asked from its first hit (a later page re-asks the earlier
+    stages: they are short, or this function is not reached).
+    """
+    want = request.offset + request.limit
+    head = msgspec.structs.replace(request, offset=0, limit=want, match="all")
+    if not exact or request.offset:
+        exact = await index.search(account_id, msgspec.structs.replace(head, parsed=parsed))
+    seen = {h.entry.entry_id for h in exact}
+    hits = list(exact)
+    if near and len(hits) < want:
+        for hit in await index.search(account_id, msgspec.structs.replace(head, parsed=corrected)):
+            if hit.entry.entry_id not in seen:
+                seen.add(hit.entry.entry_id)
+                hits.append(hit)
+    full = len(hits) if len(hits) < want else None
+    any_used = False
+    if len(hits) < want and len(corrected.all_clauses) > 1:
+        any_used = True
+        wide = msgspec.structs.replace(head, parsed=corrected, match="any", limit=want + len(hits))
+        for hit in await index.search(account_id, wide):
+            if hit.entry.entry_id not in seen:
+                seen.add(hit.entry.entry_id)
+                hits.append(msgspec.structs.replace(hit, relaxed=True))
+    if full is None:
+        count_all = msgspec.structs.replace(head, parsed=corrected)
+        full = await index.count(account_id, count_all)
+    return _Stages(page=hits, full_matches=full, any_used=any_used)
+
+
+def _active_filters(filters: EntryFilter) -> list[str]:
+    """Names of the filters that narrow a search (``is_archived`` aside)."""
+    default = EntryFilter()
+    return [
+        name
+        for name in EntryFilter.__struct_fields__
+        if name not in ("is_archived", "text", "tags_mode")
+        and getattr(filters, name) != getattr(default, name)
+    ]
