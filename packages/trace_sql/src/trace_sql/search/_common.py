@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from trace_core.errors import InvalidInputError
 from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import SearchIndex, SearchRequest
-from trace_core.search import Match, ParsedQuery, entry_snippet, parse_query
+from trace_core.search import Match, ParsedQuery, entry_snippet
 from trace_sql.errors import translated_errors
 from trace_sql.storage import SqlStorage, entry_filter_clauses, row_to_entry
 from trace_sql.tables import entries
@@ -101,7 +101,7 @@ class SqlSearchIndex(SearchIndex):
             UnavailableError: the database cannot be reached.
 
         """
-        query = parse_query(request.query)
+        query = request.parsed_query()
         if query.is_empty or request.limit <= 0:
             return []
         if request.offset < 0:
@@ -132,7 +132,7 @@ class SqlSearchIndex(SearchIndex):
             UnavailableError: the database cannot be reached.
 
         """
-        query = parse_query(request.query)
+        query = request.parsed_query()
         if query.is_empty:
             return 0
         return await self._on_connection(self._count, account_id, query, request)

@@ -9,8 +9,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
-import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from trace_core.errors import InvalidInputError
 from trace_core.model import EntryFilter, SearchHit
@@ -19,13 +19,13 @@ from trace_core.search import (
     ELLIPSIS,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
-    Match,
     ParsedQuery,
-    fold,
-    highlight_snippet,
+    entry_snippet,
 )
+from trace_core.search_text import is_cjk
 from trace_sql.rls import ACCOUNT_SETTING
 from trace_sql.search._common import DriverCodec, SqlSearchIndex, match_of, search_hits
+from trace_sql.search.postgres_query import folded_query, tsquery, tsquery_sql
 from trace_sql.storage import ENTRY_LIST_ORDER, SqlStorage
 from trace_sql.tables import entries
 
@@ -53,25 +53,6 @@ $$
 """The trigger function that computes ``entries.search_vector`` (same as migration 0100)."""
 
 
-def tsquery(query: ParsedQuery, match: Match = "all") -> str:
-    r"""Build a PostgreSQL ``to_tsquery`` text from the terms only.
-
-    Each term is a single-quoted lexeme (terms never contain ``'`` or ``\\``);
-    ``to_tsquery`` then stems it and drops stop words with the configured
-    text-search language.
-
-    Raises:
-        ValueError: the query has no terms.
-
-    """
-    if not query.terms:
-        raise ValueError("query has no terms")
-    parts = [f"'{term}'" for term in query.terms]
-    if query.prefix_last:
-        parts[-1] += ":*"
-    return (" | " if match == "any" else " & ").join(parts)
-
-
 def _literal_int(value: int) -> Any:
     # Rendered into the statement, not bound: with parameters PostgreSQL may
     # reuse a generic plan that guessed the limits and picked the wrong scan.
@@ -87,12 +68,6 @@ def _pg_type_oid(type_: Any) -> int | None:
     if isinstance(type_, sa.Numeric):
         return 1700
     return None
-
-
-def _folded(query: ParsedQuery) -> ParsedQuery:
-    """Return ``query`` with its terms' accents stripped, as the unaccenting trigger does."""
-    terms = tuple(dict.fromkeys(t for t in (fold(term) for term in query.terms) if t))
-    return msgspec.structs.replace(query, terms=terms)
 
 
 class _PostgresCodec(DriverCodec):
@@ -113,8 +88,8 @@ class _PostgresCodec(DriverCodec):
         self.language = language
         selected = ", ".join(f"entries.{name}" for name in self.columns)
         # The statement _search builds (see there for why), written out once.
-        # {q} is the tsquery text rendered as a literal, {w} the window.
-        ts_query = f"to_tsquery('{language}'::regconfig, {{q}})"
+        # {q} is the tsquery expression (literals only, see tsquery_sql), {w} the window.
+        ts_query = "{q}"
         self.template = (
             f"SELECT {selected}, page.rank FROM entries JOIN ("  # noqa: S608 - constants
             " SELECT w.entry_id, w.entry_date, w.created_at,"
@@ -143,7 +118,7 @@ class _PostgresCodec(DriverCodec):
         self,
         account_id: UUID,
         filters: EntryFilter,
-        text: str,
+        ts_query: str,
         *,
         window: int,
         limit: int,
@@ -171,15 +146,14 @@ class _PostgresCodec(DriverCodec):
             if value is not None:
                 params.append(self._value(column, value))
                 conditions.append(f"entries.{column} {op} ${len(params)}")
-        # Rendered, not bound (see _search): tsquery text is letters, digits
-        # and operators; quotes are doubled as SQL requires.
-        literal = "'" + text.replace("'", "''") + "'"
+        # Rendered, not bound (see _search): to_tsquery calls on literals
+        # whose quotes tsquery_sql doubled as SQL requires.
         sql = (
             self.template.replace("{filters}", " AND ".join(conditions))
             .replace("{w}", str(int(window)))
             .replace("{limit}", str(int(limit)))
             .replace("{offset}", str(int(offset)))
-            .replace("{q}", literal)  # last: nothing is looked for in the query text
+            .replace("{q}", ts_query)  # last: nothing is looked for in the query text
         )
         return sql, params
 
@@ -242,7 +216,20 @@ class PostgresSearchIndex(SqlSearchIndex):
         return self._unaccent
 
     async def _query(self, conn: Any, query: ParsedQuery) -> ParsedQuery:
-        return _folded(query) if await self._folds_accents(conn) else query
+        return folded_query(query) if await self._folds_accents(conn) else query
+
+    def _tsquery(self, query: ParsedQuery, request: SearchRequest) -> Any:
+        """Return the ``tsquery`` expression of ``query`` as a SQLAlchemy column.
+
+        Rendered into the statement, not bound: it is ``to_tsquery`` calls on
+        literals of letters, digits and tsquery operators whose quotes
+        :func:`tsquery_sql` doubled. Prepared with a parameter, PostgreSQL
+        would switch to a generic plan after a few runs, planned without
+        knowing how common the words are, and rank every match of a common word.
+        """
+        return sa.literal_column(
+            tsquery_sql(query, match_of(request), language=self.language), TSQUERY()
+        )
 
     async def start(self) -> None:
         """Apply the configured text-search language at start (see :meth:`configure`)."""
@@ -308,7 +295,7 @@ class PostgresSearchIndex(SqlSearchIndex):
             value = await driver.fetchval("SELECT value FROM search_config WHERE name = 'unaccent'")
             self._unaccent = value == "on"
         if self._unaccent:
-            query = _folded(query)
+            query = folded_query(query)
         if query.is_empty:
             return []
         codec = _PostgresCodec.get(dialect, self.language)
@@ -328,7 +315,7 @@ class PostgresSearchIndex(SqlSearchIndex):
         return _PostgresCodec.get(dialect, self.language).ranked_query(
             account_id,
             request.filters,
-            tsquery(query, match_of(request)),
+            tsquery_sql(query, match_of(request), language=self.language),
             window=max(self.rank_window, request.offset + request.limit),
             limit=request.limit,
             offset=request.offset,
@@ -369,15 +356,7 @@ class PostgresSearchIndex(SqlSearchIndex):
         query = await self._query(conn, query)
         if query.is_empty:
             return []
-        # The query text is rendered into the statement (it is built from
-        # letters, digits and tsquery operators only, and quoted by the
-        # dialect): prepared with a parameter, PostgreSQL would switch to a
-        # generic plan after a few runs, planned without knowing how common
-        # the words are, and rank every match of a common word.
-        text: sa.BindParameter[str] = sa.bindparam(
-            "tsquery_text", tsquery(query, match_of(request)), literal_execute=True
-        )
-        ts_query = sa.func.to_tsquery(self._config(), text)
+        ts_query = self._tsquery(query, request)
         window = max(self.rank_window, request.offset + request.limit)
         # The newest ``window`` matches of the account, then ranked: every
         # match when there are fewer (exact ranking), else the newest ones.
@@ -430,10 +409,7 @@ class PostgresSearchIndex(SqlSearchIndex):
         query = await self._query(conn, query)
         if query.is_empty:
             return 0
-        text: sa.BindParameter[str] = sa.bindparam(
-            "tsquery_text", tsquery(query, match_of(request)), literal_execute=True
-        )
-        ts_query = sa.func.to_tsquery(self._config(), text)
+        ts_query = self._tsquery(query, request)
         statement = (
             sa.select(sa.func.count())
             .select_from(entries)
@@ -442,7 +418,16 @@ class PostgresSearchIndex(SqlSearchIndex):
         return int((await conn.execute(statement)).scalar_one())
 
     async def _headlines(self, conn: Any, query: Any, rows: Sequence[Any]) -> dict[UUID, str]:
-        ts_query = sa.func.to_tsquery(self._config(), tsquery(query, "any"))
+        # ts_headline marks the words of the text; CJK grams (in
+        # search_extra) are marked in Python.
+        words = tuple(t for t in query.terms if not is_cjk(t))
+        if len(words) < len(query.terms):
+            return {
+                row["entry_id"]: entry_snippet(row["title"], row["content"], row["tags"], query)
+                for row in rows
+            }
+        terms_only = ParsedQuery(text=query.text, terms=words, prefix_last=query.prefix_last)
+        ts_query = sa.func.to_tsquery(self._config(), tsquery(terms_only, "any"))
         body = sa.func.concat_ws(
             " \n ",
             entries.c.title,
@@ -458,8 +443,8 @@ class PostgresSearchIndex(SqlSearchIndex):
         # (e.g. a stop-word-only query); mark what we can ourselves then.
         for row in rows:
             if HIGHLIGHT_START not in found.get(row["entry_id"], ""):
-                found[row["entry_id"]] = highlight_snippet(
-                    row["content"], query.terms, prefix_last=query.prefix_last
+                found[row["entry_id"]] = entry_snippet(
+                    row["title"], row["content"], row["tags"], query
                 )
         return found
 
