@@ -8,12 +8,16 @@ suggests the account's own words only.
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from sqlalchemy.engine import make_url
 
 from trace_core.model import Account
 from trace_core.search_text import search_extra, vocabulary
@@ -168,5 +172,68 @@ async def test_the_migration_backfills_extra_and_words_from_live_entries(tmp_pat
         assert words == vocabulary(["Wi-Fi", "東京タワー", "e-mail"])
         assert "vanished" not in words  # trashed entries are not in the vocabulary
         assert "wifi" in words
+    finally:
+        await storage.close()
+
+
+@pytest.fixture
+async def owned_postgres(postgres_database: str) -> AsyncIterator[str]:
+    """An empty database owned by a login role that is not a superuser (bound by FORCE RLS)."""
+    admin_url = make_url(os.environ.get("TRACE_TEST_POSTGRES_URL", postgres_database))
+    suffix = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    owner, name = f"trace_words_owner_{suffix}", f"trace_words_{suffix}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(sa.text(f'CREATE ROLE "{owner}" LOGIN NOSUPERUSER NOBYPASSRLS'))
+        await conn.execute(sa.text(f'CREATE DATABASE "{name}" OWNER "{owner}"'))
+    try:
+        yield admin_url.set(username=owner, database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await conn.execute(sa.text(f'DROP ROLE IF EXISTS "{owner}"'))
+        await admin.dispose()
+
+
+@pytest.mark.postgres
+async def test_the_postgres_migration_backfills_under_row_level_security(
+    owned_postgres: str,
+) -> None:
+    engine = create_engine(owned_postgres)
+    me, other = uuid.uuid4(), uuid.uuid4()
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_to, "0400_row_level_security")
+            await conn.execute(sa.text("SELECT set_config('trace.all_accounts', 'on', true)"))
+            for account in (me, other):
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO accounts (account_id, email, email_normalized, name, plan, "
+                        "is_active, created_at, time_zone) VALUES "
+                        "(:id, :email, :email, 'x', 'free', true, now(), 'UTC')"
+                    ),
+                    {"id": account, "email": f"{account.hex}@x.test"},
+                )
+            for account, content in ((me, "Wi-Fi heron"), (other, "bittern")):
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO entries (entry_id, account_id, content, entry_date, tags, "
+                        "priority, is_pinned, is_archived, mentions, created_at, updated_at, "
+                        "version) VALUES (:id, :account, :content, '2026-01-01', "
+                        "'[\"e-mail\"]', 0, false, false, '[]', now(), now(), 1)"
+                    ),
+                    {"id": uuid.uuid4(), "account": account, "content": content},
+                )
+    finally:
+        await engine.dispose()
+    await migrate_async(owned_postgres)
+    storage = create_storage(owned_postgres)
+    try:
+        assert await _words(storage, me) == vocabulary(["Wi-Fi heron", "e-mail"])
+        assert await _words(storage, other) == vocabulary(["bittern", "e-mail"])
+        async with storage.connect(account_id=me) as conn:
+            extra = await conn.execute(sa.select(entries.c.search_extra))
+            # Row-level security: only my entry is visible, with its joined compounds.
+            assert [e.split() for e in extra.scalars()] == [["wifi", "email"]]
     finally:
         await storage.close()
