@@ -228,9 +228,32 @@ async def test_whether_a_last_word_is_complete_depends_on_the_own_account_only(
 
 
 def _upgrade_to(connection: sa.Connection, revision: str) -> None:
-    """Upgrade to an old search revision, with the accounts table as this code writes it."""
+    """Upgrade to an old search revision, with the accounts table as this code writes it.
+
+    The entries table and ``search_words`` get what this code writes too
+    (``0500_search_fields``); :func:`_migrate_old` takes them away before migrating.
+    """
     command.upgrade(alembic_config(connection), revision)
     command.upgrade(alembic_config(connection), "0200_account_time_zone")
+    connection.exec_driver_sql(
+        "ALTER TABLE entries ADD COLUMN search_extra TEXT NOT NULL DEFAULT ''"
+    )
+    connection.exec_driver_sql(
+        "CREATE TABLE search_words (account_id CHAR(32), word TEXT, "
+        "PRIMARY KEY (account_id, word)) WITHOUT ROWID"
+    )
+
+
+async def _migrate_old(url: str) -> None:
+    """Drop what :func:`_upgrade_to` added for this code, then migrate to the heads."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("DROP TABLE search_words")
+            await conn.exec_driver_sql("ALTER TABLE entries DROP COLUMN search_extra")
+    finally:
+        await engine.dispose()
+    await migrate_async(url)
 
 
 async def test_upgrading_a_search_index_without_accounts_indexes_every_entry_by_account(
@@ -252,7 +275,7 @@ async def test_upgrading_a_search_index_without_accounts_indexes_every_entry_by_
     finally:
         await storage.close()
 
-    await migrate_async(url)
+    await _migrate_old(url)
 
     storage = await open_storage(url)
     try:
@@ -358,7 +381,7 @@ async def test_sharding_an_index_and_back_keeps_every_entry_searchable(tmp_path:
     finally:
         await storage.close()
 
-    await migrate_async(url)
+    await _migrate_old(url)
 
     storage = await open_storage(url)
     try:

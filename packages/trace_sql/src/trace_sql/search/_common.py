@@ -19,9 +19,10 @@ from trace_core.errors import InvalidInputError
 from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import SearchIndex, SearchRequest
 from trace_core.search import Match, ParsedQuery, entry_snippet
+from trace_core.search_text import is_cjk, near_words, typo_distance
 from trace_sql.errors import translated_errors
 from trace_sql.storage import SqlStorage, entry_filter_clauses, row_to_entry
-from trace_sql.tables import entries
+from trace_sql.tables import entries, search_words
 
 T = TypeVar("T")
 
@@ -161,6 +162,38 @@ class SqlSearchIndex(SearchIndex):
     ) -> int:
         raise NotImplementedError
 
+    async def similar_words(
+        self, account_id: UUID, words: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """Return near spellings of ``words`` from ``search_words`` of ``account_id`` only.
+
+        Every word the account's vocabulary lacks is in the answer, with its
+        words within :func:`~trace_core.search_text.typo_distance` (same first
+        letter, length within the distance: one range scan of the primary key
+        per word), nearest first. Words the vocabulary cannot hold (shorter than
+        three letters, CJK) are never reported missing.
+        """
+        asked = [w for w in dict.fromkeys(words) if w and len(w) >= 3 and not is_cjk(w)]
+        if not asked:
+            return {}
+        w = search_words.c
+        with translated_errors(unavailable=_UNAVAILABLE):
+            async with self._connect(account_id) as conn:
+                known = set(
+                    (
+                        await conn.execute(
+                            sa.select(w.word).where(w.account_id == account_id, w.word.in_(asked))
+                        )
+                    ).scalars()
+                )
+                missing = [word for word in asked if word not in known]
+                candidates: dict[str, list[str]] = {word: [] for word in missing}
+                for word in missing:
+                    scan = similar_words_scan(account_id, word)
+                    if scan is not None:
+                        candidates[word] = list((await conn.execute(scan)).scalars())
+        return {word: tuple(near_words(word, candidates[word])) for word in missing}
+
     async def count_live(self) -> int:
         """Return the number of live entries of every account (what a rebuild indexes)."""
         async with self._storage.connect(all_accounts=True) as conn:
@@ -170,6 +203,35 @@ class SqlSearchIndex(SearchIndex):
                 .where(entries.c.deleted_at.is_(None))
             )
             return int(result.scalar_one())
+
+
+MAX_CANDIDATES = 5000
+"""The most vocabulary words compared with one typed word (a bound on the work)."""
+
+
+def similar_words_scan(account_id: UUID, word: str) -> sa.Select[Any] | None:
+    """Return the select of the account's near-spelling candidates of ``word``, or None.
+
+    The account's words that start with ``word``'s first letter (a range of the
+    ``(account_id, word)`` primary key) and whose length is within
+    :func:`~trace_core.search_text.typo_distance`; :func:`near_words` then
+    keeps the near ones. None when ``word`` is never corrected.
+    """
+    allowed = typo_distance(word)
+    if not allowed:
+        return None
+    w = search_words.c
+    first = word[0]
+    return (
+        sa.select(w.word)
+        .where(
+            w.account_id == account_id,
+            w.word >= first,
+            w.word < chr(ord(first) + 1),
+            sa.func.length(w.word).between(len(word) - allowed, len(word) + allowed),
+        )
+        .limit(MAX_CANDIDATES)
+    )
 
 
 def needs_entries(filters: EntryFilter) -> bool:

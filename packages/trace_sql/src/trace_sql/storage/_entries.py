@@ -10,13 +10,14 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trace_core.model import Entry, EntryFilter, TagCount
 from trace_core.ordering import DEFAULT_SORT, EntrySort, descending, position_key
 from trace_core.ports import EntryRepository, ListPosition
 from trace_sql.storage._base import BULK_ROWS, SqlRepository, chunks
-from trace_sql.storage._rows import entry_tag_rows, entry_to_row, row_to_entry
-from trace_sql.tables import attachments, entries, entry_tags, entry_versions
+from trace_sql.storage._rows import entry_tag_rows, entry_to_row, entry_words, row_to_entry
+from trace_sql.tables import attachments, entries, entry_tags, entry_versions, search_words
 from trace_sql.types import casefold
 
 # Point reads built once with bound parameters: building a statement per call costs
@@ -135,6 +136,23 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
             tag_rows = [row for entry in run for row in entry_tag_rows(entry)]
             if tag_rows:
                 await self._execute(sa.insert(entry_tags), tag_rows)
+            await self._add_words(run)
+
+    async def _add_words(self, entries_: Sequence[Entry]) -> None:
+        """Add the words of ``entries_`` to their accounts' ``search_words`` (one executemany).
+
+        Insert-only (ON CONFLICT DO NOTHING): a word stays a typo candidate
+        until a search rebuild recomputes the table from live entries.
+        """
+        rows = entry_words(entries_)
+        if not rows:
+            return
+        insert = (
+            postgresql.insert(search_words)
+            if self._conn.dialect.name == "postgresql"
+            else sqlite.insert(search_words)
+        )
+        await self._execute(insert.on_conflict_do_nothing(), rows)
 
     async def get(
         self, account_id: UUID, entry_id: UUID, *, include_deleted: bool = False
@@ -229,6 +247,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         tag_rows = entry_tag_rows(entry)
         if tag_rows:
             await self._execute(sa.insert(entry_tags), tag_rows)
+        await self._add_words([entry])
         return True
 
     async def list_deleted(

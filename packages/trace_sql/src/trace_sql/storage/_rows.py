@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -16,6 +16,7 @@ from trace_core.model import (
     EntryVersion,
     Stream,
 )
+from trace_core.search_text import search_extra, vocabulary
 from trace_core.tags import tag_key
 
 
@@ -112,7 +113,23 @@ def entry_to_row(entry: Entry) -> dict[str, Any]:
         "version": entry.version,
         "last_edited_by": entry.last_edited_by,
         "deleted_at": entry.deleted_at,
+        "search_extra": search_extra(entry.title, entry.content, " ".join(entry.tags)),
     }
+
+
+def entry_words(entries: Iterable[Entry]) -> list[dict[str, Any]]:
+    """Return the ``search_words`` rows of ``entries``' words, each (account, word) once.
+
+    The vocabulary (:func:`trace_core.search_text.vocabulary`) of every entry's
+    title, content and tags, for one executemany per batch.
+    """
+    rows: dict[tuple[Any, str], dict[str, Any]] = {}
+    for entry in entries:
+        account_id = entry.account_id
+        for word in vocabulary([entry.title, entry.content, " ".join(entry.tags)]):
+            if (account_id, word) not in rows:
+                rows[(account_id, word)] = {"account_id": account_id, "word": word}
+    return list(rows.values())
 
 
 def row_to_entry(row: Mapping[Any, Any]) -> Entry:
