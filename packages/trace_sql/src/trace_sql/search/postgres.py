@@ -37,20 +37,42 @@ _TAGS_TEXT: sa.ColumnClause[Any] = sa.literal_column(
     "array_to_string(ARRAY(SELECT jsonb_array_elements_text(entries.tags)), ' ')"
 )
 
-PG_VECTOR_FUNCTION = """
-CREATE OR REPLACE FUNCTION trace_entry_search_vector() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.search_vector :=
-        setweight(to_tsvector('{language}'::regconfig, {fold}(coalesce(NEW.title, ''))), 'A')
-        || setweight(to_tsvector('{language}'::regconfig, {fold}(coalesce(
-            (SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(NEW.tags) AS t), ''))), 'B')
-        || setweight(to_tsvector('{language}'::regconfig, {fold}(NEW.content)), 'C');
-    RETURN NEW;
-END
+_CJK_CLASS = (
+    r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u1100-\u11ff\u3130-\u318f"
+    r"\uac00-\ud7af\u31f0-\u31ff\uff66-\uff9f\U00020000-\U0002fa1f"
+)
+_FILE_PUNCTUATION = r"[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]+"
+
+PG_VECTOR_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION trace_entry_search_vector_of(
+    p_account uuid, p_entry uuid, p_stream uuid,
+    p_title text, p_content text, p_tags jsonb, p_extra text
+) RETURNS tsvector LANGUAGE sql STABLE AS $$
+SELECT
+    setweight(to_tsvector('{{language}}'::regconfig, {{fold}}(coalesce(p_title, ''))), 'A')
+    || setweight(to_tsvector('{{language}}'::regconfig, {{fold}}(coalesce(
+        (SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(p_tags) AS t), ''))), 'B')
+    || setweight(to_tsvector('{{language}}'::regconfig, {{fold}}(coalesce(
+        (SELECT s.name FROM streams AS s
+         WHERE s.account_id = p_account AND s.stream_id = p_stream), ''))), 'B')
+    || setweight(to_tsvector('{{language}}'::regconfig, {{fold}}(regexp_replace(coalesce(
+        (SELECT string_agg(a.filename, ' ' ORDER BY a.position) FROM attachments AS a
+         WHERE a.account_id = p_account AND a.entry_id = p_entry
+           AND a.removed_at IS NULL AND a.filename IS NOT NULL), ''),
+        '{_FILE_PUNCTUATION}', ' ', 'g'))), 'B')
+    || setweight(to_tsvector('{{language}}'::regconfig, {{fold}}(p_content)), 'C')
+    || CASE WHEN coalesce(p_extra, '') = '' THEN ''::tsvector ELSE
+        setweight(to_tsvector('{{language}}'::regconfig,
+            {{fold}}(regexp_replace(p_extra, '[{_CJK_CLASS}]+', ' ', 'g'))), 'C')
+        || setweight(to_tsvector('simple'::regconfig,
+            regexp_replace(p_extra, '[^ {_CJK_CLASS}]+', '', 'g')), 'C')
+    END
 $$
+"""  # noqa: S608 - constants
+"""The function that computes ``entries.search_vector`` (as migration 0510 creates it).
+
+``{language}`` is the text-search configuration, ``{fold}`` ``unaccent`` or nothing.
 """
-"""The trigger function that computes ``entries.search_vector`` (same as migration 0100)."""
 
 
 def _literal_int(value: int) -> Any:
