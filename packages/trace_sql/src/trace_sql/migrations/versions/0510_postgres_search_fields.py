@@ -194,7 +194,7 @@ DOWN_AFTER = [
 def _settings() -> tuple[str, str]:
     """Return the configured language and the fold function (``unaccent`` or nothing)."""
     bind = op.get_bind()
-    rows = dict(
+    rows: dict[str, str] = dict(
         bind.execute(
             sa.text("SELECT name, value FROM search_config WHERE name IN ('language', 'unaccent')")
         ).all()
