@@ -209,6 +209,24 @@ def _recompute() -> None:
     op.execute("UPDATE entries SET title = title")
 
 
+def _can_create_btree_gin() -> bool:
+    """Whether ``btree_gin`` is installed or this role may install it (trusted, or superuser)."""
+    row = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT v.installed OR (v.trusted AND has_database_privilege("
+                "current_database(), 'CREATE')) OR (SELECT rolsuper FROM pg_roles "
+                "WHERE rolname = current_user) FROM pg_available_extension_versions AS v "
+                "JOIN pg_available_extensions AS e ON e.name = v.name "
+                "AND e.default_version = v.version WHERE v.name = 'btree_gin'"
+            )
+        )
+        .first()
+    )
+    return bool(row and row[0])
+
+
 def upgrade() -> None:
     if op.get_context().dialect.name != "postgresql":
         return
@@ -217,12 +235,28 @@ def upgrade() -> None:
     for statement in [*TRIGGER_FUNCTIONS, *TRIGGERS]:
         op.execute(statement)
     _recompute()
+    # One GIN index over (account, vector) of live entries: a search and its
+    # count read only the account's matches, never the other accounts' (a
+    # common word matches a share of every account), and never a row's vector
+    # for a plain word (the index's answer is exact). btree_gin indexes the
+    # uuid; without it the vector alone is indexed, as before.
+    if _can_create_btree_gin():
+        op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
+        op.execute("DROP INDEX IF EXISTS ix_entries_search_vector")
+        op.execute(
+            "CREATE INDEX ix_entries_search ON entries USING gin (account_id, search_vector)"
+            " WHERE deleted_at IS NULL"
+        )
 
 
 def downgrade() -> None:
     if op.get_context().dialect.name != "postgresql":
         return
     language, fold = _settings()
+    op.execute("DROP INDEX IF EXISTS ix_entries_search")
+    op.execute(
+        "CREATE INDEX IF NOT EXISTS ix_entries_search_vector ON entries USING gin (search_vector)"
+    )
     for statement in DOWN:
         op.execute(statement)
     op.execute(OLD_VECTOR_FUNCTION.format(language=language, fold=fold))
