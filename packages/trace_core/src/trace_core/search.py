@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Literal, Protocol
 from uuid import UUID
 
@@ -385,7 +385,7 @@ def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[i
                     break
         if not text.isascii() or any(c in text for c in "-.'/_"):
             joined = {s: i for i, s in enumerate(stems) if s}
-            for m in _COMPOUND_RE.finditer(folded):
+            for m in _compounds(folded):
                 parts = compound_parts(m.group())
                 index = joined.get(stem("".join(parts[0]))) if parts else None
                 if index is not None:
@@ -408,6 +408,27 @@ def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[i
 
 
 _COMPOUND_RE = re.compile(r"[^\W_]+(?:[-.'\u2019_/\u2010\u2011][^\W_]+)+")
+_WORD_CHAR_RE = re.compile(r"[^\W_]")
+_JOINED_RE = re.compile(r"[^\W_][-.'\u2019_/\u2010\u2011][^\W_]")
+
+
+def _compounds(text: str) -> Iterator[re.Match[str]]:
+    """Yield the compounds of ``text`` (as :data:`_COMPOUND_RE` finds them), quickly.
+
+    Only where two word characters are joined: trying the compound pattern at
+    every word instead measured ten times slower on ordinary notes.
+    """
+    end = 0
+    for joint in _JOINED_RE.finditer(text):
+        start = joint.start()
+        if start < end:
+            continue
+        while start > 0 and _WORD_CHAR_RE.match(text, start - 1):
+            start -= 1
+        found = _COMPOUND_RE.match(text, start)
+        if found is not None:
+            end = found.end()
+            yield found
 
 
 def highlight_snippet(
