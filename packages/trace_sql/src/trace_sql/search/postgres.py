@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal
@@ -121,12 +122,14 @@ class _PostgresCodec(DriverCodec):
         }
         self.language = language
         selected = ", ".join(f"entries.{name}" for name in self.columns)
-        # The statement _search builds (see there for why), written out once.
-        # {q} is the tsquery expression (literals only, see tsquery_sql), {w} the window.
+        # The statement _search builds (see there for why), written out once,
+        # plus the total number of matches (see _fast_search). {q} is the
+        # tsquery expression (literals only, see tsquery_sql), {w} the window.
         ts_query = "{q}"
         self.template = (
-            f"SELECT {selected}, page.rank FROM entries JOIN ("  # noqa: S608 - constants
-            " SELECT w.entry_id, w.entry_date, w.created_at,"
+            f"SELECT {selected}, page.total, pg_current_snapshot()::text, page.rank"  # noqa: S608
+            " FROM entries JOIN ("
+            " SELECT w.entry_id, w.entry_date, w.created_at, {total} AS total,"
             f" ts_rank_cd(w.search_vector, {ts_query}, 1) AS rank FROM ("
             "  SELECT entries.entry_id, entries.entry_date, entries.created_at,"
             "  entries.search_vector FROM entries"
@@ -185,13 +188,26 @@ class _PostgresCodec(DriverCodec):
         window: int,
         limit: int,
         offset: int,
+        total: bool = False,
     ) -> tuple[str, list[Any]]:
-        """Return the ranking statement and its parameters (see PostgresSearchIndex._search)."""
+        """Return the ranking statement and its parameters (see PostgresSearchIndex._search).
+
+        With ``total``, every row also tells how many entries match: counted
+        in the window when it is not full, else by a second scan that runs
+        only then (an uncorrelated subquery is evaluated when first needed).
+        """
         conditions, params = self.conditions(account_id, filters)
+        counted = "NULL::bigint"
+        if total:
+            counted = (
+                "CASE WHEN count(*) OVER () < {w} THEN count(*) OVER () ELSE"
+                " (SELECT count(*) FROM entries WHERE (search_vector @@ {q}) AND {filters}) END"
+            )
         # Rendered, not bound (see _search): to_tsquery calls on literals
         # whose quotes tsquery_sql doubled as SQL requires.
         sql = (
-            self.template.replace("{filters}", conditions)
+            self.template.replace("{total}", counted)
+            .replace("{filters}", conditions)
             .replace("{w}", str(int(window)))
             .replace("{limit}", str(int(limit)))
             .replace("{offset}", str(int(offset)))
@@ -209,6 +225,39 @@ class _PostgresCodec(DriverCodec):
             f" WHERE (search_vector @@ {ts_query}) AND {conditions}"
         )
         return sql, params
+
+
+class _RecentTotals:
+    """Totals the last searches found, for the count that follows them (each used once).
+
+    The facade asks for the count right after a search whose page was full;
+    the fast search's statement found it already (see ``ranked_query``),
+    with the database snapshot it saw. The total answers the count only if
+    the count's snapshot is the same (no transaction ended in between, so the
+    count would find the same), within :attr:`TTL` seconds; the :attr:`SIZE`
+    newest are kept.
+    """
+
+    TTL = 2.0
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self._totals: dict[tuple[Any, ...], tuple[float, str, int]] = {}
+
+    def put(self, key: tuple[Any, ...], snapshot: str, total: int) -> None:
+        self._totals.pop(key, None)
+        self._totals[key] = (time.monotonic(), snapshot, int(total))
+        while len(self._totals) > self.SIZE:
+            del self._totals[next(iter(self._totals))]
+
+    def has(self, key: tuple[Any, ...]) -> bool:
+        return key in self._totals
+
+    def pop(self, key: tuple[Any, ...], snapshot: str) -> int | None:
+        found = self._totals.pop(key, None)
+        if found is None or found[1] != snapshot or time.monotonic() - found[0] > self.TTL:
+            return None
+        return found[2]
 
 
 class PostgresSearchIndex(SqlSearchIndex):
@@ -257,6 +306,7 @@ class PostgresSearchIndex(SqlSearchIndex):
             raise InvalidInputError("search.language", "must be a text-search configuration name")
         self.language = language
         self._unaccent: bool | None = None
+        self._totals = _RecentTotals()
 
     async def _folds_accents(self, conn: Any) -> bool:
         # Whether the trigger unaccents the text (the migration found the
@@ -352,7 +402,18 @@ class PostgresSearchIndex(SqlSearchIndex):
         codec = _PostgresCodec.get(dialect, self.language)
         sql, params = self.ranked_statement(dialect, account_id, query, request)
         rows = await driver.fetch(sql, *params)
+        if rows and rows[0][-3] is not None:
+            key = self._count_key(codec, account_id, query, request)
+            self._totals.put(key, rows[0][-2], rows[0][-3])
         return search_hits(map(codec.entry_row, rows), query)
+
+    def _count_key(
+        self, codec: _PostgresCodec, account_id: UUID, query: ParsedQuery, request: SearchRequest
+    ) -> tuple[Any, ...]:
+        """Return what identifies a count: the account, the tsquery and the filters' SQL."""
+        conditions, params = codec.conditions(account_id, request.filters)
+        ts_query = tsquery_sql(query, match_of(request), language=self.language)
+        return (account_id, ts_query, conditions, *params)
 
     def ranked_statement(
         self, dialect: Any, account_id: UUID, query: ParsedQuery, request: SearchRequest
@@ -370,6 +431,9 @@ class PostgresSearchIndex(SqlSearchIndex):
             window=max(self.rank_window, request.offset + request.limit),
             limit=request.limit,
             offset=request.offset,
+            # Only an every-word search is counted (by the facade, when its
+            # page is full): the total comes with the page.
+            total=match_of(request) == "all",
         )
 
     @asynccontextmanager
@@ -424,6 +488,12 @@ class PostgresSearchIndex(SqlSearchIndex):
                 if query.is_empty:
                     return 0
                 codec = _PostgresCodec.get(dialect, self.language)
+                key = self._count_key(codec, account_id, query, request)
+                if self._totals.has(key):
+                    snapshot = await driver.fetchval("SELECT pg_current_snapshot()::text")
+                    known = self._totals.pop(key, snapshot)
+                    if known is not None:
+                        return known
                 sql, params = codec.count_query(
                     account_id,
                     request.filters,
