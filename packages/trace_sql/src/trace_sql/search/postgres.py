@@ -283,6 +283,13 @@ class PostgresSearchIndex(SqlSearchIndex):
 
     """
 
+    PLAN_SETTINGS = "SET enable_seqscan = off; SET jit = off"
+    """What every search transaction sets (see :meth:`_plan`), as statements for a session.
+
+    ``benchmarks/search.py`` runs them on its bare connection, so that the
+    statements it times are planned as the index's are.
+    """
+
     HEADLINE_OPTIONS = (
         f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords=30, MinWords=12, "
         f'MaxFragments=2, FragmentDelimiter=" {ELLIPSIS} "'
