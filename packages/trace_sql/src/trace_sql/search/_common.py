@@ -14,14 +14,15 @@ from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trace_core.errors import InvalidInputError
 from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import SearchIndex, SearchRequest
-from trace_core.search import Match, ParsedQuery, entry_snippet, parse_query
-from trace_core.search_text import is_cjk, near_words, typo_distance
+from trace_core.search import Match, ParsedQuery, entry_snippet
+from trace_core.search_text import is_cjk, near_words, search_extra, typo_distance
 from trace_sql.errors import translated_errors
-from trace_sql.storage import SqlStorage, entry_filter_clauses, row_to_entry
+from trace_sql.storage import SqlStorage, entry_filter_clauses, entry_words, row_to_entry
 from trace_sql.tables import entries, search_words
 
 T = TypeVar("T")
@@ -102,7 +103,7 @@ class SqlSearchIndex(SearchIndex):
             UnavailableError: the database cannot be reached.
 
         """
-        query = parse_query(request.query)
+        query = request.parsed_query()
         if query.is_empty or request.limit <= 0:
             return []
         if request.offset < 0:
@@ -133,7 +134,7 @@ class SqlSearchIndex(SearchIndex):
             UnavailableError: the database cannot be reached.
 
         """
-        query = parse_query(request.query)
+        query = request.parsed_query()
         if query.is_empty:
             return 0
         return await self._on_connection(self._count, account_id, query, request)
@@ -234,6 +235,52 @@ def similar_words_scan(account_id: UUID, word: str) -> sa.Select[Any] | None:
     )
 
 
+_REBUILD_BATCH = 2000
+
+
+async def rebuild_search_fields(conn: Any) -> int:
+    """Recompute ``entries.search_extra`` and every account's ``search_words``.
+
+    ``search_words`` is emptied and refilled from the live entries (words of
+    deleted or purged entries go); ``search_extra`` is rewritten where it
+    differs from :func:`~trace_core.search_text.search_extra` (e.g. rows copied
+    in by other means). ``conn`` sees every account. Returns the entries read.
+    """
+    e = entries.c
+    await conn.execute(sa.delete(search_words))
+    insert = (
+        postgresql.insert(search_words)
+        if conn.dialect.name == "postgresql"
+        else sqlite.insert(search_words)
+    ).on_conflict_do_nothing()
+    update = (
+        sa.update(entries)
+        .where(e.entry_id == sa.bindparam("id"))
+        .values(search_extra=sa.bindparam("extra"))
+    )
+    after: UUID | None = None
+    read = 0
+    while True:
+        query = sa.select(entries).order_by(e.entry_id).limit(_REBUILD_BATCH)
+        if after is not None:
+            query = query.where(e.entry_id > after)
+        rows = (await conn.execute(query)).mappings().all()
+        if not rows:
+            return read
+        read += len(rows)
+        after = rows[-1]["entry_id"]
+        changed = []
+        for row in rows:
+            extra = search_extra(row["title"], row["content"], " ".join(row["tags"]))
+            if extra != row["search_extra"]:
+                changed.append({"id": row["entry_id"], "extra": extra})
+        if changed:
+            await conn.execute(update, changed)
+        words = entry_words(row_to_entry(row) for row in rows if row["deleted_at"] is None)
+        if words:
+            await conn.execute(insert, words)
+
+
 def needs_entries(filters: EntryFilter) -> bool:
     """Whether ``filters`` test columns only the entries table holds (not the fast path's)."""
     return bool(
@@ -289,7 +336,7 @@ class DriverCodec:
     ``entries`` column, in order) and :attr:`bind` (by column name).
     """
 
-    columns: list[str] = [c.name for c in entries.c]
+    columns: list[str] = [c.name for c in entries.c if c.name != "search_extra"]
     result: list[Any]
     bind: dict[str, Any]
 
