@@ -269,14 +269,15 @@ async def rebuild_search_fields(conn: Any) -> int:
             return read
         read += len(rows)
         after = rows[-1]["entry_id"]
-        changed = []
+        changed, fresh = [], []
         for row in rows:
             extra = search_extra(row["title"], row["content"], " ".join(row["tags"]))
             if extra != row["search_extra"]:
                 changed.append({"id": row["entry_id"], "extra": extra})
+            fresh.append({**row, "search_extra": extra})
         if changed:
             await conn.execute(update, changed)
-        words = entry_words(row_to_entry(row) for row in rows if row["deleted_at"] is None)
+        words = entry_words(fresh)
         if words:
             await conn.execute(insert, words)
 
