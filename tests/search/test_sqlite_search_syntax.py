@@ -240,3 +240,26 @@ def test_the_match_text_quotes_words_and_writes_the_structure() -> None:
     assert fts5_match(parse_query("e-mail 京都 桜")) == (
         f'{cols} : (("e mail" OR "email") AND ({{extra}} : "京都") AND ({{extra}} : "桜"*))'
     )
+
+
+async def test_rebuild_recomputes_the_fields_and_the_vocabulary(storage: SqlStorage) -> None:
+    import sqlalchemy as sa
+
+    b = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    me = await b.account()
+    birds = await b.stream(me, "Birds")
+    [kept] = await b.add(make_entry(me, "Wi-Fi in the hide", stream=birds))
+    [gone] = await b.add(make_entry(me, "ephemeral words"))
+    async with storage.unit_of_work(write=True) as uow:
+        await uow.entries.purge(me.account_id, [gone.entry_id])
+        await uow.attachments.add(_attachment(kept, "osprey.jpg"))
+    async with storage.connect(write=True) as conn:
+        # As if copied in by other means: no extra, no words.
+        await conn.execute(sa.text("UPDATE entries SET search_extra = ''"))
+        await conn.execute(sa.text("DELETE FROM search_words"))
+    assert await _found(b, me, "wifi") == set()
+    assert await b.index.rebuild(storage) == 1
+    assert await _found(b, me, "wifi") == {"Wi-Fi in the hide"}
+    assert await _found(b, me, "osprey birds") == {"Wi-Fi in the hide"}
+    near = await b.index.similar_words(me.account_id, ["wiif", "ephemral", "hide"])
+    assert near == {"wiif": ("wifi",), "ephemral": ()}

@@ -254,3 +254,22 @@ def test_the_repositorys_fast_vocabulary_is_the_cores(
 ) -> None:
     extra = search_extra(title, content, " ".join(tags))
     assert row_words(title, content, tags, extra) == vocabulary([title, content, " ".join(tags)])
+
+
+async def test_similar_words_agree_on_both_sqlite_paths(tmp_path: Path) -> None:
+    storage = create_storage(sqlite_url(tmp_path / "paths.db"))
+    try:
+        await storage.migrate()
+        b = _backend(storage)
+        me, other = await b.account(), await b.account()
+        await b.add(make_entry(me, "kingfisher bridge database databases brigde"))
+        await b.add(make_entry(other, "kingfishes heroic"))
+        words = ["kingfishr", "brdge", "bridge", "heroc", "databse", "zz", "京都"]
+        fast = await SqliteSearchIndex(storage).similar_words(me.account_id, words)
+        slow = await SqliteSearchIndex(storage, fast_path=False).similar_words(me.account_id, words)
+        assert fast == slow
+        assert fast["kingfishr"] == ("kingfisher",)
+        assert fast["heroc"] == ()
+        assert fast["databse"][0] == "database"
+    finally:
+        await storage.close()

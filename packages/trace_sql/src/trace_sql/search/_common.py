@@ -174,7 +174,7 @@ class SqlSearchIndex(SearchIndex):
         per word), nearest first. Words the vocabulary cannot hold (shorter than
         three letters, CJK) are never reported missing.
         """
-        asked = [w for w in dict.fromkeys(words) if w and len(w) >= 3 and not is_cjk(w)]
+        asked = vocabulary_words(words)
         if not asked:
             return {}
         w = search_words.c
@@ -187,13 +187,12 @@ class SqlSearchIndex(SearchIndex):
                         )
                     ).scalars()
                 )
-                missing = [word for word in asked if word not in known]
-                candidates: dict[str, list[str]] = {word: [] for word in missing}
-                for word in missing:
+                candidates: dict[str, list[str]] = {}
+                for word in asked:
                     scan = similar_words_scan(account_id, word)
-                    if scan is not None:
+                    if word not in known and scan is not None:
                         candidates[word] = list((await conn.execute(scan)).scalars())
-        return {word: tuple(near_words(word, candidates[word])) for word in missing}
+        return nearest(asked, known, candidates)
 
     async def count_live(self) -> int:
         """Return the number of live entries of every account (what a rebuild indexes)."""
@@ -204,6 +203,22 @@ class SqlSearchIndex(SearchIndex):
                 .where(entries.c.deleted_at.is_(None))
             )
             return int(result.scalar_one())
+
+
+def vocabulary_words(words: Sequence[str]) -> list[str]:
+    """Return the ``words`` a vocabulary can hold (3+ letters, not CJK), once each."""
+    return [w for w in dict.fromkeys(words) if len(w) >= 3 and not is_cjk(w)]
+
+
+def nearest(
+    asked: Sequence[str], known: set[str], candidates: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
+    """Return :meth:`SqlSearchIndex.similar_words`'s answer from the vocabulary's rows."""
+    return {
+        word: tuple(near_words(word, candidates.get(word, ())))
+        for word in asked
+        if word not in known
+    }
 
 
 MAX_CANDIDATES = 5000

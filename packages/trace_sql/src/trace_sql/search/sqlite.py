@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -15,15 +15,19 @@ import sqlalchemy as sa
 from trace_core.model import EntryFilter, SearchHit
 from trace_core.ports import ProgressCallback, SearchRequest, Storage
 from trace_core.search import ParsedQuery
+from trace_core.search_text import typo_distance
 from trace_sql.errors import translated_errors
 from trace_sql.search._common import (
     _UNAVAILABLE,
+    MAX_CANDIDATES,
     DriverCodec,
     SqlSearchIndex,
     match_of,
+    nearest,
     needs_entries,
     rebuild_search_fields,
     search_hits,
+    vocabulary_words,
 )
 from trace_sql.search._fts5 import (
     BM25_WEIGHTS,
@@ -133,6 +137,12 @@ class _Remembered(Generic[K, V]):
         self._values[key] = (time.monotonic(), value)
         return value
 
+
+_SIMILAR_SQL = (
+    "SELECT word FROM search_words WHERE account_id = ? AND word >= ? AND word < ?"
+    " AND length(word) BETWEEN ? AND ? LIMIT ?"
+)
+"""The account's words starting with a letter, of a length range (``similar_words_scan``)."""
 
 _WEIGHTS = ", ".join(str(w) for w in BM25_WEIGHTS)
 
@@ -330,6 +340,48 @@ class SqliteSearchIndex(SqlSearchIndex):
                 query = msgspec.structs.replace(query, prefix_last=False)
         return query
 
+    async def similar_words(
+        self, account_id: UUID, words: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """Near spellings from the account's own words (see the base), on the driver connection.
+
+        One ``IN`` look-up of the known words, then one range scan of the
+        primary key per unknown word; the statements of the base class, without
+        SQLAlchemy's transaction and statement overhead.
+        """
+        if not self.fast_path:
+            return await super().similar_words(account_id, words)
+        asked = vocabulary_words(words)
+        if not asked:
+            return {}
+        with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
+            async with self._driver_connection(account_id) as (driver, dialect):
+                account_hex = _SqliteCodec.get(dialect).account_hex(account_id)
+                marks = ", ".join("?" * len(asked))
+                rows = await driver.execute_fetchall(
+                    f"SELECT word FROM search_words WHERE account_id = ? AND word IN ({marks})",  # noqa: S608
+                    (account_hex, *asked),
+                )
+                known = {row[0] for row in rows}
+                candidates: dict[str, list[str]] = {}
+                for word in asked:
+                    allowed = typo_distance(word)
+                    if word in known or not allowed:
+                        continue
+                    rows = await driver.execute_fetchall(
+                        _SIMILAR_SQL,
+                        (
+                            account_hex,
+                            word[0],
+                            chr(ord(word[0]) + 1),
+                            len(word) - allowed,
+                            len(word) + allowed,
+                            MAX_CANDIDATES,
+                        ),
+                    )
+                    candidates[word] = [row[0] for row in rows]
+        return nearest(asked, known, candidates)
+
     async def count(self, account_id: UUID, request: SearchRequest) -> int:
         """Return how many live entries of ``account_id`` match (the search's semantics).
 
@@ -483,11 +535,15 @@ class SqliteSearchIndex(SqlSearchIndex):
         return search_hits(rows, query, lower_rank_is_better=True)
 
     async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
-        """Re-create the FTS index from ``entries`` (e.g. after a restore from backup)."""
+        """Re-create the FTS index from ``entries`` (e.g. after a restore from backup).
+
+        ``entries.search_extra`` and ``search_words`` are recomputed first (the
+        triggers re-index what changes; the index is then rebuilt anyway).
+        """
         async with self._storage.connect(write=True) as conn:
+            await rebuild_search_fields(conn)
             for fts in _FTS:
                 await conn.exec_driver_sql(f"DELETE FROM {fts}")  # noqa: S608 - constants
-            await rebuild_search_fields(conn)
             await conn.exec_driver_sql("DELETE FROM entry_search_docs")
             await conn.exec_driver_sql(_REBUILD_DOCS)
             for digit in FTS_SHARDS:
