@@ -12,6 +12,7 @@ from web_support import IMAGE_LIMIT, Site, hidden, sign_in
 from trace_core.model import EntryDraft, NewStream
 from trace_core.testing.images import declaring, png_bytes
 from trace_http.web.pages._render import render_markdown
+from trace_http.web.pages.entries import UPLOAD_MAX_BODY
 
 pytestmark = pytest.mark.anyio
 
@@ -272,6 +273,22 @@ async def test_a_refused_upload_says_why_and_stores_nothing(
     detail = await site.trace.get_entry(site.as_(site.alice), uuid.UUID(base.rsplit("/", 1)[1]))
     assert detail.attachments == []
     assert detail.entry.version == 1
+
+
+async def test_an_upload_over_the_body_limit_says_so_on_the_page_and_stores_nothing(
+    site: Site, alice_browser: httpx.AsyncClient
+) -> None:
+    base, token = await _entry_page(site, alice_browser)
+    huge = b"\0" * (UPLOAD_MAX_BODY + 1024)
+    response = await alice_browser.post(
+        f"{base}/images", data={"csrf_token": token}, files={"file": ("huge.png", huge)}
+    )
+    assert response.status_code == 413
+    alert = re.search(r'role="alert"><p>([^<]*)</p>', response.text)
+    assert alert
+    assert alert.group(1) == f"file: the upload is over {UPLOAD_MAX_BODY // 1_048_576} MB."
+    detail = await site.trace.get_entry(site.as_(site.alice), uuid.UUID(base.rsplit("/", 1)[1]))
+    assert detail.attachments == []
 
 
 async def test_the_url_fetch_hands_out_opens_the_entry_for_its_owner_only(site: Site) -> None:
