@@ -333,3 +333,27 @@ async def test_the_url_fetch_hands_out_opens_the_entry_for_its_owner_only(site: 
         assert "owner" not in page.text
         assert "Sign in with another account" in page.text
         assert f'href="/signin?next=%2Fentries%2F{entry.entry_id}"' in page.text
+
+
+async def test_pages_let_images_come_from_a_blob_store_that_serves_its_own_urls(
+    site: Site,
+) -> None:
+    async def presigned(
+        key: str, *, ttl_seconds: int, content_type: str, filename: str | None = None
+    ) -> str:
+        return f"https://photos.s3.example.test/{key}?X-Amz-Signature=abc"
+
+    site.trace.blobs.presigned_url = presigned  # type: ignore[method-assign]
+    async with site.browser() as browser:
+        await sign_in(browser)
+        page = await browser.get("/home")
+    csp = page.headers["content-security-policy"]
+    assert "img-src 'self' blob: https://photos.s3.example.test;" in csp
+    assert "X-Amz-Signature" not in csp
+
+
+async def test_pages_take_images_from_this_origin_only_by_default(
+    alice_browser: httpx.AsyncClient,
+) -> None:
+    page = await alice_browser.get("/home")
+    assert "img-src 'self' blob:;" in page.headers["content-security-policy"]
