@@ -44,7 +44,7 @@ from trace_oauth.server import (
     OAuthRequest,
     OAuthResponse,
 )
-from trace_oauth.sessions import SESSION_TTL, WebSessions
+from trace_oauth.sessions import WebSessions
 
 __all__ = [
     "CSRF_COOKIE",
@@ -66,7 +66,6 @@ __all__ = [
 SESSION_COOKIE = "trace_session"
 OIDC_COOKIE = "trace_oidc"
 CSRF_COOKIE = "trace_csrf"
-SESSION_TTL_SECONDS = int(SESSION_TTL.total_seconds())
 _NONCE_CHARS = (32, 128)
 """Accepted length of the pre-session ``trace_csrf`` cookie (we issue 43 characters)."""
 
@@ -245,7 +244,10 @@ class Pages:
         return self.error_page(403, *SESSION_EXPIRED)
 
     def set_cookies(self, response: Response[Any], cookies: dict[str, str]) -> None:
-        """Set session-lived cookies: HttpOnly, SameSite=Lax, Secure on https."""
+        """Set session-lived cookies: HttpOnly, SameSite=Lax, Secure on https.
+
+        They last as long as a sign-in can (the server ends an idle one sooner).
+        """
         for name, value in cookies.items():
             response.set_cookie(
                 name,
@@ -254,7 +256,7 @@ class Pages:
                 httponly=True,
                 secure=self.secure,
                 samesite="lax",
-                max_age=SESSION_TTL_SECONDS,
+                max_age=int(self.sessions.max_age.total_seconds()),
             )
 
     @staticmethod
