@@ -35,8 +35,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from litestar import MediaType, Request, Response
 
+from trace_core.errors import PlanRequiredError
 from trace_core.model import Account, Scope
 from trace_http.web.ratelimit import retry_after_header
+from trace_oauth.authenticator import check_plan
 from trace_oauth.server import (
     AuthorizationPageError,
     AuthorizationPrompt,
@@ -45,6 +47,9 @@ from trace_oauth.server import (
     OAuthResponse,
 )
 from trace_oauth.sessions import WebSessions
+
+NO_INTEGRATIONS = "Integrations are not included in your plan"
+"""The heading of the page refusing to connect an app to an account without the plan."""
 
 __all__ = [
     "CSRF_COOKIE",
@@ -409,6 +414,14 @@ async def consent_page(
     csrf, csrf_cookies = pages.csrf_for(request, session)
     async with oauth.storage.unit_of_work() as uow:
         account = await uow.accounts.get(session.account_id)
+    if account is not None:
+        # Signing in to one's own pages needs no plan; connecting an app does.
+        try:
+            check_plan(oauth.config, account)
+        except PlanRequiredError as exc:
+            refused = pages.error_page(403, NO_INTEGRATIONS, exc.message)
+            pages.set_cookies(refused, cookies or {})
+            return refused
     link = ""
     if prompt.client_uri and str(prompt.client_uri).startswith("https://"):
         uri = html.escape(str(prompt.client_uri), quote=True)
