@@ -85,8 +85,47 @@ async def test_nothing_typed_is_fts5_syntax(b: SearchBackend) -> None:
     assert await _found(b, me, "and OR") == {"near and not or"}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=st.text(min_size=1, max_size=40))
+_PIECES = [
+    '"',
+    "-",
+    "OR",
+    "AND",
+    "NOT",
+    "NEAR",
+    "*",
+    ":",
+    "(",
+    ")",
+    "{",
+    "}",
+    "^",
+    "+",
+    "wi-fi",
+    "e-mail",
+    "京都",
+    "桜",
+    "회의",
+    "a",
+    "the",
+    "cat",
+    "dogs",
+    "x" * 70,
+    "\u0301",
+    "\ue000",
+    "\U0001f600",
+    '-"a b"',
+    "'",
+    "\\",
+    "\x00",
+]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    text=st.text(min_size=1, max_size=40)
+    | st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8).map(" ".join)
+    | st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8).map("".join)
+)
 async def test_no_query_text_raises(storage: SqlStorage, text: str) -> None:
     if not text.strip():
         return
@@ -97,6 +136,7 @@ async def test_no_query_text_raises(storage: SqlStorage, text: str) -> None:
             request = SearchRequest(query=text, match=match)
             await index.search(account_id, request)
             await index.count(account_id, request)
+        await index.similar_words(account_id, parse_query(text).plain_words())
 
 
 async def test_cjk_substrings_are_found_inside_sentences(b: SearchBackend) -> None:
