@@ -29,7 +29,7 @@ from trace_sql.engine import create_engine, sqlite_url
 from trace_sql.migrate import alembic_config, migrate_async
 from trace_sql.search import PostgresSearchIndex, SqliteSearchIndex
 from trace_sql.storage import SqlStorage
-from trace_sql.storage._rows import row_words
+from trace_sql.storage._rows import entry_search_extra, row_words
 from trace_sql.tables import entries, search_words
 
 pytestmark = pytest.mark.anyio
@@ -273,3 +273,13 @@ async def test_similar_words_agree_on_both_sqlite_paths(tmp_path: Path) -> None:
         assert fast["databse"][0] == "database"
     finally:
         await storage.close()
+
+
+@settings(max_examples=400, deadline=None)
+@given(title=st.none() | _TEXT, content=_TEXT, tags=st.lists(_TEXT, max_size=3))
+def test_the_repositorys_fast_search_extra_is_the_cores(
+    title: str | None, content: str, tags: list[str]
+) -> None:
+    assert entry_search_extra(title, content, " ".join(tags)) == search_extra(
+        title, content, " ".join(tags)
+    )

@@ -20,9 +20,15 @@ from trace_core.errors import InvalidInputError
 from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import SearchIndex, SearchRequest
 from trace_core.search import Match, ParsedQuery, entry_snippet
-from trace_core.search_text import is_cjk, near_words, search_extra, typo_distance
+from trace_core.search_text import is_cjk, near_words, typo_distance
 from trace_sql.errors import translated_errors
-from trace_sql.storage import SqlStorage, entry_filter_clauses, entry_words, row_to_entry
+from trace_sql.storage import (
+    SqlStorage,
+    entry_filter_clauses,
+    entry_search_extra,
+    entry_words,
+    row_to_entry,
+)
 from trace_sql.tables import entries, search_words
 
 T = TypeVar("T")
@@ -286,7 +292,7 @@ async def rebuild_search_fields(conn: Any) -> int:
         after = rows[-1]["entry_id"]
         changed, fresh = [], []
         for row in rows:
-            extra = search_extra(row["title"], row["content"], " ".join(row["tags"]))
+            extra = entry_search_extra(row["title"], row["content"], " ".join(row["tags"]))
             if extra != row["search_extra"]:
                 changed.append({"id": row["entry_id"], "extra": extra})
             fresh.append({**row, "search_extra": extra})

@@ -16,6 +16,7 @@ from trace_sql.storage._entries import ENTRY_LIST_ORDER, SqlEntryRepository, ent
 from trace_sql.storage._rows import (
     account_to_row,
     attachment_to_row,
+    entry_search_extra,
     entry_to_row,
     entry_words,
     row_to_account,
@@ -43,6 +44,7 @@ __all__ = [
     "attachment_to_row",
     "create_storage",
     "entry_filter_clauses",
+    "entry_search_extra",
     "entry_to_row",
     "entry_words",
     "open_storage",

@@ -114,11 +114,39 @@ def entry_to_row(entry: Entry) -> dict[str, Any]:
         "version": entry.version,
         "last_edited_by": entry.last_edited_by,
         "deleted_at": entry.deleted_at,
-        "search_extra": search_extra(entry.title, entry.content, " ".join(entry.tags)),
+        "search_extra": entry_search_extra(entry.title, entry.content, " ".join(entry.tags)),
     }
 
 
 _ASCII_WORD = re.compile(r"[a-z0-9]{3,}")
+# Every ASCII word with the joiners inside it (a whole chain per match: one
+# attempt per word, not per character); those with a joiner are compounds.
+_ASCII_CHAIN = re.compile(r"[A-Za-z0-9]+(?:[-.'_/][A-Za-z0-9]+)*")
+_ASCII_JOINER = re.compile(r"[-.'_/]")
+
+
+def entry_search_extra(*texts: str | None) -> str:
+    """Return :func:`~trace_core.search_text.search_extra` of ``texts``, faster on ASCII.
+
+    ASCII text has no CJK and only ASCII joiners: its compounds' joined forms
+    come from two regular expressions instead of tokenizing every compound
+    character by character (most of an import's time otherwise).
+    """
+    out: list[str] = []
+    for text in texts:
+        if not text:
+            continue
+        if text.isascii():
+            out.extend(
+                _ASCII_JOINER.sub("", chain).lower()[:MAX_TERM_CHARS]
+                for chain in _ASCII_CHAIN.findall(text)
+                if not chain.isalnum()
+            )
+        else:
+            extra = search_extra(text)
+            if extra:
+                out.append(extra)
+    return " ".join(out)
 
 
 def _text_words(text: str | None) -> Iterable[str]:
