@@ -17,6 +17,8 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
 from trace_core.model import Account
@@ -27,6 +29,7 @@ from trace_sql.engine import create_engine, sqlite_url
 from trace_sql.migrate import alembic_config, migrate_async
 from trace_sql.search import PostgresSearchIndex, SqliteSearchIndex
 from trace_sql.storage import SqlStorage
+from trace_sql.storage._rows import entry_search_extra, row_words
 from trace_sql.tables import entries, search_words
 
 pytestmark = pytest.mark.anyio
@@ -237,3 +240,46 @@ async def test_the_postgres_migration_backfills_under_row_level_security(
             assert [e.split() for e in extra.scalars()] == [["wifi", "email"]]
     finally:
         await storage.close()
+
+
+_TEXT = st.text(
+    alphabet=st.sampled_from(list("abcXYZ019 -._'/\u00e9\u0301京都に桜\u2019\n\t,!Ωß")), max_size=60
+) | st.text(max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=st.none() | _TEXT, content=_TEXT, tags=st.lists(_TEXT, max_size=3))
+def test_the_repositorys_fast_vocabulary_is_the_cores(
+    title: str | None, content: str, tags: list[str]
+) -> None:
+    extra = search_extra(title, content, " ".join(tags))
+    assert row_words(title, content, tags, extra) == vocabulary([title, content, " ".join(tags)])
+
+
+async def test_similar_words_agree_on_both_sqlite_paths(tmp_path: Path) -> None:
+    storage = create_storage(sqlite_url(tmp_path / "paths.db"))
+    try:
+        await storage.migrate()
+        b = _backend(storage)
+        me, other = await b.account(), await b.account()
+        await b.add(make_entry(me, "kingfisher bridge database databases brigde"))
+        await b.add(make_entry(other, "kingfishes heroic"))
+        words = ["kingfishr", "brdge", "bridge", "heroc", "databse", "zz", "京都"]
+        fast = await SqliteSearchIndex(storage).similar_words(me.account_id, words)
+        slow = await SqliteSearchIndex(storage, fast_path=False).similar_words(me.account_id, words)
+        assert fast == slow
+        assert fast["kingfishr"] == ("kingfisher",)
+        assert fast["heroc"] == ()
+        assert fast["databse"][0] == "database"
+    finally:
+        await storage.close()
+
+
+@settings(max_examples=400, deadline=None)
+@given(title=st.none() | _TEXT, content=_TEXT, tags=st.lists(_TEXT, max_size=3))
+def test_the_repositorys_fast_search_extra_is_the_cores(
+    title: str | None, content: str, tags: list[str]
+) -> None:
+    assert entry_search_extra(title, content, " ".join(tags)) == search_extra(
+        title, content, " ".join(tags)
+    )

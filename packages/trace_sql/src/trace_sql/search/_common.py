@@ -14,6 +14,7 @@ from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trace_core.errors import InvalidInputError
 from trace_core.model import Entry, EntryFilter, SearchHit
@@ -21,7 +22,13 @@ from trace_core.ports import SearchIndex, SearchRequest
 from trace_core.search import Match, ParsedQuery, entry_snippet
 from trace_core.search_text import is_cjk, near_words, typo_distance
 from trace_sql.errors import translated_errors
-from trace_sql.storage import SqlStorage, entry_filter_clauses, row_to_entry
+from trace_sql.storage import (
+    SqlStorage,
+    entry_filter_clauses,
+    entry_search_extra,
+    entry_words,
+    row_to_entry,
+)
 from trace_sql.tables import entries, search_words
 
 T = TypeVar("T")
@@ -173,7 +180,7 @@ class SqlSearchIndex(SearchIndex):
         per word), nearest first. Words the vocabulary cannot hold (shorter than
         three letters, CJK) are never reported missing.
         """
-        asked = [w for w in dict.fromkeys(words) if w and len(w) >= 3 and not is_cjk(w)]
+        asked = vocabulary_words(words)
         if not asked:
             return {}
         w = search_words.c
@@ -186,13 +193,12 @@ class SqlSearchIndex(SearchIndex):
                         )
                     ).scalars()
                 )
-                missing = [word for word in asked if word not in known]
-                candidates: dict[str, list[str]] = {word: [] for word in missing}
-                for word in missing:
+                candidates: dict[str, list[str]] = {}
+                for word in asked:
                     scan = similar_words_scan(account_id, word)
-                    if scan is not None:
+                    if word not in known and scan is not None:
                         candidates[word] = list((await conn.execute(scan)).scalars())
-        return {word: tuple(near_words(word, candidates[word])) for word in missing}
+        return nearest(asked, known, candidates)
 
     async def count_live(self) -> int:
         """Return the number of live entries of every account (what a rebuild indexes)."""
@@ -203,6 +209,22 @@ class SqlSearchIndex(SearchIndex):
                 .where(entries.c.deleted_at.is_(None))
             )
             return int(result.scalar_one())
+
+
+def vocabulary_words(words: Sequence[str]) -> list[str]:
+    """Return the ``words`` a vocabulary can hold (3+ letters, not CJK), once each."""
+    return [w for w in dict.fromkeys(words) if len(w) >= 3 and not is_cjk(w)]
+
+
+def nearest(
+    asked: Sequence[str], known: set[str], candidates: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
+    """Return :meth:`SqlSearchIndex.similar_words`'s answer from the vocabulary's rows."""
+    return {
+        word: tuple(near_words(word, candidates.get(word, ())))
+        for word in asked
+        if word not in known
+    }
 
 
 MAX_CANDIDATES = 5000
@@ -232,6 +254,53 @@ def similar_words_scan(account_id: UUID, word: str) -> sa.Select[Any] | None:
         )
         .limit(MAX_CANDIDATES)
     )
+
+
+_REBUILD_BATCH = 2000
+
+
+async def rebuild_search_fields(conn: Any) -> int:
+    """Recompute ``entries.search_extra`` and every account's ``search_words``.
+
+    ``search_words`` is emptied and refilled from the live entries (words of
+    deleted or purged entries go); ``search_extra`` is rewritten where it
+    differs from :func:`~trace_core.search_text.search_extra` (e.g. rows copied
+    in by other means). ``conn`` sees every account. Returns the entries read.
+    """
+    e = entries.c
+    await conn.execute(sa.delete(search_words))
+    insert = (
+        postgresql.insert(search_words)
+        if conn.dialect.name == "postgresql"
+        else sqlite.insert(search_words)
+    ).on_conflict_do_nothing()
+    update = (
+        sa.update(entries)
+        .where(e.entry_id == sa.bindparam("id"))
+        .values(search_extra=sa.bindparam("extra"))
+    )
+    after: UUID | None = None
+    read = 0
+    while True:
+        query = sa.select(entries).order_by(e.entry_id).limit(_REBUILD_BATCH)
+        if after is not None:
+            query = query.where(e.entry_id > after)
+        rows = (await conn.execute(query)).mappings().all()
+        if not rows:
+            return read
+        read += len(rows)
+        after = rows[-1]["entry_id"]
+        changed, fresh = [], []
+        for row in rows:
+            extra = entry_search_extra(row["title"], row["content"], " ".join(row["tags"]))
+            if extra != row["search_extra"]:
+                changed.append({"id": row["entry_id"], "extra": extra})
+            fresh.append({**row, "search_extra": extra})
+        if changed:
+            await conn.execute(update, changed)
+        words = entry_words(fresh)
+        if words:
+            await conn.execute(insert, words)
 
 
 def needs_entries(filters: EntryFilter) -> bool:
@@ -289,7 +358,7 @@ class DriverCodec:
     ``entries`` column, in order) and :attr:`bind` (by column name).
     """
 
-    columns: list[str] = [c.name for c in entries.c]
+    columns: list[str] = [c.name for c in entries.c if c.name != "search_extra"]
     result: list[Any]
     bind: dict[str, Any]
 

@@ -128,31 +128,31 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         info[BULK_ROWS] = info.get(BULK_ROWS, 0) + len(entries_)
         for run in self._scope.groups(entries_, lambda e: e.account_id):
             await self._scope.enter(run[0].account_id)
-            await self._execute(
-                sa.insert(entries),
-                [entry_to_row(entry) for entry in run],
-                conflict=_ADD_CONFLICT,
-            )
+            rows = [entry_to_row(entry) for entry in run]
+            await self._execute(sa.insert(entries), rows, conflict=_ADD_CONFLICT)
             tag_rows = [row for entry in run for row in entry_tag_rows(entry)]
             if tag_rows:
                 await self._execute(sa.insert(entry_tags), tag_rows)
-            await self._add_words(run)
+            await self._add_words(rows)
 
-    async def _add_words(self, entries_: Sequence[Entry]) -> None:
-        """Add the words of ``entries_`` to their accounts' ``search_words`` (one executemany).
+    async def _add_words(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Add the words of ``entries`` rows to their accounts' ``search_words`` (one executemany).
 
         Insert-only (ON CONFLICT DO NOTHING): a word stays a typo candidate
         until a search rebuild recomputes the table from live entries.
         """
-        rows = entry_words(entries_)
-        if not rows:
+        words = entry_words(rows)
+        if not words:
             return
+        await self._execute(self._words_insert(), words)
+
+    def _words_insert(self) -> sa.Insert:
         insert = (
             postgresql.insert(search_words)
             if self._conn.dialect.name == "postgresql"
             else sqlite.insert(search_words)
         )
-        await self._execute(insert.on_conflict_do_nothing(), rows)
+        return insert.on_conflict_do_nothing()
 
     async def get(
         self, account_id: UUID, entry_id: UUID, *, include_deleted: bool = False
@@ -224,6 +224,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         """Replace the entry with ONE conditional UPDATE on its version; True if written."""
         await self._scope.enter(entry.account_id)
         row = entry_to_row(entry)
+        words = entry_words([row])
         del row["entry_id"], row["account_id"]
         result = await self._execute(
             sa.update(entries)
@@ -247,7 +248,8 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         tag_rows = entry_tag_rows(entry)
         if tag_rows:
             await self._execute(sa.insert(entry_tags), tag_rows)
-        await self._add_words([entry])
+        if words:
+            await self._execute(self._words_insert(), words)
         return True
 
     async def list_deleted(
