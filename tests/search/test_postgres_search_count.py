@@ -69,3 +69,24 @@ async def test_an_any_word_search_leaves_its_count_to_count(postgres_storage: Sq
     assert len(await index.search(me.account_id, request)) == 1
     assert not index._totals._totals
     assert await index.count(me.account_id, request) == 3
+
+
+async def test_similar_words_on_asyncpg_answer_as_sqlalchemy(postgres_storage: SqlStorage) -> None:
+    fast = PostgresSearchIndex(postgres_storage)
+    slow = PostgresSearchIndex(postgres_storage, fast_path=False)
+    b = SearchBackend(storage=postgres_storage, index=fast)
+    me = await b.account()
+    other = await b.account()
+    await b.add(make_entry(me, "The heron and the herons by the bridge; a database, databases."))
+    await b.add(make_entry(other, "heroic herald"))
+    words = ["heron", "heorn", "hreon", "databse", "bridg", "zebra", "the", "京都", "heroix"]
+
+    found = await fast.similar_words(me.account_id, words)
+
+    assert found == await slow.similar_words(me.account_id, words)
+    assert found["heorn"][0] == "heron"
+    assert found["databse"] == ("database",)
+    assert found["zebra"] == ()
+    assert "heron" not in found
+    assert "the" not in found
+    assert found["heroix"] == ()  # "heroic" is another account's word

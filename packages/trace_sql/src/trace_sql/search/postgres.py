@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from trace_core.errors import InvalidInputError
-from trace_core.model import EntryFilter, SearchHit
+from trace_core.model import SearchHit
 from trace_core.ports import ProgressCallback, SearchRequest, Storage
 from trace_core.search import (
     ELLIPSIS,
@@ -23,15 +22,16 @@ from trace_core.search import (
     ParsedQuery,
     entry_snippet,
 )
-from trace_core.search_text import is_cjk
+from trace_core.search_text import is_cjk, near_words, typo_distance
 from trace_sql.errors import translated_errors
 from trace_sql.rls import ACCOUNT_SETTING
 from trace_sql.search._common import (
-    DriverCodec,
+    MAX_CANDIDATES,
     SqlSearchIndex,
     match_of,
     search_hits,
 )
+from trace_sql.search.postgres_codec import PostgresCodec, RecentTotals
 from trace_sql.search.postgres_query import folded_query, tsquery, tsquery_sql
 from trace_sql.storage import ENTRY_LIST_ORDER, SqlStorage
 from trace_sql.tables import entries
@@ -85,6 +85,25 @@ $$
 _PLAN_SETTINGS = "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
 """Settings of a search's transaction (see :meth:`PostgresSearchIndex._plan`)."""
 
+_SIMILAR_WORDS = f"""
+SELECT q.word, c.word FROM unnest($2::text[], $3::int[]) AS q(word, allowed)
+LEFT JOIN LATERAL (
+    SELECT s.word FROM search_words AS s
+    WHERE q.allowed > 0 AND s.account_id = $1
+      AND s.word >= left(q.word, 1) AND s.word < chr(ascii(left(q.word, 1)) + 1)
+      AND length(s.word) BETWEEN length(q.word) - q.allowed AND length(q.word) + q.allowed
+    ORDER BY s.word LIMIT {MAX_CANDIDATES}
+) AS c ON true
+WHERE NOT EXISTS (
+    SELECT 1 FROM search_words AS k WHERE k.account_id = $1 AND k.word = q.word
+)
+"""  # noqa: S608 - constants
+"""The missing words of ``$2`` (each with its allowed distance ``$3``) and their candidates.
+
+One row per candidate (or one with NULL): the account's words with the same
+first letter and a length within the distance, as :func:`similar_words_scan`.
+"""
+
 _UNAVAILABLE = "search is temporarily unavailable"  # as the SQL search indexes' other errors
 
 
@@ -95,169 +114,6 @@ def _literal_int(value: int) -> Any:
 
 
 _LANGUAGE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-
-def _pg_type_oid(type_: Any) -> int | None:
-    if isinstance(type_, sa.Float):
-        return 701
-    if isinstance(type_, sa.Numeric):
-        return 1700
-    return None
-
-
-class _PostgresCodec(DriverCodec):
-    """SQL text and value conversion for the PostgreSQL fast path, built once per dialect."""
-
-    _cache: dict[tuple[int, str], _PostgresCodec] = {}
-
-    def __init__(self, dialect: Any, language: str) -> None:
-        # asyncpg's numeric processors want the PostgreSQL type OID the
-        # cursor would report: float8 (701) for Double, numeric (1700) else.
-        self.result = [
-            c.type.dialect_impl(dialect).result_processor(dialect, _pg_type_oid(c.type))
-            for c in entries.c
-        ]
-        self.bind = {
-            c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in entries.c
-        }
-        self.language = language
-        selected = ", ".join(f"entries.{name}" for name in self.columns)
-        # The statement _search builds (see there for why), written out once,
-        # plus the total number of matches (see _fast_search). {q} is the
-        # tsquery expression (literals only, see tsquery_sql), {w} the window.
-        ts_query = "{q}"
-        self.template = (
-            f"SELECT {selected}, page.total, pg_current_snapshot()::text, page.rank"  # noqa: S608
-            " FROM entries JOIN ("
-            " SELECT w.entry_id, w.entry_date, w.created_at, {total} AS total,"
-            f" ts_rank_cd(w.search_vector, {ts_query}, 1) AS rank FROM ("
-            "  SELECT entries.entry_id, entries.entry_date, entries.created_at,"
-            "  entries.search_vector FROM entries"
-            f"  WHERE (search_vector @@ {ts_query}) AND {{filters}}"
-            "  ORDER BY entries.entry_date DESC, entries.created_at DESC, entries.entry_id DESC"
-            "  LIMIT {w}"
-            " ) AS w ORDER BY rank DESC, w.entry_date DESC, w.created_at DESC, w.entry_id DESC"
-            " LIMIT {limit} OFFSET {offset}"
-            ") AS page ON entries.entry_id = page.entry_id"
-            " ORDER BY page.rank DESC, page.entry_date DESC, page.created_at DESC,"
-            " page.entry_id DESC"
-        )
-
-    @classmethod
-    def get(cls, dialect: Any, language: str) -> _PostgresCodec:
-        key = (id(dialect), language)
-        codec = cls._cache.get(key)
-        if codec is None:
-            codec = cls._cache[key] = cls(dialect, language)
-        return codec
-
-    def conditions(self, account_id: UUID, filters: EntryFilter) -> tuple[str, list[Any]]:
-        """Return the WHERE conditions (``$n`` parameters) of ``filters`` and their values.
-
-        The same conditions as entry_filter_clauses for the filters the fast
-        path takes (the others go through _search).
-        """
-        params: list[Any] = [self._value("account_id", account_id)]
-        conditions = ["entries.account_id = $1::UUID", "entries.deleted_at IS NULL"]
-        if filters.stream == "inbox":
-            conditions.append("entries.stream_id IS NULL")
-        elif isinstance(filters.stream, UUID):
-            params.append(self._value("stream_id", filters.stream))
-            conditions.append(f"entries.stream_id = ${len(params)}::UUID")
-        if filters.is_archived is not None:
-            archived = "true" if filters.is_archived else "false"
-            conditions.append(f"entries.is_archived IS {archived}")
-        bounds = (
-            ("entry_date", ">=", filters.start_date),
-            ("entry_date", "<=", filters.end_date),
-            ("created_at", ">=", filters.created_after),
-            ("created_at", "<", filters.created_before),
-        )
-        for column, op, value in bounds:
-            if value is not None:
-                params.append(self._value(column, value))
-                conditions.append(f"entries.{column} {op} ${len(params)}")
-        return " AND ".join(conditions), params
-
-    def ranked_query(
-        self,
-        account_id: UUID,
-        filters: EntryFilter,
-        ts_query: str,
-        *,
-        window: int,
-        limit: int,
-        offset: int,
-        total: bool = False,
-    ) -> tuple[str, list[Any]]:
-        """Return the ranking statement and its parameters (see PostgresSearchIndex._search).
-
-        With ``total``, every row also tells how many entries match: counted
-        in the window when it is not full, else by a second scan that runs
-        only then (an uncorrelated subquery is evaluated when first needed).
-        """
-        conditions, params = self.conditions(account_id, filters)
-        counted = "NULL::bigint"
-        if total:
-            counted = (
-                "CASE WHEN count(*) OVER () < {w} THEN count(*) OVER () ELSE"
-                " (SELECT count(*) FROM entries WHERE (search_vector @@ {q}) AND {filters}) END"
-            )
-        # Rendered, not bound (see _search): to_tsquery calls on literals
-        # whose quotes tsquery_sql doubled as SQL requires.
-        sql = (
-            self.template.replace("{total}", counted)
-            .replace("{filters}", conditions)
-            .replace("{w}", str(int(window)))
-            .replace("{limit}", str(int(limit)))
-            .replace("{offset}", str(int(offset)))
-            .replace("{q}", ts_query)  # last: nothing is looked for in the query text
-        )
-        return sql, params
-
-    def count_query(
-        self, account_id: UUID, filters: EntryFilter, ts_query: str
-    ) -> tuple[str, list[Any]]:
-        """Return the statement counting every match and its parameters."""
-        conditions, params = self.conditions(account_id, filters)
-        sql = (
-            "SELECT count(*) FROM entries"  # noqa: S608 - constants and checked values
-            f" WHERE (search_vector @@ {ts_query}) AND {conditions}"
-        )
-        return sql, params
-
-
-class _RecentTotals:
-    """Totals the last searches found, for the count that follows them (each used once).
-
-    The facade asks for the count right after a search whose page was full;
-    the fast search's statement found it already (see ``ranked_query``),
-    with the database snapshot it saw. The total answers the count only if
-    the count's snapshot is the same (no transaction ended in between, so the
-    count would find the same), within :attr:`TTL` seconds; the :attr:`SIZE`
-    newest are kept.
-    """
-
-    TTL = 2.0
-    SIZE = 256
-
-    def __init__(self) -> None:
-        self._totals: dict[tuple[Any, ...], tuple[float, str, int]] = {}
-
-    def put(self, key: tuple[Any, ...], snapshot: str, total: int) -> None:
-        self._totals.pop(key, None)
-        self._totals[key] = (time.monotonic(), snapshot, int(total))
-        while len(self._totals) > self.SIZE:
-            del self._totals[next(iter(self._totals))]
-
-    def has(self, key: tuple[Any, ...]) -> bool:
-        return key in self._totals
-
-    def pop(self, key: tuple[Any, ...], snapshot: str) -> int | None:
-        found = self._totals.pop(key, None)
-        if found is None or found[1] != snapshot or time.monotonic() - found[0] > self.TTL:
-            return None
-        return found[2]
 
 
 class PostgresSearchIndex(SqlSearchIndex):
@@ -313,7 +169,7 @@ class PostgresSearchIndex(SqlSearchIndex):
             raise InvalidInputError("search.language", "must be a text-search configuration name")
         self.language = language
         self._unaccent: bool | None = None
-        self._totals = _RecentTotals()
+        self._totals = RecentTotals()
 
     async def _folds_accents(self, conn: Any) -> bool:
         # Whether the trigger unaccents the text (the migration found the
@@ -406,7 +262,7 @@ class PostgresSearchIndex(SqlSearchIndex):
             query = folded_query(query)
         if query.is_empty:
             return []
-        codec = _PostgresCodec.get(dialect, self.language)
+        codec = PostgresCodec.get(dialect, self.language)
         sql, params = self.ranked_statement(dialect, account_id, query, request)
         rows = await driver.fetch(sql, *params)
         if rows and rows[0][-3] is not None:
@@ -415,7 +271,7 @@ class PostgresSearchIndex(SqlSearchIndex):
         return search_hits(map(codec.entry_row, rows), query)
 
     def _count_key(
-        self, codec: _PostgresCodec, account_id: UUID, query: ParsedQuery, request: SearchRequest
+        self, codec: PostgresCodec, account_id: UUID, query: ParsedQuery, request: SearchRequest
     ) -> tuple[Any, ...]:
         """Return what identifies a count: the account, the tsquery and the filters' SQL."""
         conditions, params = codec.conditions(account_id, request.filters)
@@ -431,7 +287,7 @@ class PostgresSearchIndex(SqlSearchIndex):
         unaccents). Public so that ``benchmarks/search.py`` times the very
         statement on a bare ``asyncpg`` connection.
         """
-        return _PostgresCodec.get(dialect, self.language).ranked_query(
+        return PostgresCodec.get(dialect, self.language).ranked_query(
             account_id,
             request.filters,
             tsquery_sql(query, match_of(request), language=self.language),
@@ -494,7 +350,7 @@ class PostgresSearchIndex(SqlSearchIndex):
                     query = folded_query(query)
                 if query.is_empty:
                     return 0
-                codec = _PostgresCodec.get(dialect, self.language)
+                codec = PostgresCodec.get(dialect, self.language)
                 key = self._count_key(codec, account_id, query, request)
                 if self._totals.has(key):
                     snapshot = await driver.fetchval("SELECT pg_current_snapshot()::text")
@@ -507,6 +363,28 @@ class PostgresSearchIndex(SqlSearchIndex):
                     tsquery_sql(query, match_of(request), language=self.language),
                 )
                 return int(await driver.fetchval(sql, *params))
+
+    async def similar_words(
+        self, account_id: UUID, words: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """Return near spellings of ``words`` from ``search_words`` of ``account_id`` only.
+
+        What the SQL indexes' ``similar_words`` answers (the same range scan of
+        the primary key per missing word), in one statement on asyncpg.
+        """
+        asked = [w for w in dict.fromkeys(words) if w and len(w) >= 3 and not is_cjk(w)]
+        if not asked or not self.fast_path:
+            return await super().similar_words(account_id, words)
+        allowed = [typo_distance(w) for w in asked]
+        with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
+            async with self._driver_connection(account_id) as (driver, _):
+                rows = await driver.fetch(_SIMILAR_WORDS, account_id, asked, allowed)
+        candidates: dict[str, list[str]] = {}
+        for word, candidate in rows:
+            found = candidates.setdefault(word, [])
+            if candidate is not None:
+                found.append(candidate)
+        return {w: tuple(near_words(w, candidates[w])) for w in asked if w in candidates}
 
     async def _check_unaccent(self, driver: Any) -> None:
         if self._unaccent is None:
