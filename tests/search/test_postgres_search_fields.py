@@ -16,6 +16,7 @@ from uuid import uuid4
 import asyncpg
 import msgspec
 import pytest
+import sqlalchemy as sa
 
 import trace_sql
 from trace_core.model import Account, Attachment, Entry, EntryFilter, Stream
@@ -231,3 +232,31 @@ def test_the_migration_creates_the_function_the_index_writes() -> None:
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     assert migration.PG_VECTOR_FUNCTION == PG_VECTOR_FUNCTION
+
+
+async def test_rebuild_restores_extra_vectors_and_words(postgres_database_url: str) -> None:
+    storage = await open_storage(postgres_database_url)  # the owner: rebuild reads every account
+    try:
+        index = PostgresSearchIndex(storage)
+        b = SearchBackend(storage=storage, index=index)
+        me = await b.account()
+        [entry] = await b.add(make_entry(me, "Wi-Fi at 京都 station"))
+        async with storage.connect(write=True, all_accounts=True) as conn:
+            await conn.execute(
+                sa.text(
+                    "UPDATE entries SET search_extra = '', search_vector = NULL"
+                    " WHERE entry_id = :id"
+                ),
+                {"id": entry.entry_id},
+            )
+            await conn.execute(
+                sa.text("DELETE FROM search_words WHERE account_id = :id"), {"id": me.account_id}
+            )
+        assert await _contents(b, me, "wifi") == []
+
+        assert await index.rebuild(storage) >= 1
+
+        assert await _contents(b, me, "wifi 京都") == ["Wi-Fi at 京都 station"]
+        assert await index.similar_words(me.account_id, ["staton"]) == {"staton": ("station",)}
+    finally:
+        await storage.close()

@@ -22,14 +22,17 @@ from trace_core.search import (
     ParsedQuery,
     entry_snippet,
 )
-from trace_core.search_text import is_cjk, near_words, typo_distance
+from trace_core.search_text import is_cjk, typo_distance
 from trace_sql.errors import translated_errors
 from trace_sql.rls import ACCOUNT_SETTING
 from trace_sql.search._common import (
     MAX_CANDIDATES,
     SqlSearchIndex,
     match_of,
+    nearest,
+    rebuild_search_fields,
     search_hits,
+    vocabulary_words,
 )
 from trace_sql.search.postgres_codec import PostgresCodec, RecentTotals
 from trace_sql.search.postgres_query import folded_query, tsquery, tsquery_sql
@@ -372,19 +375,19 @@ class PostgresSearchIndex(SqlSearchIndex):
         What the SQL indexes' ``similar_words`` answers (the same range scan of
         the primary key per missing word), in one statement on asyncpg.
         """
-        asked = [w for w in dict.fromkeys(words) if w and len(w) >= 3 and not is_cjk(w)]
+        asked = vocabulary_words(words)
         if not asked or not self.fast_path:
             return await super().similar_words(account_id, words)
         allowed = [typo_distance(w) for w in asked]
         with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
             async with self._driver_connection(account_id) as (driver, _):
                 rows = await driver.fetch(_SIMILAR_WORDS, account_id, asked, allowed)
+        missing = {word for word, _ in rows}
         candidates: dict[str, list[str]] = {}
         for word, candidate in rows:
-            found = candidates.setdefault(word, [])
             if candidate is not None:
-                found.append(candidate)
-        return {w: tuple(near_words(w, candidates[w])) for w in asked if w in candidates}
+                candidates.setdefault(word, []).append(candidate)
+        return nearest(asked, set(asked) - missing, candidates)
 
     async def _check_unaccent(self, driver: Any) -> None:
         if self._unaccent is None:
@@ -501,8 +504,9 @@ class PostgresSearchIndex(SqlSearchIndex):
         return found
 
     async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
-        """Recompute every entry's ``search_vector`` (the trigger does the work), every account."""
+        """Recompute every entry's search_extra and search_vector (by the trigger) and the words."""
         async with self._storage.connect(write=True, all_accounts=True) as conn:
+            await rebuild_search_fields(conn)
             await conn.exec_driver_sql("UPDATE entries SET title = title")
             count = int(
                 (
