@@ -260,3 +260,47 @@ async def test_rebuild_restores_extra_vectors_and_words(postgres_database_url: s
         assert await index.similar_words(me.account_id, ["staton"]) == {"staton": ("station",)}
     finally:
         await storage.close()
+
+
+async def test_the_migration_reindexes_existing_entries_and_goes_back() -> None:
+    from alembic import command
+
+    from trace_sql.engine import create_engine
+    from trace_sql.migrate import alembic_config
+
+    name = f"trace_0510_{uuid4().hex[:8]}"
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+    storage = await open_storage(url)
+    engine = create_engine(url)
+
+    async def migrate(revision: str, *, down: bool = False) -> None:
+        async with engine.begin() as conn:
+            run = command.downgrade if down else command.upgrade
+            await conn.run_sync(lambda sync: run(alembic_config(sync), revision))
+
+    async def found(word: str) -> int:
+        async with engine.connect() as conn:
+            query = "SELECT count(*) FROM entries WHERE search_vector @@ to_tsquery('english', :w)"
+            return int((await conn.execute(sa.text(query), {"w": word})).scalar_one())
+
+    try:
+        b = SearchBackend(storage=storage, index=PostgresSearchIndex(storage))
+        me = await b.account()
+        herons = await b.stream(me, "Herons")
+        await b.add(make_entry(me, "Wi-Fi notes", stream=herons))
+        assert (await found("heron"), await found("wifi")) == (1, 1)
+
+        await migrate("0500_search_fields", down=True)
+        assert (await found("heron"), await found("wifi")) == (0, 0)
+        await b.add(make_entry(me, "more notes", stream=herons))  # the 0100 trigger indexes it
+
+        await migrate("heads")
+        assert (await found("heron"), await found("wifi")) == (2, 1)
+        assert await _contents(b, me, "herons wifi") == ["Wi-Fi notes"]
+    finally:
+        await storage.close()
+        await engine.dispose()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
