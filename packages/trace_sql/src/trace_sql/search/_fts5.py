@@ -12,6 +12,7 @@ from trace_core.search import Alternative, Clause, Match, ParsedQuery
 from trace_core.search_text import cjk_grams, is_cjk
 
 __all__ = [
+    "ARCHIVED_TOKEN",
     "BM25_WEIGHTS",
     "FTS_SHARDS",
     "TEXT_COLUMNS",
@@ -47,6 +48,9 @@ TEXT_COLUMNS = "{title content tags stream files extra}"
 
 EXTRA_COLUMN = "{extra}"
 """Where CJK grams (and joined compounds) are indexed."""
+
+ARCHIVED_TOKEN = "archived0"  # noqa: S105 - an index token, not a secret
+"""Beside the account token of an archived entry (migration ``0500_search_fields``)."""
 
 FTS_SHARDS = "0123456789abcdef"
 """The last hex digit of an account id names the FTS5 table that indexes it."""
@@ -137,6 +141,21 @@ def account_match(account_hex: str, match: str, *, alone: bool = False) -> str:
     if alone:
         return match
     return f'{{account}} : "a{account_hex}0" AND ({match})'
+
+
+def counted_match(account_hex: str, match: str, is_archived: bool | None) -> str:
+    """Return the MATCH text counting ``match`` in one account by its tokens alone.
+
+    The account token (never left out here) and, for an archive filter, the
+    ``archived0`` token beside it: FTS5 counts without a look-up per match in
+    ``entry_search_docs`` (about 4x faster for a common word).
+    """
+    scoped = f'{{account}} : "a{account_hex}0" AND ({match})'
+    if is_archived is None:
+        return scoped
+    if is_archived:
+        return f'{{account}} : "{ARCHIVED_TOKEN}" AND {scoped}'
+    return f'({scoped}) NOT {{account}} : "{ARCHIVED_TOKEN}"'
 
 
 def word_match(word: str) -> str:

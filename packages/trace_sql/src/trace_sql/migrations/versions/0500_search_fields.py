@@ -66,8 +66,11 @@ FTS_OPTIONS = "tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3'
 OLD_FTS_COLUMNS = "title, content, tags, account"
 NEW_FTS_COLUMNS = "title, content, tags, stream, files, extra, account"
 ENTRY_TRIGGERS = ("entries_search_insert", "entries_search_update_text", "entries_search_delete")
+ARCHIVED_TOKEN = "archived0"  # noqa: S105 - an index token, not a secret
+"""In the ``account`` column of an archived entry: counts skip archived entries in FTS5."""
 NEW_TRIGGERS = (
     "entries_search_move",
+    "entries_search_archive",
     "streams_search_rename",
     "attachments_search_insert",
     "attachments_search_update",
@@ -90,7 +93,17 @@ def _fts_values(row: str, *, new: bool) -> str:
         values += (
             f", {SQLITE_STREAM.format(row=row)}, {SQLITE_FILES.format(row=row)}, {row}.search_extra"
         )
-    return f"{values}, ('a' || {row}.account_id || '0')"
+    if not new:
+        return f"{values}, ('a' || {row}.account_id || '0')"
+    return f"{values}, {_account_tokens(row)}"
+
+
+def _account_tokens(row: str) -> str:
+    """The ``account`` column: the account token, and ``archived0`` for an archived entry."""
+    return (
+        f"('a' || {row}.account_id || '0'"
+        f" || CASE WHEN {row}.is_archived THEN ' {ARCHIVED_TOKEN}' ELSE '' END)"
+    )
 
 
 def _fts_insert(table: str, row: str, where: str, *, new: bool) -> str:
@@ -165,6 +178,15 @@ def _shard(digit: str, *, new: bool) -> list[str]:
         AND NOT ({changed}) AND {route_new}
         BEGIN
             UPDATE {table} SET stream = {SQLITE_STREAM.format(row="new")}
+            WHERE rowid = (SELECT doc_id FROM entry_search_docs WHERE entry_id = new.entry_id);
+        END
+        """,
+        f"""
+        CREATE TRIGGER entries_search_archive_{digit} AFTER UPDATE OF is_archived ON entries
+        WHEN old.is_archived IS NOT new.is_archived AND new.deleted_at IS NULL
+        AND NOT ({changed}) AND {route_new}
+        BEGIN
+            UPDATE {table} SET account = {_account_tokens("new")}
             WHERE rowid = (SELECT doc_id FROM entry_search_docs WHERE entry_id = new.entry_id);
         END
         """,
