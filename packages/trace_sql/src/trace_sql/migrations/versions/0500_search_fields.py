@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql, sqlite
 
-from trace_core.search_text import search_extra, vocabulary
 from trace_sql.rls import ALL_ACCOUNTS_SETTING, disable_statements, enable_statements
+from trace_sql.storage._rows import entry_search_extra, row_words
 from trace_sql.types import JSONType
 
 revision: str = "0500_search_fields"
@@ -230,41 +230,13 @@ def _drop_shard(digit: str) -> list[str]:
     ]
 
 
-def _backfill_extra(bind: sa.Connection) -> None:
-    """Set ``entries.search_extra`` of every entry (in batches; most stay empty)."""
-    entries = sa.table(
-        "entries",
-        sa.column("entry_id", sa.Uuid()),
-        sa.column("title", sa.Text()),
-        sa.column("content", sa.Text()),
-        sa.column("tags", JSONType),
-        sa.column("search_extra", sa.Text()),
-    )
-    after: object = None
-    while True:
-        query = sa.select(entries.c.entry_id, entries.c.title, entries.c.content, entries.c.tags)
-        if after is not None:
-            query = query.where(entries.c.entry_id > after)
-        rows = bind.execute(query.order_by(entries.c.entry_id).limit(BATCH)).all()
-        if not rows:
-            return
-        updates = []
-        for row in rows:
-            extra = search_extra(row.title, row.content, " ".join(row.tags or ()))
-            if extra:
-                updates.append({"id": row.entry_id, "extra": extra})
-        if updates:
-            bind.execute(
-                sa.update(entries)
-                .where(entries.c.entry_id == sa.bindparam("id"))
-                .values(search_extra=sa.bindparam("extra")),
-                updates,
-            )
-        after = rows[-1].entry_id
+def _backfill(bind: sa.Connection) -> None:
+    """Set every entry's ``search_extra``; fill ``search_words`` from the live entries.
 
-
-def backfill_words(bind: sa.Connection) -> None:
-    """Insert every account's vocabulary from its live entries into ``search_words``."""
+    In batches by entry id; most texts have no compound or CJK, so few rows
+    are updated. The repository's fast equivalents of ``search_extra`` and
+    ``vocabulary`` (checked equal to the core's by the tests).
+    """
     entries = sa.table(
         "entries",
         sa.column("entry_id", sa.Uuid()),
@@ -273,39 +245,44 @@ def backfill_words(bind: sa.Connection) -> None:
         sa.column("content", sa.Text()),
         sa.column("tags", JSONType),
         sa.column("deleted_at", sa.DateTime()),
+        sa.column("search_extra", sa.Text()),
     )
     words_table = sa.table("search_words", sa.column("account_id", sa.Uuid()), sa.column("word"))
+    insert = (
+        postgresql.insert(words_table)
+        if bind.dialect.name == "postgresql"
+        else sqlite.insert(words_table)
+    ).on_conflict_do_nothing()
+    update = (
+        sa.update(entries)
+        .where(entries.c.entry_id == sa.bindparam("id"))
+        .values(search_extra=sa.bindparam("extra"))
+    )
+    e = entries.c
     after: object = None
-    seen: set[tuple[object, str]] = set()
     while True:
-        query = sa.select(
-            entries.c.entry_id,
-            entries.c.account_id,
-            entries.c.title,
-            entries.c.content,
-            entries.c.tags,
-        ).where(entries.c.deleted_at.is_(None))
+        query = sa.select(e.entry_id, e.account_id, e.title, e.content, e.tags, e.deleted_at)
         if after is not None:
-            query = query.where(entries.c.entry_id > after)
-        rows = bind.execute(query.order_by(entries.c.entry_id).limit(BATCH)).all()
+            query = query.where(e.entry_id > after)
+        rows = bind.execute(query.order_by(e.entry_id).limit(BATCH)).all()
         if not rows:
             return
-        new: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
+        words: dict[tuple[object, str], dict[str, object]] = {}
         for row in rows:
-            for word in vocabulary([row.title, row.content, " ".join(row.tags or ())]):
-                key = (row.account_id, word)
-                if key not in seen:
-                    seen.add(key)
-                    new.append({"account_id": row.account_id, "word": word})
-        if len(seen) > 1_000_000:
-            seen.clear()  # bounded memory; the conflict clause keeps rows unique
-        if new:
-            insert = (
-                postgresql.insert(words_table)
-                if bind.dialect.name == "postgresql"
-                else sqlite.insert(words_table)
-            )
-            bind.execute(insert.on_conflict_do_nothing(), new)
+            tags = list(row.tags or ())
+            extra = entry_search_extra(row.title, row.content, " ".join(tags))
+            if extra:
+                updates.append({"id": row.entry_id, "extra": extra})
+            if row.deleted_at is None:
+                for word in row_words(row.title, row.content, tags, extra):
+                    words.setdefault(
+                        (row.account_id, word), {"account_id": row.account_id, "word": word}
+                    )
+        if updates:
+            bind.execute(update, updates)
+        if words:
+            bind.execute(insert, list(words.values()))
         after = rows[-1].entry_id
 
 
@@ -331,8 +308,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("account_id", "word"),
         sqlite_with_rowid=False,
     )
-    _backfill_extra(bind)
-    backfill_words(bind)
+    _backfill(bind)
     if dialect == "postgresql":
         for statement in enable_statements("search_words"):
             op.execute(statement)
