@@ -337,3 +337,26 @@ async def test_counts_follow_archiving_and_agree_with_every_filter(b: SearchBack
     due = (late + timedelta(days=1)).date()
     assert await _counted(b, me, "heron", EntryFilter(due_before=due)) == 1
     assert await _counted(b, me, "heron -two", EntryFilter(is_archived=None)) == 2
+
+
+async def test_counts_by_stream_follow_moves(b: SearchBackend) -> None:
+    me = await b.account()
+    work, home = await b.stream(me, "Work"), await b.stream(me, "Home")
+    [a, _, _] = await b.add(
+        make_entry(me, "otter one", stream=work),
+        make_entry(me, "otter two", stream=home, is_archived=True),
+        make_entry(me, "otter three"),
+    )
+    inbox, at_work = EntryFilter(stream="inbox"), EntryFilter(stream=work.stream_id)
+    at_home = EntryFilter(stream=home.stream_id, is_archived=None)
+    assert await _counted(b, me, "otter", inbox) == 1
+    assert await _counted(b, me, "otter", at_work) == 1
+    assert await _counted(b, me, "otter", at_home) == 1
+    moved = await b.update(a, stream_id=home.stream_id)
+    assert await _counted(b, me, "otter", at_work) == 0
+    assert await _counted(b, me, "otter", at_home) == 2
+    archived = await b.update(moved, stream_id=None, is_archived=True)
+    assert await _counted(b, me, "otter", inbox) == 1
+    assert await _counted(b, me, "otter", EntryFilter(stream="inbox", is_archived=True)) == 1
+    await b.update(archived, content="otter moved back", stream_id=work.stream_id)
+    assert await _counted(b, me, "otter", EntryFilter(stream=work.stream_id, is_archived=True)) == 1

@@ -15,6 +15,7 @@ __all__ = [
     "ARCHIVED_TOKEN",
     "BM25_WEIGHTS",
     "FTS_SHARDS",
+    "INBOX_TOKEN",
     "TEXT_COLUMNS",
     "account_match",
     "fts5_match",
@@ -51,6 +52,9 @@ EXTRA_COLUMN = "{extra}"
 
 ARCHIVED_TOKEN = "archived0"  # noqa: S105 - an index token, not a secret
 """Beside the account token of an archived entry (migration ``0500_search_fields``)."""
+
+INBOX_TOKEN = "inbox0"  # noqa: S105 - an index token, not a secret
+"""Beside the account token of an entry in no stream."""
 
 FTS_SHARDS = "0123456789abcdef"
 """The last hex digit of an account id names the FTS5 table that indexes it."""
@@ -143,19 +147,34 @@ def account_match(account_hex: str, match: str, *, alone: bool = False) -> str:
     return f'{{account}} : "a{account_hex}0" AND ({match})'
 
 
-def counted_match(account_hex: str, match: str, is_archived: bool | None) -> str:
+def counted_match(
+    account_hex: str, match: str, is_archived: bool | None, stream: str | None = None
+) -> str:
     """Return the MATCH text counting ``match`` in one account by its tokens alone.
 
-    The account token (never left out here) and, for an archive filter, the
-    ``archived0`` token beside it: FTS5 counts without a look-up per match in
-    ``entry_search_docs`` (about 4x faster for a common word).
+    The ``account`` column holds the account's token, the stream's
+    (``s<stream id hex>0``, or ``inbox0``) and ``archived0`` for an archived
+    entry (migration ``0500_search_fields``): FTS5 counts without a look-up
+    per match in ``entry_search_docs`` (about 4x faster for a common word).
+
+    Args:
+        account_hex: the account id as SQLite stores it.
+        match: from :func:`fts5_match`.
+        is_archived: the archive filter (None: either).
+        stream: ``inbox``, a stream id as SQLite stores it, or anything else for every stream.
+
     """
-    scoped = f'{{account}} : "a{account_hex}0" AND ({match})'
-    if is_archived is None:
-        return scoped
+    tokens = [f'{{account}} : "a{account_hex}0"']
+    if stream == "inbox":
+        tokens.append(f'{{account}} : "{INBOX_TOKEN}"')
+    elif stream is not None and stream != "all":
+        tokens.append(f'{{account}} : "s{stream}0"')
     if is_archived:
-        return f'{{account}} : "{ARCHIVED_TOKEN}" AND {scoped}'
-    return f'({scoped}) NOT {{account}} : "{ARCHIVED_TOKEN}"'
+        tokens.append(f'{{account}} : "{ARCHIVED_TOKEN}"')
+    scoped = " AND ".join([*tokens, f"({match})"])
+    if is_archived is False:
+        return f'({scoped}) NOT {{account}} : "{ARCHIVED_TOKEN}"'
+    return scoped
 
 
 def word_match(word: str) -> str:

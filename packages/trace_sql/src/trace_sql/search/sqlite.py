@@ -33,6 +33,7 @@ from trace_sql.search._fts5 import (
     ARCHIVED_TOKEN,
     BM25_WEIGHTS,
     FTS_SHARDS,
+    INBOX_TOKEN,
     account_match,
     counted_match,
     fts5_match,
@@ -88,6 +89,7 @@ _REBUILD_FTS = (
     "WHERE a.account_id = e.account_id AND a.entry_id = e.entry_id "
     "AND a.removed_at IS NULL AND a.filename IS NOT NULL), "
     "e.search_extra, 'a' || d.account_id || '0' "
+    f"|| CASE WHEN e.stream_id IS NULL THEN ' {INBOX_TOKEN}' ELSE ' s' || e.stream_id || '0' END "
     f"|| CASE WHEN e.is_archived THEN ' {ARCHIVED_TOKEN}' ELSE '' END "
     "FROM entry_search_docs AS d JOIN entries AS e ON e.entry_id = d.entry_id "
     "WHERE lower(substr(d.account_id, -1)) = '{digit}' ORDER BY d.doc_id"
@@ -115,12 +117,10 @@ def _doc_clauses(filters: EntryFilter) -> list[sa.ColumnElement[bool]]:
     return clauses
 
 
-def _archive_only(filters: EntryFilter) -> bool:
-    """Whether ``filters`` test nothing but the archive flag (of what the docs table holds)."""
+def _token_filters_only(filters: EntryFilter) -> bool:
+    """Whether ``filters`` test nothing but the stream and archive flag (FTS5 tokens)."""
     return (
-        filters.stream not in ("inbox",)
-        and not isinstance(filters.stream, UUID)
-        and filters.start_date is None
+        filters.start_date is None
         and filters.end_date is None
         and filters.created_after is None
         and filters.created_before is None
@@ -206,15 +206,20 @@ class _SqliteCodec(DriverCodec):
     ) -> tuple[str, list[Any]]:
         """Return the statement counting the account's matching documents (no ranking).
 
-        Filtered by the archive flag at most (the common case): FTS5 alone
-        counts, by the account's tokens (:func:`counted_match`). Other filters:
-        each match is checked in ``entry_search_docs``.
+        Filtered by stream and archive flag at most (the common case): FTS5
+        alone counts, by the account's tokens (:func:`counted_match`). Date
+        filters: each match is checked in ``entry_search_docs``.
         """
         account_hex = self.account_hex(account_id)
         fts = fts_table(account_hex)
-        if _archive_only(filters):
+        if _token_filters_only(filters):
+            stream = (
+                str(self._value("stream_id", filters.stream))
+                if isinstance(filters.stream, UUID)
+                else filters.stream
+            )
             sql = f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?"  # noqa: S608 - constants
-            return sql, [counted_match(account_hex, match, filters.is_archived)]
+            return sql, [counted_match(account_hex, match, filters.is_archived, stream)]
         conditions, params = self._filters(filters)
         sql = (
             f"SELECT count(*) FROM {fts} JOIN entry_search_docs AS d"  # noqa: S608 - constants

@@ -68,6 +68,8 @@ NEW_FTS_COLUMNS = "title, content, tags, stream, files, extra, account"
 ENTRY_TRIGGERS = ("entries_search_insert", "entries_search_update_text", "entries_search_delete")
 ARCHIVED_TOKEN = "archived0"  # noqa: S105 - an index token, not a secret
 """In the ``account`` column of an archived entry: counts skip archived entries in FTS5."""
+INBOX_TOKEN = "inbox0"  # noqa: S105 - an index token, not a secret
+"""In the ``account`` column of an entry in no stream."""
 NEW_TRIGGERS = (
     "entries_search_move",
     "entries_search_archive",
@@ -99,9 +101,15 @@ def _fts_values(row: str, *, new: bool) -> str:
 
 
 def _account_tokens(row: str) -> str:
-    """The ``account`` column: the account token, and ``archived0`` for an archived entry."""
+    """The ``account`` column: the account's token, the stream's (or ``inbox0``), ``archived0``.
+
+    ``a<account id>0``, then ``s<stream id>0`` or ``inbox0``, then ``archived0``
+    for an archived entry: counts filtered by these need no look-up per match.
+    """
     return (
         f"('a' || {row}.account_id || '0'"
+        f" || CASE WHEN {row}.stream_id IS NULL THEN ' {INBOX_TOKEN}'"
+        f" ELSE ' s' || {row}.stream_id || '0' END"
         f" || CASE WHEN {row}.is_archived THEN ' {ARCHIVED_TOKEN}' ELSE '' END)"
     )
 
@@ -177,7 +185,8 @@ def _shard(digit: str, *, new: bool) -> list[str]:
         WHEN old.stream_id IS NOT new.stream_id AND new.deleted_at IS NULL
         AND NOT ({changed}) AND {route_new}
         BEGIN
-            UPDATE {table} SET stream = {SQLITE_STREAM.format(row="new")}
+            UPDATE {table} SET stream = {SQLITE_STREAM.format(row="new")},
+                account = {_account_tokens("new")}
             WHERE rowid = (SELECT doc_id FROM entry_search_docs WHERE entry_id = new.entry_id);
         END
         """,
