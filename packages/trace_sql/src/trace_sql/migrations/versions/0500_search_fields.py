@@ -18,10 +18,13 @@ Both dialects:
 SQLite: the sixteen FTS5 shards of ``0102_search_shards`` are re-created with
 three more columns, ``stream`` (the entry's stream's current name), ``files``
 (its live attachments' file names) and ``extra`` (``entries.search_extra``),
-with triggers that keep them current: entry insert, text/stream/extra update
-and delete (as before), stream rename, attachment insert, update (removed,
-restored, renamed) and delete. The PostgreSQL search vector is changed by
-``0510_postgres_search_fields``.
+with triggers that keep them current: entry insert, text/extra update and
+delete (as before), move to another stream, archive flag, stream rename,
+attachment insert, update (removed, restored, renamed) and delete. The
+``account`` column holds, beside the account's token, the stream's
+(``s<stream id>0``, or ``inbox0``) and ``archived0`` for an archived entry, so a
+count filtered by these reads FTS5 alone. The PostgreSQL search vector is
+changed by ``0510_postgres_search_fields``.
 
 Revision ID: 0500_search_fields
 Revises: 0400_row_level_security
