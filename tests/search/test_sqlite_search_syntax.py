@@ -303,3 +303,60 @@ async def test_rebuild_recomputes_the_fields_and_the_vocabulary(storage: SqlStor
     assert await _found(b, me, "osprey birds") == {"Wi-Fi in the hide"}
     near = await b.index.similar_words(me.account_id, ["wiif", "ephemral", "hide"])
     assert near == {"wiif": ("wifi",), "ephemral": ()}
+
+
+async def _counted(b: SearchBackend, me: Account, query: str, filters: EntryFilter) -> int:
+    hits = await b.search(me, query, filters, limit=100)
+    count = await b.index.count(me.account_id, SearchRequest(query=query, filters=filters))
+    assert count == len(hits), (query, filters)
+    return count
+
+
+async def test_counts_follow_archiving_and_agree_with_every_filter(b: SearchBackend) -> None:
+    me, other = await b.account(), await b.account()
+    work = await b.stream(me, "Work")
+    late = T0 + timedelta(days=3)
+    [a, _, _] = await b.add(
+        make_entry(me, "heron one", stream=work),
+        make_entry(me, "heron two", created_at=late, due_date=late.date()),
+        make_entry(me, "heron three", is_archived=True),
+    )
+    await b.add(make_entry(other, "heron elsewhere"))
+    assert await _counted(b, me, "heron", EntryFilter()) == 2
+    assert await _counted(b, me, "heron", EntryFilter(is_archived=True)) == 1
+    assert await _counted(b, me, "heron", EntryFilter(is_archived=None)) == 3
+    archived = await b.update(a, is_archived=True)
+    assert await _counted(b, me, "heron", EntryFilter()) == 1
+    assert await _counted(b, me, "heron", EntryFilter(is_archived=True)) == 2
+    await b.update(archived, is_archived=False, content="heron one again")
+    assert await _counted(b, me, "heron", EntryFilter()) == 2
+    assert await _counted(b, me, "heron", EntryFilter(stream=work.stream_id)) == 1
+    # Half-open creation range, due dates: the same answers on every path.
+    assert await _counted(b, me, "heron", EntryFilter(created_after=late)) == 1
+    assert await _counted(b, me, "heron", EntryFilter(created_before=late)) == 1
+    due = (late + timedelta(days=1)).date()
+    assert await _counted(b, me, "heron", EntryFilter(due_before=due)) == 1
+    assert await _counted(b, me, "heron -two", EntryFilter(is_archived=None)) == 2
+
+
+async def test_counts_by_stream_follow_moves(b: SearchBackend) -> None:
+    me = await b.account()
+    work, home = await b.stream(me, "Work"), await b.stream(me, "Home")
+    [a, _, _] = await b.add(
+        make_entry(me, "otter one", stream=work),
+        make_entry(me, "otter two", stream=home, is_archived=True),
+        make_entry(me, "otter three"),
+    )
+    inbox, at_work = EntryFilter(stream="inbox"), EntryFilter(stream=work.stream_id)
+    at_home = EntryFilter(stream=home.stream_id, is_archived=None)
+    assert await _counted(b, me, "otter", inbox) == 1
+    assert await _counted(b, me, "otter", at_work) == 1
+    assert await _counted(b, me, "otter", at_home) == 1
+    moved = await b.update(a, stream_id=home.stream_id)
+    assert await _counted(b, me, "otter", at_work) == 0
+    assert await _counted(b, me, "otter", at_home) == 2
+    archived = await b.update(moved, stream_id=None, is_archived=True)
+    assert await _counted(b, me, "otter", inbox) == 1
+    assert await _counted(b, me, "otter", EntryFilter(stream="inbox", is_archived=True)) == 1
+    await b.update(archived, content="otter moved back", stream_id=work.stream_id)
+    assert await _counted(b, me, "otter", EntryFilter(stream=work.stream_id, is_archived=True)) == 1

@@ -312,6 +312,7 @@ def needs_entries(filters: EntryFilter) -> bool:
         or filters.is_pinned is not None
         or filters.updated_after is not None
         or filters.updated_before is not None
+        or filters.due_before is not None
     )
 
 

@@ -12,8 +12,10 @@ from trace_core.search import Alternative, Clause, Match, ParsedQuery
 from trace_core.search_text import cjk_grams, is_cjk
 
 __all__ = [
+    "ARCHIVED_TOKEN",
     "BM25_WEIGHTS",
     "FTS_SHARDS",
+    "INBOX_TOKEN",
     "TEXT_COLUMNS",
     "account_match",
     "fts5_match",
@@ -47,6 +49,12 @@ TEXT_COLUMNS = "{title content tags stream files extra}"
 
 EXTRA_COLUMN = "{extra}"
 """Where CJK grams (and joined compounds) are indexed."""
+
+ARCHIVED_TOKEN = "archived0"  # noqa: S105 - an index token, not a secret
+"""Beside the account token of an archived entry (migration ``0500_search_fields``)."""
+
+INBOX_TOKEN = "inbox0"  # noqa: S105 - an index token, not a secret
+"""Beside the account token of an entry in no stream."""
 
 FTS_SHARDS = "0123456789abcdef"
 """The last hex digit of an account id names the FTS5 table that indexes it."""
@@ -137,6 +145,36 @@ def account_match(account_hex: str, match: str, *, alone: bool = False) -> str:
     if alone:
         return match
     return f'{{account}} : "a{account_hex}0" AND ({match})'
+
+
+def counted_match(
+    account_hex: str, match: str, is_archived: bool | None, stream: str | None = None
+) -> str:
+    """Return the MATCH text counting ``match`` in one account by its tokens alone.
+
+    The ``account`` column holds the account's token, the stream's
+    (``s<stream id hex>0``, or ``inbox0``) and ``archived0`` for an archived
+    entry (migration ``0500_search_fields``): FTS5 counts without a look-up
+    per match in ``entry_search_docs`` (about 4x faster for a common word).
+
+    Args:
+        account_hex: the account id as SQLite stores it.
+        match: from :func:`fts5_match`.
+        is_archived: the archive filter (None: either).
+        stream: ``inbox``, a stream id as SQLite stores it, or anything else for every stream.
+
+    """
+    tokens = [f'{{account}} : "a{account_hex}0"']
+    if stream == "inbox":
+        tokens.append(f'{{account}} : "{INBOX_TOKEN}"')
+    elif stream is not None and stream != "all":
+        tokens.append(f'{{account}} : "s{stream}0"')
+    if is_archived:
+        tokens.append(f'{{account}} : "{ARCHIVED_TOKEN}"')
+    scoped = " AND ".join([*tokens, f"({match})"])
+    if is_archived is False:
+        return f'({scoped}) NOT {{account}} : "{ARCHIVED_TOKEN}"'
+    return scoped
 
 
 def word_match(word: str) -> str:

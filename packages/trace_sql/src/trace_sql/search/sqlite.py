@@ -30,9 +30,12 @@ from trace_sql.search._common import (
     vocabulary_words,
 )
 from trace_sql.search._fts5 import (
+    ARCHIVED_TOKEN,
     BM25_WEIGHTS,
     FTS_SHARDS,
+    INBOX_TOKEN,
     account_match,
+    counted_match,
     fts5_match,
     fts_table,
     word_match,
@@ -77,7 +80,7 @@ _REBUILD_DOCS = (
     f"SELECT {_DOC_COLUMNS} FROM entries WHERE deleted_at IS NULL ORDER BY created_at"
 )
 _REBUILD_FTS = (
-    "INSERT INTO {fts} (rowid, title, content, tags, stream, files, extra, account) "
+    "INSERT INTO {fts} (rowid, title, content, tags, stream, files, extra, account) "  # noqa: S608
     "SELECT d.doc_id, coalesce(e.title, ''), e.content, "
     "(SELECT coalesce(group_concat(value, ' '), '') FROM json_each(e.tags)), "
     "coalesce((SELECT s.name FROM streams AS s "
@@ -86,6 +89,8 @@ _REBUILD_FTS = (
     "WHERE a.account_id = e.account_id AND a.entry_id = e.entry_id "
     "AND a.removed_at IS NULL AND a.filename IS NOT NULL), "
     "e.search_extra, 'a' || d.account_id || '0' "
+    f"|| CASE WHEN e.stream_id IS NULL THEN ' {INBOX_TOKEN}' ELSE ' s' || e.stream_id || '0' END "
+    f"|| CASE WHEN e.is_archived THEN ' {ARCHIVED_TOKEN}' ELSE '' END "
     "FROM entry_search_docs AS d JOIN entries AS e ON e.entry_id = d.entry_id "
     "WHERE lower(substr(d.account_id, -1)) = '{digit}' ORDER BY d.doc_id"
 )
@@ -106,10 +111,20 @@ def _doc_clauses(filters: EntryFilter) -> list[sa.ColumnElement[bool]]:
     if filters.end_date is not None:
         clauses.append(d.entry_date <= filters.end_date)
     if filters.created_after is not None:
-        clauses.append(d.created_at > filters.created_after)
+        clauses.append(d.created_at >= filters.created_after)
     if filters.created_before is not None:
         clauses.append(d.created_at < filters.created_before)
     return clauses
+
+
+def _token_filters_only(filters: EntryFilter) -> bool:
+    """Whether ``filters`` test nothing but the stream and archive flag (FTS5 tokens)."""
+    return (
+        filters.start_date is None
+        and filters.end_date is None
+        and filters.created_after is None
+        and filters.created_before is None
+    )
 
 
 class _Remembered(Generic[K, V]):
@@ -189,10 +204,23 @@ class _SqliteCodec(DriverCodec):
     def count_query(
         self, account_id: UUID, filters: EntryFilter, match: str, *, alone: bool = False
     ) -> tuple[str, list[Any]]:
-        """Return the statement counting the account's matching documents (no ranking)."""
+        """Return the statement counting the account's matching documents (no ranking).
+
+        Filtered by stream and archive flag at most (the common case): FTS5
+        alone counts, by the account's tokens (:func:`counted_match`). Date
+        filters: each match is checked in ``entry_search_docs``.
+        """
         account_hex = self.account_hex(account_id)
-        conditions, params = self._filters(filters)
         fts = fts_table(account_hex)
+        if _token_filters_only(filters):
+            stream = (
+                str(self._value("stream_id", filters.stream))
+                if isinstance(filters.stream, UUID)
+                else filters.stream
+            )
+            sql = f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?"  # noqa: S608 - constants
+            return sql, [counted_match(account_hex, match, filters.is_archived, stream)]
+        conditions, params = self._filters(filters)
         sql = (
             f"SELECT count(*) FROM {fts} JOIN entry_search_docs AS d"  # noqa: S608 - constants
             f" ON d.doc_id = {fts}.rowid WHERE {fts} MATCH ? AND d.account_id = ?"
@@ -213,7 +241,7 @@ class _SqliteCodec(DriverCodec):
             ("is_archived", "=", filters.is_archived),
             ("entry_date", ">=", filters.start_date),
             ("entry_date", "<=", filters.end_date),
-            ("created_at", ">", filters.created_after),
+            ("created_at", ">=", filters.created_after),
             ("created_at", "<", filters.created_before),
         )
         for column, op, value in bounds:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -149,7 +149,7 @@ def entry_search_extra(*texts: str | None) -> str:
     return " ".join(out)
 
 
-def _text_words(text: str | None) -> Iterable[str]:
+def _text_words(text: str | None) -> Sequence[str]:
     """Return the words of ``text`` that ``vocabulary`` keeps, compounds aside.
 
     ASCII text (most text) by one regular expression, the same words as
@@ -159,8 +159,11 @@ def _text_words(text: str | None) -> Iterable[str]:
     if not text:
         return ()
     if text.isascii():
-        return (w[:MAX_TERM_CHARS] for w in _ASCII_WORD.findall(text.lower()))
-    return (w for w in tokenize(text) if len(w) >= 3 and not is_cjk(w))
+        words = _ASCII_WORD.findall(text.lower())
+        if words and len(max(words, key=len)) > MAX_TERM_CHARS:
+            return [w[:MAX_TERM_CHARS] for w in words]
+        return words
+    return [w for w in tokenize(text) if len(w) >= 3 and not is_cjk(w)]
 
 
 def row_words(title: str | None, content: str, tags: Iterable[str], extra: str) -> set[str]:
@@ -169,7 +172,10 @@ def row_words(title: str | None, content: str, tags: Iterable[str], extra: str) 
     ``extra`` is the entry's :func:`~trace_core.search_text.search_extra`
     (``entries.search_extra``), whose joined compounds are words too.
     """
-    words = {*_text_words(title), *_text_words(content), *_text_words(" ".join(tags))}
+    words = set(_text_words(content))
+    words.update(_text_words(title))
+    if tags:
+        words.update(_text_words(" ".join(tags)))
     if extra:
         words.update(w for w in extra.split() if not is_cjk(w))
     return words
@@ -182,15 +188,17 @@ def entry_words(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     vocabulary of every live entry's title, content and tags, for one
     executemany per batch. Deleted entries add no words (as a rebuild).
     """
-    found: dict[tuple[Any, str], dict[str, Any]] = {}
+    by_account: dict[Any, set[str]] = {}
     for row in rows:
-        if row["deleted_at"] is not None:
-            continue
-        account_id = row["account_id"]
-        for word in row_words(row["title"], row["content"], row["tags"], row["search_extra"]):
-            if (account_id, word) not in found:
-                found[(account_id, word)] = {"account_id": account_id, "word": word}
-    return list(found.values())
+        if row["deleted_at"] is None:
+            by_account.setdefault(row["account_id"], set()).update(
+                row_words(row["title"], row["content"], row["tags"], row["search_extra"])
+            )
+    return [
+        {"account_id": account_id, "word": word}
+        for account_id, words in by_account.items()
+        for word in sorted(words)
+    ]
 
 
 def row_to_entry(row: Mapping[Any, Any]) -> Entry:

@@ -37,19 +37,21 @@ class BrowseController(Controller):
     async def home(
         self, request: Request[Any, Any, Any], web: NamedDependency[Web]
     ) -> Response[Any]:
-        """Pinned entries, the latest ones, and the streams."""
+        """Pinned entries, the latest ones, the streams (archived ones folded away)."""
         signed = await web.who(request)
         if signed is None:
             return web.to_sign_in(request)
         trace, principal = web.trace, signed.principal
-        streams = await trace.list_streams(principal)
+        every = await trace.list_streams(principal, include_archived=True)
+        streams = [s for s in every if not s.is_archived]
         pinned = await trace.list_entries(principal, EntryFilter(is_pinned=True), limit=10)
         recent = await trace.list_entries(principal, EntryFilter(), limit=20)
-        by_id = {s.stream_id: s for s in streams}
+        by_id = {s.stream_id: s for s in every}
         return web.render(
             "home.html",
             signed,
             streams=streams,
+            archived_streams=[s for s in every if s.is_archived],
             pinned=pinned.items,
             recent=recent.items,
             by_id=by_id,

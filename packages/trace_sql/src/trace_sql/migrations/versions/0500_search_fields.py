@@ -18,10 +18,13 @@ Both dialects:
 SQLite: the sixteen FTS5 shards of ``0102_search_shards`` are re-created with
 three more columns, ``stream`` (the entry's stream's current name), ``files``
 (its live attachments' file names) and ``extra`` (``entries.search_extra``),
-with triggers that keep them current: entry insert, text/stream/extra update
-and delete (as before), stream rename, attachment insert, update (removed,
-restored, renamed) and delete. The PostgreSQL search vector is changed by
-``0510_postgres_search_fields``.
+with triggers that keep them current: entry insert, text/extra update and
+delete (as before), move to another stream, archive flag, stream rename,
+attachment insert, update (removed, restored, renamed) and delete. The
+``account`` column holds, beside the account's token, the stream's
+(``s<stream id>0``, or ``inbox0``) and ``archived0`` for an archived entry, so a
+count filtered by these reads FTS5 alone. The PostgreSQL search vector is
+changed by ``0510_postgres_search_fields``.
 
 Revision ID: 0500_search_fields
 Revises: 0400_row_level_security
@@ -34,8 +37,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql, sqlite
 
-from trace_core.search_text import search_extra, vocabulary
 from trace_sql.rls import ALL_ACCOUNTS_SETTING, disable_statements, enable_statements
+from trace_sql.storage._rows import entry_search_extra, row_words
 from trace_sql.types import JSONType
 
 revision: str = "0500_search_fields"
@@ -66,8 +69,13 @@ FTS_OPTIONS = "tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3'
 OLD_FTS_COLUMNS = "title, content, tags, account"
 NEW_FTS_COLUMNS = "title, content, tags, stream, files, extra, account"
 ENTRY_TRIGGERS = ("entries_search_insert", "entries_search_update_text", "entries_search_delete")
+ARCHIVED_TOKEN = "archived0"  # noqa: S105 - an index token, not a secret
+"""In the ``account`` column of an archived entry: counts skip archived entries in FTS5."""
+INBOX_TOKEN = "inbox0"  # noqa: S105 - an index token, not a secret
+"""In the ``account`` column of an entry in no stream."""
 NEW_TRIGGERS = (
     "entries_search_move",
+    "entries_search_archive",
     "streams_search_rename",
     "attachments_search_insert",
     "attachments_search_update",
@@ -90,7 +98,23 @@ def _fts_values(row: str, *, new: bool) -> str:
         values += (
             f", {SQLITE_STREAM.format(row=row)}, {SQLITE_FILES.format(row=row)}, {row}.search_extra"
         )
-    return f"{values}, ('a' || {row}.account_id || '0')"
+    if not new:
+        return f"{values}, ('a' || {row}.account_id || '0')"
+    return f"{values}, {_account_tokens(row)}"
+
+
+def _account_tokens(row: str) -> str:
+    """The ``account`` column: the account's token, the stream's (or ``inbox0``), ``archived0``.
+
+    ``a<account id>0``, then ``s<stream id>0`` or ``inbox0``, then ``archived0``
+    for an archived entry: counts filtered by these need no look-up per match.
+    """
+    return (
+        f"('a' || {row}.account_id || '0'"
+        f" || CASE WHEN {row}.stream_id IS NULL THEN ' {INBOX_TOKEN}'"
+        f" ELSE ' s' || {row}.stream_id || '0' END"
+        f" || CASE WHEN {row}.is_archived THEN ' {ARCHIVED_TOKEN}' ELSE '' END)"
+    )
 
 
 def _fts_insert(table: str, row: str, where: str, *, new: bool) -> str:
@@ -164,7 +188,17 @@ def _shard(digit: str, *, new: bool) -> list[str]:
         WHEN old.stream_id IS NOT new.stream_id AND new.deleted_at IS NULL
         AND NOT ({changed}) AND {route_new}
         BEGIN
-            UPDATE {table} SET stream = {SQLITE_STREAM.format(row="new")}
+            UPDATE {table} SET stream = {SQLITE_STREAM.format(row="new")},
+                account = {_account_tokens("new")}
+            WHERE rowid = (SELECT doc_id FROM entry_search_docs WHERE entry_id = new.entry_id);
+        END
+        """,
+        f"""
+        CREATE TRIGGER entries_search_archive_{digit} AFTER UPDATE OF is_archived ON entries
+        WHEN old.is_archived IS NOT new.is_archived AND new.deleted_at IS NULL
+        AND NOT ({changed}) AND {route_new}
+        BEGIN
+            UPDATE {table} SET account = {_account_tokens("new")}
             WHERE rowid = (SELECT doc_id FROM entry_search_docs WHERE entry_id = new.entry_id);
         END
         """,
@@ -208,41 +242,13 @@ def _drop_shard(digit: str) -> list[str]:
     ]
 
 
-def _backfill_extra(bind: sa.Connection) -> None:
-    """Set ``entries.search_extra`` of every entry (in batches; most stay empty)."""
-    entries = sa.table(
-        "entries",
-        sa.column("entry_id", sa.Uuid()),
-        sa.column("title", sa.Text()),
-        sa.column("content", sa.Text()),
-        sa.column("tags", JSONType),
-        sa.column("search_extra", sa.Text()),
-    )
-    after: object = None
-    while True:
-        query = sa.select(entries.c.entry_id, entries.c.title, entries.c.content, entries.c.tags)
-        if after is not None:
-            query = query.where(entries.c.entry_id > after)
-        rows = bind.execute(query.order_by(entries.c.entry_id).limit(BATCH)).all()
-        if not rows:
-            return
-        updates = []
-        for row in rows:
-            extra = search_extra(row.title, row.content, " ".join(row.tags or ()))
-            if extra:
-                updates.append({"id": row.entry_id, "extra": extra})
-        if updates:
-            bind.execute(
-                sa.update(entries)
-                .where(entries.c.entry_id == sa.bindparam("id"))
-                .values(search_extra=sa.bindparam("extra")),
-                updates,
-            )
-        after = rows[-1].entry_id
+def _backfill(bind: sa.Connection) -> None:
+    """Set every entry's ``search_extra``; fill ``search_words`` from the live entries.
 
-
-def backfill_words(bind: sa.Connection) -> None:
-    """Insert every account's vocabulary from its live entries into ``search_words``."""
+    In batches by entry id; most texts have no compound or CJK, so few rows
+    are updated. The repository's fast equivalents of ``search_extra`` and
+    ``vocabulary`` (checked equal to the core's by the tests).
+    """
     entries = sa.table(
         "entries",
         sa.column("entry_id", sa.Uuid()),
@@ -251,39 +257,44 @@ def backfill_words(bind: sa.Connection) -> None:
         sa.column("content", sa.Text()),
         sa.column("tags", JSONType),
         sa.column("deleted_at", sa.DateTime()),
+        sa.column("search_extra", sa.Text()),
     )
     words_table = sa.table("search_words", sa.column("account_id", sa.Uuid()), sa.column("word"))
+    insert = (
+        postgresql.insert(words_table)
+        if bind.dialect.name == "postgresql"
+        else sqlite.insert(words_table)
+    ).on_conflict_do_nothing()
+    update = (
+        sa.update(entries)
+        .where(entries.c.entry_id == sa.bindparam("id"))
+        .values(search_extra=sa.bindparam("extra"))
+    )
+    e = entries.c
     after: object = None
-    seen: set[tuple[object, str]] = set()
     while True:
-        query = sa.select(
-            entries.c.entry_id,
-            entries.c.account_id,
-            entries.c.title,
-            entries.c.content,
-            entries.c.tags,
-        ).where(entries.c.deleted_at.is_(None))
+        query = sa.select(e.entry_id, e.account_id, e.title, e.content, e.tags, e.deleted_at)
         if after is not None:
-            query = query.where(entries.c.entry_id > after)
-        rows = bind.execute(query.order_by(entries.c.entry_id).limit(BATCH)).all()
+            query = query.where(e.entry_id > after)
+        rows = bind.execute(query.order_by(e.entry_id).limit(BATCH)).all()
         if not rows:
             return
-        new: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
+        words: dict[tuple[object, str], dict[str, object]] = {}
         for row in rows:
-            for word in vocabulary([row.title, row.content, " ".join(row.tags or ())]):
-                key = (row.account_id, word)
-                if key not in seen:
-                    seen.add(key)
-                    new.append({"account_id": row.account_id, "word": word})
-        if len(seen) > 1_000_000:
-            seen.clear()  # bounded memory; the conflict clause keeps rows unique
-        if new:
-            insert = (
-                postgresql.insert(words_table)
-                if bind.dialect.name == "postgresql"
-                else sqlite.insert(words_table)
-            )
-            bind.execute(insert.on_conflict_do_nothing(), new)
+            tags = list(row.tags or ())
+            extra = entry_search_extra(row.title, row.content, " ".join(tags))
+            if extra:
+                updates.append({"id": row.entry_id, "extra": extra})
+            if row.deleted_at is None:
+                for word in row_words(row.title, row.content, tags, extra):
+                    words.setdefault(
+                        (row.account_id, word), {"account_id": row.account_id, "word": word}
+                    )
+        if updates:
+            bind.execute(update, updates)
+        if words:
+            bind.execute(insert, list(words.values()))
         after = rows[-1].entry_id
 
 
@@ -309,8 +320,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("account_id", "word"),
         sqlite_with_rowid=False,
     )
-    _backfill_extra(bind)
-    backfill_words(bind)
+    _backfill(bind)
     if dialect == "postgresql":
         for statement in enable_statements("search_words"):
             op.execute(statement)
