@@ -182,10 +182,15 @@ async def test_configure_applies_the_settings() -> None:
     assert client.settings == INDEX_SETTINGS
 
 
-async def test_the_query_sent_is_the_plain_terms_never_syntax() -> None:
+async def test_the_query_sent_is_the_parsed_query_never_the_typed_syntax() -> None:
     client = FakeMeiliClient()
-    await MeilisearchIndex(client).search(ME, SearchRequest(query='"budget" -draft (q3*)'))
-    assert client.searches[0][0] == "budget draft q3"
+    await MeilisearchIndex(client).search(
+        ME, SearchRequest(query='"budget plan" -draft (q3*) AND NOT x:y')
+    )
+    # The phrase quoted, the exclusion first, every other character only a separator
+    # (AND and NOT are stop words here, not operators);
+    # the space after the last word keeps Meilisearch from matching it as a prefix.
+    assert client.searches[0][0] == '-draft "budget plan" q3 x y '
 
 
 async def test_hits_become_entries_with_scores_and_highlighted_snippets() -> None:
