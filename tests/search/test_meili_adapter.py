@@ -824,3 +824,21 @@ async def test_rebuild_sends_the_stream_names_and_file_names(sql_storage: SqlSto
 
     document = client.documents[str(entry.entry_id)]
     assert (document["stream_name"], document["attachment_names"]) == ("Garden", ["bed.png"])
+
+
+async def test_a_match_only_in_a_file_name_or_the_stream_name_is_the_snippet() -> None:
+    client = FakeMeiliClient()
+    entry = make_entry(SearchBackendAccount(ME), "nothing to see")  # type: ignore[arg-type]
+    document = entry_document(entry, stream_name="Garden", attachment_names=["roses.png"])
+    unmarked = {"content": "nothing to see", "title": "", "tags": []}
+    client.answer = {
+        "hits": [
+            {**document, "_formatted": {**unmarked, "attachment_names": ["**roses**.png"]}},
+            {**document, "_formatted": {**unmarked, "stream_name": "**Garden**"}},
+        ]
+    }
+
+    hits = await MeilisearchIndex(client).search(ME, SearchRequest(query="roses"))
+
+    assert [h.snippet for h in hits] == ["**roses**.png", "**Garden**"]
+    assert "stream_name" in client.searches[0][1]["attributesToHighlight"]

@@ -78,6 +78,9 @@ INDEX_SETTINGS: dict[str, Any] = {
 }
 """Applied by :meth:`MeilisearchIndex.configure` at start."""
 
+HIGHLIGHTED = ["title", "tags", "stream_name", "attachment_names", "content"]
+"""The searched fields Meilisearch marks matches in (a snippet comes from one of them)."""
+
 CROP_WORDS = 32
 """Snippet length in words (about 200 characters)."""
 
@@ -200,7 +203,7 @@ class MeilisearchIndex(SearchIndex):
             "offset": request.offset,
             # "last" drops words from the end until something matches: "any word".
             "matchingStrategy": "all" if request.match == "all" else "last",
-            "attributesToHighlight": ["title", "tags", "content"],
+            "attributesToHighlight": HIGHLIGHTED,
             "attributesToCrop": ["content"],
             "cropLength": CROP_WORDS,
             "cropMarker": "…",
@@ -332,9 +335,13 @@ def _snippet(document: dict[str, Any], entry: Entry, terms: Sequence[str], prefi
         text = formatted.get(field)
         if isinstance(text, str) and HIGHLIGHT_START in text:
             return text
-    tags = formatted.get("tags")
-    if isinstance(tags, list) and any(HIGHLIGHT_START in str(t) for t in tags):
-        return " ".join(str(t) for t in tags)
+    for field in ("tags", "attachment_names"):
+        values = formatted.get(field)
+        if isinstance(values, list) and any(HIGHLIGHT_START in str(v) for v in values):
+            return " ".join(str(v) for v in values)
+    name = formatted.get("stream_name")
+    if isinstance(name, str) and HIGHLIGHT_START in name:
+        return name
     # A typo-tolerant match Meilisearch did not mark: mark what we can ourselves.
     return highlight_snippet(entry.content, terms, prefix_last=prefix)
 
