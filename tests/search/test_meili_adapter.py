@@ -842,3 +842,29 @@ async def test_a_match_only_in_a_file_name_or_the_stream_name_is_the_snippet() -
 
     assert [h.snippet for h in hits] == ["**roses**.png", "**Garden**"]
     assert "stream_name" in client.searches[0][1]["attributesToHighlight"]
+
+
+async def test_the_official_client_sends_a_federated_search_of_its_index() -> None:
+    client = OfficialMeiliClient("http://127.0.0.1:9", index_uid="notes", timeout=1)
+    sent: list[tuple[Any, Any]] = []
+
+    def multi_search(queries: Any, federation: Any) -> dict[str, Any]:
+        sent.append((queries, federation))
+        return {"hits": [], "estimatedTotalHits": 0}
+
+    client._client.multi_search = multi_search  # type: ignore[method-assign,assignment]
+    answer = await client.federated_search([{"q": "a "}, {"q": "b "}], {"limit": 3, "offset": 0})
+
+    assert answer == {"hits": [], "estimatedTotalHits": 0}
+    assert sent == [
+        (
+            [{"q": "a ", "indexUid": "notes"}, {"q": "b ", "indexUid": "notes"}],
+            {"limit": 3, "offset": 0},
+        )
+    ]
+
+
+async def test_a_federated_search_on_an_unreachable_server_is_unavailable() -> None:
+    client = OfficialMeiliClient("http://127.0.0.1:9", timeout=1)
+    with pytest.raises(UnavailableError):
+        await MeilisearchIndex(client).search(ME, SearchRequest(query="cake OR pie"))
