@@ -236,6 +236,11 @@ async def test_search_shows_snippets_and_links_to_the_entry(
     assert page.status_code == 200
     assert f"/entries/{entry.entry_id}" in page.text
     assert "<mark>" in page.text
+    typo = await alice_browser.get("/search", params={"q": "lighthuose"})
+    assert f"/entries/{entry.entry_id}" in typo.text
+    assert "Also searched: <strong>lighthouse</strong>" in typo.text
+    nothing = await alice_browser.get("/search", params={"q": "lighthouse zebra"})
+    assert "some words" in nothing.text  # the lighthouse entry fills the page, marked
 
 
 async def test_tags_page_counts_tags(site: Site, alice_browser: httpx.AsyncClient) -> None:

@@ -110,7 +110,11 @@ class BrowseController(Controller):
         query = _query(request)
         streams = await web.streams(signed)
         text = query.get("q", "").strip()
-        hits, error, relaxed, more = [], "", False, None
+        hits: list[tuple[Any, str, bool]] = []
+        error, relaxed, more = "", False, None
+        total: int | None = None
+        corrected: tuple[tuple[str, str], ...] = ()
+        suggestions: tuple[str, ...] = ()
         if text or query.get("tag"):
             try:
                 stream: Any = "all"
@@ -121,13 +125,15 @@ class BrowseController(Controller):
                     result = await web.trace.search_entries(
                         signed.principal, text, filters=filters, cursor=query.get("cursor") or None
                     )
-                    hits = [(h.entry, h.snippet) for h in result.hits]
+                    hits = [(h.entry, h.snippet, h.relaxed) for h in result.hits]
                     relaxed = result.relaxed
+                    total, corrected = result.total, result.corrected
+                    suggestions = result.suggestions
                     if result.next_cursor:
                         more = "?" + urlencode({**query, "cursor": result.next_cursor})
                 else:
                     page = await web.trace.list_entries(signed.principal, filters, limit=PAGE_SIZE)
-                    hits = [(e, "") for e in page.items]
+                    hits = [(e, "", False) for e in page.items]
             except InvalidInputError as exc:
                 error = exc.message
             except ValueError:
@@ -142,6 +148,9 @@ class BrowseController(Controller):
             streams=streams,
             hits=hits,
             relaxed=relaxed,
+            total=total,
+            corrected=corrected,
+            suggestions=suggestions,
             more=more,
             error=error,
             by_id={s.stream_id: s for s in streams},
