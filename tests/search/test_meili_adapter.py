@@ -596,6 +596,13 @@ def test_too_many_combinations_still_search_every_alternative_once() -> None:
             assert any(word in variant.split() for variant in found)
 
 
+def test_a_cjk_last_word_stays_open_for_the_longer_word_it_starts() -> None:
+    # Meilisearch cuts 京都に行 into 京都 / に / 行, and the text has 行き.
+    assert _variants("京都に行") == ["京都に行"]
+    assert _variants("京都 tokyo") == ["京都 tokyo"]
+    assert _variants("tokyo. 京都.") == ["tokyo 京都"]
+
+
 def test_a_query_of_exclusions_only_finds_nothing_without_asking() -> None:
     assert _variants("-draft") == []
 
@@ -841,6 +848,17 @@ async def test_a_match_only_in_a_file_name_or_the_stream_name_is_the_snippet() -
     hits = await MeilisearchIndex(client).search(ME, SearchRequest(query="roses"))
 
     assert [h.snippet for h in hits] == ["**roses**.png", "**Garden**"]
+
+
+async def test_a_compound_meilisearch_marked_in_parts_is_marked_as_one() -> None:
+    client = FakeMeiliClient()
+    entry = make_entry(SearchBackendAccount(ME), "The Wi-Fi password")  # type: ignore[arg-type]
+    formatted = {"content": "The **Wi**-**Fi** password, **a**. **b**"}
+    client.answer = {"hits": [{**entry_document(entry), "_formatted": formatted}]}
+
+    [hit] = await MeilisearchIndex(client).search(ME, SearchRequest(query="wifi"))
+
+    assert hit.snippet == "The **Wi-Fi** password, **a**. **b**"
     assert "stream_name" in client.searches[0][1]["attributesToHighlight"]
 
 

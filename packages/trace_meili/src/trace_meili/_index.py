@@ -19,6 +19,7 @@ cut into, not by any two characters of it).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -329,12 +330,22 @@ class MeilisearchIndex(SearchIndex):
         return everything
 
 
+_JOINED_MARKS = re.compile(
+    f"{re.escape(HIGHLIGHT_END)}([-.'\u2019_/\u2010\u2011]){re.escape(HIGHLIGHT_START)}"
+)
+
+
+def _joined(text: str) -> str:
+    """Mark a compound Meilisearch matched in parts as one (``**Wi**-**Fi**`` → ``**Wi-Fi**``)."""
+    return _JOINED_MARKS.sub(r"\1", text)
+
+
 def _snippet(document: dict[str, Any], entry: Entry, terms: Sequence[str], prefix: bool) -> str:
     formatted = document.get("_formatted") or {}
     for field in ("content", "title"):
         text = formatted.get(field)
         if isinstance(text, str) and HIGHLIGHT_START in text:
-            return text
+            return _joined(text)
     for field in ("tags", "attachment_names"):
         values = formatted.get(field)
         if isinstance(values, list) and any(HIGHLIGHT_START in str(v) for v in values):

@@ -27,6 +27,7 @@ import itertools
 from collections.abc import Sequence
 
 from trace_core.search import Alternative, ParsedQuery
+from trace_core.search_text import is_cjk
 
 __all__ = ["MAX_VARIANTS", "render", "variants"]
 
@@ -51,13 +52,16 @@ def render(
     Exclusions come first: Meilisearch reads the first ten terms of a query
     only and stops reading there, so an exclusion after them would be lost.
     The last word is matched as a prefix by Meilisearch when it ends the
-    text; unless it is ``prefix_word`` a space follows it, so it is a whole word.
+    text; unless it is ``prefix_word`` a space follows it, so it is a whole
+    word. A Chinese, Japanese or Korean last word is left open: Meilisearch
+    cuts it into words, and the last piece typed (``京都に行``) is often the
+    start of a longer word in the text (``行き``).
     """
     parts = [f"-{_term(alt)}" for alt in excluded if alt]
     parts.extend(_term(alt) for alt in alternatives if alt)
     text = " ".join(parts)
     last = alternatives[-1] if alternatives else ()
-    if prefix_word is not None and last == (prefix_word,):
+    if (prefix_word is not None and last == (prefix_word,)) or (last and is_cjk(last[-1])):
         return text
     return text + " "
 
