@@ -36,7 +36,7 @@ from trace_core.model import (
 )
 from trace_core.ports import SearchRequest
 from trace_core.search import parse_query
-from trace_core.search_text import is_term_char
+from trace_core.search_text import is_term_char, typo_distance
 from trace_core.service import Trace
 from trace_core.testing.contracts.search import SearchBackend, make_entry
 from trace_core.testing.images import png_bytes
@@ -886,3 +886,11 @@ async def test_a_federated_search_on_an_unreachable_server_is_unavailable() -> N
     client = OfficialMeiliClient("http://127.0.0.1:9", timeout=1)
     with pytest.raises(UnavailableError):
         await MeilisearchIndex(client).search(ME, SearchRequest(query="cake OR pie"))
+
+
+def test_meilisearch_allows_typos_from_the_word_lengths_the_other_indexes_do() -> None:
+    sizes = INDEX_SETTINGS["typoTolerance"]["minWordSizeForTypos"]
+    lengths = range(1, 20)
+    one = [n for n in lengths if typo_distance("a" * n) >= 1]
+    two = [n for n in lengths if typo_distance("a" * n) >= 2]
+    assert (sizes["oneTypo"], sizes["twoTypos"]) == (one[0], two[0])

@@ -75,7 +75,8 @@ INDEX_SETTINGS: dict[str, Any] = {
     ],
     "sortableAttributes": ["entry_day", "created_ts"],
     "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
-    "typoTolerance": {"enabled": True},
+    # As typo_distance: one typo from 4 letters, two from 8 (Meilisearch: 5 and 9).
+    "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 4, "twoTypos": 8}},
 }
 """Applied by :meth:`MeilisearchIndex.configure` at start."""
 
