@@ -577,6 +577,8 @@ def test_words_phrases_and_exclusions_render_in_meilisearch_syntax() -> None:
     # Exclusions first: Meilisearch stops reading after ten terms.
     assert _variants('pie -baking -"deep fried"') == ['-baking -"deep fried" pie ']
     assert render([("a",), ("b", "c")], [("x",)], prefix_word="b") == '-x a "b c" '
+    # A word Meilisearch may cut in several is excluded whole, as a phrase.
+    assert _variants("trip -京都 -café") == ['-"京都" -"café" trip ']
     assert render([("a",), ("b",)], prefix_word="b") == "a b"
 
 

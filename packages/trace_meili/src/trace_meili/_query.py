@@ -41,6 +41,14 @@ def _term(alternative: Alternative) -> str:
     return '"' + " ".join(alternative) + '"'
 
 
+def _excluded(alternative: Alternative) -> str:
+    # Meilisearch's "-" applies to the next token only; a word its tokenizer
+    # may cut in several (Chinese, Japanese, Thai, ...) is excluded as a phrase.
+    if len(alternative) == 1 and alternative[0].isascii():
+        return alternative[0]
+    return '"' + " ".join(alternative) + '"'
+
+
 def render(
     alternatives: Sequence[Alternative],
     excluded: Sequence[Alternative] = (),
@@ -57,7 +65,7 @@ def render(
     cuts it into words, and the last piece typed (``京都に行``) is often the
     start of a longer word in the text (``行き``).
     """
-    parts = [f"-{_term(alt)}" for alt in excluded if alt]
+    parts = [f"-{_excluded(alt)}" for alt in excluded if alt]
     parts.extend(_term(alt) for alt in alternatives if alt)
     text = " ".join(parts)
     last = alternatives[-1] if alternatives else ()
