@@ -896,3 +896,21 @@ def test_meilisearch_allows_typos_from_the_word_lengths_the_other_indexes_do() -
     one = [n for n in lengths if typo_distance("a" * n) >= 1]
     two = [n for n in lengths if typo_distance("a" * n) >= 2]
     assert (sizes["oneTypo"], sizes["twoTypos"]) == (one[0], two[0])
+
+
+async def test_indexing_with_the_storage_reads_the_names_too(storage: SqlStorage) -> None:
+    backend = SearchBackend(storage=storage, index=SqliteSearchIndex(storage))
+    me = await backend.account()
+    stream = await backend.stream(me, "Garden")
+    entry = make_entry(me, "roses", stream=stream)
+    await backend.add(entry)
+    await backend.attach(entry, "bed.png")
+    client = FakeMeiliClient()
+    index = MeilisearchIndex(client, outbox=SqlSearchOutbox(storage), storage=storage)
+
+    await index.index([entry])
+
+    document = client.documents[str(entry.entry_id)]
+    assert (document["stream_name"], document["attachment_names"]) == ("Garden", ["bed.png"])
+    await MeilisearchIndex(client).index([entry])  # without the storage: no names to read
+    assert client.documents[str(entry.entry_id)]["stream_name"] == ""
