@@ -276,10 +276,10 @@ class RecordingIndex:
     """What the outbox worker sends to Meilisearch, kept in a dict."""
 
     def __init__(self) -> None:
-        self.documents: dict[UUID, Entry] = {}
+        self.documents: dict[UUID, dict[str, Any]] = {}
 
-    async def index(self, entries: Sequence[Entry]) -> None:
-        self.documents.update({e.entry_id: e for e in entries})
+    async def index_documents(self, documents: Sequence[dict[str, Any]]) -> None:
+        self.documents.update({UUID(d["id"]): d for d in documents})
 
     async def remove(self, account_id: UUID, entry_ids: Sequence[UUID]) -> None:
         for entry_id in entry_ids:

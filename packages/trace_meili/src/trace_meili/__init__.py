@@ -7,13 +7,9 @@ SQL index while Meilisearch is down.
 """
 
 from trace_meili._client import MeiliClient, OfficialMeiliClient
-from trace_meili._index import (
-    INDEX_SETTINGS,
-    FallbackSearchIndex,
-    MeilisearchIndex,
-    build_filter,
-    entry_document,
-)
+from trace_meili._documents import entry_document
+from trace_meili._index import INDEX_SETTINGS, FallbackSearchIndex, MeilisearchIndex, build_filter
+from trace_meili._query import render, variants
 from trace_meili._worker import OutboxWorker
 
 __all__ = [
@@ -25,4 +21,6 @@ __all__ = [
     "OutboxWorker",
     "build_filter",
     "entry_document",
+    "render",
+    "variants",
 ]

@@ -60,6 +60,18 @@ class MeiliClient(Protocol):
         """Run one search and return Meilisearch's JSON answer."""
         ...
 
+    async def federated_search(
+        self, queries: Sequence[Mapping[str, Any]], federation: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Run several searches of this index as one federated search (Meilisearch >= 1.10).
+
+        Each query is a search's parameters with ``q`` and without ``limit`` or
+        ``offset`` (``federation`` has those); Meilisearch merges the hits by
+        ranking score, returns each document once and counts the union in
+        ``estimatedTotalHits``.
+        """
+        ...
+
 
 class OfficialMeiliClient(MeiliClient):
     """:class:`MeiliClient` on the official ``meilisearch`` package.
@@ -135,3 +147,11 @@ class OfficialMeiliClient(MeiliClient):
     async def search(self, query: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Run a search."""
         return await self._call(partial(self._index.search, query, dict(params)))
+
+    async def federated_search(
+        self, queries: Sequence[Mapping[str, Any]], federation: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Run a federated multi-search over this index."""
+        body = [{**query, "indexUid": self._index_uid} for query in queries]
+        answer = await self._call(partial(self._client.multi_search, body, dict(federation)))
+        return dict(answer)

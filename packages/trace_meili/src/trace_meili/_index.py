@@ -3,14 +3,25 @@
 Every account's entries share one index; every search carries an
 ``account_id = "…"`` filter built here from the caller's account, never from
 anything the caller typed, so Meilisearch itself enforces tenancy.
+
+The query is the facade's parsed query (:meth:`SearchRequest.parsed_query`)
+rendered in Meilisearch's syntax by :mod:`trace_meili._query`: phrases quoted,
+exclusions as ``-word`` / ``-"a phrase"``, ``OR`` as a federated search of the
+variants. Meilisearch does itself what the SQL indexes need
+:func:`~trace_core.search_text.search_extra` and a vocabulary for: typos
+(``typoTolerance``), compounds (a query word is also tried split in two,
+``wifi`` → ``wi fi``, and neighbouring query words joined, ``e mail`` →
+``email``) and Chinese, Japanese and Korean (its tokenizer, charabia, cuts them
+into words, in documents and queries alike; a run is found by the words it is
+cut into, not by any two characters of it).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -25,9 +36,17 @@ from trace_core.search import (
     HIGHLIGHT_START,
     SearchOutbox,
     highlight_snippet,
-    parse_query,
 )
 from trace_meili._client import MeiliClient
+from trace_meili._documents import (
+    day,
+    document_entry,
+    documents_with,
+    entry_document,
+    read_documents,
+    timestamp,
+)
+from trace_meili._query import variants
 
 __all__ = [
     "INDEX_SETTINGS",
@@ -38,8 +57,9 @@ __all__ = [
 ]
 
 INDEX_SETTINGS: dict[str, Any] = {
-    # Order is rank: a match in the title beats one in the tags beats the content.
-    "searchableAttributes": ["title", "tags", "content"],
+    # Order is rank: a match in the title beats one in the tags, the stream's
+    # name or a file name, which beats one in the content.
+    "searchableAttributes": ["title", "tags", "stream_name", "attachment_names", "content"],
     "filterableAttributes": [
         "id",
         "account_id",
@@ -55,53 +75,22 @@ INDEX_SETTINGS: dict[str, Any] = {
     ],
     "sortableAttributes": ["entry_day", "created_ts"],
     "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
-    "typoTolerance": {"enabled": True},
+    # As typo_distance: one typo from 4 letters, two from 8 (Meilisearch: 5 and 9).
+    "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 4, "twoTypos": 8}},
 }
 """Applied by :meth:`MeilisearchIndex.configure` at start."""
 
+HIGHLIGHTED = ["title", "tags", "stream_name", "attachment_names", "content"]
+"""The searched fields Meilisearch marks matches in (a snippet comes from one of them)."""
+
 CROP_WORDS = 32
 """Snippet length in words (about 200 characters)."""
-
-
-def _ts(value: datetime) -> float:
-    return value.timestamp()
-
-
-def _day(value: date) -> int:
-    return value.toordinal()
-
-
-def entry_document(entry: Entry) -> dict[str, Any]:
-    """Return the Meilisearch document of a live entry: the entry plus filter fields."""
-    document: dict[str, Any] = msgspec.to_builtins(entry)
-    document.update(
-        id=str(entry.entry_id),
-        stream=str(entry.stream_id) if entry.stream_id else "inbox",
-        entry_day=_day(entry.entry_date),
-        created_ts=_ts(entry.created_at),
-        updated_ts=_ts(entry.updated_at),
-    )
-    return document
-
-
-_ENTRY_FIELDS = frozenset(Entry.__struct_fields__)
-
-
-def document_entry(document: dict[str, Any]) -> Entry:
-    """Return the entry stored in a document."""
-    return msgspec.convert(
-        {k: v for k, v in document.items() if k in _ENTRY_FIELDS}, Entry, strict=False
-    )
 
 
 def _quote(value: str) -> str:
     # Meilisearch filter strings are double-quoted with backslash escapes; a
     # JSON string literal is exactly that.
     return json.dumps(value, ensure_ascii=False)
-
-
-def _epoch_of(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 def build_filter(account_id: UUID, filters: EntryFilter) -> str:
@@ -131,9 +120,9 @@ def build_filter(account_id: UUID, filters: EntryFilter) -> str:
     if filters.is_pinned is not None:
         clauses.append(f"is_pinned = {str(filters.is_pinned).lower()}")
     if filters.start_date is not None:
-        clauses.append(f"entry_day >= {_day(filters.start_date)}")
+        clauses.append(f"entry_day >= {day(filters.start_date)}")
     if filters.end_date is not None:
-        clauses.append(f"entry_day <= {_day(filters.end_date)}")
+        clauses.append(f"entry_day <= {day(filters.end_date)}")
     bounds = (
         ("created_ts", ">=", filters.created_after),
         ("created_ts", "<", filters.created_before),
@@ -142,7 +131,7 @@ def build_filter(account_id: UUID, filters: EntryFilter) -> str:
     )
     for field, op, value in bounds:
         if value is not None:
-            clauses.append(f"{field} {op} {_ts(value)!r}")
+            clauses.append(f"{field} {op} {timestamp(value)!r}")
     return " AND ".join(clauses)
 
 
@@ -216,7 +205,7 @@ class MeilisearchIndex(SearchIndex):
             "offset": request.offset,
             # "last" drops words from the end until something matches: "any word".
             "matchingStrategy": "all" if request.match == "all" else "last",
-            "attributesToHighlight": ["title", "tags", "content"],
+            "attributesToHighlight": HIGHLIGHTED,
             "attributesToCrop": ["content"],
             "cropLength": CROP_WORDS,
             "cropMarker": "…",
@@ -227,6 +216,13 @@ class MeilisearchIndex(SearchIndex):
             "sort": ["entry_day:desc", "created_ts:desc"],
         }
 
+    async def _ask(self, queries: list[str], params: dict[str, Any]) -> dict[str, Any]:
+        """Run one search, or a federated search of several variants (limit and offset shared)."""
+        if len(queries) == 1:
+            return await self._client.search(queries[0], params)
+        page = {"limit": params.pop("limit"), "offset": params.pop("offset")}
+        return await self._client.federated_search([{**params, "q": q} for q in queries], page)
+
     async def search(self, account_id: UUID, request: SearchRequest) -> list[SearchHit]:
         """Return ranked hits of ``account_id`` only.
 
@@ -235,11 +231,11 @@ class MeilisearchIndex(SearchIndex):
             UnavailableError: Meilisearch is down ("search temporarily unavailable").
 
         """
-        query = parse_query(request.query)
-        if query.is_empty or request.limit <= 0:
+        query = request.parsed_query()
+        queries = variants(query)
+        if not queries or request.limit <= 0:
             return []
-        params = self.search_params(account_id, request)
-        answer = await self._client.search(" ".join(query.terms), params)
+        answer = await self._ask(queries, self.search_params(account_id, request))
         hits: list[SearchHit] = []
         for document in answer.get("hits", []):
             entry = document_entry(document)
@@ -261,22 +257,36 @@ class MeilisearchIndex(SearchIndex):
             UnavailableError: Meilisearch is down.
 
         """
-        query = parse_query(request.query)
-        if query.is_empty:
+        queries = variants(request.parsed_query())
+        if not queries:
             return 0
         params = self.search_params(account_id, msgspec.structs.replace(request, offset=0))
         params.update(limit=0, attributesToHighlight=[], attributesToCrop=[])
-        answer = await self._client.search(" ".join(query.terms), params)
+        answer = await self._ask(queries, params)
         return int(answer.get("estimatedTotalHits", answer.get("totalHits", 0)))
 
     async def index(self, entries: Sequence[Entry]) -> None:
-        """Upsert live entries and delete the others."""
-        live = [entry_document(e) for e in entries if e.deleted_at is None]
+        """Upsert live entries and delete the others.
+
+        With the storage, each document carries its stream's name and its file
+        names, read now; without, those are left empty (the outbox worker reads
+        them itself and calls :meth:`index_documents`).
+        """
+        live = [e for e in entries if e.deleted_at is None]
         gone = [str(e.entry_id) for e in entries if e.deleted_at is not None]
-        if live:
-            await self._client.add_documents(live)
+        if live and self._storage is not None:
+            async with self._storage.unit_of_work() as uow:
+                documents = await read_documents(uow, live)
+        else:
+            documents = [entry_document(e) for e in live]
+        await self.index_documents(documents)
         if gone:
             await self._delete_ids(gone)
+
+    async def index_documents(self, documents: Sequence[dict[str, Any]]) -> None:
+        """Add or replace documents made by :func:`~trace_meili._documents.read_documents`."""
+        if documents:
+            await self._client.add_documents(documents)
 
     async def _delete_ids(self, ids: Sequence[str]) -> None:
         await self._client.delete_by_filter(f"id IN [{', '.join(_quote(i) for i in ids)}]")
@@ -296,24 +306,39 @@ class MeilisearchIndex(SearchIndex):
         """Re-send every live entry of every account; drop documents of vanished entries."""
         async with storage.unit_of_work() as uow:
             accounts = await uow.accounts.list()
-        totals: list[list[Entry]] = []
+        totals: list[list[dict[str, Any]]] = []
         for account in accounts:
             async with storage.unit_of_work(account_id=account.account_id) as uow:
-                totals.append(await uow.entries.list_all(account.account_id, include_deleted=False))
-        everything = [e for entries in totals for e in entries]
+                entries = await uow.entries.list_all(account.account_id, include_deleted=False)
+                streams = await uow.streams.list(
+                    account.account_id, include_archived=True, with_counts=False
+                )
+                attachments = await uow.attachments.list_all(account.account_id)
+            totals.append(documents_with(entries, streams, attachments))
+        everything = sum(len(documents) for documents in totals)
         done = 0
-        for account, entries in zip(accounts, totals, strict=True):
+        for account, documents in zip(accounts, totals, strict=True):
             # Documents of this account not re-sent are stale: delete them first.
             await self._client.delete_by_filter(f"account_id = {_quote(str(account.account_id))}")
-            for start in range(0, len(entries), batch):
-                chunk = entries[start : start + batch]
-                await self._client.add_documents([entry_document(e) for e in chunk])
+            for start in range(0, len(documents), batch):
+                chunk = documents[start : start + batch]
+                await self._client.add_documents(chunk)
                 done += len(chunk)
                 if progress is not None:
-                    progress(done, len(everything))
+                    progress(done, everything)
         if progress is not None and not everything:
             progress(0, 0)
-        return len(everything)
+        return everything
+
+
+_JOINED_MARKS = re.compile(
+    f"{re.escape(HIGHLIGHT_END)}([-.'\u2019_/\u2010\u2011]){re.escape(HIGHLIGHT_START)}"
+)
+
+
+def _joined(text: str) -> str:
+    """Mark a compound Meilisearch matched in parts as one (``**Wi**-**Fi**`` → ``**Wi-Fi**``)."""
+    return _JOINED_MARKS.sub(r"\1", text)
 
 
 def _snippet(document: dict[str, Any], entry: Entry, terms: Sequence[str], prefix: bool) -> str:
@@ -321,10 +346,14 @@ def _snippet(document: dict[str, Any], entry: Entry, terms: Sequence[str], prefi
     for field in ("content", "title"):
         text = formatted.get(field)
         if isinstance(text, str) and HIGHLIGHT_START in text:
-            return text
-    tags = formatted.get("tags")
-    if isinstance(tags, list) and any(HIGHLIGHT_START in str(t) for t in tags):
-        return " ".join(str(t) for t in tags)
+            return _joined(text)
+    for field in ("tags", "attachment_names"):
+        values = formatted.get(field)
+        if isinstance(values, list) and any(HIGHLIGHT_START in str(v) for v in values):
+            return " ".join(str(v) for v in values)
+    name = formatted.get("stream_name")
+    if isinstance(name, str) and HIGHLIGHT_START in name:
+        return name
     # A typo-tolerant match Meilisearch did not mark: mark what we can ourselves.
     return highlight_snippet(entry.content, terms, prefix_last=prefix)
 

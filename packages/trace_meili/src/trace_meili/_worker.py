@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import anyio
@@ -23,6 +23,7 @@ from trace_core.errors import TraceError
 from trace_core.model import Entry
 from trace_core.ports import Storage
 from trace_core.search import SearchOutbox
+from trace_meili._documents import read_documents
 
 if TYPE_CHECKING:
     from trace_meili._index import MeilisearchIndex
@@ -32,16 +33,30 @@ __all__ = ["OutboxWorker"]
 log = logging.getLogger("trace.meili.outbox")
 
 _Key = tuple[UUID, UUID]
-_State = tuple[int, datetime | None, datetime] | None
-"""What was sent for an entry: version, deleted_at, updated_at (None: no such entry)."""
+_State = tuple[int, datetime | None, datetime, str, tuple[str, ...]] | None
+"""What was sent for an entry: version, deleted_at, updated_at, stream name and file
+names (None: no such entry)."""
 
 
 _RESENDS = 3
 """Rounds of sending an entry that keeps changing while it is sent."""
 
 
-def _state(entry: Entry | None) -> _State:
-    return None if entry is None else (entry.version, entry.deleted_at, entry.updated_at)
+def _state(entry: Entry | None, documents: dict[str, dict[str, Any]]) -> _State:
+    if entry is None:
+        return None
+    document = documents.get(str(entry.entry_id), {})
+    return (
+        entry.version,
+        entry.deleted_at,
+        entry.updated_at,
+        str(document.get("stream_name", "")),
+        tuple(document.get("attachment_names", ())),
+    )
+
+
+def _by_id(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {str(document["id"]): document for document in documents}
 
 
 class OutboxWorker:
@@ -93,7 +108,8 @@ class OutboxWorker:
         An entry that changed between being read and being sent may have reached
         the index after a newer state another worker sent (replicas share the
         outbox and both may have completed the newer item), so it is sent again
-        as it is now, until what was sent is still the entry's state.
+        as it is now, until what was sent (its stream name and file names too) is
+        still the entry's state.
         """
         items = await self.outbox.claim(self.batch, now=self.clock())
         if not items:
@@ -122,34 +138,42 @@ class OutboxWorker:
         await self.outbox.complete([item.id for item in items])
         return len(items)
 
-    async def _read(self, keys: list[_Key]) -> dict[_Key, Entry]:
+    async def _read(
+        self, keys: list[_Key], *, documents: bool = False
+    ) -> tuple[dict[_Key, Entry], list[dict[str, Any]]]:
+        """Return the entries as they are now and, with ``documents``, the live ones' documents.
+
+        One unit of work, so a document's stream name and file names are those
+        of the same moment as its entry.
+        """
         current: dict[_Key, Entry] = {}
         async with self.storage.unit_of_work() as uow:
             for account_id, entry_id in keys:
                 entry = await uow.entries.get(account_id, entry_id, include_deleted=True)
                 if entry is not None:
                     current[(account_id, entry_id)] = entry
-        return current
+            made = await read_documents(uow, list(current.values())) if documents else []
+        return current, made
 
     async def _apply(self, keys: list[_Key]) -> dict[_Key, _State]:
         """Make the index match each entry as read now; return the states sent."""
-        current = await self._read(keys)
-        live = [e for e in current.values() if e.deleted_at is None]
+        current, documents = await self._read(keys, documents=True)
         gone: dict[UUID, list[UUID]] = {}
         for account_id, entry_id in keys:
             entry = current.get((account_id, entry_id))
             if entry is None or entry.deleted_at is not None:
                 gone.setdefault(account_id, []).append(entry_id)
-        if live:
-            await self.index.index(live)
+        await self.index.index_documents(documents)
         for account_id, entry_ids in gone.items():
             await self.index.remove(account_id, entry_ids)
-        return {key: _state(current.get(key)) for key in keys}
+        made = _by_id(documents)
+        return {key: _state(current.get(key), made) for key in keys}
 
     async def _changed_since(self, sent: dict[_Key, _State]) -> set[_Key]:
         """Return the entries whose state is no longer the one sent."""
-        now = await self._read(list(sent))
-        return {key for key, state in sent.items() if _state(now.get(key)) != state}
+        now, documents = await self._read(list(sent), documents=True)
+        made = _by_id(documents)
+        return {key for key, state in sent.items() if _state(now.get(key), made) != state}
 
     async def drain(self) -> int:
         """Apply every due item now (for ``trace reindex`` and tests); return the count."""
