@@ -27,9 +27,50 @@ def test_a_query_that_is_not_a_string_is_refused() -> None:
         parse_query(42)
 
 
-def test_punctuation_and_operators_are_word_separators_not_syntax() -> None:
-    parsed = parse_query('"budget" -draft title:Q3 (plan*) NEAR/2 OR')
-    assert parsed.terms == ("budget", "draft", "title", "q3", "plan", "near", "2")
+def test_punctuation_and_engine_operators_are_word_separators_not_syntax() -> None:
+    parsed = parse_query('"budget" -draft title:Q3 (plan*) NEAR/2 AND NOT OR')
+    assert parsed.clauses == (
+        (("budget",),),
+        (("title",),),
+        (("q3",),),
+        (("plan",),),
+        (("near", "2"), ("near2",)),
+    )
+    assert parsed.excluded == (("draft",),)
+
+
+def test_quotes_minus_and_or_are_the_syntax_people_know() -> None:
+    parsed = parse_query('"sweet potato" -baking -"apple pie" dessert OR cake')
+    assert parsed.clauses == ((("sweet", "potato"),), (("dessert",), ("cake",)))
+    assert parsed.excluded == (("baking",), ("apple", "pie"))
+    assert parsed.terms == ("sweet", "potato", "dessert", "cake")
+
+
+def test_a_minus_inside_a_word_is_a_compound_not_an_exclusion() -> None:
+    parsed = parse_query("e-mail covid-19")
+    assert parsed.clauses == ((("e", "mail"), ("email",)), (("covid", "19"), ("covid19",)))
+    assert parsed.excluded == ()
+
+
+def test_a_query_of_exclusions_only_has_no_terms() -> None:
+    assert parse_query("-draft").is_empty
+    assert parse_query('""').is_empty
+
+
+def test_lower_case_or_and_dangling_or_are_words() -> None:
+    assert parse_query("apples or pears").clauses == ((("apples",),), (("pears",),))
+    assert parse_query("OR apples").clauses == ((("apples",),),)
+
+
+def test_an_unclosed_quote_is_a_phrase_to_the_end() -> None:
+    assert parse_query('notes "sweet potato').clauses == ((("notes",),), (("sweet", "potato"),))
+
+
+def test_corrections_are_added_as_alternatives_and_terms() -> None:
+    corrected = parse_query("dentst visit").with_corrections({"dentst": ["dentist"]})
+    assert corrected.clauses == ((("dentst",), ("dentist",)), (("visit",),))
+    assert corrected.terms == ("dentst", "visit", "dentist")
+    assert corrected.corrected == (("dentst", "dentist"),)
 
 
 def test_stop_words_are_dropped_unless_nothing_else_is_left() -> None:

@@ -10,4 +10,5 @@ from trace_core.testing.memory_search import InMemorySearchIndex
 class TestInMemorySearchIndex(SearchIndexContract):
     @pytest.fixture
     async def search_backend(self) -> SearchBackend:
-        return SearchBackend(storage=InMemoryStorage(), index=InMemorySearchIndex())
+        storage = InMemoryStorage()
+        return SearchBackend(storage=storage, index=InMemorySearchIndex(storage))

@@ -73,8 +73,14 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
   opens) and `content_length`, **not the content**: read the entries you need with
   `get_entry`, or pass `include_content: true` (or `content_limit: 500`) to get content
   in the hits. (The reference service returned content by default; here it is opt-in.)
-  Plain words; punctuation is fine. If no entry has every word, entries with any word are
-  returned and `relaxed` is true. The best tool for "what did I write about X".
+  Words, plus what people already type: `"exact phrase"`, `-word` (or `-"a phrase"`) to
+  leave out, `a OR b`; nothing else is syntax (punctuation is fine). `wifi` finds `Wi-Fi`,
+  Chinese/Japanese/Korean words are found inside sentences, and the stream's name and the
+  images' file names are searched too. A misspelt word that none of your entries has is
+  also searched as your nearest words (`corrected` says which). `total` counts the entries
+  with every word; when they are fewer than `limit`, entries with only some words fill the
+  page, marked `relaxed`. A search that finds nothing answers `suggestions`.
+  The best tool for "what did I write about X".
 - `list_entries`: newest `entry_date` first, with filters: `stream_id`, `tags` (ANY of them;
   `tags_mode: "all"` for every tag), `status`, `type`, `is_archived` (default false;
   null = both), `is_pinned`, `start_date`/`end_date` (on `entry_date`, inclusive), `query`

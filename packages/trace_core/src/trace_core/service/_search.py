@@ -102,6 +102,7 @@ class SearchUseCases(EntryUseCases):
                 query=parsed.text,
                 limit=limit,
                 next_cursor=next_cursor(page.next_cursor is not None, "all"),
+                total=page.total,
             )
         request = SearchRequest(
             query=parsed.text,
@@ -113,12 +114,8 @@ class SearchUseCases(EntryUseCases):
         )
         if position.match == "all" and not position.near:
             hits = await self.search.search(principal.account_id, request)
-            if len(hits) > limit or position.offset > 0:
-                total = (
-                    await self.search.count(principal.account_id, request)
-                    if len(hits) > limit
-                    else position.offset + len(hits)
-                )
+            if len(hits) > limit:
+                total = await self.search.count(principal.account_id, request)
                 return SearchResult(
                     hits=hits[:limit],
                     query=parsed.text,
@@ -130,9 +127,8 @@ class SearchUseCases(EntryUseCases):
         else:
             hits = []
             near = position.near
-        # Page one came up short (or a later page of such a search): the full
-        # matches, then those of the typo-corrected query, then any-word
-        # matches, each below the last.
+        # The full matches ran out on this page (or an earlier one): below
+        # them come those of the typo-corrected query, then any-word matches.
         corrected = parsed.with_corrections(_grouped(near)) if near else parsed
         pieces = await _pages_of_stages(
             self.search, principal.account_id, request, parsed, corrected, hits, near

@@ -44,6 +44,8 @@ async def search_entries(ctx: ToolContext, args: SearchEntriesArgs) -> ToolOutpu
         item["snippet"] = hit.snippet
         if not with_content:
             item["preview"] = preview(hit.entry.content)
+        if hit.relaxed:
+            item["relaxed"] = True
         rendered.append(item)
     await add_image_counts(ctx, [hit.entry for hit in result.hits], rendered)
     items, truncated = render_entries(ctx, rendered)
@@ -62,28 +64,45 @@ async def search_entries(ctx: ToolContext, args: SearchEntriesArgs) -> ToolOutpu
             + ("later hits are on the next page; " if dropped else "")
             + "long contents were shortened (content_truncated). Use get_entry for a full entry."
         )
+    notes = [note] if note else []
+    if result.corrected:
+        notes.insert(0, "Also searched: " + _corrections(result.corrected) + ".")
     if result.relaxed:
-        relaxed = "No entry had every word, so entries with any of the words are shown."
-        note = f"{relaxed} {note}" if note else relaxed
+        notes.insert(0, "Hits marked relaxed have only some of the words.")
+    if result.suggestions:
+        notes.insert(0, "Nothing found. Try: " + "; ".join(result.suggestions) + ".")
+    note = " ".join(notes) or None
     named = streams_named((hit.entry.stream_id for hit in result.hits[: len(items)]), streams)
     data: dict[str, Any] = {
         "entries": items,
         "query": result.query,
         "has_more": next_cursor is not None,
     }
+    if result.total is not None:
+        data["total"] = result.total
     if next_cursor is not None:
         data["next_cursor"] = next_cursor
     if result.relaxed:
         data["relaxed"] = True
+    if result.corrected:
+        data["corrected"] = dict(result.corrected)
+    if result.suggestions:
+        data["suggestions"] = list(result.suggestions)
     if truncated:
         data["truncated"] = True
     if note:
         data["note"] = note
     data["streams"] = named
-    header = f"{len(items)} entries match {result.query!r}, best first."
+    full = f" (of {result.total} with every word)" if result.total not in (None, len(items)) else ""
+    header = f"{len(items)} entries match {result.query!r}{full}, best first."
     if next_cursor:
         header += f" More: cursor={next_cursor!r}."
     return ToolOutput(data=data, text=page_text(header, items, note, named))
+
+
+def _corrections(pairs: tuple[tuple[str, str], ...]) -> str:
+    """Return ``'dentst' as 'dentist', ...`` for a note."""
+    return ", ".join(f"{typed!r} as {near!r}" for typed, near in pairs)
 
 
 SEARCH_ENTRIES = ToolSpec(

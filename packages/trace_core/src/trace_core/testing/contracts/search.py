@@ -18,169 +18,31 @@ does. Differences between engines are capability flags on the backend, never
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-import msgspec
 import pytest
 
 from trace_core.errors import InvalidInputError
 from trace_core.limits import MAX_QUERY_CHARS
-from trace_core.model import Account, Entry, EntryFilter, SearchHit, Stream
-from trace_core.ports import SearchIndex, SearchRequest, Storage
+from trace_core.model import EntryFilter
+from trace_core.ports import SearchRequest
 from trace_core.search import HIGHLIGHT_START
 from trace_core.testing.contracts._base import ContractSuite
+from trace_core.testing.contracts.search_backend import (
+    FILLER,
+    T0,
+    SearchBackend,
+    make_entry,
+)
+from trace_core.testing.contracts.search_typed import SearchTypedContract
 
 __all__ = ["SearchBackend", "SearchIndexContract", "make_entry"]
-
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-FILLER = (
-    "Notes from an ordinary day: walked to the station, answered letters, watered the "
-    "plants, read a chapter of a novel and cooked a simple dinner with friends. "
-)
-
-
-class SearchBackend:
-    """One adapter under test, with the storage its entries are written to.
-
-    Args:
-        storage: where entries are written (the index reads it, or is fed from it).
-        index: the search index under test.
-        settle: awaited after every write to make it searchable (e.g. drain an
-            outbox and wait for the engine); None when writes are visible at once.
-        stems: the engine matches other forms of a word ("migrating" → "migration").
-
-    """
-
-    def __init__(
-        self,
-        *,
-        storage: Storage,
-        index: SearchIndex,
-        settle: Callable[[], Awaitable[None]] | None = None,
-        stems: bool = True,
-    ) -> None:
-        self.storage = storage
-        self.index = index
-        self.settle = settle
-        self.stems = stems
-
-    @property
-    def immediate(self) -> bool:
-        """Whether an entry is searchable the moment its transaction commits."""
-        return self.settle is None
-
-    async def account(self) -> Account:
-        """Create and return a fresh account."""
-        account_id = uuid4()
-        account = Account(
-            account_id=account_id, email=f"{account_id.hex}@example.test", created_at=T0
-        )
-        async with self.storage.unit_of_work(write=True) as uow:
-            await uow.accounts.add(account)
-        return account
-
-    async def stream(self, account: Account, name: str = "Work") -> Stream:
-        """Create and return a stream in ``account``."""
-        stream = Stream(
-            stream_id=uuid4(),
-            account_id=account.account_id,
-            name=name,
-            created_at=T0,
-            updated_at=T0,
-        )
-        async with self.storage.unit_of_work(write=True) as uow:
-            await uow.streams.add(stream)
-        return stream
-
-    async def _feed(self, entries: Sequence[Entry]) -> None:
-        if not getattr(self.index, "indexed_by_storage", False):
-            await self.index.index(entries)
-        if self.settle is not None:
-            await self.settle()
-
-    async def add(self, *entries: Entry) -> list[Entry]:
-        """Store new entries (one transaction) and make them searchable."""
-        async with self.storage.unit_of_work(write=True) as uow:
-            for entry in entries:
-                await uow.entries.add(entry)
-        await self._feed(entries)
-        return list(entries)
-
-    async def update(self, entry: Entry, **changes: Any) -> Entry:
-        """Write a new version of ``entry`` with ``changes`` and make it searchable."""
-        new = msgspec.structs.replace(
-            entry, **changes, version=entry.version + 1, updated_at=entry.updated_at
-        )
-        async with self.storage.unit_of_work(write=True) as uow:
-            assert await uow.entries.update(new, expected_version=entry.version)
-        await self._feed([new])
-        return new
-
-    async def purge(self, entry: Entry) -> None:
-        """Hard-delete ``entry`` as the trash purge does."""
-        async with self.storage.unit_of_work(write=True) as uow:
-            await uow.entries.purge(entry.account_id, [entry.entry_id])
-        if not getattr(self.index, "indexed_by_storage", False):
-            await self.index.remove(entry.account_id, [entry.entry_id])
-        if self.settle is not None:
-            await self.settle()
-
-    async def search(
-        self,
-        account: Account,
-        query: str,
-        filters: EntryFilter | None = None,
-        *,
-        limit: int = 20,
-        offset: int = 0,
-        match: str = "all",
-    ) -> list[SearchHit]:
-        """Search ``account``'s entries."""
-        request = SearchRequest(
-            query=query, filters=filters or EntryFilter(), limit=limit, offset=offset, match=match
-        )
-        return await self.index.search(account.account_id, request)
-
-    async def ids(self, account: Account, query: str, **kwargs: Any) -> list[UUID]:
-        """Return the entry ids a search finds, best first."""
-        return [hit.entry.entry_id for hit in await self.search(account, query, **kwargs)]
-
-
-def make_entry(
-    account: Account,
-    content: str,
-    *,
-    title: str | None = None,
-    stream: Stream | None = None,
-    tags: tuple[str, ...] = (),
-    created_at: datetime = T0,
-    **fields: Any,
-) -> Entry:
-    """Build a new entry of ``account`` (version 1)."""
-    values: dict[str, Any] = {
-        "entry_date": created_at.date(),
-        "updated_at": created_at,
-        **fields,
-    }
-    return Entry(
-        entry_id=uuid4(),
-        account_id=account.account_id,
-        stream_id=stream.stream_id if stream else None,
-        title=title,
-        content=content,
-        tags=tags,
-        created_at=created_at,
-        **values,
-    )
-
 
 # The filter cases: each names a filter and which of the fixture entries it keeps.
 _FILTER_CASES: dict[str, tuple[dict[str, Any], set[str]]] = {
@@ -208,8 +70,12 @@ _FILTER_CASES: dict[str, tuple[dict[str, Any], set[str]]] = {
 }
 
 
-class SearchIndexContract(ContractSuite):
-    """Behaviour every search adapter must show. Subclass and provide ``search_backend``."""
+class SearchIndexContract(SearchTypedContract, ContractSuite):
+    """Behaviour every search adapter must show. Subclass and provide ``search_backend``.
+
+    The cases of :class:`SearchTypedContract` (what people type: phrases,
+    exclusions, compounds, CJK, stream and file names, typos) are part of it.
+    """
 
     # --- ranking and snippets ------------------------------------------------------
 
