@@ -43,9 +43,8 @@ PAGE = 5
 
 # What each adapter must at least reach over every case (MRR, precision@5);
 # the measured figures are in docs/benchmarks.md. Issue #13 asks MRR >= 0.95
-# of the SQL adapters. The in-memory reference is a plain loop for the tests:
-# it is held to the old floor.
-FLOORS = {"memory": (0.80, 0.80), "sqlite": (0.95, 0.90), "postgres": (0.95, 0.90)}
+# of the SQL adapters; the in-memory reference reaches it too.
+FLOORS = {"memory": (0.95, 0.90), "sqlite": (0.95, 0.90), "postgres": (0.95, 0.90)}
 
 
 class Outcome(NamedTuple):
@@ -56,6 +55,7 @@ class Outcome(NamedTuple):
     reciprocal_rank: float | None  # None: the case expects nothing (only "absent")
     precision: float | None
     violations: list[str]
+    relaxed: bool  # some hit on the page matched only some of the words
 
 
 async def load(trace: Trace, clock: FixedClock) -> tuple[Principal, dict[UUID, str]]:
@@ -90,7 +90,7 @@ async def measure(trace: Trace, clock: FixedClock) -> list[Outcome]:
         top = [keys[h.entry.entry_id] for h in result.hits]
         violations = [k for k in top if k in case.absent]
         if not case.relevant:
-            outcomes.append(Outcome(case, top, None, None, violations))
+            outcomes.append(Outcome(case, top, None, None, violations, result.relaxed))
             continue
         found = [k for k in top if k in case.relevant]
         rank = next((i + 1 for i, k in enumerate(top) if k in case.relevant), None)
@@ -101,6 +101,7 @@ async def measure(trace: Trace, clock: FixedClock) -> list[Outcome]:
                 1 / rank if rank else 0.0,
                 len(found) / min(PAGE, len(case.relevant)),
                 violations,
+                result.relaxed,
             )
         )
     return outcomes
@@ -132,10 +133,11 @@ async def adapter(
 ) -> AsyncIterator[tuple[str, Trace, FixedClock]]:
     clock = FixedClock(T0)
     if request.param == "memory":
+        memory = InMemoryStorage()
         trace = Trace(
-            storage=InMemoryStorage(),
+            storage=memory,
             blobs=InMemoryBlobStore(),
-            search=InMemorySearchIndex(),
+            search=InMemorySearchIndex(memory),  # it reads stream and file names there
             clock=clock,
         )
         yield "memory", trace, clock
@@ -153,7 +155,9 @@ async def adapter(
         await storage.close()
 
 
-async def test_relevance_on_the_hand_written_corpus(adapter, capsys) -> None:
+async def test_relevance_on_the_hand_written_corpus(
+    adapter: tuple[str, Trace, FixedClock], capsys: pytest.CaptureFixture[str]
+) -> None:
     name, trace, clock = adapter
     assert len(CORPUS) >= 60
     assert len(CASES) >= 60
@@ -179,6 +183,7 @@ async def test_relevance_on_the_hand_written_corpus(adapter, capsys) -> None:
     min_mrr, min_precision = FLOORS[name]
     assert mrr >= min_mrr
     assert precision >= min_precision
-    if name != "memory":
-        # Excluded words and phrases are semantics, not ranking: never violated.
-        assert [o.case.query for o in outcomes if o.violations] == []
+    # Excluded words and phrases are semantics, not ranking: never violated.
+    assert [o.case.query for o in outcomes if o.violations] == []
+    # No entry has every word of a "relaxed" case: what the page shows is flagged.
+    assert [o.case.query for o in outcomes if o.case.category == "relaxed" and not o.relaxed] == []
