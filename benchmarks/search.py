@@ -5,27 +5,38 @@ measured account):
 
 1. a fresh database is built by the composition root (``open_trace``: migrate,
    built-in SQL search index) and loaded from the deterministic corpus with the
-   bulk import; the measured account holds SIZE entries and four other accounts
-   SIZE/10 each (their rows are indexed too and must be skipped);
-2. a mix of queries (one common word, two words, a natural-language question, a
-   half-typed prefix, a query no entry fully matches so it is relaxed to any
-   word, a query with a stream filter) runs through ``Trace.search_entries``
-   (limit 20) and, in the same run, as the raw SQL the adapter sends (the
-   prefix check on SQLite, the ranking query, the any-word retry when every
-   word found nothing) on a bare driver connection: ``sqlite3`` on the same
-   file, ``asyncpg`` on the same database. The ranking statement's text and
-   parameters come from the adapter itself (``ranked_statement``), so "raw"
-   cannot drift from what it sends. Snippets are made in Python from
-   the page's rows, so they count as our time, not the engine's;
-3. our overhead is facade p50 minus raw p50 (and their ratio);
-4. index build time: a full ``rebuild`` of the search index;
-5. with ``--rotate ROUNDS``: searches that hop between all accounts (shuffled,
+   bulk import (its rate in entries/s is reported: it must stay >= 2,000 on
+   SQLite); the measured account holds SIZE entries and four other accounts
+   SIZE/10 each (their rows are indexed too and must be skipped). 5 % of the
+   entries end with a Chinese, Japanese or Korean sentence or a compound
+   (``Wi-Fi``, ``COVID-19``, ``e-mail``): ``corpus.SEARCH_SENTENCES``;
+2. the database's size and its search structures' (FTS5 tables, tsvector
+   column and GIN index, ``search_words``) are reported;
+3. a mix of queries runs through ``Trace.search_entries`` (limit 20), the
+   whole pipeline: every word, typo corrections from the account's words when
+   page one comes up short, the any-word fill, the total. The categories are
+   reported separately: plain (one common word, two words, a question, a
+   half-typed prefix, a query relaxed to any word, a stream filter), typo, CJK,
+   phrase, exclusion/OR, compound, a stream's name among the words;
+4. the index stands behind a recorder (``search_raw.Recorder``): the time
+   spent inside the index is reported, and the calls one search made are
+   replayed, in the same run, as the raw statements the adapter sends, on a
+   bare driver connection (``sqlite3`` on the same file, ``asyncpg`` on the
+   same database). The statements come from the adapter itself
+   (``ranked_statement``, ``prefix_statement``, and ``count_statement`` /
+   ``similar_words_statement`` where it has them), so "raw" cannot drift from
+   what it sends; calls it has no statement for are listed as not replayed
+   (their time counts as ours). Snippets are made in Python from the page's
+   rows, so they count as our time, not the engine's;
+5. our overhead is facade p50 minus raw p50 (and their ratio);
+6. index build time: a full ``rebuild`` of the search index;
+7. with ``--rotate ROUNDS``: searches that hop between all accounts (shuffled,
    each search for another account than the last), which the main loop's
    repeated queries hide: what a search pays when its account's rows are not
    the ones just read.
 
-    uv run python -m benchmarks.search                          # 10k and 100k, both backends
-    uv run python -m benchmarks.search --sizes 10000 --backends sqlite --samples 100
+    uv run python -m benchmarks.search                          # 10k, both backends (~2 min)
+    uv run python -m benchmarks.search --sizes 10000,100000 --backends sqlite --samples 100
 
 Postgres: ``TRACE_TEST_POSTGRES_URL`` (default
 ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``) names a server where a
@@ -34,7 +45,7 @@ throwaway database is created and dropped.
 Loading 1M entries takes a quarter of an hour; ``--keep DIR`` keeps the loaded
 database for the next run instead of dropping it. SQLite: the file (and blob
 directory) under DIR; Postgres: a database named after the layout
-(``trace_bench_keep_search_<size>_<others>x<other size>``). DIR also holds a
+(``trace_bench_keep_search_<size>_<others>x<other size>_s5``). DIR also holds a
 small JSON file per layout naming the measured account and stream; a run with
 the same ``--keep DIR`` and layout finds it and skips the load (opening the
 database still migrates it to the newest schema, so a kept database follows
@@ -53,7 +64,6 @@ import json
 import os
 import platform
 import random
-import sqlite3
 import sys
 import tempfile
 import time
@@ -64,14 +74,20 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-import msgspec
 import sqlalchemy as sa
 from benchmarks.corpus import account_document
+from benchmarks.search_raw import (
+    SQLITE_CONNECTIONS,
+    Recorder,
+    index_size,
+    raw_postgres,
+    raw_sqlite,
+    replayed,
+)
 from benchmarks.storage import DEFAULT_POSTGRES_URL, SEED, database, settings_for, summary_ms
 from sqlalchemy.engine import make_url
 
 from trace_core.model import EntryFilter
-from trace_core.ports import SearchRequest
 from trace_core.transfer import import_account
 from trace_http.bootstrap import open_trace
 from trace_sql.engine import create_engine
@@ -112,116 +128,6 @@ def _stream_word(document: Any) -> tuple[UUID, str]:
     return document.streams[0].stream_id, names[0].lower()
 
 
-class _Recorder:
-    """The search index, with what the facade asks it and the time spent in it.
-
-    ``calls`` holds the last search's index calls (method, arguments);
-    ``spent`` the seconds inside the index since the last :meth:`reset`.
-    """
-
-    def __init__(self, index: Any) -> None:
-        self.index = index
-        self.calls: list[tuple[str, Any]] = []
-        self.spent = 0.0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.index, name)
-
-    def reset(self) -> None:
-        self.calls = []
-        self.spent = 0.0
-
-    async def _timed(self, name: str, argument: Any, call: Any) -> Any:
-        self.calls.append((name, argument))
-        t0 = time.perf_counter()
-        try:
-            return await call
-        finally:
-            self.spent += time.perf_counter() - t0
-
-    async def search(self, account_id: UUID, request: SearchRequest) -> Any:
-        return await self._timed("search", request, self.index.search(account_id, request))
-
-    async def count(self, account_id: UUID, request: SearchRequest) -> Any:
-        return await self._timed("count", request, self.index.count(account_id, request))
-
-    async def similar_words(self, account_id: UUID, words: Any) -> Any:
-        call = self.index.similar_words(account_id, words)
-        return await self._timed("similar_words", tuple(words), call)
-
-
-def _statements(
-    index: Any, dialect: Any, account_id: UUID, calls: list[tuple[str, Any]], sqlite: bool
-) -> tuple[list[tuple[str, Any]], list[str]]:
-    """Return the engine statements of recorded index calls, and the calls not replayed.
-
-    Each statement comes from the adapter itself (``ranked_statement``,
-    ``prefix_statement``, and ``count_statement`` / ``similar_words_statement``
-    where the adapter has them), so "raw" cannot drift from what it sends.
-    A statement is ("prefix", ...) for SQLite's "is the last word a common
-    word?" count, which decides the ranked statement's text at replay time.
-    """
-    out: list[tuple[str, Any]] = []
-    skipped: list[str] = []
-    for name, argument in calls:
-        if name == "search":
-            parsed = argument.parsed_query()
-            out.append(("search", (parsed, argument)))
-        elif name == "count" and hasattr(index, "count_statement"):
-            out.append(("count", (argument.parsed_query(), argument)))
-        elif name == "similar_words" and hasattr(index, "similar_words_statement"):
-            out.append(("similar_words", argument))
-        else:
-            skipped.append(name)
-    return out, skipped
-
-
-def _raw_sqlite(
-    index: Any, dialect: Any, path: str, account_id: UUID, statements: list[tuple[str, Any]]
-) -> None:
-    """The adapter's statements for one search, on a bare sqlite3 connection (kept open)."""
-    conn = _SQLITE_CONNECTIONS.get(path)
-    if conn is None:
-        conn = _SQLITE_CONNECTIONS[path] = sqlite3.connect(path)
-    for kind, argument in statements:
-        if kind == "similar_words":
-            for sql, params in index.similar_words_statement(dialect, account_id, argument):
-                conn.execute(sql, params).fetchall()
-            continue
-        parsed, request = argument
-        word = parsed.prefix_word
-        if word is not None and hasattr(index, "prefix_statement"):
-            # The adapter's "is the last word already a common word in the account?" count.
-            count = conn.execute(*index.prefix_statement(dialect, account_id, word)).fetchone()[0]
-            if count >= index.prefix_limit:
-                parsed = msgspec.structs.replace(parsed, prefix_last=False)
-        build = index.ranked_statement if kind == "search" else index.count_statement
-        sql, params = build(dialect, account_id, parsed, request)
-        conn.execute(sql, params).fetchall()
-
-
-_SQLITE_CONNECTIONS: dict[str, sqlite3.Connection] = {}
-
-
-async def _raw_postgres(
-    index: Any,
-    dialect: Any,
-    conn: asyncpg.Connection,
-    account_id: UUID,
-    statements: list[tuple[str, Any]],
-) -> None:
-    """The adapter's statements for one search, on a bare asyncpg connection."""
-    for kind, argument in statements:
-        if kind == "similar_words":
-            for sql, params in index.similar_words_statement(dialect, account_id, argument):
-                await conn.fetch(sql, *params)
-            continue
-        parsed, request = argument
-        build = index.ranked_statement if kind == "search" else index.count_statement
-        sql, params = build(dialect, account_id, parsed, request)
-        await conn.fetch(sql, *params)
-
-
 async def load_corpus(
     trace: Any, size: int, *, others: int, other_size: int | None
 ) -> dict[str, Any]:
@@ -250,93 +156,6 @@ async def load_corpus(
                 "import_entries_per_cpu_s": round(n / cpu),
             }
     return result
-
-
-async def index_size(trace: Any, backend: str) -> dict[str, float]:
-    """Return the database's size and its search structures' share, in MB.
-
-    SQLite: pages of the FTS5 tables, the docs table and ``search_words``
-    (with their indexes), from ``dbstat``. Postgres: the GIN/GiST indexes on
-    ``entries``, the ``search_vector`` and ``search_extra`` columns' bytes and
-    ``search_words`` with its indexes. Structures a schema lacks count 0.
-    """
-    mb = 1024 * 1024
-    async with trace.storage.engine.connect() as conn:
-        if backend == "sqlite":
-            pages = (await conn.execute(sa.text("PRAGMA page_count"))).scalar_one()
-            page_size = (await conn.execute(sa.text("PRAGMA page_size"))).scalar_one()
-            rows = (
-                await conn.execute(
-                    sa.text(
-                        "SELECT m.tbl_name, sum(s.pgsize) FROM dbstat AS s "
-                        "JOIN sqlite_master AS m ON m.name = s.name GROUP BY m.tbl_name"
-                    )
-                )
-            ).all()
-            by_table = {name: int(size) for name, size in rows}
-            search = sum(
-                size
-                for name, size in by_table.items()
-                if name.startswith("entry_fts") or name in ("entry_search_docs", "search_words")
-            )
-            extra = (
-                await conn.execute(
-                    sa.text(
-                        "SELECT coalesce(sum(length(CAST(search_extra AS BLOB))), 0) FROM entries"
-                    )
-                )
-                if "search_extra" in await _columns(conn, "entries", sqlite=True)
-                else None
-            )
-            extra_bytes = int(extra.scalar_one()) if extra is not None else 0
-            return {
-                "database_mb": round(pages * page_size / mb, 1),
-                "search_mb": round((search + extra_bytes) / mb, 1),
-                "search_words_mb": round(by_table.get("search_words", 0) / mb, 2),
-            }
-        total = (
-            await conn.execute(sa.text("SELECT pg_database_size(current_database())"))
-        ).scalar_one()
-        gin = (
-            await conn.execute(
-                sa.text(
-                    "SELECT coalesce(sum(pg_relation_size(i.indexrelid)), 0) FROM pg_index AS i "
-                    "JOIN pg_class AS c ON c.oid = i.indexrelid JOIN pg_am AS a ON a.oid = c.relam "
-                    "WHERE i.indrelid = 'entries'::regclass AND a.amname IN ('gin', 'gist')"
-                )
-            )
-        ).scalar_one()
-        columns = await _columns(conn, "entries", sqlite=False)
-        parts = [c for c in ("search_vector", "search_extra") if c in columns]
-        column_bytes = 0
-        if parts:
-            summed = " + ".join(f"coalesce(sum(pg_column_size({c})), 0)" for c in parts)
-            column_bytes = (
-                await conn.execute(sa.text(f"SELECT {summed} FROM entries"))
-            ).scalar_one()
-        words = (
-            await conn.execute(
-                sa.text("SELECT coalesce(pg_total_relation_size(to_regclass('search_words')), 0)")
-            )
-        ).scalar_one()
-        return {
-            "database_mb": round(int(total) / mb, 1),
-            "search_mb": round((int(gin) + int(column_bytes) + int(words)) / mb, 1),
-            "search_words_mb": round(int(words) / mb, 2),
-        }
-
-
-async def _columns(conn: Any, table: str, *, sqlite: bool) -> set[str]:
-    if sqlite:
-        rows = (await conn.execute(sa.text(f"PRAGMA table_info({table})"))).all()
-        return {row[1] for row in rows}
-    rows = (
-        await conn.execute(
-            sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"),
-            {"t": table},
-        )
-    ).all()
-    return {row[0] for row in rows}
 
 
 async def _rotate(trace: Any, rounds: int) -> dict[str, Any]:
@@ -489,7 +308,7 @@ async def bench(
                 )
             sqlite_path = make_url(url).database if backend == "sqlite" else None
             index = trace.search
-            recorder = _Recorder(index)
+            recorder = Recorder(index)
             trace.search = recorder
             dialect = trace.storage.engine.dialect
 
@@ -500,10 +319,10 @@ async def bench(
 
             async def raw(statements: list[tuple[str, Any]]) -> None:
                 if pg is not None:
-                    await _raw_postgres(index, dialect, pg, account.account_id, statements)
+                    await raw_postgres(index, dialect, pg, account.account_id, statements)
                 else:
                     assert sqlite_path
-                    _raw_sqlite(index, dialect, sqlite_path, account.account_id, statements)
+                    raw_sqlite(index, dialect, sqlite_path, account.account_id, statements)
 
             per_query: dict[str, Any] = {}
             by_category: dict[str, dict[str, list[float]]] = {}
@@ -512,9 +331,7 @@ async def bench(
                 for _ in range(5):  # warm caches and connections
                     result = await facade(text, filtered)
                 # What the facade asked the index for this search, replayed raw.
-                statements, skipped = _statements(
-                    index, dialect, account.account_id, list(recorder.calls), pg is None
-                )
+                statements, skipped = replayed(index, list(recorder.calls))
                 calls = [call for call, _ in recorder.calls]
                 for _ in range(5):
                     await raw(statements)
@@ -546,9 +363,9 @@ async def bench(
             rotation = await _rotate(trace, rotate) if rotate else None
             if pg is not None:
                 await pg.close()
-            for conn in _SQLITE_CONNECTIONS.values():
+            for conn in SQLITE_CONNECTIONS.values():
                 conn.close()
-            _SQLITE_CONNECTIONS.clear()
+            SQLITE_CONNECTIONS.clear()
     categories = {
         category: {kind: summary_ms(values) for kind, values in times.items()}
         for category, times in by_category.items()
