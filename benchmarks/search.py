@@ -308,7 +308,7 @@ async def bench(
                 )
             sqlite_path = make_url(url).database if backend == "sqlite" else None
             index = trace.search
-            recorder = Recorder(index)
+            recorder = Recorder(index, trace.storage)
             trace.search = recorder
             dialect = trace.storage.engine.dialect
 
@@ -332,7 +332,7 @@ async def bench(
                     result = await facade(text, filtered)
                 # What the facade asked the index for this search, replayed raw.
                 statements, skipped = replayed(index, list(recorder.calls))
-                calls = [call for call, _ in recorder.calls]
+                calls = [call for call, _, _ in recorder.calls]
                 for _ in range(5):
                     await raw(statements)
                 times: dict[str, list[float]] = {"facade": [], "index": [], "raw": []}

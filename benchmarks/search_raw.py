@@ -17,20 +17,45 @@ import asyncpg
 import msgspec
 import sqlalchemy as sa
 
-from trace_core.ports import SearchRequest
+from trace_core.ports import SearchIndex, SearchRequest
 
 
 class Recorder:
     """The search index, with what the facade asks it and the time spent in it.
 
-    ``calls`` holds the last search's index calls (method, arguments);
-    ``spent`` the seconds inside the index since the last :meth:`reset`.
+    ``calls`` holds the last search's index calls: (method, argument, the
+    statements that went through SQLAlchemy during the call); ``spent`` the
+    seconds inside the index since the last :meth:`reset`. Statements are
+    caught by a ``before_cursor_execute`` listener on the storage's engines
+    (the statement and its parameters as the driver gets them); a fast path
+    that talks to the driver directly is not seen there, and is rebuilt from
+    the adapter's statement builders instead (:func:`replayed`).
     """
 
-    def __init__(self, index: Any) -> None:
+    def __init__(self, index: Any, storage: Any) -> None:
         self.index = index
-        self.calls: list[tuple[str, Any]] = []
+        self.calls: list[tuple[str, Any, list[tuple[str, Any]]]] = []
         self.spent = 0.0
+        self._sent: list[tuple[str, Any]] | None = None
+        engines = [storage.engine.sync_engine]
+        if getattr(storage, "reader", None) is not None:
+            engines.append(storage.reader)
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", self._caught)
+
+    def _caught(
+        self,
+        conn: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
+        # Reads only; the row-level-security setting is not the search's work.
+        head = statement.lstrip()[:6].upper()
+        if self._sent is not None and head in ("SELECT", "WITH") and "set_config" not in statement:
+            self._sent.append((statement, parameters))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.index, name)
@@ -40,12 +65,15 @@ class Recorder:
         self.spent = 0.0
 
     async def _timed(self, name: str, argument: Any, call: Any) -> Any:
-        self.calls.append((name, argument))
+        sent: list[tuple[str, Any]] = []
+        self.calls.append((name, argument, sent))
+        self._sent = sent
         t0 = time.perf_counter()
         try:
             return await call
         finally:
             self.spent += time.perf_counter() - t0
+            self._sent = None
 
     async def search(self, account_id: UUID, request: SearchRequest) -> Any:
         return await self._timed("search", request, self.index.search(account_id, request))
@@ -58,28 +86,36 @@ class Recorder:
         return await self._timed("similar_words", tuple(words), call)
 
 
-def replayed(index: Any, calls: list[tuple[str, Any]]) -> tuple[list[tuple[str, Any]], list[str]]:
+def replayed(
+    index: Any, calls: list[tuple[str, Any, list[tuple[str, Any]]]]
+) -> tuple[list[tuple[str, Any]], list[str]]:
     """Return the engine statements of recorded index calls, and the calls not replayed.
 
-    Each statement comes from the adapter itself (``ranked_statement``,
-    ``prefix_statement``, and ``count_statement`` / ``similar_words_statement``
-    where the adapter has them), so "raw" cannot drift from what it sends.
-    A statement is ("prefix", ...) for SQLite's "is the last word a common
-    word?" count, which decides the ranked statement's text at replay time.
+    A call whose statements went through SQLAlchemy is replayed as sent
+    ("sent"). A search that went to the driver directly (the fast path) is
+    rebuilt with the adapter's own ``ranked_statement`` (and SQLite's
+    ``prefix_statement``), a count with ``count_statement`` where the adapter
+    has one, so "raw" cannot drift from what it sends. Anything else (an index
+    call that sent nothing we can see or rebuild) is listed as not replayed:
+    its time counts as ours.
     """
     out: list[tuple[str, Any]] = []
     skipped: list[str] = []
-    for name, argument in calls:
-        if name == "search":
-            parsed = argument.parsed_query()
-            out.append(("search", (parsed, argument)))
+    for name, argument, sent in calls:
+        if sent:
+            out += [("sent", statement) for statement in sent]
+        elif name == "search" and hasattr(index, "ranked_statement"):
+            out.append(("search", (argument.parsed_query(), argument)))
         elif name == "count" and hasattr(index, "count_statement"):
             out.append(("count", (argument.parsed_query(), argument)))
-        elif name == "similar_words" and hasattr(index, "similar_words_statement"):
-            out.append(("similar_words", argument))
-        else:
+        elif name != "similar_words" or _overrides(index, "similar_words"):
+            # (The protocol's own similar_words answers {} without the engine.)
             skipped.append(name)
     return out, skipped
+
+
+def _overrides(index: Any, method: str) -> bool:
+    return getattr(type(index), method, None) is not getattr(SearchIndex, method, None)
 
 
 def raw_sqlite(
@@ -90,9 +126,8 @@ def raw_sqlite(
     if conn is None:
         conn = SQLITE_CONNECTIONS[path] = sqlite3.connect(path)
     for kind, argument in statements:
-        if kind == "similar_words":
-            for sql, params in index.similar_words_statement(dialect, account_id, argument):
-                conn.execute(sql, params).fetchall()
+        if kind == "sent":
+            conn.execute(*argument).fetchall()
             continue
         parsed, request = argument
         word = parsed.prefix_word
@@ -118,9 +153,9 @@ async def raw_postgres(
 ) -> None:
     """The adapter's statements for one search, on a bare asyncpg connection."""
     for kind, argument in statements:
-        if kind == "similar_words":
-            for sql, params in index.similar_words_statement(dialect, account_id, argument):
-                await conn.fetch(sql, *params)
+        if kind == "sent":
+            sql, params = argument
+            await conn.fetch(sql, *params)
             continue
         parsed, request = argument
         build = index.ranked_statement if kind == "search" else index.count_statement
