@@ -7,7 +7,16 @@ import re
 import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from authlib.oauth2.rfc9207 import AuthorizationServerMetadata as IssMetadata
-from oauth_support import CLAUDE_CALLBACK, ISSUER, PASSWORD, AuthServer, Flow, hidden, query_of
+from oauth_support import (
+    CLAUDE_CALLBACK,
+    ISSUER,
+    PASSWORD,
+    AuthServer,
+    Flow,
+    hidden,
+    query_of,
+    sign_in,
+)
 
 from trace_oauth.config import OAuthConfig
 from trace_oauth.server import AuthorizationService
@@ -317,6 +326,24 @@ async def test_an_account_without_the_required_plan_is_told_so_at_login(
     )
     assert response.status_code == 403
     assert "plan" in response.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "oauth_config", [OAuthConfig(issuer=ISSUER, integrations_require_plan=True)]
+)
+async def test_an_account_without_the_plan_uses_its_own_pages_but_cannot_connect_an_app(
+    server: AuthServer,
+) -> None:
+    await sign_in(server.client)  # /signin: the person's own pages need no plan
+    assert (await server.client.get("/settings/integrations")).status_code == 200
+
+    client = await server.register()
+    page = await server.client.get("/authorize", params=Flow(client["client_id"]).params())
+
+    assert page.status_code == 403
+    assert "Integrations are not included in your plan" in page.text
+    assert 'value="allow"' not in page.text
 
 
 @pytest.mark.anyio

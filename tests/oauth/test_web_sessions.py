@@ -10,6 +10,8 @@ in the credential store, so signing out ends it wherever the cookie went.
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from argon2 import PasswordHasher
@@ -182,10 +184,19 @@ async def test_after_signing_out_the_old_session_cookie_no_longer_signs_in(
 
 async def test_a_session_ends_when_it_expires_on_the_servers_clock(server: AuthServer) -> None:
     await sign_in(server.client)
-    server.clock.advance(minutes=59)
+    server.clock.advance(days=6, hours=23)
     assert (await server.client.get("/settings/integrations")).status_code == 200
-    server.clock.advance(minutes=2)
+    # That use moved the end a week out: idle for a week and a minute, it has ended.
+    server.clock.advance(days=7, minutes=1)
     assert (await server.client.get("/settings/integrations")).status_code == 303
+
+
+async def test_the_session_cookie_lasts_as_long_as_a_sign_in_can(server: AuthServer) -> None:
+    await sign_in(server.client)
+    [cookie] = [c for c in server.client.cookies.jar if c.name == SESSION_COOKIE]
+    assert cookie.expires is not None
+    # Max-Age is the 30-day cap; the server ends an idle sign-in sooner.
+    assert 29 * 86400 < cookie.expires - time.time() <= 30 * 86400
 
 
 async def test_signing_in_again_starts_a_new_session_and_ends_the_old_one(

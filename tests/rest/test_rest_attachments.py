@@ -147,6 +147,8 @@ async def test_a_body_far_over_the_limit_is_refused_while_read(
     )
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["field"] == "file"
+    assert response.json()["detail"].startswith("file: larger than the ")
     assert blobs._blobs == {}
 
 

@@ -193,8 +193,14 @@ async def test_search_and_tags(http: httpx2.AsyncClient, world: dict[str, str]) 
     found = await http.get("/api/v1/search?query=dune", headers=ALICE)
     assert found.status_code == 200, found.text
     assert [h["entry"]["entry_id"] for h in found.json()["hits"]] == [world["entry_id"]]
+    assert found.json()["total"] == 1
+    assert found.json()["hits"][0]["relaxed"] is False
+    typo = await http.get("/api/v1/search?query=dnue", headers=ALICE)
+    assert [h["entry"]["entry_id"] for h in typo.json()["hits"]] == [world["entry_id"]]
+    assert typo.json()["corrected"] == {"dnue": ["dune"]}
     filtered = await http.get("/api/v1/search?query=dune&stream_id=inbox", headers=ALICE)
     assert filtered.json()["hits"] == []
+    assert filtered.json()["suggestions"]
     problem(await http.get("/api/v1/search", headers=ALICE), 400, "invalid_input")
     problem(await http.get("/api/v1/search?query=", headers=ALICE), 400, "invalid_input")
     tags = await http.get("/api/v1/tags", headers=ALICE)

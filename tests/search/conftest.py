@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from trace_core.service import Trace
+from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
+from trace_core.testing.memory_search import InMemorySearchIndex
 from trace_sql.engine import sqlite_url
+from trace_sql.search import SqliteSearchIndex
 from trace_sql.storage import SqlStorage, open_storage
 
 POSTGRES_URL = os.environ.get(
@@ -25,6 +29,30 @@ async def sqlite_storage(tmp_path: Path) -> AsyncIterator[SqlStorage]:
     storage = await open_storage(sqlite_url(tmp_path / "trace.db"))
     try:
         yield storage
+    finally:
+        await storage.close()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def trace(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Trace]:
+    """A Trace facade on the in-memory index, then on SQLite (searches through the facade)."""
+    if request.param == "memory":
+        memory = InMemoryStorage()
+        yield Trace(
+            storage=memory,
+            blobs=InMemoryBlobStore(),
+            search=InMemorySearchIndex(memory),
+            clock=FixedClock(),
+        )
+        return
+    storage = await open_storage(sqlite_url(tmp_path / "trace.db"))
+    try:
+        yield Trace(
+            storage=storage,
+            blobs=InMemoryBlobStore(),
+            search=SqliteSearchIndex(storage),
+            clock=FixedClock(),
+        )
     finally:
         await storage.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import pytest
@@ -10,35 +9,8 @@ import pytest
 from trace_core.errors import InvalidInputError, NotFoundError
 from trace_core.model import EntryDraft, EntryFilter, EntryPatch, NewStream, Principal
 from trace_core.service import Trace
-from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
-from trace_core.testing.memory_search import InMemorySearchIndex
-from trace_sql.engine import sqlite_url
-from trace_sql.search import SqliteSearchIndex
-from trace_sql.storage import open_storage
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def trace(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Trace]:
-    if request.param == "memory":
-        yield Trace(
-            storage=InMemoryStorage(),
-            blobs=InMemoryBlobStore(),
-            search=InMemorySearchIndex(),
-            clock=FixedClock(),
-        )
-        return
-    storage = await open_storage(sqlite_url(tmp_path / "trace.db"))
-    try:
-        yield Trace(
-            storage=storage,
-            blobs=InMemoryBlobStore(),
-            search=SqliteSearchIndex(storage),
-            clock=FixedClock(),
-        )
-    finally:
-        await storage.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ suggestions, and paging across those stages; on the in-memory index and on SQLit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from uuid import UUID, uuid4
 
 import pytest
@@ -11,36 +10,8 @@ import pytest
 from trace_core.model import EntryDraft, EntryFilter, NewStream, Principal
 from trace_core.search import HIGHLIGHT_START
 from trace_core.service import Trace
-from trace_core.testing.memory import FixedClock, InMemoryBlobStore, InMemoryStorage
-from trace_core.testing.memory_search import InMemorySearchIndex
-from trace_sql.engine import sqlite_url
-from trace_sql.search import SqliteSearchIndex
-from trace_sql.storage import open_storage
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def trace(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Trace]:
-    if request.param == "memory":
-        storage = InMemoryStorage()
-        yield Trace(
-            storage=storage,
-            blobs=InMemoryBlobStore(),
-            search=InMemorySearchIndex(storage),
-            clock=FixedClock(),
-        )
-        return
-    sql = await open_storage(sqlite_url(tmp_path / "trace.db"))
-    try:
-        yield Trace(
-            storage=sql,
-            blobs=InMemoryBlobStore(),
-            search=SqliteSearchIndex(sql),
-            clock=FixedClock(),
-        )
-    finally:
-        await sql.close()
 
 
 @pytest.fixture

@@ -236,6 +236,11 @@ async def test_search_shows_snippets_and_links_to_the_entry(
     assert page.status_code == 200
     assert f"/entries/{entry.entry_id}" in page.text
     assert "<mark>" in page.text
+    typo = await alice_browser.get("/search", params={"q": "lighthuose"})
+    assert f"/entries/{entry.entry_id}" in typo.text
+    assert "Also searched: <strong>lighthouse</strong>" in typo.text
+    nothing = await alice_browser.get("/search", params={"q": "lighthouse zebra"})
+    assert "some words" in nothing.text  # the lighthouse entry fills the page, marked
 
 
 async def test_tags_page_counts_tags(site: Site, alice_browser: httpx.AsyncClient) -> None:
@@ -450,3 +455,23 @@ async def test_restoring_from_a_stale_history_page_restores_nothing(
     assert stale.status_code == 409
     assert "The entry changed" in stale.text
     assert (await site.trace.get_entry(alice, entry.entry_id)).entry.content == "newest words"
+
+
+async def test_archived_streams_are_listed_apart_on_home_and_still_open(
+    site: Site, alice_browser: httpx.AsyncClient
+) -> None:
+    alice = site.as_(site.alice)
+    kept = await site.trace.create_stream(alice, NewStream(name="Garden"))
+    old = await site.trace.create_stream(alice, NewStream(name="Old project"))
+    await site.trace.create_entry(alice, EntryDraft(content="notes", stream_id=old.stream_id))
+    await site.trace.archive_stream(alice, old.stream_id)
+
+    home = await alice_browser.get("/home")
+
+    live, archived = home.text.split("Archived streams (1)")
+    assert f"/streams/{kept.stream_id}" in live
+    assert f"/streams/{old.stream_id}" not in live
+    assert f"/streams/{old.stream_id}" in archived.split("</details>")[0]
+    page = await alice_browser.get(f"/streams/{old.stream_id}")
+    assert page.status_code == 200
+    assert "Old project" in page.text

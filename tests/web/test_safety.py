@@ -12,6 +12,7 @@ from web_support import IMAGE_LIMIT, Site, hidden, sign_in
 from trace_core.model import EntryDraft, NewStream
 from trace_core.testing.images import declaring, png_bytes
 from trace_http.web.pages._render import render_markdown
+from trace_http.web.pages.entries import UPLOAD_MAX_BODY
 
 pytestmark = pytest.mark.anyio
 
@@ -274,6 +275,22 @@ async def test_a_refused_upload_says_why_and_stores_nothing(
     assert detail.entry.version == 1
 
 
+async def test_an_upload_over_the_body_limit_says_so_on_the_page_and_stores_nothing(
+    site: Site, alice_browser: httpx.AsyncClient
+) -> None:
+    base, token = await _entry_page(site, alice_browser)
+    huge = b"\0" * (UPLOAD_MAX_BODY + 1024)
+    response = await alice_browser.post(
+        f"{base}/images", data={"csrf_token": token}, files={"file": ("huge.png", huge)}
+    )
+    assert response.status_code == 413
+    alert = re.search(r'role="alert"><p>([^<]*)</p>', response.text)
+    assert alert
+    assert alert.group(1) == f"file: the upload is over {UPLOAD_MAX_BODY // 1_048_576} MB."
+    detail = await site.trace.get_entry(site.as_(site.alice), uuid.UUID(base.rsplit("/", 1)[1]))
+    assert detail.attachments == []
+
+
 async def test_the_url_fetch_hands_out_opens_the_entry_for_its_owner_only(site: Site) -> None:
     entry = await site.trace.create_entry(
         site.as_(site.alice), EntryDraft(content="the owner's words", title="Mine")
@@ -316,3 +333,27 @@ async def test_the_url_fetch_hands_out_opens_the_entry_for_its_owner_only(site: 
         assert "owner" not in page.text
         assert "Sign in with another account" in page.text
         assert f'href="/signin?next=%2Fentries%2F{entry.entry_id}"' in page.text
+
+
+async def test_pages_let_images_come_from_a_blob_store_that_serves_its_own_urls(
+    site: Site,
+) -> None:
+    async def presigned(
+        key: str, *, ttl_seconds: int, content_type: str, filename: str | None = None
+    ) -> str:
+        return f"https://photos.s3.example.test/{key}?X-Amz-Signature=abc"
+
+    site.trace.blobs.presigned_url = presigned  # type: ignore[method-assign]
+    async with site.browser() as browser:
+        await sign_in(browser)
+        page = await browser.get("/home")
+    csp = page.headers["content-security-policy"]
+    assert "img-src 'self' blob: https://photos.s3.example.test;" in csp
+    assert "X-Amz-Signature" not in csp
+
+
+async def test_pages_take_images_from_this_origin_only_by_default(
+    alice_browser: httpx.AsyncClient,
+) -> None:
+    page = await alice_browser.get("/home")
+    assert "img-src 'self' blob:;" in page.headers["content-security-policy"]

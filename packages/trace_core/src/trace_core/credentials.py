@@ -360,6 +360,10 @@ class CredentialStore(Protocol):
         """End (delete) the session; return whether there was one."""
         ...
 
+    async def extend_session(self, session_hash: str, expires_at: datetime) -> bool:
+        """Move a session's expiry to ``expires_at`` (sliding sign-in); whether there was one."""
+        ...
+
     async def end_account_sessions(self, account_id: UUID) -> int:
         """End every session of the account (a password change); return how many."""
         ...

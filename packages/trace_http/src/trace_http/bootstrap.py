@@ -342,7 +342,14 @@ def _builders(settings: Settings, *, owns_database: bool, **given: Any) -> Build
     def web_sessions(rt: Runtime) -> WebSessions:
         from trace_oauth import WebSessions
 
-        return WebSessions(rt.credentials, rt.clock, rt.hasher, rt.session_secret)
+        return WebSessions(
+            rt.credentials,
+            rt.clock,
+            rt.hasher,
+            rt.session_secret,
+            ttl=timedelta(hours=settings.auth.session_idle_hours),
+            max_age=timedelta(days=settings.auth.session_max_days),
+        )
 
     def signup(rt: Runtime) -> SignUp | None:
         if not settings.auth.open_signup:

@@ -357,6 +357,10 @@ class AuthSettings(_Section, frozen=True):
     """Pepper for hashing API keys and tokens at rest; changing it invalidates them all."""
     session_secret: str | None = None
     """Key for signing the sign-in cookie. Default: generated into ``{data_dir}/session.key``."""
+    session_idle_hours: int = 7 * 24
+    """A sign-in on the web pages ends after this long unused (each use renews it)."""
+    session_max_days: int = 30
+    """A sign-in ends this long after it started, however often it is used."""
     registrations_per_hour: int = 100
     """OAuth client registrations allowed per client address per hour.
 
@@ -389,6 +393,8 @@ class AuthSettings(_Section, frozen=True):
             "registrations_per_hour",
             "login_attempts_per_15_minutes",
             "unused_client_ttl_seconds",
+            "session_idle_hours",
+            "session_max_days",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"auth.{name}", "must be at least 1")
@@ -396,6 +402,10 @@ class AuthSettings(_Section, frozen=True):
             raise SettingsError("auth.refresh_grace_seconds", "must not be negative")
         if self.session_secret is not None and len(self.session_secret) < 32:
             raise SettingsError("auth.session_secret", "must be at least 32 characters")
+        if self.session_idle_hours > self.session_max_days * 24:
+            raise SettingsError(
+                "auth.session_idle_hours", "must not be longer than auth.session_max_days"
+            )
 
 
 class McpSettings(_Section, frozen=True):

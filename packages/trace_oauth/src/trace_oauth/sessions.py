@@ -30,10 +30,17 @@ if TYPE_CHECKING:
     from trace_core.model import Account
     from trace_core.service import Trace
 
-__all__ = ["SESSION_TTL", "WebSessions", "set_password"]
+__all__ = ["SESSION_MAX_AGE", "SESSION_TTL", "WebSessions", "set_password"]
 
-SESSION_TTL = timedelta(hours=1)
-"""How long a sign-in on the pages lasts (then the person signs in again)."""
+SESSION_TTL = timedelta(days=7)
+"""How long a sign-in on the pages lasts unused; every use moves the end this far out."""
+
+SESSION_MAX_AGE = timedelta(days=30)
+"""How long a sign-in lasts at most, however often it is used (then sign in again)."""
+
+RENEW_AFTER = 0.1
+"""A used session's end is moved once this share of ``ttl`` has passed since the last move
+(a write every few hours of use at most, not one per request)."""
 
 
 class WebSessions:
@@ -44,7 +51,8 @@ class WebSessions:
         clock: the time sessions start and expire by.
         hasher: the keyed hash session ids are stored under (the credential pepper).
         secret: the server's session secret (≥ 32 bytes, the same on every replica).
-        ttl: how long a session lasts.
+        ttl: how long a session lasts unused (sliding: each use renews it).
+        max_age: how long it lasts at most from sign-in.
 
     """
 
@@ -56,14 +64,18 @@ class WebSessions:
         secret: bytes,
         *,
         ttl: timedelta = SESSION_TTL,
+        max_age: timedelta = SESSION_MAX_AGE,
     ) -> None:
         if len(secret) < 32:
             raise ValueError("the session secret must be at least 32 bytes")
+        if ttl <= timedelta(0) or max_age < ttl:
+            raise ValueError("sessions need 0 < ttl <= max_age")
         self._credentials = credentials
         self._clock = clock
         self._hasher = hasher
         self._csrf_key = hashlib.sha256(b"trace-csrf\x00" + secret).digest()
         self.ttl = ttl
+        self.max_age = max_age
 
     async def start(self, account_id: UUID) -> str:
         """Start a session for the account; return its id (for the cookie, never stored)."""
@@ -80,10 +92,19 @@ class WebSessions:
         return session_id
 
     async def account_for(self, session_id: str) -> UUID | None:
-        """Return the account of a live session, or None (unknown, ended or expired)."""
-        session = await self._credentials.get_session(self._hasher.hash(session_id))
-        if session is None or not session.is_live(self._clock.now()):
+        """Return the account of a live session, or None (unknown, ended or expired).
+
+        A live session is renewed: it ends ``ttl`` after this use (but never
+        later than ``max_age`` after sign-in).
+        """
+        session_hash = self._hasher.hash(session_id)
+        session = await self._credentials.get_session(session_hash)
+        now = self._clock.now()
+        if session is None or not session.is_live(now):
             return None
+        renewed = min(now + self.ttl, session.created_at + self.max_age)
+        if renewed - session.expires_at >= self.ttl * RENEW_AFTER:
+            await self._credentials.extend_session(session_hash, renewed)
         return session.account_id
 
     async def end(self, session_id: str) -> None:

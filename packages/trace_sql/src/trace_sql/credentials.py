@@ -571,6 +571,16 @@ class SqlCredentialStore(CredentialStore):
             )
             return bool(result.rowcount)
 
+    async def extend_session(self, session_hash: str, expires_at: datetime) -> bool:
+        """Move the session's expiry."""
+        async with self._storage.connect(write=True) as conn:
+            result = await conn.execute(
+                sa.update(web_sessions)
+                .where(web_sessions.c.session_hash == session_hash)
+                .values(expires_at=expires_at)
+            )
+            return bool(result.rowcount)
+
     async def end_account_sessions(self, account_id: UUID) -> int:
         """Delete the account's sessions."""
         async with self._storage.connect(write=True) as conn:

@@ -237,6 +237,14 @@ class InMemoryCredentialStore(CredentialStore):
         """Delete the session."""
         return self._sessions.pop(session_hash, None) is not None
 
+    async def extend_session(self, session_hash: str, expires_at: datetime) -> bool:
+        """Move the session's expiry."""
+        session = self._sessions.get(session_hash)
+        if session is None:
+            return False
+        self._sessions[session_hash] = msgspec.structs.replace(session, expires_at=expires_at)
+        return True
+
     async def end_account_sessions(self, account_id: UUID) -> int:
         """Delete the account's sessions."""
         ended = [h for h, s in self._sessions.items() if s.account_id == account_id]

@@ -286,14 +286,26 @@ class AuthorizationService:
 
     # --- sign-in ----------------------------------------------------------------------
 
-    async def login(self, email: str, password: str, *, client_ip: str | None) -> Account:
+    async def login(
+        self,
+        email: str,
+        password: str,
+        *,
+        client_ip: str | None,
+        for_integrations: bool = True,
+    ) -> Account:
         """Check an email and password, rate-limited per address and per email.
+
+        ``for_integrations``: the sign-in is for connecting an app (OAuth), so
+        the account's plan must include integrations; False for the person's
+        own pages, which need no plan.
 
         Raises:
             RateLimitedError: too many attempts, or too many password checks
                 waiting in the whole process; try again after ``retry_after``.
             AuthenticationError: wrong email or password (the same message either way).
-            PlanRequiredError: the account's plan does not include integrations.
+            PlanRequiredError: ``for_integrations`` and the account's plan does
+                not include integrations.
 
         """
         now = self.clock.now()
@@ -317,7 +329,8 @@ class AuthorizationService:
         ok = await self.passwords.verify(stored, password or "")
         if not ok or account is None:
             raise AuthenticationError("the email or password is incorrect")
-        check_plan(self.config, account)
+        if for_integrations:
+            check_plan(self.config, account)
         return account
 
     # --- connected apps ---------------------------------------------------------------

@@ -450,6 +450,19 @@ class CredentialStoreContract(ContractSuite):
         assert await credentials.get_session(other.session_hash) == other
 
     @pytest.mark.anyio
+    async def test_a_web_session_expiry_can_be_moved(self, credentials: CredentialStore) -> None:
+        session = make_session(uuid4())
+        await credentials.add_session(session)
+        later = session.expires_at + timedelta(hours=5)
+
+        assert await credentials.extend_session(session.session_hash, later) is True
+        assert await credentials.extend_session("nope", later) is False
+        stored = await credentials.get_session(session.session_hash)
+        assert stored is not None
+        assert stored.expires_at == later
+        assert stored.created_at == session.created_at
+
+    @pytest.mark.anyio
     async def test_a_duplicate_web_session_hash_is_a_conflict(
         self, credentials: CredentialStore
     ) -> None:

@@ -107,7 +107,8 @@ def problem_response(
     elif isinstance(exc, HTTPException):
         status = exc.status_code
         code = _HTTP_CODES.get(status, "error")
-        body = _problem(status, code, str(exc.detail))
+        named = exc.extra.get("field") if isinstance(exc.extra, dict) else None
+        body = _problem(status, code, str(exc.detail), **({"field": named} if named else {}))
         if exc.headers:
             headers.update(exc.headers)
     else:  # pragma: no cover - a bug: Litestar's handler logs it through after_exception

@@ -241,21 +241,34 @@ class EntryPage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SearchHitOut(msgspec.Struct, frozen=True, kw_only=True):
-    """One search hit: the entry, its score and a snippet around the match."""
+    """One search hit: the entry, its score and a snippet around the match.
+
+    ``relaxed``: the entry has only some of the words (ranked below every full match).
+    """
 
     entry: EntryOut
     score: float
     snippet: str
+    relaxed: bool = False
 
 
 class SearchPage(msgspec.Struct, frozen=True, kw_only=True):
-    """A page of search hits, best first."""
+    """A page of search hits, best first.
+
+    ``total`` counts the entries with every word (typo corrections included);
+    ``corrected`` maps a typed word the account has no entry with to the near
+    spellings that were searched too; ``suggestions`` say what to try when
+    nothing was found.
+    """
 
     hits: list[SearchHitOut]
     query: str
     limit: int
     next_cursor: str | None
     relaxed: bool
+    total: int | None = None
+    corrected: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    suggestions: list[str] = msgspec.field(default_factory=list)
 
 
 class TagOut(msgspec.Struct, frozen=True, kw_only=True):

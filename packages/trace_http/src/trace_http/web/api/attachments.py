@@ -21,6 +21,7 @@ from uuid import UUID
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
     OpenAPIMediaType,
@@ -90,6 +91,11 @@ def _filename_of(request: Request[Any, Any, Any], given: str | None) -> str | No
     return None
 
 
+def _size(n: int) -> str:
+    """Return ``n`` bytes as people say it (``10 MB``)."""
+    return f"{n / 1_048_576:g} MB" if n >= 1_048_576 else f"{n:,} bytes"
+
+
 def attachment_handlers(max_bytes: int) -> list[HTTPRouteHandler]:
     """Return the attachment routes, refusing bodies far over ``max_bytes`` while reading."""
 
@@ -118,18 +124,26 @@ def attachment_handlers(max_bytes: int) -> list[HTTPRouteHandler]:
         # Nothing is read before the scope is checked: a read key is refused first.
         trace.require_scope(principal, Scope.FULL, "add_attachment")
         content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-        if content_type == "multipart/form-data":
-            form = await request.form()
-            upload_file = form.get("file")
-            if not isinstance(upload_file, UploadFile):
-                raise InvalidInputError("file", "send the image in a multipart part named 'file'")
-            data = await upload_file.read()
-            name = upload_file.filename or filename
-            declared: str | None = upload_file.content_type
-        else:
-            data = await request.body()
-            name = _filename_of(request, filename)
-            declared = content_type or None
+        try:
+            if content_type == "multipart/form-data":
+                form = await request.form()
+                upload_file = form.get("file")
+                if not isinstance(upload_file, UploadFile):
+                    raise InvalidInputError(
+                        "file", "send the image in a multipart part named 'file'"
+                    )
+                data = await upload_file.read()
+                name = upload_file.filename or filename
+                declared: str | None = upload_file.content_type
+            else:
+                data = await request.body()
+                name = _filename_of(request, filename)
+                declared = content_type or None
+        except RequestEntityTooLarge:
+            raise RequestEntityTooLarge(
+                detail=f"file: larger than the {_size(max_bytes)} limit for one image",
+                extra={"field": "file"},
+            ) from None
         if not data:
             raise InvalidInputError("file", "is empty: send the image's bytes")
         change = await trace.add_attachment(principal, entry_id, data, filename=name)

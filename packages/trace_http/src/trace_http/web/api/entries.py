@@ -381,13 +381,16 @@ class SearchController(Controller):
         )
         body = SearchPage(
             hits=[
-                SearchHitOut(entry=out, score=h.score, snippet=h.snippet)
+                SearchHitOut(entry=out, score=h.score, snippet=h.snippet, relaxed=h.relaxed)
                 for out, h in zip(outs, result.hits, strict=True)
             ],
             query=result.query,
             limit=result.limit,
             next_cursor=result.next_cursor,
             relaxed=result.relaxed,
+            total=result.total,
+            corrected=_grouped(result.corrected),
+            suggestions=list(result.suggestions),
         )
         return Response(body, headers=next_link(request, result.next_cursor))
 
@@ -443,3 +446,11 @@ class TrashController(Controller):
         """Bring an entry back from the trash."""
         entry = await trace.restore_entry(principal, entry_id)
         return await _one(trace, principal, entry)
+
+
+def _grouped(pairs: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    """Return ``{typed: [near, ...]}`` of the facade's ``(typed, near)`` pairs."""
+    grouped: dict[str, list[str]] = {}
+    for typed, near in pairs:
+        grouped.setdefault(typed, []).append(near)
+    return grouped

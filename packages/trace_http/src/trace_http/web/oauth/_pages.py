@@ -35,8 +35,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from litestar import MediaType, Request, Response
 
+from trace_core.errors import PlanRequiredError
 from trace_core.model import Account, Scope
 from trace_http.web.ratelimit import retry_after_header
+from trace_oauth.authenticator import check_plan
 from trace_oauth.server import (
     AuthorizationPageError,
     AuthorizationPrompt,
@@ -44,7 +46,10 @@ from trace_oauth.server import (
     OAuthRequest,
     OAuthResponse,
 )
-from trace_oauth.sessions import SESSION_TTL, WebSessions
+from trace_oauth.sessions import WebSessions
+
+NO_INTEGRATIONS = "Integrations are not included in your plan"
+"""The heading of the page refusing to connect an app to an account without the plan."""
 
 __all__ = [
     "CSRF_COOKIE",
@@ -66,7 +71,6 @@ __all__ = [
 SESSION_COOKIE = "trace_session"
 OIDC_COOKIE = "trace_oidc"
 CSRF_COOKIE = "trace_csrf"
-SESSION_TTL_SECONDS = int(SESSION_TTL.total_seconds())
 _NONCE_CHARS = (32, 128)
 """Accepted length of the pre-session ``trace_csrf`` cookie (we issue 43 characters)."""
 
@@ -245,7 +249,10 @@ class Pages:
         return self.error_page(403, *SESSION_EXPIRED)
 
     def set_cookies(self, response: Response[Any], cookies: dict[str, str]) -> None:
-        """Set session-lived cookies: HttpOnly, SameSite=Lax, Secure on https."""
+        """Set session-lived cookies: HttpOnly, SameSite=Lax, Secure on https.
+
+        They last as long as a sign-in can (the server ends an idle one sooner).
+        """
         for name, value in cookies.items():
             response.set_cookie(
                 name,
@@ -254,7 +261,7 @@ class Pages:
                 httponly=True,
                 secure=self.secure,
                 samesite="lax",
-                max_age=SESSION_TTL_SECONDS,
+                max_age=int(self.sessions.max_age.total_seconds()),
             )
 
     @staticmethod
@@ -407,6 +414,14 @@ async def consent_page(
     csrf, csrf_cookies = pages.csrf_for(request, session)
     async with oauth.storage.unit_of_work() as uow:
         account = await uow.accounts.get(session.account_id)
+    if account is not None:
+        # Signing in to one's own pages needs no plan; connecting an app does.
+        try:
+            check_plan(oauth.config, account)
+        except PlanRequiredError as exc:
+            refused = pages.error_page(403, NO_INTEGRATIONS, exc.message)
+            pages.set_cookies(refused, cookies or {})
+            return refused
     link = ""
     if prompt.client_uri and str(prompt.client_uri).startswith("https://"):
         uri = html.escape(str(prompt.client_uri), quote=True)

@@ -53,6 +53,7 @@ async def sign_in(
     oauth: AuthorizationService,
     pages: Pages,
     again: Again,
+    for_integrations: bool = True,
 ) -> tuple[Session, dict[str, str]] | Response[Any]:
     """Check a sign-in form and start a fresh session for the account it names.
 
@@ -63,6 +64,7 @@ async def sign_in(
         oauth: checks the password, with the per-email and per-address limits.
         pages: sessions and CSRF.
         again: renders the form again, for a refused attempt.
+        for_integrations: the sign-in connects an app, so the plan is checked.
 
     Returns:
         The new session and the cookie that carries it, or the answer to send:
@@ -74,7 +76,10 @@ async def sign_in(
         return pages.error_page(403, "Session expired", "Reload the sign-in page and try again.")
     try:
         account = await oauth.login(
-            form.get("email", ""), form.get("password", ""), client_ip=client_ip(request)
+            form.get("email", ""),
+            form.get("password", ""),
+            client_ip=client_ip(request),
+            for_integrations=for_integrations,
         )
     except RateLimitedError as exc:
         return pages.too_many(again(429, TOO_MANY_SIGN_INS), exc.retry_after)
@@ -151,7 +156,9 @@ class SignInController(Controller):
                 next_url=next_url,
             )
 
-        started = await sign_in(request, form, session, oauth=oauth, pages=pages, again=again)
+        started = await sign_in(
+            request, form, session, oauth=oauth, pages=pages, again=again, for_integrations=False
+        )
         if isinstance(started, Response):
             return started
         response = pages.redirect(next_url)

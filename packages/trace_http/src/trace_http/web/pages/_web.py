@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from litestar import MediaType, Request, Response
 
+from trace_core.errors import TraceError
 from trace_core.model import Account, Principal, Scope, Stream
 from trace_http.web.oauth._pages import PAGE_HEADERS, Pages, Session, form_of, safe_next
 from trace_http.web.pages._render import environment
@@ -30,10 +31,14 @@ if TYPE_CHECKING:
 __all__ = ["CSP", "Signed", "Web", "safe_next"]
 
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:{images}; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-"""No inline script or style, nothing from another origin (htmx is served from here)."""
+"""No inline script or style, nothing from another origin (htmx is served from here).
+
+``{images}`` is the one other origin images may come from: the blob store's,
+when it serves its own presigned URLs (S3) that image links redirect to.
+"""
 
 
 class Signed(NamedTuple):
@@ -55,9 +60,31 @@ class Web:
         self.signer: AttachmentUrlSigner = runtime.signer
         self.runtime = runtime
         self.env = environment()
+        self.csp = CSP.format(images="")
+        self._image_origin_known = False
+
+    async def _learn_image_origin(self) -> None:
+        """Allow the blob store's origin for images if it serves presigned URLs (once).
+
+        An image link (``/attachments/...``) redirects there, and a page's CSP
+        applies to the redirect's target too. Signing is local: no request.
+        """
+        self._image_origin_known = True
+        try:
+            url = await self.trace.blobs.presigned_url(
+                "csp-origin-probe", ttl_seconds=60, content_type="image/png"
+            )
+        except TraceError:
+            url = None
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https") and parts.netloc:
+                self.csp = CSP.format(images=f" {parts.scheme}://{parts.netloc}")
 
     async def who(self, request: Request[Any, Any, Any]) -> Signed | None:
         """Return the signed-in person, or None."""
+        if not self._image_origin_known:
+            await self._learn_image_origin()
         signed = await self.pages.signed_in(request, self.oauth)
         if signed is None:
             return None
@@ -124,7 +151,7 @@ class Web:
             content=body,
             status_code=status,
             media_type=MediaType.HTML,
-            headers={**PAGE_HEADERS, "Content-Security-Policy": CSP, **(headers or {})},
+            headers={**PAGE_HEADERS, "Content-Security-Policy": self.csp, **(headers or {})},
         )
 
     def not_found(

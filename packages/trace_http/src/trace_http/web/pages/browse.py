@@ -37,19 +37,21 @@ class BrowseController(Controller):
     async def home(
         self, request: Request[Any, Any, Any], web: NamedDependency[Web]
     ) -> Response[Any]:
-        """Pinned entries, the latest ones, and the streams."""
+        """Pinned entries, the latest ones, the streams (archived ones folded away)."""
         signed = await web.who(request)
         if signed is None:
             return web.to_sign_in(request)
         trace, principal = web.trace, signed.principal
-        streams = await trace.list_streams(principal)
+        every = await trace.list_streams(principal, include_archived=True)
+        streams = [s for s in every if not s.is_archived]
         pinned = await trace.list_entries(principal, EntryFilter(is_pinned=True), limit=10)
         recent = await trace.list_entries(principal, EntryFilter(), limit=20)
-        by_id = {s.stream_id: s for s in streams}
+        by_id = {s.stream_id: s for s in every}
         return web.render(
             "home.html",
             signed,
             streams=streams,
+            archived_streams=[s for s in every if s.is_archived],
             pinned=pinned.items,
             recent=recent.items,
             by_id=by_id,
@@ -110,7 +112,11 @@ class BrowseController(Controller):
         query = _query(request)
         streams = await web.streams(signed)
         text = query.get("q", "").strip()
-        hits, error, relaxed, more = [], "", False, None
+        hits: list[tuple[Any, str, bool]] = []
+        error, relaxed, more = "", False, None
+        total: int | None = None
+        corrected: tuple[tuple[str, str], ...] = ()
+        suggestions: tuple[str, ...] = ()
         if text or query.get("tag"):
             try:
                 stream: Any = "all"
@@ -121,13 +127,15 @@ class BrowseController(Controller):
                     result = await web.trace.search_entries(
                         signed.principal, text, filters=filters, cursor=query.get("cursor") or None
                     )
-                    hits = [(h.entry, h.snippet) for h in result.hits]
+                    hits = [(h.entry, h.snippet, h.relaxed) for h in result.hits]
                     relaxed = result.relaxed
+                    total, corrected = result.total, result.corrected
+                    suggestions = result.suggestions
                     if result.next_cursor:
                         more = "?" + urlencode({**query, "cursor": result.next_cursor})
                 else:
                     page = await web.trace.list_entries(signed.principal, filters, limit=PAGE_SIZE)
-                    hits = [(e, "") for e in page.items]
+                    hits = [(e, "", False) for e in page.items]
             except InvalidInputError as exc:
                 error = exc.message
             except ValueError:
@@ -142,6 +150,9 @@ class BrowseController(Controller):
             streams=streams,
             hits=hits,
             relaxed=relaxed,
+            total=total,
+            corrected=corrected,
+            suggestions=suggestions,
             more=more,
             error=error,
             by_id={s.stream_id: s for s in streams},

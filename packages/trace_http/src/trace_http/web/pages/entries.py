@@ -15,6 +15,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.params import FromPath
 
 from trace_core.errors import InvalidInputError, NotFoundError, VersionConflictError
@@ -310,7 +311,17 @@ class EntriesController(Controller):
         signed = await web.who(request)
         if signed is None:
             return web.to_sign_in(request)
-        form = await request.form()
+        try:
+            form = await request.form()
+        except RequestEntityTooLarge:
+            # Nothing was stored; say so on the entry's page (its owner's only).
+            detail = await self._detail(web, signed, entry_id)
+            if isinstance(detail, Response):
+                return detail
+            limit = UPLOAD_MAX_BODY // 1_048_576
+            return await self._entry_page(
+                web, signed, detail, status=413, error=f"file: the upload is over {limit} MB."
+            )
         fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
         if not web.pages.csrf_ok(request, fields, signed.session):
             return web.pages.session_expired()

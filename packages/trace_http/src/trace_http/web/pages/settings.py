@@ -91,7 +91,10 @@ class SettingsController(Controller):
             )
         try:
             await web.oauth.login(
-                signed.account.email, form.get("current_password", ""), client_ip=client_ip(request)
+                signed.account.email,
+                form.get("current_password", ""),
+                client_ip=client_ip(request),
+                for_integrations=False,
             )
             password_hash = await web.oauth.passwords.hash(new)
         except (AuthenticationError, PlanRequiredError):
