@@ -19,14 +19,13 @@ measured account):
    half-typed prefix, a query relaxed to any word, a stream filter), typo, CJK,
    phrase, exclusion/OR, compound, a stream's name among the words;
 4. the index stands behind a recorder (``search_raw.Recorder``): the time
-   spent inside the index is reported, and the calls one search made are
-   replayed, in the same run, as the raw statements the adapter sends, on a
+   spent inside the index is reported, and every read statement one search
+   sends to the database (caught at the driver: the ranking statements,
+   counts, vocabulary look-ups, whether through SQLAlchemy or an adapter's
+   hand-written fast path) is sent again, interleaved in the same run, on a
    bare driver connection (``sqlite3`` on the same file, ``asyncpg`` on the
-   same database). The statements come from the adapter itself
-   (``ranked_statement``, ``prefix_statement``, and ``count_statement`` /
-   ``similar_words_statement`` where it has them), so "raw" cannot drift from
-   what it sends; calls it has no statement for are listed as not replayed
-   (their time counts as ours). Snippets are made in Python from the page's
+   same database): the raw engine time of the same search, which cannot drift
+   from what the adapters send. Snippets are made in Python from the page's
    rows, so they count as our time, not the engine's;
 5. our overhead is facade p50 minus raw p50 (and their ratio);
 6. index build time: a full ``rebuild`` of the search index;
@@ -82,7 +81,6 @@ from benchmarks.search_raw import (
     index_size,
     raw_postgres,
     raw_sqlite,
-    replayed,
 )
 from benchmarks.storage import DEFAULT_POSTGRES_URL, SEED, database, settings_for, summary_ms
 from sqlalchemy.engine import make_url
@@ -310,7 +308,6 @@ async def bench(
             index = trace.search
             recorder = Recorder(index, trace.storage)
             trace.search = recorder
-            dialect = trace.storage.engine.dialect
 
             async def facade(text: str, filtered: bool) -> Any:
                 filters = EntryFilter(stream=stream_id) if filtered else None
@@ -319,10 +316,10 @@ async def bench(
 
             async def raw(statements: list[tuple[str, Any]]) -> None:
                 if pg is not None:
-                    await raw_postgres(index, dialect, pg, account.account_id, statements)
+                    await raw_postgres(pg, statements)
                 else:
                     assert sqlite_path
-                    raw_sqlite(index, dialect, sqlite_path, account.account_id, statements)
+                    raw_sqlite(sqlite_path, statements)
 
             per_query: dict[str, Any] = {}
             by_category: dict[str, dict[str, list[float]]] = {}
@@ -330,9 +327,9 @@ async def bench(
                 text = template.format(stream=stream_word)
                 for _ in range(5):  # warm caches and connections
                     result = await facade(text, filtered)
-                # What the facade asked the index for this search, replayed raw.
-                statements, skipped = replayed(index, list(recorder.calls))
-                calls = [call for call, _, _ in recorder.calls]
+                # What this search sends to the database, replayed raw.
+                await recorder.capture(facade(text, filtered))
+                statements, calls = list(recorder.sent), list(recorder.calls)
                 for _ in range(5):
                     await raw(statements)
                 times: dict[str, list[float]] = {"facade": [], "index": [], "raw": []}
@@ -353,7 +350,7 @@ async def bench(
                     "relaxed": result.relaxed,
                     "corrected": [list(pair) for pair in result.corrected],
                     "index_calls": calls,
-                    "not_replayed": skipped,
+                    "statements": len(statements),
                     **{kind: summary_ms(values) for kind, values in times.items()},
                 }
                 into = by_category.setdefault(category, {"facade": [], "index": [], "raw": []})
@@ -448,7 +445,7 @@ def report(results: list[dict[str, Any]]) -> str:
             )
     lines += [
         "",
-        "| backend | entries | query | hits | index calls (not replayed raw) "
+        "| backend | entries | query | hits | index calls (statements) "
         "| facade p50 / p95 (ms) | raw p50 / p95 (ms) |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -457,9 +454,7 @@ def report(results: list[dict[str, Any]]) -> str:
             found = f"{q['hits']}" + (", relaxed" if q["relaxed"] else "")
             if q["corrected"]:
                 found += ", " + ", ".join(f"{a}→{b}" for a, b in q["corrected"])
-            calls = ", ".join(q["index_calls"])
-            if q["not_replayed"]:
-                calls += f" ({', '.join(q['not_replayed'])})"
+            calls = ", ".join(q["index_calls"]) + f" ({q['statements']})"
             lines.append(
                 f"| {r['backend']} | {r['size']:,} | {name}: `{q['query']}` | {found} | {calls} "
                 f"| {q['facade']['p50_ms']} / {q['facade']['p95_ms']} "

@@ -1,47 +1,65 @@
 """What ``benchmarks/search.py`` measures besides the facade: raw engine replays, index size.
 
-:class:`Recorder` stands in for the search index in the ``Trace`` facade and
-records the calls one search makes (and the time spent in them);
-:func:`replayed` turns them into the adapter's own engine statements, which
-:func:`raw_sqlite` and :func:`raw_postgres` send on bare driver connections.
+:class:`Recorder` stands in for the search index in the ``Trace`` facade: it
+times the index calls one search makes and catches every statement they send
+to the database, at the driver, whichever way it goes (SQLAlchemy or an
+adapter's hand-written fast path). :func:`raw_sqlite` and :func:`raw_postgres`
+send those statements again on bare driver connections: the raw engine time
+of the same search, which cannot drift from what the adapters send.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
+import weakref
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-import msgspec
 import sqlalchemy as sa
 
-from trace_core.ports import SearchIndex, SearchRequest
+from trace_core.ports import SearchRequest
 
 
 class Recorder:
-    """The search index, with what the facade asks it and the time spent in it.
+    """The search index, timed, with the statements one search sends caught.
 
-    ``calls`` holds the last search's index calls: (method, argument, the
-    statements that went through SQLAlchemy during the call); ``spent`` the
-    seconds inside the index since the last :meth:`reset`. Statements are
-    caught by a ``before_cursor_execute`` listener on the storage's engines
-    (the statement and its parameters as the driver gets them); a fast path
-    that talks to the driver directly is not seen there, and is rebuilt from
-    the adapter's statement builders instead (:func:`replayed`).
+    ``calls`` names the index calls of the last search; ``spent`` is the
+    seconds inside the index since the last :meth:`reset`; during
+    :meth:`capture` the reads sent to the database are collected in ``sent``
+    as (SQL, parameters) ready for the bare driver:
+
+    - SQLite file: the storage's reader connections (where searches run, fast
+      path or not) report each statement through ``sqlite3``'s trace callback
+      (values inlined); statements on the aiosqlite engine through SQLAlchemy's
+      ``before_cursor_execute``;
+    - Postgres: SQLAlchemy's ``before_cursor_execute`` (prepared statements)
+      and asyncpg's query logger (a fast path calling ``fetch`` directly).
+
+    Only reads count (``SELECT``/``WITH``), and not the row-level-security
+    setting (``set_config``): transaction control and the setting are the
+    connection's cost, not the search's. Catching costs a flag check per
+    statement while not capturing (and one ``call_soon`` per asyncpg query).
     """
 
     def __init__(self, index: Any, storage: Any) -> None:
         self.index = index
-        self.calls: list[tuple[str, Any, list[tuple[str, Any]]]] = []
+        self.calls: list[str] = []
         self.spent = 0.0
-        self._sent: list[tuple[str, Any]] | None = None
-        engines = [storage.engine.sync_engine]
+        self.sent: list[tuple[str, Any]] = []
+        self._capturing = False
+        self._logged: weakref.WeakSet[Any] = weakref.WeakSet()
+        sa.event.listen(storage.engine.sync_engine, "before_cursor_execute", self._caught)
+        sa.event.listen(storage.engine.sync_engine, "checkout", self._checked_out)
         if getattr(storage, "reader", None) is not None:
-            engines.append(storage.reader)
-        for engine in engines:
-            sa.event.listen(engine, "before_cursor_execute", self._caught)
+            sa.event.listen(storage.reader, "checkout", self._checked_out)
+
+    def _keep(self, statement: str, parameters: Any) -> None:
+        head = statement.lstrip()[:6].upper()
+        if self._capturing and head in ("SELECT", "WITH") and "set_config" not in statement:
+            self.sent.append((statement, parameters))
 
     def _caught(
         self,
@@ -52,10 +70,29 @@ class Recorder:
         context: Any,
         executemany: bool,
     ) -> None:
-        # Reads only; the row-level-security setting is not the search's work.
-        head = statement.lstrip()[:6].upper()
-        if self._sent is not None and head in ("SELECT", "WITH") and "set_config" not in statement:
-            self._sent.append((statement, parameters))
+        if isinstance(conn.connection.dbapi_connection, sqlite3.Connection):
+            return  # a reader connection: its trace callback reports it (values inlined)
+        self._keep(statement, tuple(parameters or ()))
+
+    def _checked_out(self, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(lambda sql: self._keep(sql, ()))
+            return
+        driver = getattr(dbapi_connection, "_connection", None)
+        if isinstance(driver, asyncpg.Connection) and driver not in self._logged:
+            self._logged.add(driver)
+            driver.add_query_logger(lambda logged: self._keep(logged.query, logged.args))
+
+    async def capture(self, search: Any) -> Any:
+        """Await ``search`` with statement catching on; return its result (``sent`` filled)."""
+        self.sent = []
+        self._capturing = True
+        try:
+            return await search
+        finally:
+            await asyncio.sleep(0)  # asyncpg reports queries with call_soon
+            await asyncio.sleep(0)
+            self._capturing = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.index, name)
@@ -64,102 +101,39 @@ class Recorder:
         self.calls = []
         self.spent = 0.0
 
-    async def _timed(self, name: str, argument: Any, call: Any) -> Any:
-        sent: list[tuple[str, Any]] = []
-        self.calls.append((name, argument, sent))
-        self._sent = sent
+    async def _timed(self, name: str, call: Any) -> Any:
+        self.calls.append(name)
         t0 = time.perf_counter()
         try:
             return await call
         finally:
             self.spent += time.perf_counter() - t0
-            self._sent = None
 
     async def search(self, account_id: UUID, request: SearchRequest) -> Any:
-        return await self._timed("search", request, self.index.search(account_id, request))
+        return await self._timed("search", self.index.search(account_id, request))
 
     async def count(self, account_id: UUID, request: SearchRequest) -> Any:
-        return await self._timed("count", request, self.index.count(account_id, request))
+        return await self._timed("count", self.index.count(account_id, request))
 
     async def similar_words(self, account_id: UUID, words: Any) -> Any:
-        call = self.index.similar_words(account_id, words)
-        return await self._timed("similar_words", tuple(words), call)
-
-
-def replayed(
-    index: Any, calls: list[tuple[str, Any, list[tuple[str, Any]]]]
-) -> tuple[list[tuple[str, Any]], list[str]]:
-    """Return the engine statements of recorded index calls, and the calls not replayed.
-
-    A call whose statements went through SQLAlchemy is replayed as sent
-    ("sent"). A search that went to the driver directly (the fast path) is
-    rebuilt with the adapter's own ``ranked_statement`` (and SQLite's
-    ``prefix_statement``), a count with ``count_statement`` where the adapter
-    has one, so "raw" cannot drift from what it sends. Anything else (an index
-    call that sent nothing we can see or rebuild) is listed as not replayed:
-    its time counts as ours.
-    """
-    out: list[tuple[str, Any]] = []
-    skipped: list[str] = []
-    for name, argument, sent in calls:
-        if sent:
-            out += [("sent", statement) for statement in sent]
-        elif name == "search" and hasattr(index, "ranked_statement"):
-            out.append(("search", (argument.parsed_query(), argument)))
-        elif name == "count" and hasattr(index, "count_statement"):
-            out.append(("count", (argument.parsed_query(), argument)))
-        elif name != "similar_words" or _overrides(index, "similar_words"):
-            # (The protocol's own similar_words answers {} without the engine.)
-            skipped.append(name)
-    return out, skipped
-
-
-def _overrides(index: Any, method: str) -> bool:
-    return getattr(type(index), method, None) is not getattr(SearchIndex, method, None)
-
-
-def raw_sqlite(
-    index: Any, dialect: Any, path: str, account_id: UUID, statements: list[tuple[str, Any]]
-) -> None:
-    """The adapter's statements for one search, on a bare sqlite3 connection (kept open)."""
-    conn = SQLITE_CONNECTIONS.get(path)
-    if conn is None:
-        conn = SQLITE_CONNECTIONS[path] = sqlite3.connect(path)
-    for kind, argument in statements:
-        if kind == "sent":
-            conn.execute(*argument).fetchall()
-            continue
-        parsed, request = argument
-        word = parsed.prefix_word
-        if word is not None and hasattr(index, "prefix_statement"):
-            # The adapter's "is the last word already a common word in the account?" count.
-            count = conn.execute(*index.prefix_statement(dialect, account_id, word)).fetchone()[0]
-            if count >= index.prefix_limit:
-                parsed = msgspec.structs.replace(parsed, prefix_last=False)
-        build = index.ranked_statement if kind == "search" else index.count_statement
-        sql, params = build(dialect, account_id, parsed, request)
-        conn.execute(sql, params).fetchall()
+        return await self._timed("similar_words", self.index.similar_words(account_id, words))
 
 
 SQLITE_CONNECTIONS: dict[str, sqlite3.Connection] = {}
 
 
-async def raw_postgres(
-    index: Any,
-    dialect: Any,
-    conn: asyncpg.Connection,
-    account_id: UUID,
-    statements: list[tuple[str, Any]],
-) -> None:
-    """The adapter's statements for one search, on a bare asyncpg connection."""
-    for kind, argument in statements:
-        if kind == "sent":
-            sql, params = argument
-            await conn.fetch(sql, *params)
-            continue
-        parsed, request = argument
-        build = index.ranked_statement if kind == "search" else index.count_statement
-        sql, params = build(dialect, account_id, parsed, request)
+def raw_sqlite(path: str, statements: list[tuple[str, Any]]) -> None:
+    """Send ``statements`` on a bare sqlite3 connection to ``path`` (kept open)."""
+    conn = SQLITE_CONNECTIONS.get(path)
+    if conn is None:
+        conn = SQLITE_CONNECTIONS[path] = sqlite3.connect(path)
+    for sql, params in statements:
+        conn.execute(sql, params).fetchall()
+
+
+async def raw_postgres(conn: asyncpg.Connection, statements: list[tuple[str, Any]]) -> None:
+    """Send ``statements`` on a bare asyncpg connection."""
+    for sql, params in statements:
         await conn.fetch(sql, *params)
 
 
