@@ -14,7 +14,7 @@ from alembic import command
 from trace_core.errors import InvalidInputError
 from trace_core.model import Account, EntryFilter
 from trace_core.ports import SearchRequest
-from trace_core.search import HIGHLIGHT_START
+from trace_core.search import HIGHLIGHT_START, parse_query
 from trace_core.testing.contracts.search import T0, SearchBackend, make_entry
 from trace_sql import create_storage
 from trace_sql.engine import create_engine, sqlite_url
@@ -24,6 +24,7 @@ from trace_sql.search import (
     PostgresSearchIndex,
     SqliteSearchIndex,
     account_match,
+    fts5_match,
     fts_table,
 )
 from trace_sql.storage import SqlStorage, open_storage
@@ -38,6 +39,11 @@ async def storage(tmp_path: Path) -> AsyncIterator[SqlStorage]:
         yield storage
     finally:
         await storage.close()
+
+
+def _words(text: str) -> str:
+    """The FTS5 MATCH text the adapter sends for ``text`` (in the text columns)."""
+    return fts5_match(parse_query(text + " "))
 
 
 async def _doc_id(storage: SqlStorage, entry_id) -> int | None:
@@ -168,12 +174,12 @@ async def test_fts5_itself_keeps_to_the_account(storage: SqlStorage) -> None:
     )
 
     # The account token the triggers index is what the engine matches on.
-    mine_match = account_match(me.account_id.hex, '"wren"')
-    theirs_match = account_match(other.account_id.hex, '"wren"')
+    mine_match = account_match(me.account_id.hex, _words("wren"))
+    theirs_match = account_match(other.account_id.hex, _words("wren"))
     assert await _fts_rowids(storage, me, mine_match) == {mine_doc}
     assert await _fts_rowids(storage, other, theirs_match) == {theirs_doc}
     # The words are matched in the text columns only, never in the token.
-    token_as_word = account_match(me.account_id.hex, f'"a{me.account_id.hex}0"')
+    token_as_word = account_match(me.account_id.hex, _words(f"a{me.account_id.hex}0"))
     assert await _fts_rowids(storage, me, token_as_word) == set()
 
     # The search relies on the engine's restriction: an entry whose index row
@@ -228,9 +234,32 @@ async def test_whether_a_last_word_is_complete_depends_on_the_own_account_only(
 
 
 def _upgrade_to(connection: sa.Connection, revision: str) -> None:
-    """Upgrade to an old search revision, with the accounts table as this code writes it."""
+    """Upgrade to an old search revision, with the accounts table as this code writes it.
+
+    The entries table and ``search_words`` get what this code writes too
+    (``0500_search_fields``); :func:`_migrate_old` takes them away before migrating.
+    """
     command.upgrade(alembic_config(connection), revision)
     command.upgrade(alembic_config(connection), "0200_account_time_zone")
+    connection.exec_driver_sql(
+        "ALTER TABLE entries ADD COLUMN search_extra TEXT NOT NULL DEFAULT ''"
+    )
+    connection.exec_driver_sql(
+        "CREATE TABLE search_words (account_id CHAR(32), word TEXT, "
+        "PRIMARY KEY (account_id, word)) WITHOUT ROWID"
+    )
+
+
+async def _migrate_old(url: str) -> None:
+    """Drop what :func:`_upgrade_to` added for this code, then migrate to the heads."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("DROP TABLE search_words")
+            await conn.exec_driver_sql("ALTER TABLE entries DROP COLUMN search_extra")
+    finally:
+        await engine.dispose()
+    await migrate_async(url)
 
 
 async def test_upgrading_a_search_index_without_accounts_indexes_every_entry_by_account(
@@ -252,7 +281,7 @@ async def test_upgrading_a_search_index_without_accounts_indexes_every_entry_by_
     finally:
         await storage.close()
 
-    await migrate_async(url)
+    await _migrate_old(url)
 
     storage = await open_storage(url)
     try:
@@ -262,7 +291,8 @@ async def test_upgrading_a_search_index_without_accounts_indexes_every_entry_by_
         # The triggers write the token for new entries too.
         [later] = await b.add(make_entry(me, "two curlews"))
         assert set(await b.ids(me, "curlew")) == {mine.entry_id, later.entry_id}
-        assert await _fts_rowids(storage, me, account_match(me.account_id.hex, '"curlew"')) == {
+        curlew = account_match(me.account_id.hex, _words("curlew"))
+        assert await _fts_rowids(storage, me, curlew) == {
             await _doc_id(storage, mine.entry_id),
             await _doc_id(storage, later.entry_id),
         }
@@ -358,7 +388,7 @@ async def test_sharding_an_index_and_back_keeps_every_entry_searchable(tmp_path:
     finally:
         await storage.close()
 
-    await migrate_async(url)
+    await _migrate_old(url)
 
     storage = await open_storage(url)
     try:
@@ -388,7 +418,8 @@ async def test_sharding_an_index_and_back_keeps_every_entry_searchable(tmp_path:
             assert not names & sharded
             found = await conn.execute(
                 sa.text("SELECT rowid FROM entry_fts WHERE entry_fts MATCH :m"),
-                {"m": account_match(me.account_id.hex, '"dipper"')},
+                # The columns of 0101 (no stream, files, extra).
+                {"m": f'{{account}} : "a{me.account_id.hex}0" AND {{title content}} : "dipper"'},
             )
             assert len(found.all()) == 2  # both of mine, not theirs
     finally:

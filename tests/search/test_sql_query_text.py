@@ -12,8 +12,9 @@ from trace_sql.search import fts5_match, tsquery
 
 def test_fts5_expression_quotes_every_term() -> None:
     parsed = parse_query("AND NEAR cats dog")
-    assert fts5_match(parsed) == '"near" "cats" "dog"*'
-    assert fts5_match(parsed, "any") == '"near" OR "cats" OR "dog"*'
+    cols = "{title content tags stream files extra}"
+    assert fts5_match(parsed) == f'{cols} : (("near") AND ("cats") AND ("dog"*))'
+    assert fts5_match(parsed, "any") == f'{cols} : (("near") OR ("cats") OR ("dog"*))'
 
 
 def test_tsquery_text_quotes_every_term() -> None:

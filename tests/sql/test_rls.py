@@ -429,7 +429,9 @@ async def test_the_migration_goes_down_and_up_again(owned_database: tuple[str, s
             await conn.run_sync(down)
     finally:
         await engine.dispose()
-    assert await _forced(url) == dict.fromkeys(TENANT_TABLES, False)
+    # Tables created after 0400 (search_words, 0500_search_fields) are gone with their revision.
+    before_0400 = [t for t in TENANT_TABLES if t != "search_words"]
+    assert await _forced(url) == dict.fromkeys(before_0400, False)
     await migrate_async(url)
     assert await _forced(url) == dict.fromkeys(TENANT_TABLES, True)
 

@@ -407,7 +407,9 @@ def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[i
     return found
 
 
-_COMPOUND_RE = re.compile(r"[^\W_]+(?:[-.'\u2019_/\u2010\u2011][^\W_]+)+")
+# Starts at a word's start only (the look-behind): without it a failed match
+# is retried from every letter of every word, most of a snippet's time.
+_COMPOUND_RE = re.compile(r"(?<![^\W_])[^\W_]+(?:[-.'\u2019_/\u2010\u2011][^\W_]+)+")
 
 
 def highlight_snippet(

@@ -142,7 +142,9 @@ def _run_grams(run: str) -> list[str]:
 # --- compounds ----------------------------------------------------------------
 
 _JOINERS = "-.'\u2019_/\u2010\u2011"
-_COMPOUND = re.compile(f"[^\\W_]+(?:[{_JOINERS}][^\\W_]+)+")
+# The look-behind starts a match at a word's start only: without it a failed
+# match is retried from every letter of every word (quadratic per word).
+_COMPOUND = re.compile(f"(?<![^\\W_])[^\\W_]+(?:[{_JOINERS}][^\\W_]+)+")
 
 
 def compound_parts(text: str) -> list[tuple[str, ...]]:

@@ -388,13 +388,9 @@ class AuthSettings(_Section, frozen=True):
 
     def __post_init__(self) -> None:
         for name in (
-            "access_token_ttl_seconds",
-            "refresh_token_ttl_seconds",
-            "registrations_per_hour",
-            "login_attempts_per_15_minutes",
-            "unused_client_ttl_seconds",
-            "session_idle_hours",
-            "session_max_days",
+            *("access_token_ttl_seconds", "refresh_token_ttl_seconds", "registrations_per_hour"),
+            *("login_attempts_per_15_minutes", "unused_client_ttl_seconds"),
+            *("session_idle_hours", "session_max_days"),
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"auth.{name}", "must be at least 1")
@@ -403,9 +399,7 @@ class AuthSettings(_Section, frozen=True):
         if self.session_secret is not None and len(self.session_secret) < 32:
             raise SettingsError("auth.session_secret", "must be at least 32 characters")
         if self.session_idle_hours > self.session_max_days * 24:
-            raise SettingsError(
-                "auth.session_idle_hours", "must not be longer than auth.session_max_days"
-            )
+            raise SettingsError("auth.session_idle_hours", "must not exceed auth.session_max_days")
 
 
 class McpSettings(_Section, frozen=True):
@@ -685,7 +679,6 @@ def load_settings(
             raise _translate(exc, source) from None
         except SettingsError as exc:
             raise SettingsError(exc.field, f"{_bare(exc)} (in {source})") from None
-
     for path_, (var, raw) in _env_overrides(env).items():
         field_type = _field_type(path_)
         try:
@@ -696,9 +689,8 @@ def load_settings(
     try:
         return msgspec.convert(tree, Settings)
     except msgspec.ValidationError as exc:
-        raise _translate(
-            exc, "environment" if config is None else f"{source} + environment"
-        ) from None
+        where = "environment" if config is None else f"{source} + environment"
+        raise _translate(exc, where) from None
 
 
 def _bare(exc: SettingsError) -> str:

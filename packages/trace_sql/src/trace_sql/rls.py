@@ -62,6 +62,7 @@ TENANT_TABLES: Mapping[str, str] = {
     "entry_versions": "every version of every note",
     "attachments": "image metadata (file names, sizes, blob keys)",
     "search_outbox": "which notes changed, for an external search index",
+    "search_words": "each account's words, the candidates of typo corrections",
 }
 """Tables with an ``account_id`` column, under row-level security on PostgreSQL."""
 

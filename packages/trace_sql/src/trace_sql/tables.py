@@ -24,6 +24,7 @@ __all__ = [
     "entry_tags",
     "entry_versions",
     "metadata",
+    "search_words",
     "streams",
 ]
 
@@ -114,6 +115,10 @@ entries = sa.Table(
     sa.Column("version", sa.Integer(), nullable=False),
     sa.Column("last_edited_by", sa.String(), nullable=True),
     sa.Column("deleted_at", UTCDateTime(), nullable=True),
+    # trace_core.search_text.search_extra of title, content and tags (joined
+    # compounds, CJK grams), written with the entry for the search triggers to
+    # index (migration 0500_search_fields).
+    sa.Column("search_extra", sa.Text(), nullable=False, server_default=""),
     sa.ForeignKeyConstraint(
         ["account_id", "stream_id"],
         ["streams.account_id", "streams.stream_id"],
@@ -231,4 +236,21 @@ sa.Index(
     attachments.c.removed_at,
     sqlite_where=attachments.c.removed_at.is_not(None),
     postgresql_where=attachments.c.removed_at.is_not(None),
+)
+
+# Each account's vocabulary (trace_core.search_text.vocabulary of its entries'
+# title, content and tags): the candidates of typo corrections. Insert-only,
+# maintained by the entries repository; recomputed by a search rebuild.
+search_words = sa.Table(
+    "search_words",
+    metadata,
+    sa.Column(
+        "account_id",
+        sa.Uuid(),
+        sa.ForeignKey("accounts.account_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("word", sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "word"),
+    sqlite_with_rowid=False,
 )

@@ -14,14 +14,22 @@ from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trace_core.errors import InvalidInputError
 from trace_core.model import Entry, EntryFilter, SearchHit
 from trace_core.ports import SearchIndex, SearchRequest
-from trace_core.search import Match, ParsedQuery, entry_snippet, parse_query
+from trace_core.search import Match, ParsedQuery, entry_snippet
+from trace_core.search_text import is_cjk, near_words, typo_distance
 from trace_sql.errors import translated_errors
-from trace_sql.storage import SqlStorage, entry_filter_clauses, row_to_entry
-from trace_sql.tables import entries
+from trace_sql.storage import (
+    SqlStorage,
+    entry_filter_clauses,
+    entry_search_extra,
+    entry_words,
+    row_to_entry,
+)
+from trace_sql.tables import entries, search_words
 
 T = TypeVar("T")
 
@@ -101,7 +109,7 @@ class SqlSearchIndex(SearchIndex):
             UnavailableError: the database cannot be reached.
 
         """
-        query = parse_query(request.query)
+        query = request.parsed_query()
         if query.is_empty or request.limit <= 0:
             return []
         if request.offset < 0:
@@ -132,7 +140,7 @@ class SqlSearchIndex(SearchIndex):
             UnavailableError: the database cannot be reached.
 
         """
-        query = parse_query(request.query)
+        query = request.parsed_query()
         if query.is_empty:
             return 0
         return await self._on_connection(self._count, account_id, query, request)
@@ -161,6 +169,37 @@ class SqlSearchIndex(SearchIndex):
     ) -> int:
         raise NotImplementedError
 
+    async def similar_words(
+        self, account_id: UUID, words: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """Return near spellings of ``words`` from ``search_words`` of ``account_id`` only.
+
+        Every word the account's vocabulary lacks is in the answer, with its
+        words within :func:`~trace_core.search_text.typo_distance` (same first
+        letter, length within the distance: one range scan of the primary key
+        per word), nearest first. Words the vocabulary cannot hold (shorter than
+        three letters, CJK) are never reported missing.
+        """
+        asked = vocabulary_words(words)
+        if not asked:
+            return {}
+        w = search_words.c
+        with translated_errors(unavailable=_UNAVAILABLE):
+            async with self._connect(account_id) as conn:
+                known = set(
+                    (
+                        await conn.execute(
+                            sa.select(w.word).where(w.account_id == account_id, w.word.in_(asked))
+                        )
+                    ).scalars()
+                )
+                candidates: dict[str, list[str]] = {}
+                for word in asked:
+                    scan = similar_words_scan(account_id, word)
+                    if word not in known and scan is not None:
+                        candidates[word] = list((await conn.execute(scan)).scalars())
+        return nearest(asked, known, candidates)
+
     async def count_live(self) -> int:
         """Return the number of live entries of every account (what a rebuild indexes)."""
         async with self._storage.connect(all_accounts=True) as conn:
@@ -172,6 +211,98 @@ class SqlSearchIndex(SearchIndex):
             return int(result.scalar_one())
 
 
+def vocabulary_words(words: Sequence[str]) -> list[str]:
+    """Return the ``words`` a vocabulary can hold (3+ letters, not CJK), once each."""
+    return [w for w in dict.fromkeys(words) if len(w) >= 3 and not is_cjk(w)]
+
+
+def nearest(
+    asked: Sequence[str], known: set[str], candidates: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
+    """Return :meth:`SqlSearchIndex.similar_words`'s answer from the vocabulary's rows."""
+    return {
+        word: tuple(near_words(word, candidates.get(word, ())))
+        for word in asked
+        if word not in known
+    }
+
+
+MAX_CANDIDATES = 5000
+"""The most vocabulary words compared with one typed word (a bound on the work)."""
+
+
+def similar_words_scan(account_id: UUID, word: str) -> sa.Select[Any] | None:
+    """Return the select of the account's near-spelling candidates of ``word``, or None.
+
+    The account's words that start with ``word``'s first letter (a range of the
+    ``(account_id, word)`` primary key) and whose length is within
+    :func:`~trace_core.search_text.typo_distance`; :func:`near_words` then
+    keeps the near ones. None when ``word`` is never corrected.
+    """
+    allowed = typo_distance(word)
+    if not allowed:
+        return None
+    w = search_words.c
+    first = word[0]
+    return (
+        sa.select(w.word)
+        .where(
+            w.account_id == account_id,
+            w.word >= first,
+            w.word < chr(ord(first) + 1),
+            sa.func.length(w.word).between(len(word) - allowed, len(word) + allowed),
+        )
+        .limit(MAX_CANDIDATES)
+    )
+
+
+_REBUILD_BATCH = 2000
+
+
+async def rebuild_search_fields(conn: Any) -> int:
+    """Recompute ``entries.search_extra`` and every account's ``search_words``.
+
+    ``search_words`` is emptied and refilled from the live entries (words of
+    deleted or purged entries go); ``search_extra`` is rewritten where it
+    differs from :func:`~trace_core.search_text.search_extra` (e.g. rows copied
+    in by other means). ``conn`` sees every account. Returns the entries read.
+    """
+    e = entries.c
+    await conn.execute(sa.delete(search_words))
+    insert = (
+        postgresql.insert(search_words)
+        if conn.dialect.name == "postgresql"
+        else sqlite.insert(search_words)
+    ).on_conflict_do_nothing()
+    update = (
+        sa.update(entries)
+        .where(e.entry_id == sa.bindparam("id"))
+        .values(search_extra=sa.bindparam("extra"))
+    )
+    after: UUID | None = None
+    read = 0
+    while True:
+        query = sa.select(entries).order_by(e.entry_id).limit(_REBUILD_BATCH)
+        if after is not None:
+            query = query.where(e.entry_id > after)
+        rows = (await conn.execute(query)).mappings().all()
+        if not rows:
+            return read
+        read += len(rows)
+        after = rows[-1]["entry_id"]
+        changed, fresh = [], []
+        for row in rows:
+            extra = entry_search_extra(row["title"], row["content"], " ".join(row["tags"]))
+            if extra != row["search_extra"]:
+                changed.append({"id": row["entry_id"], "extra": extra})
+            fresh.append({**row, "search_extra": extra})
+        if changed:
+            await conn.execute(update, changed)
+        words = entry_words(fresh)
+        if words:
+            await conn.execute(insert, words)
+
+
 def needs_entries(filters: EntryFilter) -> bool:
     """Whether ``filters`` test columns only the entries table holds (not the fast path's)."""
     return bool(
@@ -181,6 +312,7 @@ def needs_entries(filters: EntryFilter) -> bool:
         or filters.is_pinned is not None
         or filters.updated_after is not None
         or filters.updated_before is not None
+        or filters.due_before is not None
     )
 
 
@@ -227,7 +359,7 @@ class DriverCodec:
     ``entries`` column, in order) and :attr:`bind` (by column name).
     """
 
-    columns: list[str] = [c.name for c in entries.c]
+    columns: list[str] = [c.name for c in entries.c if c.name != "search_extra"]
     result: list[Any]
     bind: dict[str, Any]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -14,13 +14,31 @@ import sqlalchemy as sa
 
 from trace_core.model import EntryFilter, SearchHit
 from trace_core.ports import ProgressCallback, SearchRequest, Storage
-from trace_core.search import Match, ParsedQuery
+from trace_core.search import ParsedQuery
+from trace_core.search_text import typo_distance
+from trace_sql.errors import translated_errors
 from trace_sql.search._common import (
+    _UNAVAILABLE,
+    MAX_CANDIDATES,
     DriverCodec,
     SqlSearchIndex,
     match_of,
+    nearest,
     needs_entries,
+    rebuild_search_fields,
     search_hits,
+    vocabulary_words,
+)
+from trace_sql.search._fts5 import (
+    ARCHIVED_TOKEN,
+    BM25_WEIGHTS,
+    FTS_SHARDS,
+    INBOX_TOKEN,
+    account_match,
+    counted_match,
+    fts5_match,
+    fts_table,
+    word_match,
 )
 from trace_sql.storage import SqlStorage
 from trace_sql.tables import entries
@@ -36,27 +54,6 @@ __all__ = [
     "fts5_match",
     "fts_table",
 ]
-
-TITLE_WEIGHT = 10.0
-CONTENT_WEIGHT = 1.0
-TAGS_WEIGHT = 4.0
-ACCOUNT_WEIGHT = 0.0
-"""bm25 weight of the FTS5 ``account`` column (matched for speed, not relevance)."""
-
-FTS_SHARDS = "0123456789abcdef"
-"""The last hex digit of an account id names the FTS5 table that indexes it."""
-
-
-def fts_table(account_hex: str) -> str:
-    """Return the FTS5 table that indexes the account with id ``account_hex``.
-
-    ``entry_fts_0`` .. ``entry_fts_f`` (migration ``0102_search_shards``), by
-    the last hex digit of the id as SQLite stores it, the digit the triggers
-    route on: bm25 counts a word's documents and averages lengths over that
-    table only, the accounts sharing the digit, not every tenant.
-    """
-    return f"entry_fts_{account_hex[-1].lower()}"
-
 
 _FTS: dict[str, tuple[sa.TableClause, sa.ColumnClause[Any]]] = {
     f"entry_fts_{digit}": (
@@ -77,62 +74,26 @@ _docs = sa.table(
 )
 
 
-def fts5_match(query: ParsedQuery, match: Match = "all") -> str:
-    """Build an SQLite FTS5 MATCH expression from the terms only.
-
-    Each term is a double-quoted FTS5 string (terms never contain ``"``), so
-    ``AND``, ``NEAR``, ``-``, ``:`` or ``*`` typed by the person are plain words.
-
-    Raises:
-        ValueError: the query has no terms (callers return no hits instead).
-
-    """
-    if not query.terms:
-        raise ValueError("query has no terms")
-    parts = [f'"{term}"' for term in query.terms]
-    if query.prefix_last:
-        parts[-1] += "*"
-    return (" OR " if match == "any" else " ").join(parts)
-
-
 _DOC_COLUMNS = "entry_id, account_id, stream_id, is_archived, entry_date, created_at"
 _REBUILD_DOCS = (
     f"INSERT INTO entry_search_docs ({_DOC_COLUMNS}) "  # noqa: S608 - constants only
     f"SELECT {_DOC_COLUMNS} FROM entries WHERE deleted_at IS NULL ORDER BY created_at"
 )
 _REBUILD_FTS = (
-    "INSERT INTO {fts} (rowid, title, content, tags, account) "
+    "INSERT INTO {fts} (rowid, title, content, tags, stream, files, extra, account) "  # noqa: S608
     "SELECT d.doc_id, coalesce(e.title, ''), e.content, "
     "(SELECT coalesce(group_concat(value, ' '), '') FROM json_each(e.tags)), "
-    "'a' || d.account_id || '0' "
+    "coalesce((SELECT s.name FROM streams AS s "
+    "WHERE s.account_id = e.account_id AND s.stream_id = e.stream_id), ''), "
+    "(SELECT coalesce(group_concat(a.filename, ' '), '') FROM attachments AS a "
+    "WHERE a.account_id = e.account_id AND a.entry_id = e.entry_id "
+    "AND a.removed_at IS NULL AND a.filename IS NOT NULL), "
+    "e.search_extra, 'a' || d.account_id || '0' "
+    f"|| CASE WHEN e.stream_id IS NULL THEN ' {INBOX_TOKEN}' ELSE ' s' || e.stream_id || '0' END "
+    f"|| CASE WHEN e.is_archived THEN ' {ARCHIVED_TOKEN}' ELSE '' END "
     "FROM entry_search_docs AS d JOIN entries AS e ON e.entry_id = d.entry_id "
     "WHERE lower(substr(d.account_id, -1)) = '{digit}' ORDER BY d.doc_id"
 )
-
-
-def account_match(account_hex: str, match: str, *, alone: bool = False) -> str:
-    """Return the FTS5 MATCH text for ``match`` (see :func:`fts5_match`) in one account only.
-
-    The ``account`` column of the FTS5 tables holds ``a<account id hex>0``
-    (migration ``0101_search_accounts``), so FTS5 intersects that token's
-    posting list with the words' instead of walking the postings of a common
-    word in the other accounts of the same table (:func:`fts_table`). The
-    words are matched in the text columns only. The caller still checks
-    ``entry_search_docs.account_id``: isolation does not rest on this.
-
-    When the account is ``alone`` in its table the token is left out: it would
-    only cost bm25 a walk over the account's whole posting list (its IDF), about
-    2.5 ms at 100k entries, to exclude nothing.
-
-    Args:
-        account_hex: the account id as SQLite stores it (32 hex digits).
-        match: an FTS5 expression built by :func:`fts5_match`.
-        alone: no other account shares the account's FTS5 table.
-
-    """
-    if alone:
-        return f"{{title content tags}} : ({match})"
-    return f'{{account}} : "a{account_hex}0" AND {{title content tags}} : ({match})'
 
 
 def _doc_clauses(filters: EntryFilter) -> list[sa.ColumnElement[bool]]:
@@ -150,10 +111,20 @@ def _doc_clauses(filters: EntryFilter) -> list[sa.ColumnElement[bool]]:
     if filters.end_date is not None:
         clauses.append(d.entry_date <= filters.end_date)
     if filters.created_after is not None:
-        clauses.append(d.created_at > filters.created_after)
+        clauses.append(d.created_at >= filters.created_after)
     if filters.created_before is not None:
         clauses.append(d.created_at < filters.created_before)
     return clauses
+
+
+def _token_filters_only(filters: EntryFilter) -> bool:
+    """Whether ``filters`` test nothing but the stream and archive flag (FTS5 tokens)."""
+    return (
+        filters.start_date is None
+        and filters.end_date is None
+        and filters.created_after is None
+        and filters.created_before is None
+    )
 
 
 class _Remembered(Generic[K, V]):
@@ -182,6 +153,14 @@ class _Remembered(Generic[K, V]):
         return value
 
 
+_SIMILAR_SQL = (
+    "SELECT word FROM search_words WHERE account_id = ? AND word >= ? AND word < ?"
+    " AND length(word) BETWEEN ? AND ? LIMIT ?"
+)
+"""The account's words starting with a letter, of a length range (``similar_words_scan``)."""
+
+_WEIGHTS = ", ".join(str(w) for w in BM25_WEIGHTS)
+
 _ALONE_SQL = (
     "SELECT 1 FROM accounts WHERE lower(substr(account_id, -1)) = ? AND account_id != ? LIMIT 1"
 )
@@ -195,15 +174,15 @@ class _SqliteCodec(DriverCodec):
 
     def __init__(self, dialect: Any) -> None:
         self.result = [
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in entries.c
+            entries.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
+            for name in self.columns
         ]
         self.bind = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in _docs.c}
         selected = ", ".join(f"e.{name}" for name in self.columns)
         self.template = (
             f"SELECT {selected}, p.rank FROM ("  # noqa: S608 - column names and constants
             " SELECT * FROM ("
-            f"  SELECT d.entry_id, bm25({{fts}}, {TITLE_WEIGHT}, {CONTENT_WEIGHT},"
-            f"   {TAGS_WEIGHT}, {ACCOUNT_WEIGHT}) AS rank, d.entry_date, d.created_at"
+            f"  SELECT d.entry_id, bm25({{fts}}, {_WEIGHTS}) AS rank, d.entry_date, d.created_at"
             "  FROM {fts} JOIN entry_search_docs AS d ON d.doc_id = {fts}.rowid"
             "  WHERE {fts} MATCH ? AND d.account_id = ? {filters}"
             "  ORDER BY {fts}.rowid DESC LIMIT ?"
@@ -222,6 +201,55 @@ class _SqliteCodec(DriverCodec):
     def account_hex(self, account_id: UUID) -> str:
         return str(self._value("account_id", account_id))
 
+    def count_query(
+        self, account_id: UUID, filters: EntryFilter, match: str, *, alone: bool = False
+    ) -> tuple[str, list[Any]]:
+        """Return the statement counting the account's matching documents (no ranking).
+
+        Filtered by stream and archive flag at most (the common case): FTS5
+        alone counts, by the account's tokens (:func:`counted_match`). Date
+        filters: each match is checked in ``entry_search_docs``.
+        """
+        account_hex = self.account_hex(account_id)
+        fts = fts_table(account_hex)
+        if _token_filters_only(filters):
+            stream = (
+                str(self._value("stream_id", filters.stream))
+                if isinstance(filters.stream, UUID)
+                else filters.stream
+            )
+            sql = f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?"  # noqa: S608 - constants
+            return sql, [counted_match(account_hex, match, filters.is_archived, stream)]
+        conditions, params = self._filters(filters)
+        sql = (
+            f"SELECT count(*) FROM {fts} JOIN entry_search_docs AS d"  # noqa: S608 - constants
+            f" ON d.doc_id = {fts}.rowid WHERE {fts} MATCH ? AND d.account_id = ?"
+            + "".join(f" AND {c}" for c in conditions)
+        )
+        return sql, [account_match(account_hex, match, alone=alone), account_hex, *params]
+
+    def _filters(self, filters: EntryFilter) -> tuple[list[str], list[Any]]:
+        """Return the docs-table conditions (``d.``) of ``filters`` and their parameters."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if filters.stream == "inbox":
+            conditions.append("d.stream_id IS NULL")
+        elif isinstance(filters.stream, UUID):
+            conditions.append("d.stream_id = ?")
+            params.append(self._value("stream_id", filters.stream))
+        bounds = (
+            ("is_archived", "=", filters.is_archived),
+            ("entry_date", ">=", filters.start_date),
+            ("entry_date", "<=", filters.end_date),
+            ("created_at", ">=", filters.created_after),
+            ("created_at", "<", filters.created_before),
+        )
+        for column, op, value in bounds:
+            if value is not None:
+                conditions.append(f"d.{column} {op} ?")
+                params.append(self._value(column, value))
+        return conditions, params
+
     def ranked_query(
         self,
         account_id: UUID,
@@ -233,25 +261,9 @@ class _SqliteCodec(DriverCodec):
         offset: int,
         alone: bool = False,
     ) -> tuple[str, list[Any]]:
-        conditions: list[str] = []
         account_hex = self.account_hex(account_id)
-        params: list[Any] = [account_match(account_hex, match, alone=alone), account_hex]
-        if filters.stream == "inbox":
-            conditions.append("d.stream_id IS NULL")
-        elif isinstance(filters.stream, UUID):
-            conditions.append("d.stream_id = ?")
-            params.append(self._value("stream_id", filters.stream))
-        bounds = (
-            ("is_archived", "=", filters.is_archived),
-            ("entry_date", ">=", filters.start_date),
-            ("entry_date", "<=", filters.end_date),
-            ("created_at", ">", filters.created_after),
-            ("created_at", "<", filters.created_before),
-        )
-        for column, op, value in bounds:
-            if value is not None:
-                conditions.append(f"d.{column} {op} ?")
-                params.append(self._value(column, value))
+        conditions, filter_params = self._filters(filters)
+        params = [account_match(account_hex, match, alone=alone), account_hex, *filter_params]
         sql = self.template.replace("{fts}", fts_table(account_hex)).replace(
             "{filters}", "".join(f" AND {c}" for c in conditions)
         )
@@ -330,24 +342,97 @@ class SqliteSearchIndex(SqlSearchIndex):
         # driver's thread instead of a dozen for BEGIN, cursor, execute, fetch,
         # close and COMMIT. Values go through the columns' own SQLAlchemy
         # bind/result processors, so they match what the repository stores.
+        query = await self._prepared(driver, dialect, account_id, query)
+        sql, params = self.ranked_statement(dialect, account_id, query, request)
+        rows = await driver.execute_fetchall(sql, params)
         codec = _SqliteCodec.get(dialect)
-        account_hex = codec.account_hex(account_id)
+        return search_hits(map(codec.entry_row, rows), query, lower_rank_is_better=True)
+
+    async def _prepared(
+        self, driver: Any, dialect: Any, account_id: UUID, query: ParsedQuery
+    ) -> ParsedQuery:
+        """Learn whether the account is alone in its table; drop the prefix of a common word."""
+        account_hex = _SqliteCodec.get(dialect).account_hex(account_id)
         if self._alone.get(account_hex) is None:
             rows = await driver.execute_fetchall(_ALONE_SQL, (account_hex[-1].lower(), account_hex))
             self._alone.put(account_hex, not rows)
-        if query.prefix_last:
-            term = query.terms[-1]
-            count = self._term_counts.get((account_hex, term))
+        word = query.prefix_word
+        if word is not None:
+            count = self._term_counts.get((account_hex, word))
             if count is None:
                 rows = await driver.execute_fetchall(
-                    *self.prefix_statement(dialect, account_id, term)
+                    *self.prefix_statement(dialect, account_id, word)
                 )
-                count = self._term_counts.put((account_hex, term), int(rows[0][0]))
+                count = self._term_counts.put((account_hex, word), int(rows[0][0]))
             if count >= self.prefix_limit:
                 query = msgspec.structs.replace(query, prefix_last=False)
-        sql, params = self.ranked_statement(dialect, account_id, query, request)
-        rows = await driver.execute_fetchall(sql, params)
-        return search_hits(map(codec.entry_row, rows), query, lower_rank_is_better=True)
+        return query
+
+    async def similar_words(
+        self, account_id: UUID, words: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """Near spellings from the account's own words (see the base), on the driver connection.
+
+        One ``IN`` look-up of the known words, then one range scan of the
+        primary key per unknown word; the statements of the base class, without
+        SQLAlchemy's transaction and statement overhead.
+        """
+        if not self.fast_path:
+            return await super().similar_words(account_id, words)
+        asked = vocabulary_words(words)
+        if not asked:
+            return {}
+        with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
+            async with self._driver_connection(account_id) as (driver, dialect):
+                account_hex = _SqliteCodec.get(dialect).account_hex(account_id)
+                marks = ", ".join("?" * len(asked))
+                rows = await driver.execute_fetchall(
+                    f"SELECT word FROM search_words WHERE account_id = ? AND word IN ({marks})",  # noqa: S608
+                    (account_hex, *asked),
+                )
+                known = {row[0] for row in rows}
+                candidates: dict[str, list[str]] = {}
+                for word in asked:
+                    allowed = typo_distance(word)
+                    if word in known or not allowed:
+                        continue
+                    rows = await driver.execute_fetchall(
+                        _SIMILAR_SQL,
+                        (
+                            account_hex,
+                            word[0],
+                            chr(ord(word[0]) + 1),
+                            len(word) - allowed,
+                            len(word) + allowed,
+                            MAX_CANDIDATES,
+                        ),
+                    )
+                    candidates[word] = [row[0] for row in rows]
+        return nearest(asked, known, candidates)
+
+    async def count(self, account_id: UUID, request: SearchRequest) -> int:
+        """Return how many live entries of ``account_id`` match (the search's semantics).
+
+        Filters the docs table holds: one statement on the driver connection,
+        counting the FTS5 matches joined to the account's documents (no bm25).
+        """
+        query = request.parsed_query()
+        if query.is_empty:
+            return 0
+        if not (self.fast_path and self._fast_path_answers(request)):
+            return await super().count(account_id, request)
+        with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
+            async with self._driver_connection(account_id) as (driver, dialect):
+                query = await self._prepared(driver, dialect, account_id, query)
+                codec = _SqliteCodec.get(dialect)
+                sql, params = codec.count_query(
+                    account_id,
+                    request.filters,
+                    fts5_match(query, match_of(request)),
+                    alone=bool(self._alone.get(codec.account_hex(account_id))),
+                )
+                rows = await driver.execute_fetchall(sql, params)
+                return int(rows[0][0])
 
     def prefix_statement(self, dialect: Any, account_id: UUID, term: str) -> tuple[str, list[Any]]:
         """Return the statement counting the account's entries with ``term`` as a whole word.
@@ -359,7 +444,7 @@ class SqliteSearchIndex(SqlSearchIndex):
         fts = fts_table(account_hex)
         sql = f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT ?)"  # noqa: S608
         alone = bool(self._alone.get(account_hex))
-        return sql, [account_match(account_hex, f'"{term}"', alone=alone), self.prefix_limit]
+        return sql, [account_match(account_hex, word_match(term), alone=alone), self.prefix_limit]
 
     def ranked_statement(
         self, dialect: Any, account_id: UUID, query: ParsedQuery, request: SearchRequest
@@ -392,7 +477,7 @@ class SqliteSearchIndex(SqlSearchIndex):
         matches = (
             sa.select(sa.literal(1))
             .select_from(fts)
-            .where(fts_ref.op("MATCH")(account_match(account_hex, f'"{term}"')))
+            .where(fts_ref.op("MATCH")(account_match(account_hex, word_match(term))))
             .limit(self.prefix_limit)
             .subquery()
         )
@@ -407,7 +492,7 @@ class SqliteSearchIndex(SqlSearchIndex):
         request: SearchRequest,
         clauses: list[Any],
     ) -> int:
-        if query.prefix_last and await self._complete_word(conn, account_id, query.terms[-1]):
+        if query.prefix_word and await self._complete_word(conn, account_id, query.prefix_word):
             query = msgspec.structs.replace(query, prefix_last=False)
         account_hex = _SqliteCodec.get(conn.dialect).account_hex(account_id)
         fts, fts_ref = _FTS[fts_table(account_hex)]
@@ -434,14 +519,14 @@ class SqliteSearchIndex(SqlSearchIndex):
         request: SearchRequest,
         clauses: list[Any],
     ) -> list[SearchHit]:
-        if query.prefix_last and await self._complete_word(conn, account_id, query.terms[-1]):
+        if query.prefix_word and await self._complete_word(conn, account_id, query.prefix_word):
             query = msgspec.structs.replace(query, prefix_last=False)
         account_hex = _SqliteCodec.get(conn.dialect).account_hex(account_id)
         fts, fts_ref = _FTS[fts_table(account_hex)]
         match = account_match(account_hex, fts5_match(query, match_of(request)))
         filters = request.filters
         d = _docs.c
-        rank = sa.func.bm25(fts_ref, TITLE_WEIGHT, CONTENT_WEIGHT, TAGS_WEIGHT, ACCOUNT_WEIGHT)
+        rank = sa.func.bm25(fts_ref, *BM25_WEIGHTS)
         window = max(self.rank_window, request.offset + request.limit)
         candidates = (
             sa.select(d.entry_id, rank.label("rank"), d.doc_id, d.entry_date, d.created_at)
@@ -478,8 +563,13 @@ class SqliteSearchIndex(SqlSearchIndex):
         return search_hits(rows, query, lower_rank_is_better=True)
 
     async def rebuild(self, storage: Storage, *, progress: ProgressCallback | None = None) -> int:
-        """Re-create the FTS index from ``entries`` (e.g. after a restore from backup)."""
+        """Re-create the FTS index from ``entries`` (e.g. after a restore from backup).
+
+        ``entries.search_extra`` and ``search_words`` are recomputed first (the
+        triggers re-index what changes; the index is then rebuilt anyway).
+        """
         async with self._storage.connect(write=True) as conn:
+            await rebuild_search_fields(conn)
             for fts in _FTS:
                 await conn.exec_driver_sql(f"DELETE FROM {fts}")  # noqa: S608 - constants
             await conn.exec_driver_sql("DELETE FROM entry_search_docs")

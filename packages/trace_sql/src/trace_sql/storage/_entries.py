@@ -10,13 +10,14 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from trace_core.model import Entry, EntryFilter, TagCount
 from trace_core.ordering import DEFAULT_SORT, EntrySort, descending, position_key
 from trace_core.ports import EntryRepository, ListPosition
 from trace_sql.storage._base import BULK_ROWS, SqlRepository, chunks
-from trace_sql.storage._rows import entry_tag_rows, entry_to_row, row_to_entry
-from trace_sql.tables import attachments, entries, entry_tags, entry_versions
+from trace_sql.storage._rows import entry_tag_rows, entry_to_row, entry_words, row_to_entry
+from trace_sql.tables import attachments, entries, entry_tags, entry_versions, search_words
 from trace_sql.types import casefold
 
 # Point reads built once with bound parameters: building a statement per call costs
@@ -127,14 +128,31 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         info[BULK_ROWS] = info.get(BULK_ROWS, 0) + len(entries_)
         for run in self._scope.groups(entries_, lambda e: e.account_id):
             await self._scope.enter(run[0].account_id)
-            await self._execute(
-                sa.insert(entries),
-                [entry_to_row(entry) for entry in run],
-                conflict=_ADD_CONFLICT,
-            )
+            rows = [entry_to_row(entry) for entry in run]
+            await self._execute(sa.insert(entries), rows, conflict=_ADD_CONFLICT)
             tag_rows = [row for entry in run for row in entry_tag_rows(entry)]
             if tag_rows:
                 await self._execute(sa.insert(entry_tags), tag_rows)
+            await self._add_words(rows)
+
+    async def _add_words(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Add the words of ``entries`` rows to their accounts' ``search_words`` (one executemany).
+
+        Insert-only (ON CONFLICT DO NOTHING): a word stays a typo candidate
+        until a search rebuild recomputes the table from live entries.
+        """
+        words = entry_words(rows)
+        if not words:
+            return
+        await self._execute(self._words_insert(), words)
+
+    def _words_insert(self) -> sa.Insert:
+        insert = (
+            postgresql.insert(search_words)
+            if self._conn.dialect.name == "postgresql"
+            else sqlite.insert(search_words)
+        )
+        return insert.on_conflict_do_nothing()
 
     async def get(
         self, account_id: UUID, entry_id: UUID, *, include_deleted: bool = False
@@ -206,6 +224,7 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         """Replace the entry with ONE conditional UPDATE on its version; True if written."""
         await self._scope.enter(entry.account_id)
         row = entry_to_row(entry)
+        words = entry_words([row])
         del row["entry_id"], row["account_id"]
         result = await self._execute(
             sa.update(entries)
@@ -229,6 +248,8 @@ class SqlEntryRepository(SqlRepository, EntryRepository):
         tag_rows = entry_tag_rows(entry)
         if tag_rows:
             await self._execute(sa.insert(entry_tags), tag_rows)
+        if words:
+            await self._execute(self._words_insert(), words)
         return True
 
     async def list_deleted(
