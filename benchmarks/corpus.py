@@ -86,6 +86,24 @@ STREAM_NAMES = (
     "Health", "Meetings", "Research", "Garden", "Finance",
 )  # fmt: skip
 
+# Sentences the search benchmark mixes into a share of entries (``search_share``):
+# Chinese, Japanese and Korean sentences, and compounds people spell several
+# ways. Drawn from a random generator of their own, so the rest of the corpus
+# is the same with or without them.
+SEARCH_SENTENCES = (
+    "来週の会議で新しい検索機能について説明する。",
+    "四月の初めに京都で桜を見に行く予定。",
+    "資料は金曜日までに準備します。",
+    "周末去北京看朋友，顺便去故宫和长城。",  # noqa: RUF001
+    "每天学习三十分钟中文，复习汉字和语法。",  # noqa: RUF001
+    "서울에서 맛있는 비빔밥을 먹었다.",
+    "내일 회의에서 내년 예산 계획을 발표할 예정이다.",
+    "The Wi-Fi dropped again during the call.",
+    "Booked the COVID-19 booster for Saturday.",
+    "Sent the e-mail with the follow-up notes.",
+    "Reset the WiFi router and the e-mail client.",
+)
+
 STATUSES = ("todo", "doing", "done")
 TYPES = ("note", "task", "log")
 
@@ -132,15 +150,32 @@ def markdown(rng: random.Random, target_chars: int) -> str:
     return "\n\n".join(blocks)
 
 
+def _search_sentence(rng: random.Random | None, share: float) -> str:
+    if rng is None or rng.random() >= share:
+        return ""
+    return "\n\n" + rng.choice(SEARCH_SENTENCES)
+
+
 def _zipf_tag(rng: random.Random) -> str:
     # Weight 1/rank: a few tags are everywhere, most are rare.
     return rng.choices(TAGS, weights=[1 / (i + 1) for i in range(len(TAGS))])[0]
 
 
 def generate_entries(
-    rng: random.Random, n: int, stream_ids: list[uuid.UUID], *, trashed_share: float = 0.01
+    rng: random.Random,
+    n: int,
+    stream_ids: list[uuid.UUID],
+    *,
+    trashed_share: float = 0.01,
+    search_rng: random.Random | None = None,
+    search_share: float = 0.0,
 ) -> Iterator[tuple[EntryRecord, list[VersionRecord]]]:
-    """Yield ``n`` entries with their version snapshots, in creation order."""
+    """Yield ``n`` entries with their version snapshots, in creation order.
+
+    With ``search_rng``, a ``search_share`` of the entries end with one of
+    :data:`SEARCH_SENTENCES` (drawn from ``search_rng``, so ``rng``'s draws and
+    everything else about the entries are unchanged).
+    """
     step = SPAN_DAYS * 86400 / max(n, 1)
     for i in range(n):
         created = EPOCH + timedelta(seconds=i * step + rng.random() * step)
@@ -154,7 +189,7 @@ def generate_entries(
             entry_id=uuid_from(rng),
             stream_id=stream_id,
             title=_sentence(rng, 2, 6).rstrip(".?!") if rng.random() < 0.7 else None,
-            content=markdown(rng, length),
+            content=markdown(rng, length) + _search_sentence(search_rng, search_share),
             entry_date=entry_date,
             tags=tags,
             status=rng.choice(STATUSES) if is_task else None,
@@ -223,7 +258,12 @@ def generate_entries(
 
 
 def account_document(
-    *, seed: int, account_index: int, entries: int, streams: int | None = None
+    *,
+    seed: int,
+    account_index: int,
+    entries: int,
+    streams: int | None = None,
+    search_share: float = 0.0,
 ) -> ExportDocument:
     """Return one account's data as an export document (deterministic in seed and index).
 
@@ -232,6 +272,8 @@ def account_document(
         account_index: which account of the corpus (each gets its own random stream).
         entries: how many entries.
         streams: how many streams (default: 3 to 12, drawn from the seed).
+        search_share: the share of entries ending with one of
+            :data:`SEARCH_SENTENCES` (CJK, compounds); 0 leaves the corpus as it was.
     """
     rng = random.Random(f"{seed}/{account_index}")
     count = streams if streams is not None else rng.randint(3, len(STREAM_NAMES))
@@ -263,7 +305,14 @@ def account_document(
         )
     entry_records: list[EntryRecord] = []
     version_records: list[VersionRecord] = []
-    for record, versions in generate_entries(rng, entries, [s.stream_id for s in stream_records]):
+    search_rng = random.Random(f"{seed}/{account_index}/search") if search_share else None
+    for record, versions in generate_entries(
+        rng,
+        entries,
+        [s.stream_id for s in stream_records],
+        search_rng=search_rng,
+        search_share=search_share,
+    ):
         entry_records.append(record)
         version_records.extend(versions)
     return ExportDocument(

@@ -2,10 +2,20 @@
 
 Each query lists its relevant entries, best first. The queries are what people
 and assistants actually type: questions, word forms that differ from the text,
-half-typed last words, stray punctuation.
+half-typed last words, stray punctuation, typos, Chinese/Japanese/Korean words
+inside sentences, quoted phrases, excluded words, compounds spelled another way,
+a stream's name or an attachment's file name among the words.
+
+:data:`QUERIES` are the plain queries (the first fixture); :data:`CASES` adds
+the categories of issue #13, each with the entries that must NOT be returned
+(an excluded word, a phrase in the wrong order). :data:`STREAMS` puts some
+entries in named streams, :data:`ATTACHMENTS` gives some entries image files.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
 
 # key: (title, content, tags)
 CORPUS: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
@@ -279,6 +289,103 @@ CORPUS: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
         "ethernet cable through the loft.",
         ("home",),
     ),
+    # --- issue #13: compounds, CJK, phrases, exclusions, stream names ------------
+    "wifi-password": (
+        "Wi-Fi password for guests",
+        "The guest network password is on the fridge door; the router admin login is in the "
+        "password manager.",
+        ("home",),
+    ),
+    "covid-booster": (
+        "COVID-19 booster",
+        "Booked the COVID-19 booster at the pharmacy for Saturday morning. Bring the "
+        "vaccination card.",
+        ("health",),
+    ),
+    "email-filters": (
+        "Email filters",
+        "Set up filters so receipts go to their own folder and newsletters skip the inbox.",
+        ("admin",),
+    ),
+    "inbox-zero": (
+        "Inbox zero",
+        "Archive every e-mail older than a week; unsubscribe from the noisy mailing lists.",
+        ("admin",),
+    ),
+    "sweet-potato-soup": (
+        "Sweet potato soup",
+        "Roast the sweet potato with cumin and chilli, blend with stock and coconut milk.",
+        ("recipe", "dinner"),
+    ),
+    "potato-salad": (
+        "Potato salad for the picnic",
+        "New potatoes in a sweet mustard dressing with chives and capers. Make it the day before.",
+        ("recipe",),
+    ),
+    "apple-crumble": (
+        "Apple crumble",
+        "An easy dessert: apples, oats, butter and brown sugar, baked for 40 minutes.",
+        ("baking",),
+    ),
+    "fruit-dessert": (
+        "Summer fruit dessert",
+        "Mango, kiwi, berries and mint with a squeeze of lime. No oven needed.",
+        ("dinner",),
+    ),
+    "strudel": (
+        "Grandma's apple strudel",
+        "Thin pastry, apples, raisins, cinnamon and breadcrumbs fried in butter. Roll it up "
+        "and bake for 35 minutes; serve warm as a dessert.",
+        ("baking",),
+    ),
+    "kyoto-sakura": (
+        "京都の桜",
+        "四月の初めに京都で桜を見に行く予定。哲学の道は上旬が見頃です。",
+        ("travel",),
+    ),
+    "jp-meeting": (
+        "会議メモ",
+        "来週の会議で新しい検索機能について説明する。資料は金曜日までに準備します。",
+        ("work",),
+    ),
+    "cn-weekend": (
+        "周末计划",
+        "周末去北京看朋友，顺便去故宫和长城。记得带护照和相机。",  # noqa: RUF001
+        ("travel",),
+    ),
+    "cn-study": (
+        "学习中文",
+        "每天学习三十分钟中文，复习汉字和语法，周五上网课。",  # noqa: RUF001
+        ("learning",),
+    ),
+    "kr-seoul": (
+        "서울 여행",
+        "서울에서 맛있는 비빔밥을 먹었다. 다음에는 부산에 가고 싶다.",
+        ("travel",),
+    ),
+    "kr-meeting": (
+        "회의 준비",
+        "내일 회의에서 내년 예산 계획을 발표할 예정이다.",
+        ("work",),
+    ),
+}
+
+# Entries in named streams (the rest are in the Inbox): key -> stream name.
+STREAMS: dict[str, str] = {
+    "strudel": "Recipes",
+    "sourdough": "Recipes",
+    "curry": "Recipes",
+    "podcast": "Side projects",
+    "app-idea": "Side projects",
+    "lisbon-trip": "Trips",
+    "japan-trip": "Trips",
+}
+
+# Image files attached to entries: key -> file names.
+ATTACHMENTS: dict[str, tuple[str, ...]] = {
+    "boiler": ("boiler-pressure-gauge.jpg",),
+    "moving": ("new-flat-floorplan.png",),
+    "garden": ("raised-beds-sketch.png", "seedlings.png"),
 }
 
 # (query, relevant keys best first)
@@ -305,4 +412,73 @@ QUERIES: list[tuple[str, list[str]]] = [
     ("boiler pressure plumber", ["boiler"]),
     ("interviewing backend engineers", ["hiring-backend"]),
     ('"meilisearch" pricing?', ["meeting-vendor"]),
+]
+
+
+class Case(NamedTuple):
+    """A query, its relevant entries (best first) and the entries it must not return."""
+
+    category: str
+    query: str
+    relevant: list[str]
+    absent: Sequence[str] = ()
+
+
+# Issue #13's categories. "relevant" is what a person expects, best first;
+# "absent" must not be returned at all (an excluded word, a phrase in the
+# wrong order).
+CASES: list[Case] = [
+    *(Case("plain", query, relevant) for query, relevant in QUERIES),
+    # Typos: corrected from the account's own words, one edit for words of 4-7
+    # letters, two above.
+    Case("typo", "dentst", ["dentist"]),
+    Case("typo", "dentist apointment", ["dentist"]),
+    Case("typo", "pasport", ["passport", "packing"]),
+    Case("typo", "itenirary", ["lisbon-trip"]),  # two edits in a 9-letter word
+    Case("typo", "retorspective", ["retro-q1"]),  # two swapped pairs in 13 letters
+    Case("typo", "sourdogh starter", ["sourdough"]),
+    Case("typo", "chikpea curry", ["curry", "journal-0322"]),
+    # Chinese, Japanese, Korean: any 2+ characters inside a sentence, one alone.
+    Case("cjk", "哲学", ["kyoto-sakura"]),
+    Case("cjk", "見頃", ["kyoto-sakura"]),
+    Case("cjk", "桜", ["kyoto-sakura"]),
+    Case("cjk", "検索機能", ["jp-meeting"]),
+    Case("cjk", "会議", ["jp-meeting"]),
+    Case("cjk", "京都 桜", ["kyoto-sakura"]),
+    Case("cjk", "故宫", ["cn-weekend"]),
+    Case("cjk", "长城", ["cn-weekend"]),
+    Case("cjk", "汉字", ["cn-study"]),
+    Case("cjk", "城", ["cn-weekend"]),
+    Case("cjk", "비빔밥", ["kr-seoul"]),
+    Case("cjk", "예산", ["kr-meeting"]),
+    Case("cjk", "부산", ["kr-seoul"]),
+    # Quoted phrases: the words next to each other, in this order.
+    Case("phrase", '"sweet potato"', ["sweet-potato-soup"], ["potato-salad"]),
+    Case("phrase", '"potato sweet"', [], ["sweet-potato-soup"]),
+    Case("phrase", '"night guard"', ["dentist"]),
+    Case("phrase", '"cold proof" bread', ["sourdough"]),
+    # Exclusions and OR.
+    Case("exclusion", "-baking dessert", ["fruit-dessert"], ["apple-crumble", "strudel"]),
+    Case("exclusion", "bread -banana", ["sourdough"], ["banana-bread"]),
+    Case("exclusion", "passport -renew", ["packing"], ["passport"]),
+    Case("exclusion", "lisbon OR kyoto", ["lisbon-trip", "japan-trip"]),
+    # Compounds spelled another way.
+    Case("compound", "wifi", ["wifi", "wifi-password"]),
+    Case("compound", "wifi password", ["wifi-password"]),
+    Case("compound", "wi-fi", ["wifi", "wifi-password"]),
+    Case("compound", "covid19", ["covid-booster"]),
+    Case("compound", "covid-19 booster", ["covid-booster"]),
+    Case("compound", "e-mail filters", ["email-filters"]),
+    Case("compound", "email unsubscribe", ["inbox-zero"]),
+    # A stream's name or an attachment's file name among the words.
+    Case("field", "recipes apple", ["strudel"]),
+    Case("field", "side projects podcast", ["podcast"]),
+    Case("field", "trips sintra", ["lisbon-trip"]),
+    Case("field", "gauge", ["boiler"]),
+    Case("field", "floorplan", ["moving"]),
+    Case("field", "seedlings", ["garden"]),
+    # Relaxed fill: no entry has every word, the best any-word matches fill.
+    Case("relaxed", "sourdough starter rye", ["sourdough"]),
+    Case("relaxed", "garden compost shed", ["garden"]),
+    Case("relaxed", "boiler pressure leak", ["boiler"]),
 ]
