@@ -89,6 +89,7 @@ from trace_core.model import EntryFilter
 from trace_core.transfer import import_account
 from trace_http.bootstrap import open_trace
 from trace_sql.engine import create_engine
+from trace_sql.search import PostgresSearchIndex
 
 LIMIT = 20
 SEARCH_SHARE = 0.05

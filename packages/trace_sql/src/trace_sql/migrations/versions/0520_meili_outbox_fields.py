@@ -15,7 +15,7 @@ as they are when it drains the item. Moving an entry to another stream is an
 entry write, recorded by ``0100_search`` already.
 
 Revision ID: 0520_meili_outbox_fields
-Revises: 0400_row_level_security
+Revises: 0510_postgres_search_fields
 Create Date: 2026-12-05
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0520_meili_outbox_fields"
-down_revision: str | Sequence[str] | None = "0400_row_level_security"
+down_revision: str | Sequence[str] | None = "0510_postgres_search_fields"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
