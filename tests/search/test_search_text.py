@@ -50,6 +50,13 @@ def test_vocabulary_keeps_words_of_three_letters_and_joined_compounds() -> None:
     assert vocabulary(["Fix the Wi-Fi at 9", None]) == {"fix", "the", "wifi"}
 
 
+def test_korean_and_voiced_kana_are_highlighted() -> None:
+    korean = highlight_snippet("다음 주에 서울에서 만나요", ["서울"])
+    assert korean == "다음 주에 **서울**에서 만나요"
+    assert highlight_snippet("明日がっこうへ行く", ["がっこう"]) == "明日**がっこう**へ行く"
+    assert highlight_snippet("Café crème", ["cafe"]) == "**Café** crème"
+
+
 @given(st.text(max_size=200), st.text(max_size=400))
 def test_no_query_text_breaks_parsing_or_highlighting(query: str, text: str) -> None:
     if not query.strip():

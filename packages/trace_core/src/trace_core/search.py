@@ -330,7 +330,9 @@ class _FoldTable(dict[int, str]):
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
-        folded = fold(char)
+        # CJK stays as written: folding would cut a hangul syllable to its first
+        # jamo and strip kana voicing (CJK query words are not folded either).
+        folded = char.lower() if is_cjk(char) else fold(char)
         self[code] = value = folded[0] if folded else char
         return value
 
