@@ -58,6 +58,7 @@ __all__ = [
     "SearchOutbox",
     "entry_snippet",
     "fold",
+    "grouped_corrections",
     "highlight_snippet",
     "parse_query",
     "stem",
@@ -169,6 +170,14 @@ class ParsedQuery(msgspec.Struct, frozen=True, kw_only=True):
             clauses=tuple(clauses),
             corrected=(*self.corrected, *added),
         )
+
+
+def grouped_corrections(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """Return ``{typed: [near, ...]}`` of ``(typed, near)`` pairs, in their order."""
+    grouped: dict[str, list[str]] = {}
+    for typed, near in pairs:
+        grouped.setdefault(typed, []).append(near)
+    return grouped
 
 
 _QUOTES = '"\u201c\u201d\u201e\u00ab\u00bb'

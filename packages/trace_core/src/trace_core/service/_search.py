@@ -129,7 +129,7 @@ class SearchUseCases(EntryUseCases):
             near = position.near
         # The full matches ran out on this page (or an earlier one): below
         # them come those of the typo-corrected query, then any-word matches.
-        corrected = parsed.with_corrections(_grouped(near)) if near else parsed
+        corrected = parsed.with_corrections(search_query.grouped_corrections(near))
         pieces = await _pages_of_stages(
             self.search, principal.account_id, request, parsed, corrected, hits, near
         )
@@ -209,13 +209,6 @@ class _Stages(msgspec.Struct, kw_only=True):
     page: list[SearchHit]
     full_matches: int | None
     any_used: bool
-
-
-def _grouped(pairs: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for word, near in pairs:
-        grouped.setdefault(word, []).append(near)
-    return grouped
 
 
 async def _pages_of_stages(

@@ -76,6 +76,16 @@ class SqlSearchIndex(SearchIndex):
     ) -> list[SearchHit]:
         raise NotImplementedError
 
+    async def _fast_count(
+        self,
+        driver: Any,
+        dialect: Any,
+        account_id: UUID,
+        query: ParsedQuery,
+        request: SearchRequest,
+    ) -> int:
+        raise NotImplementedError
+
     @asynccontextmanager
     async def _driver_connection(self, account_id: UUID) -> AsyncIterator[tuple[Any, sa.Dialect]]:
         """Yield a pooled connection's driver connection and its dialect (for the fast path).
@@ -87,13 +97,20 @@ class SqlSearchIndex(SearchIndex):
             raw = await conn.get_raw_connection()
             yield raw.driver_connection, conn.dialect
 
-    async def _search_on_driver(
-        self, account_id: UUID, query: ParsedQuery, request: SearchRequest
-    ) -> list[SearchHit]:
-        """Run :meth:`_fast_search` on a pooled raw driver connection, errors translated."""
+    async def _on_driver(
+        self,
+        run: Callable[[Any, Any, UUID, ParsedQuery, SearchRequest], Awaitable[T]],
+        account_id: UUID,
+        query: ParsedQuery,
+        request: SearchRequest,
+    ) -> T:
+        """Run :meth:`_fast_search` or :meth:`_fast_count` on a pooled driver connection.
+
+        Errors are translated as on the SQLAlchemy path.
+        """
         with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
             async with self._driver_connection(account_id) as (driver, dialect):
-                return await self._fast_search(driver, dialect, account_id, query, request)
+                return await run(driver, dialect, account_id, query, request)
 
     async def index(self, entries_: Sequence[Entry]) -> None:
         """Nothing to do: the database indexed these entries when they were written."""
@@ -115,7 +132,7 @@ class SqlSearchIndex(SearchIndex):
         if request.offset < 0:
             raise InvalidInputError("offset", "must not be negative")
         if self.fast_path and self._fast_path_answers(request):
-            return await self._search_on_driver(account_id, query, request)
+            return await self._on_driver(self._fast_search, account_id, query, request)
         return await self._on_connection(self._search, account_id, query, request)
 
     def _fast_path_answers(self, request: SearchRequest) -> bool:
@@ -143,6 +160,8 @@ class SqlSearchIndex(SearchIndex):
         query = request.parsed_query()
         if query.is_empty:
             return 0
+        if self.fast_path and self._fast_path_answers(request):
+            return await self._on_driver(self._fast_count, account_id, query, request)
         return await self._on_connection(self._count, account_id, query, request)
 
     async def _on_connection(

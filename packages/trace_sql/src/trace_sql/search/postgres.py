@@ -334,38 +334,33 @@ class PostgresSearchIndex(SqlSearchIndex):
         """
         await conn.execute(sa.text(f"SELECT {_PLAN_SETTINGS}"))
 
-    async def count(self, account_id: UUID, request: SearchRequest) -> int:
-        """Return how many live entries of ``account_id`` match (one statement on asyncpg).
-
-        Raises:
-            UnavailableError: the database cannot be reached.
-
-        """
-        query = request.parsed_query()
+    async def _fast_count(
+        self,
+        driver: Any,
+        dialect: Any,
+        account_id: UUID,
+        query: ParsedQuery,
+        request: SearchRequest,
+    ) -> int:
+        """Count the matches in one statement on asyncpg (or the total the search just made)."""
+        await self._check_unaccent(driver)
+        if self._unaccent:
+            query = folded_query(query)
         if query.is_empty:
             return 0
-        if not (self.fast_path and self._fast_path_answers(request)):
-            return await super().count(account_id, request)
-        with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
-            async with self._driver_connection(account_id) as (driver, dialect):
-                await self._check_unaccent(driver)
-                if self._unaccent:
-                    query = folded_query(query)
-                if query.is_empty:
-                    return 0
-                codec = PostgresCodec.get(dialect, self.language)
-                key = self._count_key(codec, account_id, query, request)
-                if self._totals.has(key):
-                    snapshot = await driver.fetchval("SELECT pg_current_snapshot()::text")
-                    known = self._totals.pop(key, snapshot)
-                    if known is not None:
-                        return known
-                sql, params = codec.count_query(
-                    account_id,
-                    request.filters,
-                    tsquery_sql(query, match_of(request), language=self.language),
-                )
-                return int(await driver.fetchval(sql, *params))
+        codec = PostgresCodec.get(dialect, self.language)
+        key = self._count_key(codec, account_id, query, request)
+        if self._totals.has(key):
+            snapshot = await driver.fetchval("SELECT pg_current_snapshot()::text")
+            known = self._totals.pop(key, snapshot)
+            if known is not None:
+                return known
+        sql, params = codec.count_query(
+            account_id,
+            request.filters,
+            tsquery_sql(query, match_of(request), language=self.language),
+        )
+        return int(await driver.fetchval(sql, *params))
 
     async def similar_words(
         self, account_id: UUID, words: Sequence[str]

@@ -410,29 +410,25 @@ class SqliteSearchIndex(SqlSearchIndex):
                     candidates[word] = [row[0] for row in rows]
         return nearest(asked, known, candidates)
 
-    async def count(self, account_id: UUID, request: SearchRequest) -> int:
-        """Return how many live entries of ``account_id`` match (the search's semantics).
-
-        Filters the docs table holds: one statement on the driver connection,
-        counting the FTS5 matches joined to the account's documents (no bm25).
-        """
-        query = request.parsed_query()
-        if query.is_empty:
-            return 0
-        if not (self.fast_path and self._fast_path_answers(request)):
-            return await super().count(account_id, request)
-        with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
-            async with self._driver_connection(account_id) as (driver, dialect):
-                query = await self._prepared(driver, dialect, account_id, query)
-                codec = _SqliteCodec.get(dialect)
-                sql, params = codec.count_query(
-                    account_id,
-                    request.filters,
-                    fts5_match(query, match_of(request)),
-                    alone=bool(self._alone.get(codec.account_hex(account_id))),
-                )
-                rows = await driver.execute_fetchall(sql, params)
-                return int(rows[0][0])
+    async def _fast_count(
+        self,
+        driver: Any,
+        dialect: Any,
+        account_id: UUID,
+        query: ParsedQuery,
+        request: SearchRequest,
+    ) -> int:
+        """Count the FTS5 matches joined to the account's documents (no bm25), one statement."""
+        query = await self._prepared(driver, dialect, account_id, query)
+        codec = _SqliteCodec.get(dialect)
+        sql, params = codec.count_query(
+            account_id,
+            request.filters,
+            fts5_match(query, match_of(request)),
+            alone=bool(self._alone.get(codec.account_hex(account_id))),
+        )
+        rows = await driver.execute_fetchall(sql, params)
+        return int(rows[0][0])
 
     def prefix_statement(self, dialect: Any, account_id: UUID, term: str) -> tuple[str, list[Any]]:
         """Return the statement counting the account's entries with ``term`` as a whole word.

@@ -37,6 +37,7 @@ from trace_core.inputs import (
 from trace_core.limits import LIST_MAX_LIMIT, MAX_OFFSET, SEARCH_MAX_LIMIT
 from trace_core.model import Entry, Page, Principal, Stream
 from trace_core.ordering import EntrySort
+from trace_core.search import grouped_corrections
 from trace_core.service import Trace
 from trace_http.web.api._common import (
     ERRORS,
@@ -389,7 +390,7 @@ class SearchController(Controller):
             next_cursor=result.next_cursor,
             relaxed=result.relaxed,
             total=result.total,
-            corrected=_grouped(result.corrected),
+            corrected=grouped_corrections(result.corrected),
             suggestions=list(result.suggestions),
         )
         return Response(body, headers=next_link(request, result.next_cursor))
@@ -446,11 +447,3 @@ class TrashController(Controller):
         """Bring an entry back from the trash."""
         entry = await trace.restore_entry(principal, entry_id)
         return await _one(trace, principal, entry)
-
-
-def _grouped(pairs: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
-    """Return ``{typed: [near, ...]}`` of the facade's ``(typed, near)`` pairs."""
-    grouped: dict[str, list[str]] = {}
-    for typed, near in pairs:
-        grouped.setdefault(typed, []).append(near)
-    return grouped
