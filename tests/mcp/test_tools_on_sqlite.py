@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import pytest
 from mcp_tool_support import png
 
@@ -85,3 +86,23 @@ async def test_a_session_on_sqlite_writes_searches_and_returns_images(
     assert updated["entry"]["tags"] == ["report", "q3"]
     assert base64.b64decode(picture.content[0].data) == image  # type: ignore[union-attr]
     assert after["entries"] == []
+
+
+async def test_a_total_past_the_cap_says_more_match(sqlite_trace: Trace) -> None:
+    sqlite_trace.limits = msgspec.structs.replace(sqlite_trace.limits, search_total_cap=3)
+    account = await sqlite_trace.create_account("dave@example.com")
+    principal = Principal(
+        account_id=account.account_id, scopes=frozenset({Scope.FULL}), actor="dave-key"
+    )
+    mcp = TraceMcp(sqlite_trace, options=McpOptions(public_url="http://h"), principal=principal)
+    async with Client(mcp.server) as client:
+        for i in range(5):
+            await call(client, "create_entry", content=f"tide table {i}")
+        many = await client.call_tool("search_entries", {"query": "tide", "limit": 2})
+        few = await call(client, "search_entries", query="table 3")
+
+    data = many.structured_content
+    assert data is not None
+    assert (data["total"], data["total_more"]) == (3, True)
+    assert "(of 3+ with every word)" in many.content[0].text  # type: ignore[union-attr]
+    assert "total_more" not in few

@@ -1,7 +1,7 @@
-"""PostgreSQL search totals: the fast search counts its matches, the count that follows reuses it.
+"""PostgreSQL search totals: the fast search counts the matches its window holds, the count that
+follows reuses it; past the window, count() counts (up to the request's count_limit).
 
-A reused total must be exactly what a count would find: in the window or by a
-second scan beyond it, and never one from before a write.
+A reused total must be exactly what a count would find, never one from before a write.
 """
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.dialects import postgresql
 
 from trace_core.model import EntryFilter
 from trace_core.ports import SearchRequest
 from trace_core.testing.contracts.search import T0, SearchBackend, make_entry
 from trace_sql.search import PostgresSearchIndex
+from trace_sql.search.postgres_codec import PostgresCodec
 from trace_sql.storage import SqlStorage
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -37,12 +39,34 @@ async def test_the_count_after_a_search_is_every_match(
 
     hits = await index.search(me.account_id, request)
     assert len(hits) == 2
-    assert index._totals.has(next(iter(index._totals._totals)))  # the search found the total
+    # The search found the total when its window held every match; else count() counts.
+    assert bool(index._totals._totals) is (window > 7)
     assert await index.count(me.account_id, request) == 7
     assert await index.count(me.account_id, request) == 7  # counted again, same answer
     filtered = SearchRequest(query="grebe", limit=2, filters=EntryFilter(is_archived=True))
     await index.search(me.account_id, filtered)
     assert await index.count(me.account_id, filtered) == 1
+
+
+async def test_counting_stops_at_the_count_limit(postgres_storage: SqlStorage) -> None:
+    index = PostgresSearchIndex(postgres_storage, rank_window=3)
+    b = SearchBackend(storage=postgres_storage, index=index)
+    me = await b.account()
+    await b.add(*(make_entry(me, f"plover {i}") for i in range(7)))
+    request = SearchRequest(query="plover", limit=2, count_limit=4)
+
+    assert len(await index.search(me.account_id, request)) == 2
+    assert not index._totals._totals  # the window is full: count() counts
+    sql, _ = PostgresCodec.get(postgresql.asyncpg.dialect(), "english").count_query(
+        me.account_id, EntryFilter(), "to_tsquery('plover')", 4
+    )
+    assert sql.endswith("LIMIT 4) AS counted")
+    assert await index.count(me.account_id, request) == 4
+    # Counted anew by the fast statement and by SQLAlchemy's: the same.
+    assert await index.count(me.account_id, request) == 4
+    slow = PostgresSearchIndex(postgres_storage, fast_path=False)
+    assert await slow.count(me.account_id, request) == 4
+    assert await slow.count(me.account_id, SearchRequest(query="plover")) == 7
 
 
 async def test_a_total_from_before_a_write_is_not_reused(postgres_storage: SqlStorage) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
+import msgspec
 import pytest
 
 from trace_core.model import EntryDraft, EntryFilter, NewStream, Principal
@@ -56,6 +57,26 @@ async def test_a_full_page_counts_every_full_match(trace: Trace, me: Principal) 
     assert not any(h.relaxed for h in result.hits)
     assert result.total == 7
     assert result.next_cursor is not None
+
+
+async def test_the_total_stops_at_the_cap_and_says_more_match(trace: Trace, me: Principal) -> None:
+    trace.limits = msgspec.structs.replace(trace.limits, search_total_cap=4)
+    await _write(trace, me, *(f"harbour log {i}" for i in range(6)))
+    await _write(trace, me, *(f"lighthouse log {i}" for i in range(4)))
+
+    many = await trace.search_entries(me, "harbour", limit=2)
+    assert (many.total, many.total_more) == (4, True)
+    exactly = await trace.search_entries(me, "lighthouse", limit=2)
+    assert (exactly.total, exactly.total_more) == (4, False)
+    # A short page knows its total without counting: under the cap, exact.
+    few = await trace.search_entries(me, "lighthouse", limit=10)
+    assert (few.total, few.total_more) == (4, False)
+    # Without a filter the same search finds more than the cap.
+    filtered = await trace.search_entries(
+        me, "harbour", filters=EntryFilter(tags=["nothing-has-it"])
+    )
+    assert filtered.hits == []
+    assert any("more than 4 entries match without the filters" in s for s in filtered.suggestions)
 
 
 async def test_a_typo_searches_the_nearest_word_of_the_account(trace: Trace, me: Principal) -> None:

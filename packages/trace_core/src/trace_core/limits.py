@@ -46,6 +46,7 @@ __all__ = [
     "QUOTE_CHARS",
     "SEARCH_DEFAULT_LIMIT",
     "SEARCH_MAX_LIMIT",
+    "SEARCH_TOTAL_CAP",
     "Limits",
     "base64_chars",
 ]
@@ -116,6 +117,14 @@ SEARCH_DEFAULT_LIMIT = 20
 SEARCH_MAX_LIMIT = 50
 """The largest ``limit`` of a search."""
 
+SEARCH_TOTAL_CAP = 1000
+"""A search counts its full matches up to this many (beyond: ``total_more``).
+
+Counting every match of a common word reads every matching row (half an
+account for some words); "1,000 or more" tells a person or a model as much
+(Meilisearch's and Elasticsearch's totals stop at a bound too).
+"""
+
 MAX_VERSION = 2**31 - 1
 """The largest ``expected_version`` (the stored version is a 32-bit integer)."""
 
@@ -168,4 +177,5 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     list_max_limit: int = LIST_MAX_LIMIT
     search_default_limit: int = SEARCH_DEFAULT_LIMIT
     search_max_limit: int = SEARCH_MAX_LIMIT
+    search_total_cap: int = SEARCH_TOTAL_CAP
     trash_retention_days: int = 30

@@ -317,6 +317,8 @@ class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
         relaxed: some hits of the page match only some of the words.
         total: how many entries match every word (typo corrections
             included), when known; partial matches are not counted.
+        total_more: counting stopped at ``total`` (``Limits.search_total_cap``):
+            more entries than that match every word.
         corrected: ``(typed, near spelling)`` pairs that were searched too
             because the typed word was not in the account's notes.
         suggestions: what to try when the search found nothing (fewer words,
@@ -330,6 +332,7 @@ class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None = None
     relaxed: bool = False
     total: int | None = None
+    total_more: bool = False
     corrected: tuple[tuple[str, str], ...] = ()
     suggestions: tuple[str, ...] = ()
 

@@ -492,6 +492,8 @@ class SearchRequest(msgspec.Struct, frozen=True, kw_only=True):
     ``match`` is ``all`` (every clause required) or ``any``. ``parsed`` is the
     query as the facade parsed it, with the typo corrections it added; an
     index parses ``query`` itself when it is None (:meth:`parsed_query`).
+    ``count_limit``: :meth:`SearchIndex.count` may stop counting there and
+    answers at most that many.
     """
 
     query: str
@@ -500,6 +502,7 @@ class SearchRequest(msgspec.Struct, frozen=True, kw_only=True):
     offset: int = 0
     match: str = "all"
     parsed: ParsedQuery | None = None
+    count_limit: int | None = None
 
     def parsed_query(self) -> ParsedQuery:
         """Return :attr:`parsed`, or :attr:`query` parsed."""
@@ -520,6 +523,8 @@ class SearchIndex(Protocol):
 
     async def count(self, account_id: UUID, request: SearchRequest) -> int:
         """Return how many live entries of ``account_id`` match (limit and offset ignored).
+
+        At most ``request.count_limit`` when it is set (counting may stop there).
 
         Raises:
             UnavailableError: the search engine cannot be reached.

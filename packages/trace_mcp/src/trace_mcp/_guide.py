@@ -78,8 +78,9 @@ Trace keeps a person's notes, journal and tasks. You read and write them with th
   Chinese/Japanese/Korean words are found inside sentences, and the stream's name and the
   images' file names are searched too. A misspelt word that none of your entries has is
   also searched as your nearest words (`corrected` says which). `total` counts the entries
-  with every word; when they are fewer than `limit`, entries with only some words fill the
-  page, marked `relaxed`. A search that finds nothing answers `suggestions`.
+  with every word (up to 1,000; `total_more` says more match); when they are fewer than
+  `limit`, entries with only some words fill the page, marked `relaxed`. A search that
+  finds nothing answers `suggestions`.
   The best tool for "what did I write about X".
 - `list_entries`: newest `entry_date` first, with filters: `stream_id`, `tags` (ANY of them;
   `tags_mode: "all"` for every tag), `status`, `type`, `is_archived` (default false;

@@ -263,7 +263,8 @@ class MeilisearchIndex(SearchIndex):
         params = self.search_params(account_id, msgspec.structs.replace(request, offset=0))
         params.update(limit=0, attributesToHighlight=[], attributesToCrop=[])
         answer = await self._ask(queries, params)
-        return int(answer.get("estimatedTotalHits", answer.get("totalHits", 0)))
+        found = int(answer.get("estimatedTotalHits", answer.get("totalHits", 0)))
+        return found if request.count_limit is None else min(found, request.count_limit)
 
     async def index(self, entries: Sequence[Entry]) -> None:
         """Upsert live entries and delete the others.

@@ -111,7 +111,10 @@ class SearchUseCases(EntryUseCases):
             offset=position.offset,
             match=position.match,
             parsed=parsed,
+            # One more than the cap: "more than the cap" is told from "the cap".
+            count_limit=self.limits.search_total_cap + 1,
         )
+        cap = self.limits.search_total_cap
         if position.match == "all" and not position.near:
             hits = await self.search.search(principal.account_id, request)
             if len(hits) > limit:
@@ -121,7 +124,8 @@ class SearchUseCases(EntryUseCases):
                     query=parsed.text,
                     limit=limit,
                     next_cursor=next_cursor(len(hits) > limit, "all"),
-                    total=total,
+                    total=min(total, cap),
+                    total_more=total > cap,
                 )
             near = await self._near_words(principal.account_id, parsed)
         else:
@@ -148,7 +152,8 @@ class SearchUseCases(EntryUseCases):
             limit=limit,
             next_cursor=next_cursor(len(found) > limit, match, near),
             relaxed=relaxed,
-            total=pieces.full_matches,
+            total=None if pieces.full_matches is None else min(pieces.full_matches, cap),
+            total_more=pieces.full_matches is not None and pieces.full_matches > cap,
             corrected=near,
             suggestions=suggestions,
         )
@@ -191,7 +196,9 @@ class SearchUseCases(EntryUseCases):
             everywhere = msgspec.structs.replace(request, filters=EntryFilter(is_archived=None))
             found = await self.search.count(account_id, everywhere)
             if found:
-                tips.append(f"{found} entries match without the filters {', '.join(active)}")
+                cap = self.limits.search_total_cap
+                many = f"more than {cap}" if found > cap else str(found)
+                tips.append(f"{many} entries match without the filters {', '.join(active)}")
             elif request.filters.is_archived is False:
                 tips.append("also search archived entries (is_archived)")
         elif request.filters.is_archived is False:

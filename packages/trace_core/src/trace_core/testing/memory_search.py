@@ -186,7 +186,8 @@ class InMemorySearchIndex(SearchIndex):
         query = request.parsed_query()
         if query.is_empty:
             return 0
-        return len(await self._ranked(account_id, request, query))
+        found = len(await self._ranked(account_id, request, query))
+        return found if request.count_limit is None else min(found, request.count_limit)
 
     async def similar_words(
         self, account_id: UUID, words: Sequence[str]

@@ -80,6 +80,8 @@ async def search_entries(ctx: ToolContext, args: SearchEntriesArgs) -> ToolOutpu
     }
     if result.total is not None:
         data["total"] = result.total
+        if result.total_more:
+            data["total_more"] = True
     if next_cursor is not None:
         data["next_cursor"] = next_cursor
     if result.relaxed:
@@ -93,7 +95,8 @@ async def search_entries(ctx: ToolContext, args: SearchEntriesArgs) -> ToolOutpu
     if note:
         data["note"] = note
     data["streams"] = named
-    full = f" (of {result.total} with every word)" if result.total not in (None, len(items)) else ""
+    counted = f"{result.total}+" if result.total_more else str(result.total)
+    full = f" (of {counted} with every word)" if result.total not in (None, len(items)) else ""
     header = f"{len(items)} entries match {result.query!r}{full}, best first."
     if next_cursor:
         header += f" More: cursor={next_cursor!r}."

@@ -152,6 +152,8 @@ class SqlSearchIndex(SearchIndex):
     async def count(self, account_id: UUID, request: SearchRequest) -> int:
         """Return how many live entries of ``account_id`` match every filter.
 
+        At most ``request.count_limit`` when it is set.
+
         Raises:
             InvalidInputError: the query is empty.
             UnavailableError: the database cannot be reached.
@@ -161,8 +163,11 @@ class SqlSearchIndex(SearchIndex):
         if query.is_empty:
             return 0
         if self.fast_path and self._fast_path_answers(request):
-            return await self._on_driver(self._fast_count, account_id, query, request)
-        return await self._on_connection(self._count, account_id, query, request)
+            found = await self._on_driver(self._fast_count, account_id, query, request)
+        else:
+            found = await self._on_connection(self._count, account_id, query, request)
+        # A dialect may stop at the limit itself (PostgreSQL does); the rest count all.
+        return found if request.count_limit is None else min(found, request.count_limit)
 
     async def _on_connection(
         self,

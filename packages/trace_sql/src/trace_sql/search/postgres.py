@@ -88,6 +88,23 @@ $$
 _PLAN_SETTINGS = "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
 """Settings of a search's transaction (see :meth:`PostgresSearchIndex._plan`)."""
 
+_PHRASE_COUNT_SETTINGS = "SET LOCAL enable_indexscan = off"
+"""Count a phrase from the GIN index's bitmap, never by walking the list index.
+
+With a ``LIMIT`` (``count_limit``) the planner may walk the account's entries
+newest first, testing each row's vector, and stop at the limit: right for a
+common word (56k matches at 100k: 5 ms, against 18 ms to build the bitmap).
+It takes ``a <-> b`` to be as common as ``a & b``, so for a phrase of two
+common words (599 matches at 100k) the walk reads every row of the account:
+550-600 ms, against 145-175 ms from the bitmap.
+"""
+
+
+def _has_phrase(query: ParsedQuery) -> bool:
+    """Whether ``query`` has a phrase, required or excluded (see _PHRASE_COUNT_SETTINGS)."""
+    alternatives = [alt for clause in query.all_clauses for alt in clause]
+    return any(len(alt) > 1 for alt in [*alternatives, *query.excluded])
+
 _SIMILAR_WORDS = f"""
 SELECT q.word, c.word FROM unnest($2::text[], $3::int[]) AS q(word, allowed)
 LEFT JOIN LATERAL (
@@ -279,7 +296,7 @@ class PostgresSearchIndex(SqlSearchIndex):
         """Return what identifies a count: the account, the tsquery and the filters' SQL."""
         conditions, params = codec.conditions(account_id, request.filters)
         ts_query = tsquery_sql(query, match_of(request), language=self.language)
-        return (account_id, ts_query, conditions, *params)
+        return (account_id, ts_query, request.count_limit, conditions, *params)
 
     def ranked_statement(
         self, dialect: Any, account_id: UUID, query: ParsedQuery, request: SearchRequest
@@ -359,7 +376,10 @@ class PostgresSearchIndex(SqlSearchIndex):
             account_id,
             request.filters,
             tsquery_sql(query, match_of(request), language=self.language),
+            request.count_limit,
         )
+        if _has_phrase(query):
+            await driver.execute(_PHRASE_COUNT_SETTINGS)
         return int(await driver.fetchval(sql, *params))
 
     async def similar_words(
@@ -460,11 +480,13 @@ class PostgresSearchIndex(SqlSearchIndex):
             return 0
         await self._plan(conn)
         ts_query = self._tsquery(query, request)
-        statement = (
-            sa.select(sa.func.count())
-            .select_from(entries)
-            .where(_search_vector.op("@@")(ts_query), *clauses)
-        )
+        matches = sa.select(sa.literal(1)).where(_search_vector.op("@@")(ts_query), *clauses)
+        if request.count_limit is not None:
+            # Stop reading rows at the limit (see postgres_codec._counting).
+            matches = matches.limit(_literal_int(request.count_limit))
+        statement = sa.select(sa.func.count()).select_from(matches.subquery("counted"))
+        if _has_phrase(query):
+            await conn.execute(sa.text(_PHRASE_COUNT_SETTINGS))
         return int((await conn.execute(statement)).scalar_one())
 
     async def _headlines(self, conn: Any, query: Any, rows: Sequence[Any]) -> dict[UUID, str]:

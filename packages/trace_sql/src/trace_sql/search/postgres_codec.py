@@ -118,17 +118,14 @@ class PostgresCodec(DriverCodec):
     ) -> tuple[str, list[Any]]:
         """Return the ranking statement and its parameters (see PostgresSearchIndex._search).
 
-        With ``total``, every row also tells how many entries match: counted
-        in the window when it is not full, else by a second scan that runs
-        only then (an uncorrelated subquery is evaluated when first needed).
+        With ``total``, every row also tells how many entries match when the
+        window holds them all (NULL when it is full: counting is then left
+        to ``count_query``, see :meth:`PostgresSearchIndex._fast_count`).
         """
         conditions, params = self.conditions(account_id, filters)
         counted = "NULL::bigint"
         if total:
-            counted = (
-                "CASE WHEN count(*) OVER () < {w} THEN count(*) OVER () ELSE"
-                " (SELECT count(*) FROM entries WHERE (search_vector @@ {q}) AND {filters}) END"
-            )
+            counted = "CASE WHEN count(*) OVER () < {w} THEN count(*) OVER () END"
         # Rendered, not bound (see _search): to_tsquery calls on literals
         # whose quotes tsquery_sql doubled as SQL requires.
         sql = (
@@ -142,15 +139,23 @@ class PostgresCodec(DriverCodec):
         return sql, params
 
     def count_query(
-        self, account_id: UUID, filters: EntryFilter, ts_query: str
+        self, account_id: UUID, filters: EntryFilter, ts_query: str, limit: int | None = None
     ) -> tuple[str, list[Any]]:
-        """Return the statement counting every match and its parameters."""
+        """Return the statement counting the matches (up to ``limit``) and its parameters."""
         conditions, params = self.conditions(account_id, filters)
-        sql = (
-            "SELECT count(*) FROM entries"  # noqa: S608 - constants and checked values
-            f" WHERE (search_vector @@ {ts_query}) AND {conditions}"
-        )
-        return sql, params
+        return _counting(ts_query, conditions, limit), params
+
+
+def _counting(ts_query: str, conditions: str, limit: int | None) -> str:
+    """Return the statement counting the matches, stopping after ``limit`` of them.
+
+    With a limit, PostgreSQL reads heap rows only until it has that many
+    (a common word's full count visits every matching row's page).
+    """
+    matches = f"FROM entries WHERE (search_vector @@ {ts_query}) AND {conditions}"
+    if limit is None:
+        return f"SELECT count(*) {matches}"
+    return f"SELECT count(*) FROM (SELECT 1 {matches} LIMIT {int(limit)}) AS counted"  # noqa: S608
 
 
 class RecentTotals:

@@ -26,6 +26,7 @@ from uuid import UUID
 import anyio
 import anyio.from_thread
 import anyio.to_thread
+import msgspec
 import pytest
 
 from trace_core.errors import InvalidInputError
@@ -297,6 +298,11 @@ class SearchIndexContract(SearchTypedContract, ContractSuite):
         assert await b.index.count(me.account_id, request(EntryFilter(stream=work.stream_id))) == 1
         assert await b.index.count(me.account_id, request(EntryFilter(is_archived=None))) == 6
         assert await b.index.count(other.account_id, request()) == 1
+        # count_limit: the count may stop there, and never answers more.
+        capped = msgspec.structs.replace(request(), count_limit=3)
+        assert await b.index.count(me.account_id, capped) == 3
+        roomy = msgspec.structs.replace(request(), count_limit=50)
+        assert await b.index.count(me.account_id, roomy) == 5
 
     # --- tenancy, deletion, archive ---------------------------------------------------
 

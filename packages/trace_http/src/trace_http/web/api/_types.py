@@ -255,7 +255,8 @@ class SearchHitOut(msgspec.Struct, frozen=True, kw_only=True):
 class SearchPage(msgspec.Struct, frozen=True, kw_only=True):
     """A page of search hits, best first.
 
-    ``total`` counts the entries with every word (typo corrections included);
+    ``total`` counts the entries with every word (typo corrections included),
+    up to the server's cap (1,000 by default): ``total_more`` says more match;
     ``corrected`` maps a typed word the account has no entry with to the near
     spellings that were searched too; ``suggestions`` say what to try when
     nothing was found.
@@ -267,6 +268,7 @@ class SearchPage(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None
     relaxed: bool
     total: int | None = None
+    total_more: bool = False
     corrected: dict[str, list[str]] = msgspec.field(default_factory=dict)
     suggestions: list[str] = msgspec.field(default_factory=list)
 

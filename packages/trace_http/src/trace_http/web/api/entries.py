@@ -390,6 +390,7 @@ class SearchController(Controller):
             next_cursor=result.next_cursor,
             relaxed=result.relaxed,
             total=result.total,
+            total_more=result.total_more,
             corrected=grouped_corrections(result.corrected),
             suggestions=list(result.suggestions),
         )

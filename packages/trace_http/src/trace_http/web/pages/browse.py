@@ -115,6 +115,7 @@ class BrowseController(Controller):
         hits: list[tuple[Any, str, bool]] = []
         error, relaxed, more = "", False, None
         total: int | None = None
+        total_more = False
         corrected: tuple[tuple[str, str], ...] = ()
         suggestions: tuple[str, ...] = ()
         if text or query.get("tag"):
@@ -130,6 +131,7 @@ class BrowseController(Controller):
                     hits = [(h.entry, h.snippet, h.relaxed) for h in result.hits]
                     relaxed = result.relaxed
                     total, corrected = result.total, result.corrected
+                    total_more = result.total_more
                     suggestions = result.suggestions
                     if result.next_cursor:
                         more = "?" + urlencode({**query, "cursor": result.next_cursor})
@@ -151,6 +153,7 @@ class BrowseController(Controller):
             hits=hits,
             relaxed=relaxed,
             total=total,
+            total_more=total_more,
             corrected=corrected,
             suggestions=suggestions,
             more=more,
