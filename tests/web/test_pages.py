@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import msgspec
 import pytest
 from web_support import ORIGIN, Site, hidden
 
@@ -241,6 +242,16 @@ async def test_search_shows_snippets_and_links_to_the_entry(
     assert "Also searched: <strong>lighthouse</strong>" in typo.text
     nothing = await alice_browser.get("/search", params={"q": "lighthouse zebra"})
     assert "some words" in nothing.text  # the lighthouse entry fills the page, marked
+
+
+async def test_search_says_when_more_entries_than_the_cap_match(
+    site: Site, alice_browser: httpx.AsyncClient
+) -> None:
+    site.trace.limits = msgspec.structs.replace(site.trace.limits, search_total_cap=3)
+    for i in range(21):
+        await site.trace.create_entry(site.as_(site.alice), EntryDraft(content=f"tide {i}"))
+    page = await alice_browser.get("/search", params={"q": "tide"})
+    assert "More than 3 entries have every word." in page.text
 
 
 async def test_tags_page_counts_tags(site: Site, alice_browser: httpx.AsyncClient) -> None:
