@@ -15,6 +15,7 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects.sqlite import aiosqlite
 
 from trace_core.model import Account, Attachment, Entry, EntryFilter
 from trace_core.ports import SearchRequest
@@ -22,6 +23,7 @@ from trace_core.search import parse_query
 from trace_core.testing.contracts.search import T0, SearchBackend, make_entry
 from trace_sql.engine import sqlite_url
 from trace_sql.search import SqliteSearchIndex, fts5_match
+from trace_sql.search.sqlite import _SqliteCodec
 from trace_sql.storage import SqlStorage, open_storage
 
 pytestmark = pytest.mark.anyio
@@ -360,3 +362,19 @@ async def test_counts_by_stream_follow_moves(b: SearchBackend) -> None:
     assert await _counted(b, me, "otter", EntryFilter(stream="inbox", is_archived=True)) == 1
     await b.update(archived, content="otter moved back", stream_id=work.stream_id)
     assert await _counted(b, me, "otter", EntryFilter(stream=work.stream_id, is_archived=True)) == 1
+
+
+async def test_counting_stops_at_the_count_limit(b: SearchBackend) -> None:
+    me = await b.account()
+    await b.add(*(make_entry(me, f"dunlin {i}") for i in range(6)))
+    dated = EntryFilter(start_date=(T0 - timedelta(days=400)).date())
+    for filters in (EntryFilter(), dated):
+        request = SearchRequest(query="dunlin", filters=filters, count_limit=4)
+        assert await b.index.count(me.account_id, request) == 4
+        unlimited = msgspec.structs.replace(request, count_limit=None)
+        assert await b.index.count(me.account_id, unlimited) == 6
+    codec = _SqliteCodec.get(aiosqlite.dialect())
+    for filters in (EntryFilter(), dated):
+        sql, _ = codec.count_query(me.account_id, filters, '"dunlin"', limit=4)
+        assert sql.startswith("SELECT count(*) FROM (SELECT 1 FROM ")
+        assert sql.endswith(" LIMIT 4)")

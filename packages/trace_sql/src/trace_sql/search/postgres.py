@@ -105,6 +105,7 @@ def _has_phrase(query: ParsedQuery) -> bool:
     alternatives = [alt for clause in query.all_clauses for alt in clause]
     return any(len(alt) > 1 for alt in [*alternatives, *query.excluded])
 
+
 _SIMILAR_WORDS = f"""
 SELECT q.word, c.word FROM unnest($2::text[], $3::int[]) AS q(word, allowed)
 LEFT JOIN LATERAL (

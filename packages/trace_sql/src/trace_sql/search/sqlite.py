@@ -202,14 +202,30 @@ class _SqliteCodec(DriverCodec):
         return str(self._value("account_id", account_id))
 
     def count_query(
-        self, account_id: UUID, filters: EntryFilter, match: str, *, alone: bool = False
+        self,
+        account_id: UUID,
+        filters: EntryFilter,
+        match: str,
+        *,
+        alone: bool = False,
+        limit: int | None = None,
     ) -> tuple[str, list[Any]]:
         """Return the statement counting the account's matching documents (no ranking).
 
         Filtered by stream and archive flag at most (the common case): FTS5
         alone counts, by the account's tokens (:func:`counted_match`). Date
-        filters: each match is checked in ``entry_search_docs``.
+        filters: each match is checked in ``entry_search_docs``. With
+        ``limit``, counting stops after that many matches.
         """
+        sql, params = self._count_all(account_id, filters, match, alone=alone)
+        if limit is None:
+            return sql, params
+        capped = sql.replace("SELECT count(*) FROM", "SELECT 1 FROM", 1)
+        return f"SELECT count(*) FROM ({capped} LIMIT {int(limit)})", params  # noqa: S608
+
+    def _count_all(
+        self, account_id: UUID, filters: EntryFilter, match: str, *, alone: bool
+    ) -> tuple[str, list[Any]]:
         account_hex = self.account_hex(account_id)
         fts = fts_table(account_hex)
         if _token_filters_only(filters):
@@ -426,6 +442,7 @@ class SqliteSearchIndex(SqlSearchIndex):
             request.filters,
             fts5_match(query, match_of(request)),
             alone=bool(self._alone.get(codec.account_hex(account_id))),
+            limit=request.count_limit,
         )
         rows = await driver.execute_fetchall(sql, params)
         return int(rows[0][0])
