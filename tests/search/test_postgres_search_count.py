@@ -1,13 +1,15 @@
-"""PostgreSQL search totals: the fast search counts the matches its window holds, the count that
-follows reuses it; past the window, count() counts (up to the request's count_limit).
+"""PostgreSQL search totals: the fast search counts its matches, the count that follows reuses it.
 
-A reused total must be exactly what a count would find, never one from before a write.
+A reused total must be exactly what a count would find: in the window or by a
+second scan beyond it (up to the request's count_limit; a phrase's is left to
+count()), and never one from before a write.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 import pytest
 from sqlalchemy.dialects import postgresql
 
@@ -39,8 +41,7 @@ async def test_the_count_after_a_search_is_every_match(
 
     hits = await index.search(me.account_id, request)
     assert len(hits) == 2
-    # The search found the total when its window held every match; else count() counts.
-    assert bool(index._totals._totals) is (window > 7)
+    assert index._totals.has(next(iter(index._totals._totals)))  # the search found the total
     assert await index.count(me.account_id, request) == 7
     assert await index.count(me.account_id, request) == 7  # counted again, same answer
     filtered = SearchRequest(query="grebe", limit=2, filters=EntryFilter(is_archived=True))
@@ -56,7 +57,9 @@ async def test_counting_stops_at_the_count_limit(postgres_storage: SqlStorage) -
     request = SearchRequest(query="plover", limit=2, count_limit=4)
 
     assert len(await index.search(me.account_id, request)) == 2
-    assert not index._totals._totals  # the window is full: count() counts
+    # The search's own total (the second scan past the window) stopped at 4 rows.
+    [(_, _, found)] = index._totals._totals.values()
+    assert found == 4
     sql, _ = PostgresCodec.get(postgresql.asyncpg.dialect(), "english").count_query(
         me.account_id, EntryFilter(), "to_tsquery('plover')", 4
     )
@@ -67,6 +70,14 @@ async def test_counting_stops_at_the_count_limit(postgres_storage: SqlStorage) -
     slow = PostgresSearchIndex(postgres_storage, fast_path=False)
     assert await slow.count(me.account_id, request) == 4
     assert await slow.count(me.account_id, SearchRequest(query="plover")) == 7
+    # A phrase past the window is counted by count() alone (from the GIN bitmap).
+    await b.add(*(make_entry(me, f"sand plover {i}") for i in range(5)))
+    phrase = SearchRequest(query='"sand plover"', limit=2, count_limit=4)
+    index._totals._totals.clear()
+    assert len(await index.search(me.account_id, phrase)) == 2
+    assert not index._totals._totals
+    assert await index.count(me.account_id, phrase) == 4
+    assert await index.count(me.account_id, msgspec.structs.replace(phrase, count_limit=None)) == 5
 
 
 async def test_a_total_from_before_a_write_is_not_reused(postgres_storage: SqlStorage) -> None:

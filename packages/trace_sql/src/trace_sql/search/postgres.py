@@ -316,8 +316,11 @@ class PostgresSearchIndex(SqlSearchIndex):
             limit=request.limit,
             offset=request.offset,
             # Only an every-word search is counted (by the facade, when its
-            # page is full): the total comes with the page.
+            # page is full): the total comes with the page. A phrase's count
+            # beyond the window is left to count() (see _PHRASE_COUNT_SETTINGS).
             total=match_of(request) == "all",
+            beyond_window=not _has_phrase(query),
+            count_limit=request.count_limit,
         )
 
     @asynccontextmanager
@@ -352,6 +355,30 @@ class PostgresSearchIndex(SqlSearchIndex):
         """
         await conn.execute(sa.text(f"SELECT {_PLAN_SETTINGS}"))
 
+    async def count(self, account_id: UUID, request: SearchRequest) -> int:
+        """Return the total the last search found, if nothing was written since; else count.
+
+        The total is checked against the database's snapshot in one statement
+        outside a transaction (it reads no row, so neither the account's
+        setting nor the planner's are needed): one round trip, not three.
+        """
+        query = request.parsed_query()
+        if self._unaccent is None or not self._totals or not self._fast_path_answers(request):
+            return await super().count(account_id, request)
+        if self._unaccent:
+            query = folded_query(query)
+        codec = PostgresCodec.get(self._storage.engine.dialect, self.language)
+        key = self._count_key(codec, account_id, query, request)
+        if self.fast_path and not query.is_empty and self._totals.has(key):
+            with translated_errors(unavailable=_UNAVAILABLE, driver_errors=self._driver_errors):
+                async with super()._driver_connection(account_id) as (driver, _):
+                    snapshot = await driver.fetchval("SELECT pg_current_snapshot()::text")
+            known = self._totals.pop(key, snapshot)
+            if known is not None:
+                limit = request.count_limit
+                return known if limit is None else min(known, limit)
+        return await super().count(account_id, request)
+
     async def _fast_count(
         self,
         driver: Any,
@@ -360,19 +387,13 @@ class PostgresSearchIndex(SqlSearchIndex):
         query: ParsedQuery,
         request: SearchRequest,
     ) -> int:
-        """Count the matches in one statement on asyncpg (or the total the search just made)."""
+        """Count the matches in one statement on asyncpg."""
         await self._check_unaccent(driver)
         if self._unaccent:
             query = folded_query(query)
         if query.is_empty:
             return 0
         codec = PostgresCodec.get(dialect, self.language)
-        key = self._count_key(codec, account_id, query, request)
-        if self._totals.has(key):
-            snapshot = await driver.fetchval("SELECT pg_current_snapshot()::text")
-            known = self._totals.pop(key, snapshot)
-            if known is not None:
-                return known
         sql, params = codec.count_query(
             account_id,
             request.filters,

@@ -115,17 +115,22 @@ class PostgresCodec(DriverCodec):
         limit: int,
         offset: int,
         total: bool = False,
+        beyond_window: bool = False,
+        count_limit: int | None = None,
     ) -> tuple[str, list[Any]]:
         """Return the ranking statement and its parameters (see PostgresSearchIndex._search).
 
-        With ``total``, every row also tells how many entries match when the
-        window holds them all (NULL when it is full: counting is then left
-        to ``count_query``, see :meth:`PostgresSearchIndex._fast_count`).
+        With ``total``, every row also tells how many entries match: counted
+        in the window when it is not full; else, with ``beyond_window``, by a
+        second scan that runs only then (an uncorrelated subquery is evaluated
+        when first needed) and stops at ``count_limit`` matches, or NULL
+        (counting is left to ``count_query``).
         """
         conditions, params = self.conditions(account_id, filters)
         counted = "NULL::bigint"
         if total:
-            counted = "CASE WHEN count(*) OVER () < {w} THEN count(*) OVER () END"
+            beyond = f"({_counting('{q}', '{filters}', count_limit)})" if beyond_window else "NULL"
+            counted = f"CASE WHEN count(*) OVER () < {{w}} THEN count(*) OVER () ELSE {beyond} END"
         # Rendered, not bound (see _search): to_tsquery calls on literals
         # whose quotes tsquery_sql doubled as SQL requires.
         sql = (
@@ -174,6 +179,9 @@ class RecentTotals:
 
     def __init__(self) -> None:
         self._totals: dict[tuple[Any, ...], tuple[float, str, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._totals)
 
     def put(self, key: tuple[Any, ...], snapshot: str, total: int) -> None:
         """Keep ``total``, found under the database ``snapshot``, for the count ``key``."""
