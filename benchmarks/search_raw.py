@@ -40,7 +40,9 @@ class Recorder:
 
     Only reads count (``SELECT``/``WITH``), and not the row-level-security
     setting (``set_config``): transaction control and the setting are the
-    connection's cost, not the search's. Catching costs a flag check per
+    connection's cost, not the search's. A planner setting for one statement
+    (``SET LOCAL``, a phrase's count on Postgres) is kept: the bare connection
+    sends it with the next read, in a transaction of their own. Catching costs a flag check per
     statement while not capturing (and one ``call_soon`` per asyncpg query).
     """
 
@@ -58,8 +60,12 @@ class Recorder:
 
     def _keep(self, statement: str, parameters: Any) -> None:
         head = statement.lstrip()[:6].upper()
-        if self._capturing and head in ("SELECT", "WITH") and "set_config" not in statement:
+        if not self._capturing:
+            return
+        if head in ("SELECT", "WITH") and "set_config" not in statement:
             self.sent.append((statement, parameters))
+        elif statement.lstrip().upper().startswith("SET LOCAL "):
+            self.sent.append((statement, ()))
 
     def _caught(
         self,
@@ -132,9 +138,19 @@ def raw_sqlite(path: str, statements: list[tuple[str, Any]]) -> None:
 
 
 async def raw_postgres(conn: asyncpg.Connection, statements: list[tuple[str, Any]]) -> None:
-    """Send ``statements`` on a bare asyncpg connection."""
+    """Send ``statements`` on a bare asyncpg connection (a ``SET LOCAL`` with the next one)."""
+    setting: str | None = None
     for sql, params in statements:
-        await conn.fetch(sql, *params)
+        if sql.lstrip().upper().startswith("SET LOCAL "):
+            setting = sql
+            continue
+        if setting is None:
+            await conn.fetch(sql, *params)
+            continue
+        async with conn.transaction():
+            await conn.execute(setting)
+            await conn.fetch(sql, *params)
+        setting = None
 
 
 async def index_size(trace: Any, backend: str) -> dict[str, float]:
