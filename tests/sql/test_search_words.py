@@ -340,3 +340,20 @@ def test_the_repositorys_ascii_compounds_are_the_cores(text: str) -> None:
     # expression finds the core's compounds (runs of joiners, joiners at a
     # word's edge, chains of several).
     assert entry_search_extra(text) == search_extra(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("aZ9 -<=\u0338\u0301e\u00e9\u0130\u2014\u2019京に한\U0001f600Ωß")
+        ),
+        max_size=60,
+    )
+    | st.text(max_size=40)
+)
+def test_the_repositorys_words_of_mixed_text_are_the_cores(text: str) -> None:
+    # Non-ASCII text: only its non-ASCII stretches are tokenized one character at
+    # a time; NFC may fold an ASCII character into a non-ASCII one ("<" and a
+    # combining slash make "≮", a separator), a letter may lower-case longer.
+    assert row_words(None, text, [], search_extra(text)) == vocabulary([text])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -161,18 +162,30 @@ def _ascii_words(text: str) -> set[str]:
     return {w[:MAX_TERM_CHARS] for w in words if len(w) >= 3}
 
 
+# A stretch of non-ASCII characters with the ASCII letters and digits around it
+# (from a word's start): every word with a non-ASCII character lies inside one.
+_NON_ASCII_STRETCH = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]*+(?:[^\x00-\x7f]++[A-Za-z0-9]*+)+")
+
+
 def _text_words(text: str | None) -> Collection[str]:
     """Return the words of ``text`` that ``vocabulary`` keeps, compounds aside.
 
     ASCII text (most text) by a byte translation, the same words as
     :func:`~trace_core.search_text.tokenize` finds with its loop over every
-    character, which costs more than the rest of an import.
+    character, which costs more than the rest of an import. Other text is
+    normalized (NFC, as ``tokenize`` does) and only its non-ASCII stretches
+    go through ``tokenize``; the ASCII around them (a CJK sentence at the end
+    of an English note) is translated like ASCII text.
     """
     if not text:
         return ()
     if text.isascii():
         return _ascii_words(text)
-    return [w for w in tokenize(text) if len(w) >= 3 and not is_cjk(w)]
+    text = unicodedata.normalize("NFC", text)
+    words = _ascii_words(_NON_ASCII_STRETCH.sub(" ", text))
+    for stretch in _NON_ASCII_STRETCH.findall(text):
+        words.update(w for w in tokenize(stretch) if len(w) >= 3 and not is_cjk(w))
+    return words
 
 
 def _extra_words(extra: str) -> Iterable[str]:
