@@ -29,7 +29,7 @@ from trace_sql.engine import create_engine, sqlite_url
 from trace_sql.migrate import alembic_config, migrate_async
 from trace_sql.search import PostgresSearchIndex, SqliteSearchIndex
 from trace_sql.storage import SqlStorage
-from trace_sql.storage._rows import entry_search_extra, row_words
+from trace_sql.storage._rows import entry_search_extra, entry_words, row_words
 from trace_sql.tables import entries, search_words
 
 pytestmark = pytest.mark.anyio
@@ -283,3 +283,77 @@ def test_the_repositorys_fast_search_extra_is_the_cores(
     assert entry_search_extra(title, content, " ".join(tags)) == search_extra(
         title, content, " ".join(tags)
     )
+
+
+_ACCOUNTS = (uuid.UUID(int=1), uuid.UUID(int=2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_ACCOUNTS),
+            st.none() | _TEXT,
+            _TEXT,
+            st.lists(_TEXT, max_size=3),
+            st.booleans(),
+        ),
+        max_size=6,
+    )
+)
+def test_a_batchs_words_are_the_cores_vocabulary_of_its_live_entries(
+    batch: list[tuple[UUID, str | None, str, list[str], bool]],
+) -> None:
+    # entry_words cuts an account's ASCII texts at once: the same words as the
+    # core's vocabulary of each live entry, each (account, word) once.
+    rows = [
+        {
+            "account_id": account_id,
+            "title": title,
+            "content": content,
+            "tags": tags,
+            "deleted_at": "2026-01-01" if deleted else None,
+            "search_extra": entry_search_extra(title, content, " ".join(tags)),
+        }
+        for account_id, title, content, tags, deleted in batch
+    ]
+    expected = [
+        {"account_id": account_id, "word": word}
+        for account_id in dict.fromkeys(r[0] for r in batch if not r[4])
+        for word in sorted(
+            set().union(
+                *(
+                    vocabulary([title, content, " ".join(tags)])
+                    for a, title, content, tags, deleted in batch
+                    if a == account_id and not deleted
+                )
+            )
+        )
+    ]
+    assert entry_words(rows) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abZ09-._'/ ,!\n-..")), max_size=80))
+def test_the_repositorys_ascii_compounds_are_the_cores(text: str) -> None:
+    # ASCII text with many joiners: the look-behind, possessive compound
+    # expression finds the core's compounds (runs of joiners, joiners at a
+    # word's edge, chains of several).
+    assert entry_search_extra(text) == search_extra(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("aZ9 -<=\u0338\u0301e\u00e9\u0130\u2014\u2019京に한\U0001f600Ωß")
+        ),
+        max_size=60,
+    )
+    | st.text(max_size=40)
+)
+def test_the_repositorys_words_of_mixed_text_are_the_cores(text: str) -> None:
+    # Non-ASCII text: only its non-ASCII stretches are tokenized one character at
+    # a time; NFC may fold an ASCII character into a non-ASCII one ("<" and a
+    # combining slash make "≮", a separator), a letter may lower-case longer.
+    assert row_words(None, text, [], search_extra(text)) == vocabulary([text])

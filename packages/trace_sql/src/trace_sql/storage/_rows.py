@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -118,10 +119,17 @@ def entry_to_row(entry: Entry) -> dict[str, Any]:
     }
 
 
-_ASCII_WORD = re.compile(r"[a-z0-9]{3,}")
-# Every ASCII word with the joiners inside it (a whole chain per match: one
-# attempt per word, not per character); those with a joiner are compounds.
-_ASCII_CHAIN = re.compile(r"[A-Za-z0-9]+(?:[-.'_/][A-Za-z0-9]+)*")
+# ASCII letters and digits lower-cased, every other byte a space: the words of
+# ASCII text are the ``split()`` of its translation (faster than a regex).
+_ASCII_WORD_BYTES = bytes(
+    c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256)
+)
+# An ASCII compound: words joined by ASCII joiners. Matched from a word's start
+# only (the look-behind) and without backtracking into its words (possessive),
+# so a word without a joiner (most words) costs one failed attempt and no
+# string; the chains it finds are those of ``[A-Za-z0-9]+(?:[-.'_/][A-Za-z0-9]+)*``
+# that hold a joiner.
+_ASCII_COMPOUND = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]++(?:[-.'_/][A-Za-z0-9]++)+")
 _ASCII_JOINER = re.compile(r"[-.'_/]")
 
 
@@ -139,8 +147,7 @@ def entry_search_extra(*texts: str | None) -> str:
         if text.isascii():
             out.extend(
                 _ASCII_JOINER.sub("", chain).lower()[:MAX_TERM_CHARS]
-                for chain in _ASCII_CHAIN.findall(text)
-                if not chain.isalnum()
+                for chain in _ASCII_COMPOUND.findall(text)
             )
         else:
             extra = search_extra(text)
@@ -149,21 +156,43 @@ def entry_search_extra(*texts: str | None) -> str:
     return " ".join(out)
 
 
-def _text_words(text: str | None) -> Sequence[str]:
+def _ascii_words(text: str) -> set[str]:
+    """Return the words of ASCII ``text`` that ``vocabulary`` keeps (3+ letters or digits, cut)."""
+    words = set(text.encode("ascii").translate(_ASCII_WORD_BYTES).decode("ascii").split())
+    return {w[:MAX_TERM_CHARS] for w in words if len(w) >= 3}
+
+
+# A stretch of non-ASCII characters with the ASCII letters and digits around it
+# (from a word's start): every word with a non-ASCII character lies inside one.
+_NON_ASCII_STRETCH = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]*+(?:[^\x00-\x7f]++[A-Za-z0-9]*+)+")
+
+
+def _text_words(text: str | None) -> Collection[str]:
     """Return the words of ``text`` that ``vocabulary`` keeps, compounds aside.
 
-    ASCII text (most text) by one regular expression, the same words as
+    ASCII text (most text) by a byte translation, the same words as
     :func:`~trace_core.search_text.tokenize` finds with its loop over every
-    character, which costs more than the rest of an import.
+    character, which costs more than the rest of an import. Other text is
+    normalized (NFC, as ``tokenize`` does) and only its non-ASCII stretches
+    go through ``tokenize``; the ASCII around them (a CJK sentence at the end
+    of an English note) is translated like ASCII text.
     """
     if not text:
         return ()
     if text.isascii():
-        words = _ASCII_WORD.findall(text.lower())
-        if words and len(max(words, key=len)) > MAX_TERM_CHARS:
-            return [w[:MAX_TERM_CHARS] for w in words]
-        return words
-    return [w for w in tokenize(text) if len(w) >= 3 and not is_cjk(w)]
+        return _ascii_words(text)
+    text = unicodedata.normalize("NFC", text)
+    words = _ascii_words(_NON_ASCII_STRETCH.sub(" ", text))
+    for stretch in _NON_ASCII_STRETCH.findall(text):
+        words.update(w for w in tokenize(stretch) if len(w) >= 3 and not is_cjk(w))
+    return words
+
+
+def _extra_words(extra: str) -> Iterable[str]:
+    """Return the words of a ``search_extra`` that ``vocabulary`` keeps (no CJK gram)."""
+    if extra.isascii():
+        return extra.split()
+    return [w for w in extra.split() if not is_cjk(w)]
 
 
 def row_words(title: str | None, content: str, tags: Iterable[str], extra: str) -> set[str]:
@@ -177,7 +206,7 @@ def row_words(title: str | None, content: str, tags: Iterable[str], extra: str) 
     if tags:
         words.update(_text_words(" ".join(tags)))
     if extra:
-        words.update(w for w in extra.split() if not is_cjk(w))
+        words.update(_extra_words(extra))
     return words
 
 
@@ -187,18 +216,43 @@ def entry_words(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     ``rows`` as :func:`entry_to_row` makes them (with ``search_extra``); the
     vocabulary of every live entry's title, content and tags, for one
     executemany per batch. Deleted entries add no words (as a rebuild).
+
+    The union of :func:`row_words` of the rows, computed per account rather
+    than per entry: the ASCII texts of an account's rows (most text) are
+    joined (on a line break, which separates words) and cut into words at
+    once, their ASCII ``search_extra`` split once; only
+    non-ASCII texts are cut one by one (:func:`row_words`'s way).
     """
-    by_account: dict[Any, set[str]] = {}
+    ascii_texts: dict[Any, list[str]] = {}
+    ascii_extras: dict[Any, list[str]] = {}
+    words: dict[Any, set[str]] = {}
     for row in rows:
-        if row["deleted_at"] is None:
-            by_account.setdefault(row["account_id"], set()).update(
-                row_words(row["title"], row["content"], row["tags"], row["search_extra"])
-            )
-    return [
-        {"account_id": account_id, "word": word}
-        for account_id, words in by_account.items()
-        for word in sorted(words)
-    ]
+        if row["deleted_at"] is not None:
+            continue
+        account_id = row["account_id"]
+        plain = ascii_texts.setdefault(account_id, [])
+        account_words = words.setdefault(account_id, set())
+        tags = row["tags"]
+        for text in (row["content"], row["title"], " ".join(tags) if tags else None):
+            if not text:
+                continue
+            if text.isascii():
+                plain.append(text)
+            else:
+                account_words.update(_text_words(text))
+        extra = row["search_extra"]
+        if extra:
+            if extra.isascii():
+                ascii_extras.setdefault(account_id, []).append(extra)
+            else:
+                account_words.update(_extra_words(extra))
+    found: list[dict[str, Any]] = []
+    for account_id, account_words in words.items():
+        # A line break separates words: joining changes none of them.
+        account_words.update(_ascii_words("\n".join(ascii_texts[account_id])))
+        account_words.update(" ".join(ascii_extras.get(account_id, ())).split())
+        found.extend({"account_id": account_id, "word": word} for word in sorted(account_words))
+    return found
 
 
 def row_to_entry(row: Mapping[Any, Any]) -> Entry:
