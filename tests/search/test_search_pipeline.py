@@ -8,7 +8,8 @@ from uuid import UUID, uuid4
 import msgspec
 import pytest
 
-from trace_core.model import EntryDraft, EntryFilter, NewStream, Principal
+from trace_core.model import EntryDraft, EntryFilter, NewStream, Principal, SearchHit
+from trace_core.ports import SearchRequest
 from trace_core.search import HIGHLIGHT_START
 from trace_core.service import Trace
 
@@ -160,3 +161,27 @@ async def test_results_with_hits_carry_no_suggestions(trace: Trace, me: Principa
 
     assert result.suggestions == ()
     assert result.total == 1
+
+
+async def test_page_one_asks_the_full_match_query_once(
+    trace: Trace, me: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _write(trace, me, "Dentist appointment on Tuesday", "apple tree in bloom")
+    assert trace.search is not None
+    asked: list[tuple[str, str]] = []
+    search = trace.search.search
+
+    async def recorded(account_id: UUID, request: SearchRequest) -> list[SearchHit]:
+        asked.append((request.parsed_query().text, request.match))
+        return await search(account_id, request)
+
+    monkeypatch.setattr(trace.search, "search", recorded)
+
+    # Nothing has every word: the stages must not ask the empty full match again.
+    typo = await trace.search_entries(me, "dentst")
+    assert typo.corrected == (("dentst", "dentist"),)
+    assert [m for _, m in asked] == ["all", "all"]  # typed, then corrected
+    asked.clear()
+    relaxed = await trace.search_entries(me, "apple xylophone")
+    assert [h.relaxed for h in relaxed.hits] == [True]
+    assert [m for _, m in asked] == ["all", "any"]

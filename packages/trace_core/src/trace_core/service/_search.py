@@ -128,14 +128,17 @@ class SearchUseCases(EntryUseCases):
                     total_more=total > cap,
                 )
             near = await self._near_words(principal.account_id, parsed)
+            # Page one's full matches are known (even when there are none);
+            # a later page's start from its offset, so the stages re-ask them.
+            exact: list[SearchHit] | None = hits if position.offset == 0 else None
         else:
-            hits = []
+            exact = None
             near = position.near
         # The full matches ran out on this page (or an earlier one): below
         # them come those of the typo-corrected query, then any-word matches.
         corrected = parsed.with_corrections(search_query.grouped_corrections(near))
         pieces = await _pages_of_stages(
-            self.search, principal.account_id, request, parsed, corrected, hits, near
+            self.search, principal.account_id, request, parsed, corrected, exact, near
         )
         found = pieces.page[position.offset : position.offset + limit + 1]
         relaxed = any(h.relaxed for h in found[:limit])
@@ -224,17 +227,19 @@ async def _pages_of_stages(
     request: SearchRequest,
     parsed: search_query.ParsedQuery,
     corrected: search_query.ParsedQuery,
-    exact: list[SearchHit],
+    exact: list[SearchHit] | None,
     near: tuple[tuple[str, str], ...],
 ) -> _Stages:
     """Return the hits up to ``request``'s page: full, corrected full, then any-word matches.
 
     Every stage is asked from its first hit (a later page re-asks the earlier
-    stages: they are short, or this function is not reached).
+    stages: they are short, or this function is not reached). ``exact`` are
+    the full matches from the first hit when page one already asked for them
+    (None: not asked).
     """
     want = request.offset + request.limit
     head = msgspec.structs.replace(request, offset=0, limit=want, match="all")
-    if not exact or request.offset:
+    if exact is None:
         exact = await index.search(account_id, msgspec.structs.replace(head, parsed=parsed))
     seen = {h.entry.entry_id for h in exact}
     hits = list(exact)
