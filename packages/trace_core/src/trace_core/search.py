@@ -349,20 +349,49 @@ class _FoldTable(dict[int, str]):
 _FOLD_TABLE = _FoldTable()
 
 
+_NON_ASCII_RUN = re.compile(r"([^\x00-\x7f]+)")
+
+
 def _folded(text: str) -> str:
     # Same length as ``text``, so match offsets point into the original.
     if text.isascii():
         return text.lower()
-    return text.translate(_FOLD_TABLE)
+    # Notes are mostly ASCII: lower-case those stretches in C and look up
+    # only the rest in the table (per character: three times slower).
+    return "".join(
+        piece.translate(_FOLD_TABLE) if i % 2 else piece.lower()
+        for i, piece in enumerate(_NON_ASCII_RUN.split(text))
+    )
 
 
-@functools.lru_cache(maxsize=256)
-def _candidates(stems: tuple[str, ...]) -> re.Pattern[str]:
-    # Words that start with one of the stems; each is then checked exactly.
-    alternatives = "|".join(re.escape(s) for s in sorted(set(stems), key=len, reverse=True))
-    # No look-behind: a pattern that starts with literals lets ``re`` skip
-    # ahead quickly; the word boundary before a match is checked by the caller.
-    return re.compile(rf"(?:{alternatives})[^\W_]*")
+@functools.lru_cache(maxsize=1024)
+def _candidates(stem_: str, whole: bool) -> re.Pattern[str]:
+    """Return the pattern of the words that start with ``stem_`` (each checked by the caller).
+
+    One literal per pattern lets ``re`` jump from one occurrence to the next
+    as ``str.find`` does (an alternation of stems tests every letter); the
+    look-behind then drops an occurrence inside a longer word. A ``whole``
+    stem matches only as a word of its own (a stem shorter than three
+    letters is the word itself, see :func:`stem`).
+    """
+    literal = re.escape(stem_)
+    return re.compile(rf"{literal}(?<![^\W_]{literal})" + (r"(?![^\W_])" if whole else r"[^\W_]*"))
+
+
+def _words_starting(folded: str, stems: Sequence[str], prefix: str | None) -> list[re.Match[str]]:
+    """Return the words of ``folded`` that start with one of ``stems``, in order.
+
+    ``prefix`` is the stem that also matches as the start of a longer word
+    (the last word of a query typed as a prefix).
+    """
+    # In ASCII text a word is its own fold, so a short stem matches only itself.
+    ascii_text = folded.isascii()
+    starts: dict[int, re.Match[str]] = {}
+    for stem_ in dict.fromkeys(stems):
+        whole = ascii_text and len(stem_) < 3 and stem_ != prefix
+        for m in _candidates(stem_, whole).finditer(folded):
+            starts.setdefault(m.start(), m)
+    return [starts[start] for start in sorted(starts)]
 
 
 def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[int, int, int]]:
@@ -380,10 +409,8 @@ def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[i
     stems = tuple("" if cjk[i] else stem(t) for i, t in enumerate(terms))
     last = len(stems) - 1
     if any(stems):
-        for m in _candidates(tuple(s for s in stems if s)).finditer(folded):
-            start = m.start()
-            if start and folded[start - 1].isalnum():
-                continue  # inside a longer word
+        prefix = stems[last] if prefix_last else None
+        for m in _words_starting(folded, [s for s in stems if s], prefix):
             word = m.group()
             word_stem = stem(word)
             for i, term_stem in enumerate(stems):
@@ -423,42 +450,50 @@ def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[i
 # is retried from every letter of every word, most of a snippet's time.
 _COMPOUND_RE = re.compile(r"(?<![^\W_])[^\W_]+(?:[-.'\u2019_/\u2010\u2011][^\W_]+)+")
 _JOINERS = "-.'\u2019_/\u2010\u2011"
-_WORD_CHAR_RE = re.compile(r"[^\W_]")
 
 
-@functools.lru_cache(maxsize=256)
-def _compound_starts(initials: str) -> re.Pattern[str]:
-    # One of ``initials``, then word characters joined to the next word (the
-    # caller backs up to the start of the compound).
-    first = "".join(re.escape(c) for c in initials)
-    return re.compile(rf"[{first}][^\W_]*[{re.escape(_JOINERS)}][^\W_]")
+_JOINED = tuple(
+    (joiner, re.compile(rf"{re.escape(joiner)}(?<=[^\W_].)(?=[^\W_])")) for joiner in _JOINERS
+)
+"""Each joiner with the pattern of it between two word characters (inside a compound).
+
+One literal per pattern: ``re`` jumps between its occurrences; a class of
+all the joiners is tested at every character (twice as slow on notes).
+"""
+
+
+def _joined_at(text: str) -> list[int]:
+    """Return where in ``text`` a joiner stands between two word characters, in order."""
+    found: list[int] = []
+    for joiner, pattern in _JOINED:
+        if joiner in text:
+            found.extend(m.start() for m in pattern.finditer(text))
+    found.sort()
+    return found
 
 
 def _compounds(text: str, initials: str) -> Iterator[re.Match[str]]:
-    """Yield the compounds of ``text`` that may start with one of ``initials``.
+    """Yield the compounds of ``text`` that start with one of ``initials``.
 
-    The compounds :data:`_COMPOUND_RE` finds, looked for only around one of
-    ``initials`` (the first letters of the query's stems: a compound's joined
-    form starts with its first word's) in a word joined to the next: trying
-    the compound pattern at every word measured fifteen times slower on
-    ordinary notes. Every compound starting with one of ``initials`` is
-    yielded whole, from its first word (others may be too).
+    The compounds :data:`_COMPOUND_RE` finds, looked for only between the
+    spaces around a joiner that has word characters on both sides (rare in
+    ordinary notes: a sentence's full stop is followed by a space); a
+    compound holds no space. Trying the compound pattern at every word, or
+    at every letter that starts a query word, measured many times slower. A
+    compound's joined form starts with its first word's first letter, so those
+    that start with none of ``initials`` (the first letters of the query's
+    stems) cannot match a query word.
     """
     end = 0
-    for candidate in _compound_starts(initials).finditer(text):
-        start = candidate.start()
-        if start < end:
+    for at in _joined_at(text):
+        if at < end:
             continue
-        # Back to the compound's first word (this one may follow a joiner).
-        while start > 0 and (
-            _WORD_CHAR_RE.match(text, start - 1)
-            or (text[start - 1] in _JOINERS and start > 1 and _WORD_CHAR_RE.match(text, start - 2))
-        ):
-            start -= 1
-        found = _COMPOUND_RE.match(text, start)
-        if found is not None and found.end() > end:
-            end = found.end()
-            yield found
+        start = text.rfind(" ", end, at) + 1 or end
+        stop = text.find(" ", at)
+        end = len(text) if stop < 0 else stop
+        for found in _COMPOUND_RE.finditer(text, start, end):
+            if text[found.start()] in initials:
+                yield found
 
 
 def highlight_snippet(
