@@ -3,6 +3,7 @@ suggestions, and paging across those stages; on the in-memory index and on SQLit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID, uuid4
 
 import msgspec
@@ -185,3 +186,26 @@ async def test_page_one_asks_the_full_match_query_once(
     relaxed = await trace.search_entries(me, "apple xylophone")
     assert [h.relaxed for h in relaxed.hits] == [True]
     assert [m for _, m in asked] == ["all", "any"]
+
+
+async def test_a_search_that_finds_nothing_looks_its_words_up_once(
+    trace: Trace, me: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _write(trace, me, "apple tree in bloom")
+    assert trace.search is not None
+    looked_up: list[list[str]] = []
+    similar_words = trace.search.similar_words
+
+    async def recorded(account_id: UUID, words: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        looked_up.append(list(words))
+        return await similar_words(account_id, words)
+
+    monkeypatch.setattr(trace.search, "similar_words", recorded)
+
+    result = await trace.search_entries(me, "zzyzx bloom")
+    # The corrections and the suggestions share one lookup of the typed words.
+    assert [h.relaxed for h in result.hits] == [True]
+    nothing = await trace.search_entries(me, "zzyzx qwv")
+    assert nothing.hits == []
+    assert nothing.suggestions == ("fewer or other words",)
+    assert looked_up == [["zzyzx", "bloom"], ["zzyzx", "qwv"]]

@@ -127,12 +127,14 @@ class SearchUseCases(EntryUseCases):
                     total=min(total, cap),
                     total_more=total > cap,
                 )
-            near = await self._near_words(principal.account_id, parsed)
+            vocabulary = await self._vocabulary(principal.account_id, parsed)
+            near = _near_pairs(parsed, vocabulary)
             # Page one's full matches are known (even when there are none);
             # a later page's start from its offset, so the stages re-ask them.
             exact: list[SearchHit] | None = hits if position.offset == 0 else None
         else:
             exact = None
+            vocabulary = None
             near = position.near
         # The full matches ran out on this page (or an earlier one): below
         # them come those of the typo-corrected query, then any-word matches.
@@ -147,7 +149,7 @@ class SearchUseCases(EntryUseCases):
                 await self._stream(uow, principal, stream_id)
         suggestions: tuple[str, ...] = ()
         if not found and position.offset == 0:
-            suggestions = await self._suggestions(principal.account_id, request, parsed, near)
+            suggestions = await self._suggestions(principal.account_id, request, parsed, vocabulary)
         match: search_query.Match = "any" if pieces.any_used else "all"
         return SearchResult(
             hits=found[:limit],
@@ -161,34 +163,36 @@ class SearchUseCases(EntryUseCases):
             suggestions=suggestions,
         )
 
-    async def _near_words(
+    async def _vocabulary(
         self, account_id: UUID, parsed: search_query.ParsedQuery
-    ) -> tuple[tuple[str, str], ...]:
-        """Near spellings, from the account's own words, of the typed words it has no entry with."""
+    ) -> dict[str, tuple[str, ...]] | None:
+        """Look the typed words up in the account's own words, if one of them may be a typo.
+
+        One lookup serves the corrections and, when nothing is found, the
+        suggestions (which words no entry has). None: nothing was asked.
+        """
         assert self.search is not None
-        words = [w for w in parsed.plain_words() if typo_distance(w)]
-        if not words:
-            return ()
-        found = await self.search.similar_words(account_id, words)
-        pairs: list[tuple[str, str]] = []
-        for word in words:
-            for near in found.get(word, ()):
-                # "apples" -> "apple" is no correction: stemming finds those already.
-                if search_query.stem(near) != search_query.stem(word):
-                    pairs.append((word, near))
-        return tuple(pairs)
+        words = parsed.plain_words()
+        if not any(typo_distance(w) for w in words):
+            return None
+        return await self.search.similar_words(account_id, words)
 
     async def _suggestions(
         self,
         account_id: UUID,
         request: SearchRequest,
         parsed: search_query.ParsedQuery,
-        near: tuple[tuple[str, str], ...],
+        vocabulary: dict[str, tuple[str, ...]] | None,
     ) -> tuple[str, ...]:
-        """Return what to try when a search found nothing (fewer words, no filters)."""
+        """Return what to try when a search found nothing (fewer words, no filters).
+
+        ``vocabulary`` is the lookup of the typed words the search made already, if any.
+        """
         assert self.search is not None
         tips: list[str] = []
-        unknown = await self.search.similar_words(account_id, parsed.plain_words())
+        unknown = vocabulary
+        if unknown is None:
+            unknown = await self.search.similar_words(account_id, parsed.plain_words())
         missing = [w for w in parsed.plain_words() if w in unknown and not unknown[w]]
         if missing and len(parsed.all_clauses) > len(missing):
             tips.append("no entry has " + ", ".join(f"'{w}'" for w in missing) + ": leave it out")
@@ -213,6 +217,23 @@ class SearchUseCases(EntryUseCases):
         if any(len(alt) > 1 for clause in parsed.all_clauses for alt in clause):
             tips.append("the words without quotes")
         return tuple(tips)
+
+
+def _near_pairs(
+    parsed: search_query.ParsedQuery, vocabulary: dict[str, tuple[str, ...]] | None
+) -> tuple[tuple[str, str], ...]:
+    """Near spellings, from the account's own words, of the typed words it has no entry with."""
+    if vocabulary is None:
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for word in parsed.plain_words():
+        if not typo_distance(word):
+            continue
+        for near in vocabulary.get(word, ()):
+            # "apples" -> "apple" is no correction: stemming finds those already.
+            if search_query.stem(near) != search_query.stem(word):
+                pairs.append((word, near))
+    return tuple(pairs)
 
 
 class _Stages(msgspec.Struct, kw_only=True):
