@@ -1,10 +1,11 @@
 """The snippet matcher's fast scan finds exactly what a plain scan of every word finds.
 
-``trace_core.search._matches`` looks for the query's stems with one literal
-pattern each and for compounds only around joiners between word characters;
-the reference below is the straightforward version it replaced (an alternation
-of every stem, and the compound pattern tried at every letter that starts a
-query word), kept here as the oracle.
+``trace_core.search._word_matches`` looks for the query's stems with one
+literal pattern each and for compounds only around joiners between word
+characters, and ``_folded`` folds ASCII stretches apart; the references below
+are the straightforward versions they replaced (an alternation of every stem,
+the compound pattern tried at every letter that starts a query word, the fold
+of every character), kept here as the oracles.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trace_core import search as sq
-from trace_core.search_text import cjk_grams, compound_parts, is_cjk
+from trace_core.search_text import compound_parts, is_cjk
 
 _JOINERS = "-.'\u2019_/\u2010\u2011"
 _COMPOUND_RE = re.compile(r"(?<![^\W_])[^\W_]+(?:[-.'\u2019_/\u2010\u2011][^\W_]+)+")
@@ -59,52 +60,34 @@ def _compounds(text: str, initials: str) -> Iterator[re.Match[str]]:
             yield found
 
 
-def reference_matches(
-    text: str, terms: Sequence[str], prefix_last: bool
+def reference_word_matches(
+    folded: str, stems: Sequence[str], prefix_last: bool
 ) -> list[tuple[int, int, int]]:
-    if not text or not terms:
-        return []
     found: list[tuple[int, int, int]] = []
-    folded = _folded(text)
-    cjk = [is_cjk(t) for t in terms]
-    stems = tuple("" if cjk[i] else sq.stem(t) for i, t in enumerate(terms))
+    if not any(stems):
+        return found
     last = len(stems) - 1
-    if any(stems):
-        for m in _candidates(tuple(s for s in stems if s)).finditer(folded):
-            start = m.start()
-            if start and folded[start - 1].isalnum():
+    for m in _candidates(tuple(s for s in stems if s)).finditer(folded):
+        start = m.start()
+        if start and folded[start - 1].isalnum():
+            continue
+        word = m.group()
+        word_stem = sq.stem(word)
+        for i, term_stem in enumerate(stems):
+            if not term_stem:
                 continue
-            word = m.group()
-            word_stem = sq.stem(word)
-            for i, term_stem in enumerate(stems):
-                if not term_stem:
-                    continue
-                if (prefix_last and i == last and word.startswith(term_stem)) or (
-                    word_stem == term_stem
-                ):
-                    found.append((m.start(), m.end(), i))
-                    break
-        joined = {s: i for i, s in enumerate(stems) if s}
-        initials = "".join(sorted({s[0] for s in stems if s}))
-        for m in _compounds(folded, initials):
-            parts = compound_parts(m.group())
-            index = joined.get(sq.stem("".join(parts[0]))) if parts else None
-            if index is not None:
-                found.append((m.start(), m.end(), index))
-    for i, term in enumerate(terms):
-        if cjk[i]:
-            for gram in dict.fromkeys(cjk_grams(term)) if len(term) > 8 else (term,):
-                start = folded.find(gram)
-                while start >= 0:
-                    found.append((start, start + len(gram), i))
-                    start = folded.find(gram, start + len(gram))
-    if len(found) > 1:
-        found.sort()
-        merged = [found[0]]
-        for item in found[1:]:
-            if item[0] >= merged[-1][1]:
-                merged.append(item)
-        found = merged
+            if (prefix_last and i == last and word.startswith(term_stem)) or (
+                word_stem == term_stem
+            ):
+                found.append((m.start(), m.end(), i))
+                break
+    joined = {s: i for i, s in enumerate(stems) if s}
+    initials = "".join(sorted({s[0] for s in stems if s}))
+    for m in _compounds(folded, initials):
+        parts = compound_parts(m.group())
+        index = joined.get(sq.stem("".join(parts[0]))) if parts else None
+        if index is not None:
+            found.append((m.start(), m.end(), index))
     return found
 
 
@@ -191,7 +174,12 @@ def test_the_fast_scan_matches_the_plain_one(
     words = re.findall(r"[^\W_]+", text)
     own = st.sampled_from(words).flatmap(lambda w: st.sampled_from([w, w[:3], w[:-1] or w]))
     terms = data.draw(st.lists(own | _one_term if words else _one_term, min_size=1, max_size=4))
-    assert sq._matches(text, terms, prefix_last) == reference_matches(text, terms, prefix_last)
+    folded = sq._folded(text)
+    assert folded == _folded(text)
+    stems = tuple("" if is_cjk(t) else sq.stem(t) for t in terms)
+    assert sq._word_matches(text, folded, stems, prefix_last) == reference_word_matches(
+        folded, stems, prefix_last
+    )
 
 
 def test_examples_of_what_is_matched() -> None:

@@ -394,6 +394,41 @@ def _words_starting(folded: str, stems: Sequence[str], prefix: str | None) -> li
     return [starts[start] for start in sorted(starts)]
 
 
+def _word_matches(
+    text: str, folded: str, stems: Sequence[str], prefix_last: bool
+) -> list[tuple[int, int, int]]:
+    """Return where the words and compounds of ``text`` match ``stems`` (``""``: a CJK term).
+
+    ``(start, end, stem index)`` in the order of the text, words before
+    compounds; ``folded`` is :func:`_folded` of ``text``.
+    """
+    found: list[tuple[int, int, int]] = []
+    if not any(stems):
+        return found
+    last = len(stems) - 1
+    prefix = stems[last] if prefix_last else None
+    for m in _words_starting(folded, [s for s in stems if s], prefix):
+        word = m.group()
+        word_stem = stem(word)
+        for i, term_stem in enumerate(stems):
+            if not term_stem:
+                continue
+            if (prefix_last and i == last and word.startswith(term_stem)) or (
+                word_stem == term_stem
+            ):
+                found.append((m.start(), m.end(), i))
+                break
+    if not text.isascii() or any(c in text for c in "-.'/_"):
+        joined = {s: i for i, s in enumerate(stems) if s}
+        initials = "".join(sorted({s[0] for s in stems if s}))
+        for m in _compounds(folded, initials):
+            parts = compound_parts(m.group())
+            index = joined.get(stem("".join(parts[0]))) if parts else None
+            if index is not None:
+                found.append((m.start(), m.end(), index))
+    return found
+
+
 def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[int, int, int]]:
     """Return ``(start, end, term index)`` of every place of ``text`` a term matches.
 
@@ -403,32 +438,10 @@ def _matches(text: str, terms: Sequence[str], prefix_last: bool) -> list[tuple[i
     """
     if not text or not terms:
         return []
-    found: list[tuple[int, int, int]] = []
     folded = _folded(text)
     cjk = [is_cjk(t) for t in terms]
     stems = tuple("" if cjk[i] else stem(t) for i, t in enumerate(terms))
-    last = len(stems) - 1
-    if any(stems):
-        prefix = stems[last] if prefix_last else None
-        for m in _words_starting(folded, [s for s in stems if s], prefix):
-            word = m.group()
-            word_stem = stem(word)
-            for i, term_stem in enumerate(stems):
-                if not term_stem:
-                    continue
-                if (prefix_last and i == last and word.startswith(term_stem)) or (
-                    word_stem == term_stem
-                ):
-                    found.append((m.start(), m.end(), i))
-                    break
-        if not text.isascii() or any(c in text for c in "-.'/_"):
-            joined = {s: i for i, s in enumerate(stems) if s}
-            initials = "".join(sorted({s[0] for s in stems if s}))
-            for m in _compounds(folded, initials):
-                parts = compound_parts(m.group())
-                index = joined.get(stem("".join(parts[0]))) if parts else None
-                if index is not None:
-                    found.append((m.start(), m.end(), index))
+    found = _word_matches(text, folded, stems, prefix_last)
     for i, term in enumerate(terms):
         if cjk[i]:
             for gram in dict.fromkeys(cjk_grams(term)) if len(term) > 8 else (term,):
